@@ -1,0 +1,199 @@
+"""Core data: the region tree, users with roles and jurisdictions, the audit log, the hash-chained
+ledger and import jobs."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import ADMIN_ROLES, ENTITY_ROLES, AuditAction, ImportStatus, RegionLevel, Role
+
+
+class Region(models.Model):
+    """An administrative division: province → city → district → township → village.
+
+    ``path`` holds the codes from the root down to this region ("/320000000000/…/"), so a
+    jurisdiction subtree is one indexed prefix match.
+    """
+
+    code = models.CharField(_("division code"), max_length=12, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    level = models.CharField(_("level"), max_length=16, choices=RegionLevel.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(_("path"), max_length=255, db_index=True, editable=False)
+    pinyin = models.CharField(_("pinyin"), max_length=128, blank=True)
+    initials = models.CharField(_("pinyin initials"), max_length=32, blank=True, db_index=True)
+    is_demo = models.BooleanField(
+        _("demo data"), default=False, help_text=_("Name or code invented for the demo district.")
+    )
+    sort_order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_township(self) -> bool:
+        return self.level == RegionLevel.TOWNSHIP
+
+    def ancestors(self) -> list["Region"]:
+        codes = [c for c in self.path.strip("/").split("/") if c]
+        by_code = {r.code: r for r in Region.objects.filter(code__in=codes)}
+        return [by_code[c] for c in codes if c in by_code]
+
+    def contains(self, other: "Region | None") -> bool:
+        return other is not None and other.path.startswith(self.path)
+
+    def full_name(self, below: "Region | None" = None) -> str:
+        """Names from below ``below`` (exclusive) down to this region, e.g. 青口镇 · 朱堵村."""
+        parts = [r.name for r in self.ancestors() if below is None or (r.path.startswith(below.path) and r != below)]
+        return "".join(parts) if parts else self.name
+
+
+class User(AbstractUser):
+    """A platform account: a role plus a jurisdiction (region subtree) or an owned producer."""
+
+    full_name = models.CharField(_("full name"), max_length=64, blank=True)
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.TOWNSHIP_SUPERVISOR)
+    jurisdiction = models.ForeignKey(
+        Region,
+        verbose_name=_("jurisdiction"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    producer = models.ForeignKey(
+        "registry.Producer",
+        verbose_name=_("producer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+    )
+    phone = models.CharField(_("mobile phone"), max_length=11, blank=True)
+
+    AUDIT_EXCLUDE = ("password", "last_login")
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def is_admin_role(self) -> bool:
+        return self.role in ADMIN_ROLES
+
+    @property
+    def is_entity_role(self) -> bool:
+        return self.role in ENTITY_ROLES
+
+
+class AuditLog(models.Model):
+    """One create, update or delete of domain data: who, when, and each field before → after."""
+
+    time = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_entries",
+    )
+    actor_repr = models.CharField(_("actor name"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=16, choices=AuditAction.choices)
+    content_type = models.ForeignKey(
+        ContentType, verbose_name=_("object type"), on_delete=models.PROTECT, related_name="+"
+    )
+    object_id = models.CharField(_("object id"), max_length=64, db_index=True)
+    object_repr = models.CharField(_("object"), max_length=200)
+    changes = models.JSONField(_("changes"), default=dict, help_text=_("{field: [before, after]}"))
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    request_id = models.CharField(_("request id"), max_length=36, blank=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-time", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "-time"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.object_repr}"
+
+
+class LedgerEntry(models.Model):
+    """An append-only, hash-chained record of a result, certificate or draw.
+
+    ``hash`` = SHA-256 over the previous entry's hash and this entry's canonical content, so an
+    edited, inserted or deleted entry breaks the chain (`nongan verify-ledger`).
+    """
+
+    seq = models.BigIntegerField(_("sequence"), unique=True)
+    time = models.DateTimeField(_("time"))
+    kind = models.CharField(_("kind"), max_length=64, db_index=True)
+    ref = models.CharField(_("reference"), max_length=128, db_index=True)
+    actor_repr = models.CharField(_("actor"), max_length=150, blank=True)
+    payload = models.TextField(_("payload (canonical JSON)"))
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.kind} {self.ref}"
+
+
+class ImportJob(models.Model):
+    """An uploaded spreadsheet being validated and imported; shows progress and the error report."""
+
+    kind = models.CharField(_("kind"), max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="import_jobs"
+    )
+    created = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    finished = models.DateTimeField(_("finished"), null=True, blank=True)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    status = models.CharField(_("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    errors = models.JSONField(_("errors"), default=list, help_text=_("[{row, column, message}]"))
+    message = models.CharField(_("message"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status in (ImportStatus.DONE, ImportStatus.FAILED) else 0
+        return min(100, int(self.processed_rows * 100 / self.total_rows))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)

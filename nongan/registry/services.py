@@ -1,0 +1,259 @@
+"""Every write to the registry: atomic, validated, audited."""
+
+import csv
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from nongan.core import audit
+from nongan.core.scoping import in_jurisdiction
+from nongan.core.text import pinyin_full, pinyin_initials
+
+from .choices import CategoryKind, ProducerStatus, Tier
+from .models import Base, Certification, Contact, Producer, ProducerProduct, ProductCategory, StaffMember
+
+DEFAULT_CATEGORIES_FILE = Path(__file__).parent / "data" / "product_categories.csv"
+
+
+# ---------------------------------------------------------------- product categories
+def categories_load(*, path: Path = DEFAULT_CATEGORIES_FILE) -> dict[str, int]:
+    """Create or update the product tree from a CSV; the whole file is checked first."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    kinds = {k for k, _label in CategoryKind.choices}
+    seen: set[str] = set()
+    errors = []
+    existing = set(ProductCategory.objects.values_list("code", flat=True))
+    for i, row in enumerate(rows, start=2):
+        code = (row.get("code") or "").strip()
+        if not code or not (row.get("name") or "").strip():
+            errors.append(_("row %(row)d: code and name are required") % {"row": i})
+        if (row.get("kind") or "").strip() not in kinds:
+            errors.append(_("row %(row)d: unknown kind “%(kind)s”") % {"row": i, "kind": row.get("kind")})
+        parent = (row.get("parent_code") or "").strip()
+        if parent and parent not in seen and parent not in existing:
+            errors.append(_("row %(row)d: parent %(code)s is not above it in the file") % {"row": i, "code": parent})
+        if code in seen:
+            errors.append(_("row %(row)d: code %(code)s appears twice") % {"row": i, "code": code})
+        seen.add(code)
+    if errors:
+        raise ValidationError(errors)
+    created = updated = 0
+    with transaction.atomic():
+        by_code = {c.code: c for c in ProductCategory.objects.all()}
+        for order, row in enumerate(rows):
+            code = row["code"].strip()
+            parent = by_code.get((row.get("parent_code") or "").strip())
+            values = {
+                "name": row["name"].strip(),
+                "parent": parent,
+                "kind": row["kind"].strip(),
+                "path": (parent.path if parent else "/") + code + "/",
+                "depth": (parent.depth + 1) if parent else 0,
+                "initials": pinyin_initials(row["name"].strip()),
+                "aliases": (row.get("aliases") or "").strip(),
+                "excludes": (row.get("excludes") or "").strip(),
+                "certificate_scope": (row.get("certificate_scope") or "1").strip() in {"1", "true", "yes"},
+                "sort_order": order,
+            }
+            cat = by_code.get(code)
+            if cat is None:
+                by_code[code] = ProductCategory.objects.create(code=code, **values)
+                created += 1
+            elif any(getattr(cat, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(cat, k, v)
+                cat.save()
+                updated += 1
+    return {"created": created, "updated": updated}
+
+
+def category_by_name(name: str) -> ProductCategory | None:
+    """Find a category by its name or one of its other names."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    cat = ProductCategory.objects.filter(name=name).first()
+    if cat:
+        return cat
+    for c in ProductCategory.objects.filter(aliases__contains=name):
+        if name in c.aliases.split(";"):
+            return c
+    return None
+
+
+# ---------------------------------------------------------------- producers
+def _search_text(p: Producer) -> str:
+    region = p.region
+    town = region if region.level == "township" else region.parent
+    parts = [
+        p.name,
+        pinyin_full(p.name),
+        p.name_initials,
+        p.code or "",
+        p.credit_code or "",
+        p.legal_rep,
+        region.name,
+        region.initials,
+        town.name if town else "",
+        town.initials if town else "",
+    ]
+    return " ".join(x for x in parts if x).lower()
+
+
+def _next_code(region) -> str:
+    town = region if region.level == "township" else region.parent
+    prefix = town.code[:9]
+    last = (
+        Producer.objects.filter(code__startswith=prefix).order_by("-code").values_list("code", flat=True).first()
+    )
+    seq = int(last[len(prefix):]) + 1 if last else 1
+    return f"{prefix}{seq:06d}"
+
+
+def _check_region(actor, region) -> None:
+    if actor is not None and not in_jurisdiction(actor, region):
+        raise ValidationError({"region": _("This region is outside your jurisdiction.")})
+    if region.level not in ("township", "village"):
+        raise ValidationError({"region": _("Choose a township or a village.")})
+
+
+def _refresh_derived(p: Producer) -> None:
+    p.name_initials = pinyin_initials(p.name)
+    p.search_text = _search_text(p)
+
+
+def _set_products(p: Producer, products) -> None:
+    wanted = {c.pk for c in products}
+    have = set(p.product_lines.values_list("category_id", flat=True))
+    p.product_lines.filter(category_id__in=have - wanted).delete()
+    ProducerProduct.objects.bulk_create([ProducerProduct(producer=p, category_id=c) for c in wanted - have])
+
+
+PRODUCER_FIELDS = [
+    "name", "type", "credit_code", "legal_rep", "id_number", "phone", "region", "address", "latitude",
+    "longitude", "is_scale", "tier", "tier_reason", "status", "status_reason", "established", "notes",
+]
+
+
+def producer_create(*, actor, products=(), **data) -> Producer:
+    """Register a producer. ``data`` holds PRODUCER_FIELDS; validation errors change nothing."""
+    _check_region(actor, data["region"])
+    with transaction.atomic():
+        p = Producer(**{k: v for k, v in data.items() if k in PRODUCER_FIELDS})
+        if not p.credit_code:
+            p.credit_code = None
+        p.code = _next_code(p.region)
+        _refresh_derived(p)
+        try:
+            with transaction.atomic():
+                p.save()
+        except IntegrityError:
+            raise ValidationError({"credit_code": _("A producer with this credit code is already registered.")}) from None
+        _set_products(p, products)
+        audit.record_create(actor, p)
+    return p
+
+
+def producer_update(*, actor, producer: Producer, products=None, reason: str = "", **data) -> Producer:
+    if "region" in data:
+        _check_region(actor, data["region"])
+    with transaction.atomic():
+        before = audit.snapshot(producer)
+        for k, v in data.items():
+            if k in PRODUCER_FIELDS:
+                setattr(producer, k, v)
+        if not producer.credit_code:
+            producer.credit_code = None
+        _refresh_derived(producer)
+        try:
+            with transaction.atomic():
+                producer.save()
+        except IntegrityError:
+            raise ValidationError({"credit_code": _("A producer with this credit code is already registered.")}) from None
+        if products is not None:
+            _set_products(producer, products)
+        audit.record_update(actor, producer, before, reason=reason)
+    return producer
+
+
+@transaction.atomic
+def producer_flag_key_target(*, actor, producer: Producer, reason: str) -> Producer:
+    """Mark a producer as a key supervision target (重点监管对象), e.g. after an unqualified sample."""
+    before = audit.snapshot(producer)
+    producer.key_target = True
+    producer.key_target_reason = reason[:255]
+    producer.tier = Tier.C
+    producer.tier_reason = reason[:255]
+    producer.save(update_fields=["key_target", "key_target_reason", "tier", "tier_reason", "updated"])
+    audit.record_update(actor, producer, before, reason=reason)
+    return producer
+
+
+@transaction.atomic
+def producer_set_status(*, actor, producer: Producer, status: str, reason: str) -> Producer:
+    if status not in ProducerStatus.values:
+        raise ValidationError({"status": _("Unknown status.")})
+    before = audit.snapshot(producer)
+    producer.status = status
+    producer.status_reason = reason
+    producer.save(update_fields=["status", "status_reason", "updated"])
+    audit.record_update(actor, producer, before, reason=reason)
+    return producer
+
+
+@transaction.atomic
+def producer_delete(*, actor, producer: Producer, reason: str = "") -> None:
+    audit.record_delete(actor, producer, reason=reason)
+    producer.delete()
+
+
+# ---------------------------------------------------------------- children of a producer
+def _save_child(actor, obj, before=None, m2m: dict | None = None):
+    with transaction.atomic():
+        obj.full_clean()
+        obj.save()
+        for name, values in (m2m or {}).items():
+            getattr(obj, name).set(values)
+        if before is None:
+            audit.record_create(actor, obj)
+        else:
+            audit.record_update(actor, obj, before)
+    return obj
+
+
+def base_save(*, actor, base: Base, products=None) -> Base:
+    if actor is not None and not in_jurisdiction(actor, base.region) and not in_jurisdiction(actor, base.producer.region):
+        raise ValidationError({"region": _("This region is outside your jurisdiction.")})
+    before = audit.snapshot(Base.objects.get(pk=base.pk)) if base.pk else None
+    return _save_child(actor, base, before, {"products": products} if products is not None else None)
+
+
+def certification_save(*, actor, certification: Certification) -> Certification:
+    if certification.valid_until and certification.issued_on and certification.valid_until < certification.issued_on:
+        raise ValidationError({"valid_until": _("The end of validity is before the issue date.")})
+    before = audit.snapshot(Certification.objects.get(pk=certification.pk)) if certification.pk else None
+    try:
+        return _save_child(actor, certification, before)
+    except IntegrityError:
+        raise ValidationError({"number": _("This certificate number is already registered.")}) from None
+
+
+def contact_save(*, actor, contact: Contact) -> Contact:
+    before = audit.snapshot(Contact.objects.get(pk=contact.pk)) if contact.pk else None
+    return _save_child(actor, contact, before)
+
+
+def staff_save(*, actor, staff: StaffMember) -> StaffMember:
+    if actor is not None and not in_jurisdiction(actor, staff.region):
+        raise ValidationError({"region": _("This region is outside your jurisdiction.")})
+    before = audit.snapshot(StaffMember.objects.get(pk=staff.pk)) if staff.pk else None
+    return _save_child(actor, staff, before)
+
+
+@transaction.atomic
+def child_delete(*, actor, obj, reason: str = "") -> None:
+    audit.record_delete(actor, obj, reason=reason)
+    obj.delete()
