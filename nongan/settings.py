@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "nongan.core",
     "nongan.registry",
     "nongan.standards",
+    "nongan.draws",
     "nongan.monitoring",
     "nongan.certificates",
 ]

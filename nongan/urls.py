@@ -1,5 +1,7 @@
 """URL map. Each app mounts its pages under its own prefix and its API under /api/v1/."""
 
+import importlib.util
+
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
@@ -21,11 +23,11 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("django-admin/", admin.site.urls),
 ]
-for app in ("standards", "monitoring", "certificates"):
-    try:
-        urlpatterns.append(path(f"{app}/", include(f"nongan.{app}.urls")))
-    except ModuleNotFoundError:
-        pass
+# Apps that plug in later mount their pages under /<app>/ and extra API paths under /api/v1/.
+for app in ("standards", "draws", "monitoring", "certificates"):
+    for module, prefix in ((f"nongan.{app}.urls", f"{app}/"), (f"nongan.{app}.api_urls", "api/v1/")):
+        if importlib.util.find_spec(module) is not None:
+            urlpatterns.append(path(prefix, include(module)))
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

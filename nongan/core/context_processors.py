@@ -12,6 +12,7 @@ NAV = [
     ("staff", _("Staff and coordinators"), "people", "registry:staff_list", "staff"),
     ("standards", _("Residue standards"), "journal-check", "standards:index", "staff"),
     ("monitoring", _("Monitoring"), "clipboard2-pulse", "monitoring:index", "staff"),
+    ("draws", _("Double-random draws"), "shuffle", "draws:index", "staff"),
     ("certificates", _("Certificates"), "qr-code", "certificates:index", "all"),
     ("audit", _("Audit ledger"), "shield-check", "core:ledger", "admin"),
 ]

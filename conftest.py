@@ -1,0 +1,88 @@
+"""Fixtures shared by every app's tests: the Ganyu region tree, the product tree, and one account per role."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from nongan.core.choices import Role
+from nongan.core.models import Region
+from nongan.core.services import regions_load, user_create
+from nongan.registry.models import ProductCategory
+from nongan.registry.services import categories_load
+
+PASSWORD = "Nongan-test-2026"
+
+
+def _ensure_reference_data() -> None:
+    if not Region.objects.filter(code="320707000000").exists():
+        regions_load()
+    if not ProductCategory.objects.exists():
+        categories_load()
+
+
+@pytest.fixture
+def ganyu(db):
+    """The demo region tree and product tree: ganyu.district, ganyu.town["青口镇"], ganyu.village(town_name)."""
+    _ensure_reference_data()
+    towns = {r.name: r for r in Region.objects.filter(level="township")}
+
+    def village(town_name: str, index: int = 0) -> Region:
+        return Region.objects.filter(parent=towns[town_name], level="village").order_by("code")[index]
+
+    def category(name: str) -> ProductCategory:
+        return ProductCategory.objects.get(name=name)
+
+    return SimpleNamespace(
+        district=Region.objects.get(code="320707000000"), town=towns, village=village, category=category
+    )
+
+
+@pytest.fixture
+def make_producer(ganyu):
+    """make_producer(name=…, town=…, village_index=…, **fields) → a registered Producer (through the service)."""
+    from nongan.registry.services import producer_create
+
+    counter = {"n": 0}
+
+    def make(name: str | None = None, town: str = "青口镇", village_index: int = 0, products=("黄瓜",), **fields):
+        counter["n"] += 1
+        data = {
+            "name": name or f"测试合作社{counter['n']}",
+            "type": "cooperative",
+            "legal_rep": "王建国",
+            "phone": "13812345678",
+            "region": ganyu.village(town, village_index),
+            "is_scale": True,
+        }
+        data.update(fields)
+        return producer_create(actor=None, products=[ganyu.category(p) for p in products], **data)
+
+    return make
+
+
+@pytest.fixture
+def users(ganyu, make_producer):
+    """One account per role: admin (district), qk / zw (township supervisors of 青口镇 / 柘汪镇),
+    village (coordinator of the first village of 青口镇), producer (owns a 青口镇 cooperative),
+    sampler, analyst, analyst2, enforcement, market (market checker of the district)."""
+    own = make_producer(name="青口镇绿源蔬菜专业合作社")
+
+    def mk(username, role, jurisdiction=None, producer=None):
+        return user_create(
+            actor=None, username=username, password=PASSWORD, role=role, full_name=username,
+            jurisdiction=jurisdiction, producer=producer,
+        )
+
+    return SimpleNamespace(
+        admin=mk("admin", Role.DISTRICT_ADMIN, ganyu.district),
+        qk=mk("qk", Role.TOWNSHIP_SUPERVISOR, ganyu.town["青口镇"]),
+        zw=mk("zw", Role.TOWNSHIP_SUPERVISOR, ganyu.town["柘汪镇"]),
+        village=mk("village", Role.VILLAGE_COORDINATOR, ganyu.village("青口镇")),
+        producer=mk("producer", Role.PRODUCER, producer=own),
+        sampler=mk("sampler", Role.SAMPLER, ganyu.district),
+        analyst=mk("analyst", Role.ANALYST, ganyu.district),
+        analyst2=mk("analyst2", Role.ANALYST, ganyu.district),
+        enforcement=mk("enforcement", Role.ENFORCEMENT, ganyu.district),
+        market=mk("market", Role.MARKET_CHECKER, ganyu.district),
+        own_producer=own,
+    )
