@@ -24,8 +24,13 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
 ]
 # Apps that plug in later mount their pages under /<app>/ and extra API paths under /api/v1/.
+# Public routes such as /v/<code> sit at the top level (public_urls).
 for app in ("standards", "draws", "monitoring", "certificates"):
-    for module, prefix in ((f"nongan.{app}.urls", f"{app}/"), (f"nongan.{app}.api_urls", "api/v1/")):
+    for module, prefix in (
+        (f"nongan.{app}.urls", f"{app}/"),
+        (f"nongan.{app}.api_urls", "api/v1/"),
+        (f"nongan.{app}.public_urls", ""),
+    ):
         if importlib.util.find_spec(module) is not None:
             urlpatterns.append(path(prefix, include(module)))
 
