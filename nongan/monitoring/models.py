@@ -1,1 +1,547 @@
-"""Models of the monitoring app."""
+"""Monitoring (例行监测): annual plans and quotas, sampling tasks, samples (抽样单), lab results,
+rapid tests (速测), follow-ups of unqualified results and of confirmed rapid-test positives."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from nongan.core.models import Region
+from nongan.registry.models import Base, Producer, ProductCategory
+
+from .choices import (
+    FollowUpStatus,
+    HoldStatus,
+    QuotaKind,
+    RapidMethod,
+    RapidOutcome,
+    RapidSource,
+    SampleState,
+    Sector,
+    TaskSource,
+    TaskStatus,
+    TLine,
+    Verdict,
+)
+
+
+class MonitoringPlan(models.Model):
+    """The year's monitoring plan of a district: totals, pass-rate target, focus products and analytes.
+    Per-sector and per-township numbers are its ``PlanQuota`` rows."""
+
+    SCOPE_REGION = "region"
+
+    year = models.PositiveIntegerField(_("year"))
+    region = models.ForeignKey(
+        Region, verbose_name=_("district"), on_delete=models.PROTECT, related_name="monitoring_plans"
+    )
+    title = models.CharField(_("title"), max_length=128)
+    quantitative_target = models.PositiveIntegerField(_("quantitative samples (total)"), default=800)
+    pass_rate_target = models.DecimalField(
+        _("pass-rate target (%)"), max_digits=5, decimal_places=2, default=Decimal("97")
+    )
+    district_rapid_target = models.PositiveIntegerField(_("district rapid tests"), default=8000)
+    township_rapid_target = models.PositiveIntegerField(
+        _("township rapid tests (all townships)"), default=7200
+    )
+    focus_products = models.ManyToManyField(
+        ProductCategory, verbose_name=_("focus products"), related_name="monitoring_plans", blank=True
+    )
+    focus_analytes = models.TextField(
+        _("focus analytes"), blank=True, help_text=_("One per line or separated by ;")
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="monitoring_plans",
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("monitoring plan")
+        verbose_name_plural = _("monitoring plans")
+        ordering = ["-year"]
+        constraints = [models.UniqueConstraint(fields=["region", "year"], name="monitoring_plan_region_year")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def analyte_list(self) -> list[str]:
+        text = (self.focus_analytes or "").replace("；", ";").replace("\n", ";")
+        return [a.strip() for a in text.split(";") if a.strip()]
+
+
+class PlanQuota(models.Model):
+    """One planned number: quantitative samples of a sector or of a township, or rapid tests of a township
+    (township empty = the district level)."""
+
+    SCOPE_REGION = "plan__region"
+
+    plan = models.ForeignKey(
+        MonitoringPlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="quotas"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=QuotaKind.choices)
+    sector = models.CharField(_("sector"), max_length=16, choices=Sector.choices, blank=True)
+    township = models.ForeignKey(
+        Region,
+        verbose_name=_("township"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="monitoring_quotas",
+    )
+    planned = models.PositiveIntegerField(_("planned"))
+
+    class Meta:
+        verbose_name = _("plan quota")
+        verbose_name_plural = _("plan quotas")
+        ordering = ["plan", "kind", "sector", "township__sort_order"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "kind", "sector", "township"], name="plan_quota_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} · {self.get_kind_display()} · {self.sector or self.township or '-'}"
+
+
+class SamplingTask(models.Model):
+    """A producer to be sampled: drawn by a double-random round, created by hand, or ordered to confirm a
+    rapid-test positive; assigned to samplers."""
+
+    SCOPE_REGION = "producer__region"
+    SCOPE_PRODUCER = "producer"
+
+    plan = models.ForeignKey(
+        MonitoringPlan,
+        verbose_name=_("plan"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    source = models.CharField(
+        _("source"), max_length=16, choices=TaskSource.choices, default=TaskSource.MANUAL
+    )
+    draw_round_id = models.PositiveBigIntegerField(_("draw round"), null=True, blank=True, db_index=True)
+    stratum = models.CharField(_("stratum"), max_length=64, blank=True)
+    rank = models.PositiveIntegerField(_("rank in the draw"), null=True, blank=True)
+    producer = models.ForeignKey(
+        Producer, verbose_name=_("producer"), on_delete=models.PROTECT, related_name="sampling_tasks"
+    )
+    product = models.ForeignKey(
+        ProductCategory,
+        verbose_name=_("product"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sampling_tasks",
+    )
+    samplers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("samplers"), related_name="sampling_tasks", blank=True
+    )
+    due = models.DateField(_("due"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN, db_index=True
+    )
+    notes = models.CharField(_("notes"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="created_sampling_tasks",
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sampling task")
+        verbose_name_plural = _("sampling tasks")
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["draw_round_id", "producer"],
+                condition=models.Q(draw_round_id__isnull=False),
+                name="task_draw_producer_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.producer} ({self.get_source_display()})"
+
+
+class Sample(models.Model):
+    """A sample record (抽样单): who was sampled, what, where and when, sealed and confirmed by the sampled
+    party; its state runs registered → received → results submitted → verified → published."""
+
+    SCOPE_REGION = "producer__region"
+    SCOPE_PRODUCER = "producer"
+
+    code = models.CharField(_("sample number"), max_length=20, unique=True)
+    task = models.OneToOneField(
+        SamplingTask,
+        verbose_name=_("task"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sample",
+    )
+    plan = models.ForeignKey(
+        MonitoringPlan,
+        verbose_name=_("plan"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="samples",
+    )
+    producer = models.ForeignKey(
+        Producer, verbose_name=_("producer"), on_delete=models.PROTECT, related_name="samples"
+    )
+    base = models.ForeignKey(
+        Base,
+        verbose_name=_("production base"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="samples",
+    )
+    product = models.ForeignKey(
+        ProductCategory, verbose_name=_("product"), on_delete=models.PROTECT, related_name="samples"
+    )
+    sector = models.CharField(_("sector"), max_length=16, choices=Sector.choices, db_index=True)
+    township = models.ForeignKey(
+        Region, verbose_name=_("township"), on_delete=models.PROTECT, related_name="monitoring_samples"
+    )
+    lot = models.CharField(_("lot"), max_length=64, blank=True)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    quantity_unit = models.CharField(_("unit"), max_length=16, default="kg")
+    place = models.CharField(_("place of sampling"), max_length=255)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    sampled_at = models.DateTimeField(_("sampling time"), db_index=True)
+    seal_number = models.CharField(_("seal number"), max_length=64, blank=True)
+    party_name = models.CharField(_("sampled party's signatory"), max_length=64, blank=True)
+    party_confirmed = models.BooleanField(_("confirmed by the sampled party"), default=False)
+    party_confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    certificate_number = models.CharField(
+        _("certificate number of the lot"), max_length=64, blank=True, db_index=True
+    )
+    sampler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sampler"),
+        on_delete=models.PROTECT,
+        related_name="samples_taken",
+    )
+    state = models.CharField(
+        _("state"), max_length=20, choices=SampleState.choices, default=SampleState.REGISTERED, db_index=True
+    )
+    verdict = models.CharField(
+        _("verdict"), max_length=16, choices=Verdict.choices, blank=True, db_index=True
+    )
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sample")
+        verbose_name_plural = _("samples")
+        ordering = ["-sampled_at", "-id"]
+        indexes = [models.Index(fields=["sampled_at", "state"], name="sample_time_state_idx")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class SamplePhoto(models.Model):
+    """A photo taken at sampling (the lot, the sealed bag, the signed form)."""
+
+    SCOPE_REGION = "sample__producer__region"
+    SCOPE_PRODUCER = "sample__producer"
+
+    sample = models.ForeignKey(
+        Sample, verbose_name=_("sample"), on_delete=models.CASCADE, related_name="photos"
+    )
+    image = models.FileField(_("photo"), upload_to="monitoring/photos/%Y/%m/")
+    caption = models.CharField(_("caption"), max_length=128, blank=True)
+    uploaded = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sample photo")
+        verbose_name_plural = _("sample photos")
+        ordering = ["uploaded"]
+
+    def __str__(self) -> str:
+        return self.caption or self.image.name
+
+
+class LabResult(models.Model):
+    """One analyte's result for a sample, judged at entry against the limits in force on the sampling date.
+    A retest or correction is a new row that supersedes the old one; rows are never overwritten."""
+
+    SCOPE_REGION = "sample__producer__region"
+    SCOPE_PRODUCER = "sample__producer"
+
+    sample = models.ForeignKey(
+        Sample, verbose_name=_("sample"), on_delete=models.PROTECT, related_name="results"
+    )
+    analyte = models.CharField(_("analyte"), max_length=64)
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=6)
+    unit = models.CharField(_("unit"), max_length=16)
+    method = models.CharField(_("method"), max_length=128, blank=True)
+    lod = models.DecimalField(_("limit of detection"), max_digits=14, decimal_places=6, null=True, blank=True)
+    loq = models.DecimalField(
+        _("limit of quantification"), max_digits=14, decimal_places=6, null=True, blank=True
+    )
+    instrument = models.CharField(_("instrument"), max_length=128, blank=True)
+    analyst = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("analyst"),
+        on_delete=models.PROTECT,
+        related_name="lab_results",
+    )
+    verdict = models.CharField(_("verdict"), max_length=16, choices=Verdict.choices)
+    reason = models.CharField(_("reason of the verdict"), max_length=255, blank=True)
+    limit_mg_kg = models.DecimalField(
+        _("limit (mg/kg)"), max_digits=14, decimal_places=6, null=True, blank=True
+    )
+    value_mg_kg = models.DecimalField(
+        _("value (mg/kg)"), max_digits=14, decimal_places=6, null=True, blank=True
+    )
+    edition = models.CharField(_("standard edition"), max_length=64, blank=True)
+    rule = models.CharField(_("rule"), max_length=64, blank=True)
+    rule_detail = models.CharField(_("rule detail"), max_length=255, blank=True)
+    supersedes = models.OneToOneField(
+        "self",
+        verbose_name=_("supersedes"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+    )
+    is_current = models.BooleanField(_("current"), default=True, db_index=True)
+    correction_reason = models.CharField(_("reason for the retest or correction"), max_length=255, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("verified by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="verified_lab_results",
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    created = models.DateTimeField(_("entered"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("lab result")
+        verbose_name_plural = _("lab results")
+        ordering = ["sample", "analyte", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.sample} {self.analyte} {self.value} {self.unit}"
+
+
+class MonitoringEvent(models.Model):
+    """A state transition of a sample, task or follow-up: who, from, to, why, when."""
+
+    SCOPE_REGION = "sample__producer__region"
+    SCOPE_PRODUCER = "sample__producer"
+
+    subject = models.CharField(_("subject"), max_length=16, default="sample")
+    sample = models.ForeignKey(
+        Sample,
+        verbose_name=_("sample"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+    )
+    task = models.ForeignKey(
+        SamplingTask,
+        verbose_name=_("task"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+    )
+    action = models.CharField(_("action"), max_length=32)
+    from_state = models.CharField(_("from"), max_length=20, blank=True)
+    to_state = models.CharField(_("to"), max_length=20)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="monitoring_events",
+    )
+    time = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("monitoring event")
+        verbose_name_plural = _("monitoring events")
+        ordering = ["time", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.from_state} → {self.to_state}"
+
+
+class UnqualifiedFollowUp(models.Model):
+    """The handling of an unqualified sample: notice to the producer's township, trace to the producer's
+    records, key-target flag, case number once enforcement opens one."""
+
+    SCOPE_REGION = "sample__producer__region"
+    SCOPE_PRODUCER = "sample__producer"
+
+    sample = models.OneToOneField(
+        Sample, verbose_name=_("sample"), on_delete=models.PROTECT, related_name="follow_up"
+    )
+    township = models.ForeignKey(
+        Region, verbose_name=_("township notified"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=FollowUpStatus.choices, default=FollowUpStatus.OPEN, db_index=True
+    )
+    notice = models.TextField(_("notice to the township"))
+    noticed_at = models.DateTimeField(_("notified at"))
+    key_target_flagged = models.BooleanField(_("producer flagged as key target"), default=False)
+    certificate_flagged = models.BooleanField(_("certificate promise marked contradicted"), default=False)
+    trace_note = models.TextField(_("trace to the producer's records"), blank=True)
+    measures = models.TextField(_("measures taken"), blank=True)
+    case_number = models.CharField(_("enforcement case number"), max_length=64, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="handled_follow_ups",
+    )
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    created = models.DateTimeField(_("opened"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("follow-up of an unqualified result")
+        verbose_name_plural = _("follow-ups of unqualified results")
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.sample} · {self.get_status_display()}"
+
+
+class RapidTest(models.Model):
+    """A rapid test (速测) at a township station or the district lab: enzyme inhibition or a colloidal-gold
+    strip. A positive is retested (a new row linked to it); a confirmed positive holds the lot."""
+
+    SCOPE_REGION = "region"
+    SCOPE_PRODUCER = "producer"
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("station"), on_delete=models.PROTECT, related_name="rapid_tests"
+    )
+    township = models.ForeignKey(
+        Region,
+        verbose_name=_("township"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty for the district lab."),
+    )
+    producer = models.ForeignKey(
+        Producer,
+        verbose_name=_("producer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rapid_tests",
+    )
+    product = models.ForeignKey(
+        ProductCategory, verbose_name=_("product"), on_delete=models.PROTECT, related_name="rapid_tests"
+    )
+    sector = models.CharField(_("sector"), max_length=16, choices=Sector.choices)
+    lot = models.CharField(_("lot"), max_length=64, blank=True)
+    method = models.CharField(_("method"), max_length=8, choices=RapidMethod.choices)
+    analyte = models.CharField(_("analyte"), max_length=64, blank=True)
+    inhibition = models.DecimalField(
+        _("inhibition (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    threshold = models.DecimalField(
+        _("positive threshold (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    c_line = models.BooleanField(_("C line visible"), null=True, blank=True)
+    t_line = models.CharField(_("T line"), max_length=16, choices=TLine.choices, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=8, choices=RapidOutcome.choices, db_index=True)
+    false_positive_risk = models.BooleanField(_("matrix known for false positives"), default=False)
+    tested_at = models.DateTimeField(_("test time"), db_index=True)
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    tester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("tester"),
+        on_delete=models.PROTECT,
+        related_name="rapid_tests",
+    )
+    instrument = models.CharField(_("instrument"), max_length=64, blank=True)
+    source = models.CharField(
+        _("entered by"), max_length=8, choices=RapidSource.choices, default=RapidSource.FORM
+    )
+    retest_of = models.ForeignKey(
+        "self",
+        verbose_name=_("retest of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="retests",
+    )
+    confirmed_positive = models.BooleanField(_("confirmed positive"), default=False)
+
+    class Meta:
+        verbose_name = _("rapid test")
+        verbose_name_plural = _("rapid tests")
+        ordering = ["-tested_at", "-id"]
+        indexes = [
+            models.Index(fields=["tested_at", "township"], name="rapid_time_town_idx"),
+            models.Index(fields=["region", "tested_at"], name="rapid_region_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} {self.get_outcome_display()}"
+
+
+class SaleHold(models.Model):
+    """A lot whose sale is stopped after a confirmed rapid-test positive, until the confirmatory
+    quantitative sample clears it."""
+
+    SCOPE_REGION = "rapid_test__region"
+    SCOPE_PRODUCER = "rapid_test__producer"
+
+    rapid_test = models.OneToOneField(
+        RapidTest, verbose_name=_("rapid test"), on_delete=models.PROTECT, related_name="sale_hold"
+    )
+    lot = models.CharField(_("lot"), max_length=64, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=HoldStatus.choices, default=HoldStatus.HELD)
+    task = models.OneToOneField(
+        SamplingTask,
+        verbose_name=_("confirmatory sampling task"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sale_hold",
+    )
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    release_reason = models.CharField(_("reason for release"), max_length=255, blank=True)
+    created = models.DateTimeField(_("held at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sale hold")
+        verbose_name_plural = _("sale holds")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.rapid_test} · {self.get_status_display()}"

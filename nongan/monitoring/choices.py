@@ -1,0 +1,104 @@
+"""Choices of the monitoring app: sectors, states, verdicts, rapid-test methods and readings."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Sector(models.TextChoices):
+    """The three sample families of the seed's plan (农、畜、水产品)."""
+
+    CROP = "crop", _("Crop products")
+    LIVESTOCK = "livestock", _("Livestock products")
+    AQUATIC = "aquatic", _("Aquatic products")
+
+
+# registry.CategoryKind → sector
+KIND_SECTOR = {
+    "plant": Sector.CROP,
+    "livestock": Sector.LIVESTOCK,
+    "poultry": Sector.LIVESTOCK,
+    "eggs": Sector.LIVESTOCK,
+    "milk": Sector.LIVESTOCK,
+    "aquatic": Sector.AQUATIC,
+}
+
+
+class QuotaKind(models.TextChoices):
+    QUANTITATIVE = "quantitative", _("Quantitative samples")
+    RAPID = "rapid", _("Rapid tests")
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    SAMPLED = "sampled", _("Sampled")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class TaskSource(models.TextChoices):
+    DRAW = "draw", _("Double-random draw")
+    MANUAL = "manual", _("Created by hand")
+    RAPID_POSITIVE = "rapid_positive", _("Confirmation of a rapid-test positive")
+
+
+class SampleState(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    RECEIVED = "received", _("Received by the lab")
+    RESULTS_SUBMITTED = "results_submitted", _("Results submitted")
+    VERIFIED = "verified", _("Verified")
+    PUBLISHED = "published", _("Published")
+    CANCELLED = "cancelled", _("Cancelled")
+    REJECTED = "rejected", _("Rejected by the lab")
+
+
+# States in which a sample counts toward the quantitative quota.
+COUNTED_STATES = [
+    SampleState.REGISTERED,
+    SampleState.RECEIVED,
+    SampleState.RESULTS_SUBMITTED,
+    SampleState.VERIFIED,
+    SampleState.PUBLISHED,
+]
+JUDGED_STATES = [SampleState.VERIFIED, SampleState.PUBLISHED]
+
+
+class Verdict(models.TextChoices):
+    PASS = "pass", _("Qualified")
+    FAIL = "fail", _("Unqualified")
+    NOT_JUDGEABLE = "not_judgeable", _("Not judgeable")
+
+
+class RapidMethod(models.TextChoices):
+    ENZYME = "enzyme", _("Enzyme inhibition")
+    GOLD = "gold", _("Colloidal-gold strip")
+
+
+class TLine(models.TextChoices):
+    ABSENT = "absent", _("T line absent")
+    LIGHTER = "lighter", _("T line lighter than C")
+    SAME_OR_DARKER = "same_or_darker", _("T line as dark as C or darker")
+
+
+class RapidOutcome(models.TextChoices):
+    NEGATIVE = "negative", _("Negative")
+    POSITIVE = "positive", _("Positive")
+    INVALID = "invalid", _("Invalid")
+
+
+class RapidSource(models.TextChoices):
+    FORM = "form", _("Form")
+    XLSX = "xlsx", _("Spreadsheet")
+    API = "api", _("Instrument API")
+
+
+class FollowUpStatus(models.TextChoices):
+    OPEN = "open", _("Being handled")
+    HANDLED = "handled", _("Handled")
+
+
+class HoldStatus(models.TextChoices):
+    HELD = "held", _("Sale held")
+    RELEASED = "released", _("Released")
+
+
+# Matrices known to give false positives in the enzyme-inhibition method.
+FALSE_POSITIVE_MATRICES = ("葱", "蒜", "萝卜", "韭菜", "芹菜", "香菜", "茭白", "蘑菇", "番茄")
