@@ -1,1 +1,231 @@
-"""Models of the standards app."""
+"""Residue standards: editions of GB 2763 / GB 31650, analytes, maximum residue limits, banned and
+restricted-scope substances, and the mapping of scope names to the product tree.
+
+Nothing here is ever typed over: a new edition is a new row, and a limit belongs to exactly one edition.
+The standards are national reference data, the same for every jurisdiction, so these models declare no
+scope: every signed-in account may read them (see ``selectors``); only administrators change them.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from nongan.registry.models import ProductCategory
+
+from .choices import AnalyteKind, EditionKind
+
+
+class Edition(models.Model):
+    """One edition or amendment of a standard (e.g. GB 2763-2021, GB 2763.1-2022).
+
+    ``family`` groups the editions of one standard ("GB 2763"). On a given date the limits in force are
+    those of the latest full edition in force, with the amendments to it that are in force laid on top.
+    """
+
+    code = models.CharField(_("standard"), max_length=64, unique=True, help_text=_("e.g. GB 2763-2021"))
+    family = models.CharField(_("standard family"), max_length=32, db_index=True, help_text=_("e.g. GB 2763"))
+    kind = models.CharField(_("kind"), max_length=16, choices=EditionKind.choices)
+    kind_text = models.CharField(_("kind as published"), max_length=255, blank=True)
+    amends = models.ForeignKey(
+        "self",
+        verbose_name=_("amends"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="amendments",
+    )
+    supersedes_text = models.CharField(_("supersedes"), max_length=255, blank=True)
+    supersedes = models.ManyToManyField(
+        "self",
+        verbose_name=_("superseded editions"),
+        symmetrical=False,
+        blank=True,
+        related_name="superseded_by",
+    )
+    issued = models.DateField(_("issued"), null=True, blank=True)
+    in_force = models.DateField(_("in force from"))
+    scope = models.CharField(_("scope"), max_length=255, blank=True)
+    source = models.CharField(_("source"), max_length=500, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="standard_editions",
+    )
+
+    class Meta:
+        verbose_name = _("edition of a standard")
+        verbose_name_plural = _("editions of standards")
+        ordering = ["family", "in_force", "code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def base_edition(self) -> "Edition":
+        return self.amends if self.kind == EditionKind.AMENDMENT and self.amends_id else self
+
+    def is_in_force(self, on_date: dt.date | None = None) -> bool:
+        """In force on the date as (part of) the standard: see ``engine.editions_in_force``."""
+        from .engine import editions_in_force
+
+        return self.pk in {
+            e.pk for e in editions_in_force(on_date or timezone.localdate(), family=self.family)
+        }
+
+
+class Analyte(models.Model):
+    """A substance that is tested for: a pesticide, a veterinary drug or a prohibited compound."""
+
+    name_zh = models.CharField(_("Chinese name"), max_length=64, unique=True)
+    name_en = models.CharField(_("English name"), max_length=128, blank=True)
+    cas = models.CharField(_("CAS number"), max_length=32, blank=True)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=AnalyteKind.choices, default=AnalyteKind.PESTICIDE
+    )
+    aliases = models.CharField(_("other names"), max_length=255, blank=True, help_text=_("Separated by ;"))
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("analyte")
+        verbose_name_plural = _("analytes")
+        ordering = ["name_zh"]
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+    @property
+    def alias_list(self) -> list[str]:
+        return [a.strip() for a in self.aliases.replace("；", ";").split(";") if a.strip()]
+
+
+class MaxResidueLimit(models.Model):
+    """A maximum residue limit of one analyte in one food or food group, in mg/kg, from one edition."""
+
+    edition = models.ForeignKey(
+        Edition, verbose_name=_("edition"), on_delete=models.PROTECT, related_name="limits"
+    )
+    analyte = models.ForeignKey(
+        Analyte, verbose_name=_("analyte"), on_delete=models.PROTECT, related_name="limits"
+    )
+    food = models.ForeignKey(
+        ProductCategory,
+        verbose_name=_("food or food group"),
+        on_delete=models.PROTECT,
+        related_name="residue_limits",
+    )
+    food_text = models.CharField(_("food as written"), max_length=128, blank=True)
+    excludes = models.CharField(
+        _("excluded foods"),
+        max_length=255,
+        blank=True,
+        help_text=_("Members of the group this entry leaves out; separated by ;"),
+    )
+    limit_mg_kg = models.DecimalField(_("limit (mg/kg)"), max_digits=12, decimal_places=6)
+    temporary = models.BooleanField(_("temporary limit (*)"), default=False)
+    source = models.CharField(_("source"), max_length=500, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("maximum residue limit")
+        verbose_name_plural = _("maximum residue limits")
+        ordering = ["analyte__name_zh", "food__path", "edition__in_force"]
+        constraints = [
+            models.UniqueConstraint(fields=["edition", "analyte", "food"], name="mrl_unique_per_edition")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.analyte} · {self.food} · {self.limit_mg_kg} mg/kg ({self.edition})"
+
+
+class BannedSubstance(models.Model):
+    """A substance banned from sale and use (禁用农药) or prohibited in food animals: any confirmed
+    detection fails, whatever the limit table says."""
+
+    analyte = models.ForeignKey(
+        Analyte, verbose_name=_("analyte"), on_delete=models.PROTECT, related_name="bans"
+    )
+    ban_scope = models.CharField(_("scope of the ban"), max_length=255, blank=True)
+    announcement = models.CharField(_("announcement"), max_length=128, blank=True)
+    effective_from = models.DateField(_("effective from"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=500, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("banned substance")
+        verbose_name_plural = _("banned substances")
+        ordering = ["announcement", "id"]
+        constraints = [models.UniqueConstraint(fields=["analyte", "announcement"], name="banned_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.analyte} ({self.announcement})" if self.announcement else str(self.analyte)
+
+
+class RestrictedUse(models.Model):
+    """A pesticide banned on some crops (e.g. 克百威 on 蔬菜;果树;茶叶;中草药材): a detection on a food in the
+    banned scope fails."""
+
+    analyte = models.ForeignKey(
+        Analyte, verbose_name=_("analyte"), on_delete=models.PROTECT, related_name="restrictions"
+    )
+    banned_on = models.CharField(
+        _("banned on"), max_length=255, help_text=_("Crops or groups as published, separated by ;")
+    )
+    announcement = models.CharField(_("announcement"), max_length=128, blank=True)
+    effective_from = models.DateField(_("effective from"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=500, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("restricted-scope substance")
+        verbose_name_plural = _("restricted-scope substances")
+        ordering = ["announcement", "id"]
+        constraints = [models.UniqueConstraint(fields=["analyte", "announcement"], name="restricted_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.analyte}: {self.banned_on}"
+
+    @property
+    def scope_names(self) -> list[str]:
+        return [s.strip() for s in self.banned_on.replace("；", ";").split(";") if s.strip()]
+
+
+class ScopeMapping(models.Model):
+    """A scope name of the restricted list that is not one node of the product tree (十字花科蔬菜), mapped
+    to the nodes it covers (芸薹属类蔬菜 + 大白菜 + 普通白菜 + 萝卜)."""
+
+    name = models.CharField(_("scope name"), max_length=255, unique=True)
+    categories = models.ManyToManyField(
+        ProductCategory, verbose_name=_("covered foods and groups"), related_name="scope_mappings"
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("scope mapping")
+        verbose_name_plural = _("scope mappings")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StandardsRevision(models.Model):
+    """A token changed by every write to the standards, so each process knows when to rebuild its
+    in-memory judgement index."""
+
+    token = models.CharField(_("token"), max_length=32)
+    changed = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("standards revision")
+        verbose_name_plural = _("standards revisions")
+
+    def __str__(self) -> str:
+        return self.token

@@ -1,0 +1,245 @@
+"""Reading uploaded tables (CSV in UTF-8 or GBK, or .xlsx) into rows keyed by canonical column names,
+and writing the per-row error report as .xlsx."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+
+@dataclass
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+class TableRejected(ValidationError):
+    """The whole table was checked and has errors; nothing was saved. ``row_errors`` lists them."""
+
+    def __init__(self, row_errors: list[RowError]):
+        self.row_errors = row_errors
+        super().__init__(
+            [
+                _("row %(row)d, column %(column)s: %(message)s") % e.as_dict() if e.row else e.message
+                for e in row_errors
+            ]
+        )
+
+
+@dataclass
+class Table:
+    """Rows of a table: ``rows`` are (file row number, {canonical column: text}); ``headers`` maps each canonical
+    column to the header written in the file (for error messages)."""
+
+    rows: list[tuple[int, dict[str, str]]]
+    headers: dict[str, str]
+
+    def column(self, key: str) -> str:
+        return self.headers.get(key, key)
+
+
+# Canonical column → headers accepted (compared without case, spaces, brackets and units).
+COLUMNS: dict[str, dict[str, list[str]]] = {
+    "mrl": {
+        "analyte": [
+            "pesticide_zh",
+            "pesticide",
+            "analyte",
+            "analyte_zh",
+            "name_zh",
+            "农药",
+            "农药名称",
+            "兽药",
+            "药物",
+            "药物名称",
+            "检测项目",
+            "物质",
+        ],
+        "analyte_en": ["pesticide_en", "analyte_en", "name_en", "英文名", "英文名称"],
+        "food": [
+            "food_zh",
+            "food",
+            "food or food group",
+            "foodorfoodgroup",
+            "食品",
+            "食品名称",
+            "食品类别",
+            "食品类别名称",
+            "食品类别/名称",
+        ],
+        "limit": ["mrl_mg_per_kg", "mrl", "limit", "limit_mg_kg", "限量", "最大残留限量", "残留限量"],
+        "temporary": ["temporary", "临时", "临时限量"],
+        "standard": ["standard", "edition", "标准", "标准版本", "版本"],
+        "source": ["source", "来源"],
+        "note": ["note", "备注"],
+    },
+    "editions": {
+        "standard": ["standard", "edition", "code", "标准", "标准编号"],
+        "kind": ["kind", "类型"],
+        "issued": ["issued", "发布日期"],
+        "in_force": ["in_force", "实施日期"],
+        "supersedes": ["supersedes", "代替", "代替标准"],
+        "amends": ["amends", "修改"],
+        "family": ["family", "标准族"],
+        "scope": ["scope", "范围"],
+        "source": ["source", "来源"],
+    },
+    "banned": {
+        "analyte": ["name_zh", "analyte", "pesticide", "名称", "农药", "农药名称", "物质", "中文名"],
+        "analyte_en": ["name_en", "analyte_en", "英文名", "英文名称"],
+        "kind": ["kind", "类别"],
+        "ban_scope": ["ban_scope", "scope", "禁用范围"],
+        "announcement": ["announcement", "公告", "依据"],
+        "effective_from": ["effective_from", "生效日期", "禁用日期"],
+        "source": ["source", "来源"],
+    },
+    "restricted": {
+        "analyte": ["name_zh", "analyte", "pesticide", "名称", "农药", "农药名称", "中文名"],
+        "analyte_en": ["name_en", "analyte_en", "英文名", "英文名称"],
+        "banned_on": ["banned_on", "scope", "禁用范围", "禁止使用范围", "禁用作物"],
+        "announcement": ["announcement", "公告", "依据"],
+        "effective_from": ["effective_from", "生效日期", "禁用日期"],
+        "source": ["source", "来源"],
+    },
+}
+REQUIRED = {
+    "mrl": ["analyte", "food", "limit"],
+    "editions": ["standard", "kind", "in_force"],
+    "banned": ["analyte"],
+    "restricted": ["analyte", "banned_on"],
+}
+
+
+def _norm_header(text: str) -> str:
+    text = (text or "").strip().lower()
+    for unit in ("(mg/kg)", "（mg/kg）", "mg/kg"):
+        text = text.replace(unit, "")
+    return text.replace(" ", "").replace("（", "").replace("）", "").replace("(", "").replace(")", "")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return format(Decimal(repr(value)).normalize(), "f") if value == value else ""
+    return str(value).strip()
+
+
+def _raw_rows(content: bytes, name: str) -> list[list[str]]:
+    if name.lower().endswith(".xlsx"):
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        except Exception:  # noqa: BLE001 - any unreadable file is the user's error
+            raise ValidationError({"file": _("This file is not a readable .xlsx workbook.")}) from None
+        sheet = book.worksheets[0]
+        rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        book.close()
+        return rows
+    if name.lower().endswith(".csv") or name.lower().endswith(".txt"):
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = content.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise ValidationError({"file": _("The CSV file must be in UTF-8 or GBK encoding.")})
+        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+    raise ValidationError({"file": _("Upload a .csv or .xlsx file.")})
+
+
+def read_table(kind: str, content: bytes, name: str) -> Table:
+    """Read a file's first sheet; the first non-empty row is the header. Unknown columns are ignored; a
+    missing required column raises ValidationError."""
+    raw = _raw_rows(content, name)
+    header_index = next((i for i, r in enumerate(raw) if any(c for c in r)), None)
+    if header_index is None:
+        raise ValidationError({"file": _("The file is empty.")})
+    accepted = {_norm_header(h): key for key, names in COLUMNS[kind].items() for h in names}
+    positions: dict[str, int] = {}
+    headers: dict[str, str] = {}
+    for pos, header in enumerate(raw[header_index]):
+        key = accepted.get(_norm_header(header))
+        if key and key not in positions:
+            positions[key] = pos
+            headers[key] = header
+    missing = [k for k in REQUIRED[kind] if k not in positions]
+    if missing:
+        names = "、".join(COLUMNS[kind][k][0] for k in missing)
+        raise ValidationError({"file": _("Required columns are missing: %(columns)s.") % {"columns": names}})
+    rows = []
+    for i, r in enumerate(raw[header_index + 1 :], start=header_index + 2):
+        if not any(c for c in r):
+            continue
+        rows.append((i, {k: (r[p] if p < len(r) else "") for k, p in positions.items()}))
+    if not rows:
+        raise ValidationError({"file": _("The file has a header but no rows.")})
+    return Table(rows=rows, headers=headers)
+
+
+def read_path(kind: str, path: Path) -> Table:
+    return read_table(kind, Path(path).read_bytes(), Path(path).name)
+
+
+def parse_decimal(text: str) -> Decimal | None:
+    try:
+        number = Decimal(text.replace(",", "").strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def parse_bool(text: str) -> bool | None:
+    value = (text or "").strip().lower()
+    if value in ("", "no", "n", "false", "0", "否"):
+        return False
+    if value in ("yes", "y", "true", "1", "是", "*", "临时"):
+        return True
+    return None
+
+
+def parse_date_text(text: str) -> dt.date | None:
+    value = (text or "").strip().replace("/", "-").replace(".", "-")
+    try:
+        y, m, d = (int(p) for p in value.split("-"))
+        return dt.date(y, m, d)
+    except (ValueError, TypeError):
+        return None
+
+
+def errors_xlsx(errors: list[dict]) -> bytes:
+    """The error report of a rejected import: row, column, message."""
+    import openpyxl
+    from openpyxl.styles import Font
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = _("Errors")[:31]
+    sheet.append([_("Row"), _("Column"), _("Message")])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for e in errors:
+        sheet.append([e.get("row") or "", e.get("column") or "", e.get("message") or ""])
+    sheet.column_dimensions["A"].width = 8
+    sheet.column_dimensions["B"].width = 20
+    sheet.column_dimensions["C"].width = 90
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
