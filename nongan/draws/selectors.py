@@ -1,0 +1,101 @@
+"""Every read of the draws app. Lists and details go through the jurisdiction choke point."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+
+from nongan.core.models import Region
+from nongan.core.scoping import get_scoped_or_404, scoped
+
+from .choices import INSPECTOR_ROLES, RoundStatus
+from .models import DrawAssignment, DrawRound, DrawSelection, InspectorConflict
+
+# A round's page is public once its candidate list is frozen (the hashes and the seed commitment are shown);
+# the seed and the selections are shown once the round is published.
+PUBLIC_STATUSES = (
+    RoundStatus.CANDIDATES_FROZEN,
+    RoundStatus.SEED_COMMITTED,
+    RoundStatus.DRAWN,
+    RoundStatus.PUBLISHED,
+    RoundStatus.CANCELLED,
+)
+
+
+def rounds_for(user) -> QuerySet[DrawRound]:
+    return scoped(user, DrawRound.objects.select_related("region", "created_by")).order_by("-year", "-code")
+
+
+def round_for(user, pk) -> DrawRound:
+    return get_scoped_or_404(user, DrawRound.objects.select_related("region", "created_by"), pk=pk)
+
+
+def public_round(code: str) -> DrawRound | None:
+    """A round as the public may see it (no login), or None."""
+    return (
+        DrawRound.objects.select_related("region")
+        .filter(code=code, status__in=PUBLIC_STATUSES, frozen_at__isnull=False)
+        .first()
+    )
+
+
+def public_rounds() -> QuerySet[DrawRound]:
+    return (
+        DrawRound.objects.select_related("region")
+        .filter(status=RoundStatus.PUBLISHED)
+        .order_by("-published_at")
+    )
+
+
+def eligible_inspectors(region: Region) -> QuerySet:
+    """Active accounts that may sit in the inspector pool of a round covering ``region``: samplers, township
+    supervisors, enforcement officers and analysts whose jurisdiction lies inside the region or contains it."""
+    user_model = get_user_model()
+    ancestors = [c for c in region.path.strip("/").split("/") if c]
+    return (
+        user_model.objects.filter(is_active=True, role__in=INSPECTOR_ROLES)
+        .filter(Q(jurisdiction__path__startswith=region.path) | Q(jurisdiction__code__in=ancestors))
+        .select_related("jurisdiction")
+        .order_by("role", "jurisdiction__path", "username")
+    )
+
+
+def selections_for_round(round_id: int) -> list[dict]:
+    """The drawn objects of a round for the monitoring app: producer_id, stratum, inspector_ids, rank.
+
+    Interface kept stable for nongan.monitoring; in draw order ((stratum, rank)).
+    """
+    rows = list(
+        DrawSelection.objects.filter(round_id=round_id)
+        .order_by("position")
+        .values_list("id", "producer_id", "stratum", "rank")
+    )
+    inspectors: dict[int, list[int]] = {}
+    for sel_id, uid in (
+        DrawAssignment.objects.filter(selection__round_id=round_id)
+        .order_by("selection_id", "position")
+        .values_list("selection_id", "inspector_id")
+    ):
+        inspectors.setdefault(sel_id, []).append(uid)
+    return [
+        {"producer_id": pid, "stratum": stratum, "inspector_ids": inspectors.get(sid, []), "rank": rank}
+        for sid, pid, stratum, rank in rows
+    ]
+
+
+def conflicts_for(user) -> QuerySet[InspectorConflict]:
+    """Conflicts a user may see: their own, plus those on producers in their jurisdiction for administrators."""
+    from nongan.core.scoping import can_manage
+
+    base = InspectorConflict.objects.select_related(
+        "inspector", "producer", "producer__region", "declared_by"
+    )
+    if can_manage(user):
+        return scoped(user, base)
+    return base.filter(inspector=user)
+
+
+def selections_with_inspectors(rnd: DrawRound) -> list[DrawSelection]:
+    return list(
+        rnd.selections.select_related("candidate", "producer")
+        .prefetch_related("assignments__inspector")
+        .order_by("position")
+    )

@@ -1,0 +1,679 @@
+"""Every write of the draws app: rounds and their state machine, and declared conflicts.
+
+The round moves draft → candidates_frozen → seed_committed → drawn → published (or cancelled with a reason).
+Each step is one row of ``TRANSITIONS`` with a guard and an effect; every step writes an event row, an audit
+record and (for freeze, commit, draw, publish, cancel) a ledger entry with the hashes.
+"""
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from nongan.core import audit, ledger
+from nongan.core.choices import RegionLevel
+from nongan.core.scoping import can_manage, in_jurisdiction
+from nongan.core.validators import mask_name
+from nongan.registry.choices import ProducerStatus, ProducerType
+from nongan.registry.models import Producer, ProducerProduct, ProductCategory, StaffMember
+
+from . import algorithm
+from .choices import ConflictKind, ExclusionSource, Purpose, RoundStatus, SeedSource, Strata
+from .models import (
+    DrawAssignment,
+    DrawCandidate,
+    DrawExclusion,
+    DrawRound,
+    DrawRoundEvent,
+    DrawSelection,
+    InspectorConflict,
+    InspectorPoolMember,
+)
+
+# Producer types that are natural persons: their names are masked on public pages (张三 → 张*).
+PERSON_TYPES = {ProducerType.HOUSEHOLD, ProducerType.SCALE_GROWER}
+FILTER_KEYS = ("township", "village", "types", "tiers", "category", "is_scale")
+MIN_SEED_LENGTH = 16
+NO_CATEGORY = "none"
+
+
+# ---------------------------------------------------------------- helpers
+def _require_manager(actor, region) -> None:
+    if actor is None:
+        return
+    if not can_manage(actor) or not in_jurisdiction(actor, region):
+        raise ValidationError(_("Only a district administrator of this jurisdiction may run draws."))
+
+
+def public_name(producer: Producer) -> str:
+    return mask_name(producer.name) if producer.type in PERSON_TYPES else producer.name
+
+
+def ratio_text(ratio) -> str | None:
+    if ratio is None:
+        return None
+    return format(Decimal(ratio).normalize(), "f")
+
+
+def parameters(rnd: DrawRound) -> dict:
+    """The parameters the pure draw function takes (as exported)."""
+    return {
+        "count": rnd.count,
+        "ratio": ratio_text(rnd.ratio),
+        "strata": rnd.strata,
+        "inspectors_per_object": rnd.inspectors_per_object,
+    }
+
+
+def _next_code(year: int) -> str:
+    prefix = f"SJ{year}-"
+    last = (
+        DrawRound.objects.filter(code__startswith=prefix)
+        .order_by("-code")
+        .values_list("code", flat=True)
+        .first()
+    )
+    seq = int(last[len(prefix) :]) + 1 if last else 1
+    return f"{prefix}{seq:04d}"
+
+
+def clean_filter_spec(spec: dict, region) -> dict:
+    """Validate a registry filter and return it in canonical form (unknown keys and empty values dropped)."""
+    from nongan.core.models import Region
+
+    spec = dict(spec or {})
+    unknown = sorted(set(spec) - set(FILTER_KEYS))
+    if unknown:
+        raise ValidationError({"filter_spec": _("Unknown filter: %(keys)s.") % {"keys": ", ".join(unknown)}})
+    out: dict = {}
+    for key, level in (("township", RegionLevel.TOWNSHIP), ("village", RegionLevel.VILLAGE)):
+        code = spec.get(key)
+        if code:
+            r = Region.objects.filter(code=code, level=level).first()
+            if r is None or not r.path.startswith(region.path):
+                raise ValidationError({key: _("This region is not inside the round's jurisdiction.")})
+            out[key] = code
+    if out.get("township") and out.get("village"):
+        village = Region.objects.get(code=out["village"])
+        if village.parent.code != out["township"]:
+            raise ValidationError({"village": _("This village is not in the chosen township.")})
+    types = sorted(set(spec.get("types") or []))
+    if any(t not in ProducerType.values for t in types):
+        raise ValidationError({"types": _("Unknown producer type.")})
+    if types:
+        out["types"] = types
+    tiers = sorted(set(spec.get("tiers") or []))
+    if any(t not in ("A", "B", "C") for t in tiers):
+        raise ValidationError({"tiers": _("Unknown supervision tier.")})
+    if tiers:
+        out["tiers"] = tiers
+    if spec.get("category"):
+        if not ProductCategory.objects.filter(code=spec["category"]).exists():
+            raise ValidationError({"category": _("Unknown product category.")})
+        out["category"] = spec["category"]
+    if spec.get("is_scale") is not None and spec.get("is_scale") != "":
+        out["is_scale"] = bool(spec["is_scale"])
+    return out
+
+
+def candidate_queryset(rnd: DrawRound):
+    """Active producers inside the round's jurisdiction that pass its registry filter."""
+    from nongan.core.models import Region
+
+    spec = rnd.filter_spec or {}
+    qs = Producer.objects.filter(region__path__startswith=rnd.region.path, status=ProducerStatus.ACTIVE)
+    for key in ("township", "village"):
+        if spec.get(key):
+            qs = qs.filter(region__path__startswith=Region.objects.get(code=spec[key]).path)
+    if spec.get("types"):
+        qs = qs.filter(type__in=spec["types"])
+    if spec.get("tiers"):
+        qs = qs.filter(tier__in=spec["tiers"])
+    if spec.get("is_scale") is not None:
+        qs = qs.filter(is_scale=spec["is_scale"])
+    if spec.get("category"):
+        path = ProductCategory.objects.get(code=spec["category"]).path
+        qs = qs.filter(
+            pk__in=ProducerProduct.objects.filter(category__path__startswith=path).values("producer_id")
+        )
+    return qs
+
+
+def _strata_for(rnd: DrawRound, producers: list[Producer]) -> dict[int, tuple[str, str]]:
+    """{producer id: (stratum key, stratum label)} according to the round's strata."""
+    if rnd.strata == Strata.TOWNSHIP:
+        out = {}
+        for p in producers:
+            town = p.region if p.region.level == RegionLevel.TOWNSHIP else p.region.parent
+            out[p.pk] = (town.code, town.name)
+        return out
+    if rnd.strata == Strata.TYPE:
+        return {p.pk: (p.type, str(ProducerType(p.type).label)) for p in producers}
+    if rnd.strata == Strata.CATEGORY:
+        roots = {c.code: c.name for c in ProductCategory.objects.filter(depth=0)}
+        best: dict[int, tuple] = {}
+        lines = ProducerProduct.objects.filter(producer_id__in=[p.pk for p in producers]).values_list(
+            "producer_id", "category__path", "annual_output"
+        )
+        for pid, path, output in lines:
+            key = (-(output or 0), path)
+            if pid not in best or key < best[pid]:
+                best[pid] = key
+        out = {}
+        for p in producers:
+            if p.pk in best:
+                root = best[p.pk][1].strip("/").split("/")[0]
+                out[p.pk] = (root, roots.get(root, root))
+            else:
+                out[p.pk] = (NO_CATEGORY, _("No product registered"))
+        return out
+    return {p.pk: ("", "") for p in producers}
+
+
+# ---------------------------------------------------------------- rounds: create and edit in draft
+def _validate_numbers(count, ratio, per_object) -> None:
+    errors = {}
+    if (count is None) == (ratio is None):
+        errors["count"] = _("Give either a number of objects or a ratio, not both.")
+    if count is not None and int(count) < 1:
+        errors["count"] = _("The number of objects must be at least 1.")
+    if ratio is not None and not (Decimal(0) < Decimal(ratio) <= Decimal(1)):
+        errors["ratio"] = _("The ratio must be greater than 0 and at most 1 (e.g. 0.05 for 5%).")
+    if per_object is None or int(per_object) < 2:
+        errors["inspectors_per_object"] = _("At least 2 inspectors per object are required.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _set_pool(rnd: DrawRound, inspectors) -> None:
+    from .selectors import eligible_inspectors
+
+    allowed = set(eligible_inspectors(rnd.region).values_list("pk", flat=True))
+    users = list(inspectors)
+    bad = [str(u) for u in users if u.pk not in allowed]
+    if bad:
+        raise ValidationError(
+            {
+                "inspectors": _("Not eligible for the inspector pool of this jurisdiction: %(names)s.")
+                % {"names": "、".join(bad)}
+            }
+        )
+    if len({u.pk for u in users}) < rnd.inspectors_per_object:
+        raise ValidationError(
+            {
+                "inspectors": _("The pool needs at least %(n)d inspectors (the number drawn per object).")
+                % {"n": rnd.inspectors_per_object}
+            }
+        )
+    rnd.pool.all().delete()
+    InspectorPoolMember.objects.bulk_create(
+        [
+            InspectorPoolMember(round=rnd, user=u, name=u.full_name or u.username)
+            for u in {u.pk: u for u in users}.values()
+        ]
+    )
+
+
+@transaction.atomic
+def round_create(
+    *,
+    actor,
+    title: str,
+    region,
+    year: int,
+    inspectors,
+    purpose: str = Purpose.SAMPLING,
+    filter_spec: dict | None = None,
+    count: int | None = None,
+    ratio=None,
+    strata: str = Strata.NONE,
+    inspectors_per_object: int = 2,
+) -> DrawRound:
+    """Create a round in draft. Validation errors change nothing."""
+    _require_manager(actor, region)
+    if region.level not in (
+        RegionLevel.DISTRICT,
+        RegionLevel.TOWNSHIP,
+        RegionLevel.CITY,
+        RegionLevel.PROVINCE,
+    ):
+        raise ValidationError({"region": _("A round covers a district or a township.")})
+    if purpose not in Purpose.values:
+        raise ValidationError({"purpose": _("Unknown purpose.")})
+    if strata not in Strata.values:
+        raise ValidationError({"strata": _("Unknown strata.")})
+    if not (title or "").strip():
+        raise ValidationError({"title": _("Give the round a title.")})
+    _validate_numbers(count, ratio, inspectors_per_object)
+    spec = clean_filter_spec(filter_spec or {}, region)
+    rnd = DrawRound(
+        code=_next_code(year),
+        title=title.strip(),
+        purpose=purpose,
+        year=year,
+        region=region,
+        created_by=actor,
+        filter_spec=spec,
+        count=count,
+        ratio=Decimal(ratio) if ratio is not None else None,
+        strata=strata,
+        inspectors_per_object=int(inspectors_per_object),
+    )
+    rnd.save()
+    _set_pool(rnd, inspectors)
+    DrawRoundEvent.objects.create(
+        round=rnd,
+        actor=actor,
+        actor_repr=str(actor) if actor else "system",
+        from_status="",
+        to_status=rnd.status,
+    )
+    audit.record_create(actor, rnd)
+    return rnd
+
+
+# ---------------------------------------------------------------- the state machine
+@dataclass(frozen=True)
+class Transition:
+    sources: tuple[str, ...]
+    target: str
+    guard: Callable
+    effect: Callable
+    ledger_kind: str | None
+
+
+def _no_guard(rnd, actor, **kw) -> None:
+    return None
+
+
+def _freeze_guard(rnd, actor, **kw) -> None:
+    if rnd.pool.count() < rnd.inspectors_per_object:
+        raise ValidationError(
+            _("The pool needs at least %(n)d inspectors (the number drawn per object).")
+            % {"n": rnd.inspectors_per_object}
+        )
+
+
+def _freeze_effect(rnd, actor, **kw) -> dict:
+    producers = list(candidate_queryset(rnd).select_related("region", "region__parent").order_by("code"))
+    if not producers:
+        raise ValidationError(_("No producer matches the registry filter; there is nothing to draw from."))
+    strata = _strata_for(rnd, producers)
+    candidates = [
+        DrawCandidate(
+            round=rnd,
+            producer=p,
+            producer_code=p.code,
+            name=public_name(p),
+            stratum=strata[p.pk][0],
+            stratum_label=strata[p.pk][1],
+        )
+        for p in producers
+    ]
+    sizes: dict[str, int] = {}
+    for c in candidates:
+        sizes[c.stratum] = sizes.get(c.stratum, 0) + 1
+    try:
+        algorithm.allocate(sizes, count=rnd.count, ratio=ratio_text(rnd.ratio))
+    except algorithm.DrawError as exc:
+        if exc.code == "count":
+            raise ValidationError(
+                {
+                    "count": _("%(count)d objects asked for, but only %(total)d producers match the filter.")
+                    % {"count": rnd.count, "total": len(candidates)}
+                }
+            ) from None
+        raise ValidationError(
+            _("The ratio must be greater than 0 and at most 1 (e.g. 0.05 for 5%).")
+        ) from None
+
+    pool = list(rnd.pool.select_related("user"))
+    for m in pool:  # the names are frozen with the list
+        m.name = m.user.full_name or m.user.username
+    InspectorPoolMember.objects.bulk_update(pool, ["name"])
+    pool_ids = {m.user_id for m in pool}
+    code_of = {p.pk: p.code for p in producers}
+    exclusions: dict[tuple, DrawExclusion] = {}
+    declared = InspectorConflict.objects.filter(
+        inspector_id__in=pool_ids, producer_id__in=code_of.keys(), withdrawn_at__isnull=True
+    ).order_by("id")
+    for c in declared:
+        key = (c.inspector_id, code_of[c.producer_id], c.kind)
+        exclusions.setdefault(
+            key,
+            DrawExclusion(
+                round=rnd,
+                inspector_id=c.inspector_id,
+                producer_code=key[1],
+                kind=c.kind,
+                source=ExclusionSource.DECLARED,
+                conflict=c,
+                reason=c.reason,
+            ),
+        )
+    staff_regions: dict[int, set[int]] = {}
+    for uid, region_id in StaffMember.objects.filter(user_id__in=pool_ids, active=True).values_list(
+        "user_id", "region_id"
+    ):
+        staff_regions.setdefault(region_id, set()).add(uid)
+    for p in producers:
+        for uid in staff_regions.get(p.region_id, ()):
+            key = (uid, p.code, ConflictKind.SAME_VILLAGE)
+            exclusions.setdefault(
+                key,
+                DrawExclusion(
+                    round=rnd,
+                    inspector_id=uid,
+                    producer_code=p.code,
+                    kind=ConflictKind.SAME_VILLAGE,
+                    source=ExclusionSource.AUTOMATIC,
+                    reason=_("The inspector's staff record is in the producer's village."),
+                ),
+            )
+    # Every candidate must keep enough eligible inspectors, so that the draw cannot fail after the seed is known.
+    excluded_count: dict[str, set[int]] = {}
+    for uid, code, _kind in exclusions:
+        excluded_count.setdefault(code, set()).add(uid)
+    short = [
+        (p, len(pool_ids - excluded_count.get(p.code, set())))
+        for p in producers
+        if len(pool_ids - excluded_count.get(p.code, set())) < rnd.inspectors_per_object
+    ]
+    if short:
+        p, n = short[0]
+        raise ValidationError(
+            _(
+                "%(name)s (%(code)s) has only %(n)d eligible inspectors after conflicts; %(need)d are required. "
+                "Add inspectors to the pool. (%(more)d objects in all are short.)"
+            )
+            % {"name": p.name, "code": p.code, "n": n, "need": rnd.inspectors_per_object, "more": len(short)}
+        )
+    DrawCandidate.objects.bulk_create(candidates, batch_size=2000)
+    DrawExclusion.objects.bulk_create(list(exclusions.values()), batch_size=2000)
+    rnd.candidate_count = len(candidates)
+    rnd.candidate_hash = algorithm.candidate_hash(
+        {"code": c.producer_code, "stratum": c.stratum, "name": c.name} for c in candidates
+    )
+    rnd.inspector_hash = algorithm.inspector_hash(
+        [{"id": m.user_id, "name": m.name} for m in pool],
+        [
+            {"inspector": x.inspector_id, "producer": x.producer_code, "kind": x.kind}
+            for x in exclusions.values()
+        ],
+    )
+    rnd.frozen_at = timezone.now()
+    return {
+        "region": rnd.region.code,
+        "filter": rnd.filter_spec,
+        "parameters": parameters(rnd),
+        "candidate_count": rnd.candidate_count,
+        "candidate_hash": rnd.candidate_hash,
+        "inspector_count": len(pool),
+        "exclusion_count": len(exclusions),
+        "inspector_hash": rnd.inspector_hash,
+    }
+
+
+def _commit_effect(rnd, actor, seed: str = "", beacon_source: str = "", **kw) -> dict:
+    seed = (seed or "").strip()
+    if seed:
+        if len(seed) < MIN_SEED_LENGTH or len(seed) > 128:
+            raise ValidationError(
+                {
+                    "seed": _(
+                        "A seed has %(min)d to 128 characters, so that nobody can guess it from its hash."
+                    )
+                    % {"min": MIN_SEED_LENGTH}
+                }
+            )
+        rnd.seed_source = SeedSource.ENTERED
+        rnd.seed_escrow = ""
+    else:
+        seed = secrets.token_hex(32)
+        rnd.seed_source = SeedSource.GENERATED
+        rnd.seed_escrow = seed
+    rnd.seed_commitment = algorithm.sha256(seed)
+    rnd.beacon_source = (beacon_source or "").strip()[:255]
+    rnd.committed_at = timezone.now()
+    return {
+        "candidate_hash": rnd.candidate_hash,
+        "inspector_hash": rnd.inspector_hash,
+        "seed_commitment": rnd.seed_commitment,
+        "seed_source": rnd.seed_source,
+        "beacon_source": rnd.beacon_source,
+    }
+
+
+def _draw_guard(rnd, actor, seed: str = "", beacon_value: str = "", **kw) -> None:
+    seed = (seed or "").strip()
+    if not seed and not rnd.seed_escrow:
+        raise ValidationError({"seed": _("Enter the seed that was committed for this round.")})
+    if seed and algorithm.sha256(seed) != rnd.seed_commitment:
+        raise ValidationError(
+            {
+                "seed": _(
+                    "This seed does not match the published commitment (SHA-256). Nothing was drawn; enter the exact seed."
+                )
+            }
+        )
+    if rnd.beacon_source and not (beacon_value or "").strip():
+        raise ValidationError(
+            {
+                "beacon_value": _("Enter the public random value named at the commitment: %(source)s.")
+                % {"source": rnd.beacon_source}
+            }
+        )
+
+
+def _draw_effect(rnd, actor, seed: str = "", beacon_value: str = "", **kw) -> dict:
+    seed = (seed or "").strip() or rnd.seed_escrow
+    beacon = (beacon_value or "").strip()[:128] if rnd.beacon_source else ""
+    candidates = list(rnd.candidates.all())
+    pool = list(rnd.pool.all())
+    exclusions = list(rnd.exclusions.all())
+    try:
+        selections, hashes = algorithm.draw(
+            [{"code": c.producer_code, "stratum": c.stratum, "name": c.name} for c in candidates],
+            [{"id": m.user_id, "name": m.name} for m in pool],
+            [{"inspector": x.inspector_id, "producer": x.producer_code, "kind": x.kind} for x in exclusions],
+            seed,
+            beacon=beacon,
+            count=rnd.count,
+            ratio=ratio_text(rnd.ratio),
+            per_object=rnd.inspectors_per_object,
+        )
+    except algorithm.DrawError as exc:
+        if exc.code == "inspectors":
+            raise ValidationError(
+                _(
+                    "Object %(code)s has only %(n)d eligible inspectors; %(need)d are required. Nothing was drawn."
+                )
+                % exc.params
+            ) from None
+        raise ValidationError(_("The draw cannot be made: %(reason)s") % {"reason": str(exc)}) from None
+    if hashes["candidate_hash"] != rnd.candidate_hash or hashes["inspector_hash"] != rnd.inspector_hash:
+        raise ValidationError(
+            _(
+                "The frozen lists no longer match their hashes; the round's data was changed. Nothing was drawn."
+            )
+        )
+    by_code = {c.producer_code: c for c in candidates}
+    rows = [
+        DrawSelection(
+            round=rnd,
+            candidate=by_code[s["code"]],
+            producer_id=by_code[s["code"]].producer_id,
+            stratum=s["stratum"],
+            rank=s["rank"],
+            position=i,
+        )
+        for i, s in enumerate(selections, start=1)
+    ]
+    DrawSelection.objects.bulk_create(rows, batch_size=2000)
+    saved = {s.candidate_id: s for s in rnd.selections.all()}
+    DrawAssignment.objects.bulk_create(
+        [
+            DrawAssignment(selection=saved[by_code[s["code"]].pk], inspector_id=uid, position=j)
+            for s in selections
+            for j, uid in enumerate(s["inspectors"], start=1)
+        ],
+        batch_size=2000,
+    )
+    rnd.seed = seed
+    rnd.seed_escrow = ""
+    rnd.beacon_value = beacon
+    rnd.selection_hash = hashes["selection_hash"]
+    rnd.drawn_at = timezone.now()
+    return {
+        "candidate_hash": rnd.candidate_hash,
+        "inspector_hash": rnd.inspector_hash,
+        "seed_commitment": rnd.seed_commitment,
+        "seed": seed,
+        "beacon_value": beacon,
+        "selection_hash": rnd.selection_hash,
+        "selected": len(selections),
+    }
+
+
+def _publish_effect(rnd, actor, **kw) -> dict:
+    rnd.published_at = timezone.now()
+    return {"selection_hash": rnd.selection_hash}
+
+
+def _cancel_guard(rnd, actor, reason: str = "", **kw) -> None:
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Give the reason for cancelling the round.")})
+
+
+def _cancel_effect(rnd, actor, reason: str = "", **kw) -> dict:
+    return {"reason": reason.strip(), "seed_commitment": rnd.seed_commitment}
+
+
+S = RoundStatus
+TRANSITIONS: dict[str, Transition] = {
+    "freeze": Transition(
+        (S.DRAFT,), S.CANDIDATES_FROZEN, _freeze_guard, _freeze_effect, "draw.candidates_frozen"
+    ),
+    "commit": Transition(
+        (S.CANDIDATES_FROZEN,), S.SEED_COMMITTED, _no_guard, _commit_effect, "draw.seed_committed"
+    ),
+    "draw": Transition((S.SEED_COMMITTED,), S.DRAWN, _draw_guard, _draw_effect, "draw.drawn"),
+    "publish": Transition((S.DRAWN,), S.PUBLISHED, _no_guard, _publish_effect, "draw.published"),
+    "cancel": Transition(
+        (S.DRAFT, S.CANDIDATES_FROZEN, S.SEED_COMMITTED, S.DRAWN),
+        S.CANCELLED,
+        _cancel_guard,
+        _cancel_effect,
+        "draw.cancelled",
+    ),
+}
+
+
+def allowed_actions(rnd: DrawRound) -> list[str]:
+    return [name for name, t in TRANSITIONS.items() if rnd.status in t.sources]
+
+
+def _apply(name: str, *, actor, rnd: DrawRound, reason: str = "", **kw) -> DrawRound:
+    t = TRANSITIONS[name]
+    with transaction.atomic():
+        rnd = DrawRound.objects.select_for_update().select_related("region").get(pk=rnd.pk)
+        _require_manager(actor, rnd.region)
+        if rnd.status not in t.sources:
+            raise ValidationError(
+                _("A round in the state “%(status)s” cannot do this.")
+                % {"status": RoundStatus(rnd.status).label}
+            )
+        before = audit.snapshot(rnd)
+        t.guard(rnd, actor, reason=reason, **kw)
+        payload = t.effect(rnd, actor, reason=reason, **kw)
+        from_status = rnd.status
+        rnd.status = t.target
+        rnd.status_reason = (reason or "").strip()[:255]
+        rnd.save()
+        DrawRoundEvent.objects.create(
+            round=rnd,
+            actor=actor,
+            actor_repr=str(actor) if actor else "system",
+            from_status=from_status,
+            to_status=t.target,
+            reason=rnd.status_reason,
+        )
+        audit.record_update(actor, rnd, before, reason=rnd.status_reason or name)
+        if t.ledger_kind:
+            ledger.append(
+                kind=t.ledger_kind,
+                ref=rnd.code,
+                payload={"round": rnd.code, "status": t.target, **payload},
+                actor=actor,
+            )
+    return rnd
+
+
+def round_freeze(*, actor, rnd: DrawRound) -> DrawRound:
+    """Freeze the candidate list, the inspector pool and the conflicts; publish their hashes."""
+    return _apply("freeze", actor=actor, rnd=rnd)
+
+
+def round_commit_seed(*, actor, rnd: DrawRound, seed: str = "", beacon_source: str = "") -> DrawRound:
+    """Commit to a seed: store and publish SHA-256(seed). An empty seed is generated by the server and held until the draw."""
+    return _apply("commit", actor=actor, rnd=rnd, seed=seed, beacon_source=beacon_source)
+
+
+def round_draw(*, actor, rnd: DrawRound, seed: str = "", beacon_value: str = "") -> DrawRound:
+    """Reveal the seed (and the public random value) and make the draw."""
+    return _apply("draw", actor=actor, rnd=rnd, seed=seed, beacon_value=beacon_value)
+
+
+def round_publish(*, actor, rnd: DrawRound) -> DrawRound:
+    return _apply("publish", actor=actor, rnd=rnd)
+
+
+def round_cancel(*, actor, rnd: DrawRound, reason: str) -> DrawRound:
+    return _apply("cancel", actor=actor, rnd=rnd, reason=reason)
+
+
+# ---------------------------------------------------------------- conflicts
+@transaction.atomic
+def conflict_declare(*, actor, inspector, producer: Producer, kind: str, reason: str) -> InspectorConflict:
+    """Declare that ``inspector`` must not check ``producer``. Inspectors declare their own; administrators anyone's."""
+    if actor is not None:
+        if actor.pk != inspector.pk and not can_manage(actor):
+            raise ValidationError(_("You may declare only your own conflicts."))
+        if not in_jurisdiction(actor, producer.region) and not in_jurisdiction(inspector, producer.region):
+            raise ValidationError({"producer": _("This producer is outside your jurisdiction.")})
+    if kind not in ConflictKind.values:
+        raise ValidationError({"kind": _("Unknown kind of conflict.")})
+    if not (reason or "").strip():
+        raise ValidationError(
+            {"reason": _("Give the reason for the conflict (e.g. who is related to whom).")}
+        )
+    if InspectorConflict.objects.filter(
+        inspector=inspector, producer=producer, kind=kind, withdrawn_at__isnull=True
+    ).exists():
+        raise ValidationError(_("This conflict is already declared."))
+    c = InspectorConflict.objects.create(
+        inspector=inspector, producer=producer, kind=kind, reason=reason.strip()[:255], declared_by=actor
+    )
+    audit.record_create(actor, c)
+    return c
+
+
+@transaction.atomic
+def conflict_withdraw(*, actor, conflict: InspectorConflict, reason: str) -> InspectorConflict:
+    if actor is not None and actor.pk != conflict.inspector_id and not can_manage(actor):
+        raise ValidationError(_("You may withdraw only your own conflicts."))
+    if conflict.withdrawn_at is not None:
+        raise ValidationError(_("This conflict was already withdrawn."))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Give the reason for withdrawing.")})
+    before = audit.snapshot(conflict)
+    conflict.withdrawn_at = timezone.now()
+    conflict.withdraw_reason = reason.strip()[:255]
+    conflict.save(update_fields=["withdrawn_at", "withdraw_reason"])
+    audit.record_update(actor, conflict, before, reason=reason)
+    return conflict

@@ -1,0 +1,411 @@
+"""Rounds through their state machine: validation, freezing, commit-reveal, the draw, conflicts, ledger, scoping."""
+
+import json
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from nongan.core.ledger import verify as verify_ledger
+from nongan.core.models import AuditLog, LedgerEntry
+from nongan.draws import algorithm, services
+from nongan.draws.export import round_export, verify_round
+from nongan.draws.models import (
+    DrawAssignment,
+    DrawCandidate,
+    DrawExclusion,
+    DrawRound,
+    DrawRoundEvent,
+    DrawSelection,
+    InspectorConflict,
+)
+from nongan.draws.selectors import eligible_inspectors, rounds_for, selections_for_round
+from nongan.registry.choices import StaffKind
+from nongan.registry.models import StaffMember
+
+SEED = "ganyu-2026-seed-0001"
+
+
+def messages(exc) -> str:
+    return " ".join(exc.value.messages)
+
+
+# ---------------------------------------------------------------- create
+def test_create_makes_a_draft_with_pool_event_and_audit(make_round, users, inspectors):
+    rnd = make_round()
+    assert rnd.code == "SJ2026-0001"
+    assert rnd.status == "draft"
+    assert rnd.filter_spec == {"is_scale": True}
+    assert sorted(rnd.pool.values_list("user_id", flat=True)) == sorted(u.pk for u in inspectors)
+    assert list(rnd.events.values_list("from_status", "to_status")) == [("", "draft")]
+    assert AuditLog.objects.filter(object_id=str(rnd.pk), content_type__model="drawround").count() == 1
+    assert make_round().code == "SJ2026-0002"
+
+
+@pytest.mark.parametrize(
+    ("kw", "field", "text"),
+    [
+        ({"ratio": "1.5"}, "ratio", "大于0且不超过1"),
+        ({"ratio": "0"}, "ratio", "大于0且不超过1"),
+        ({"ratio": None, "count": None}, "count", "二者选一"),
+        ({"ratio": "0.1", "count": 5}, "count", "二者选一"),
+        ({"inspectors_per_object": 1}, "inspectors_per_object", "至少需要2名"),
+        ({"title": "  "}, "title", "标题"),
+        ({"filter_spec": {"colour": "red"}}, "filter_spec", "未知的筛选条件"),
+    ],
+)
+def test_create_rejects_bad_input_and_saves_nothing(make_round, kw, field, text):
+    with pytest.raises(ValidationError) as exc:
+        make_round(**kw)
+    assert field in exc.value.message_dict
+    assert text in " ".join(exc.value.message_dict[field])
+    assert DrawRound.objects.count() == 0
+
+
+def test_create_rejects_a_pool_outside_the_rules(make_round, users):
+    with pytest.raises(ValidationError) as exc:
+        make_round(inspectors=[users.sampler, users.market])  # a market checker is no inspector
+    assert "market" in " ".join(exc.value.message_dict["inspectors"])
+    with pytest.raises(ValidationError) as exc:
+        make_round(inspectors=[users.sampler])
+    assert "至少需要2名" in " ".join(exc.value.message_dict["inspectors"])
+    assert DrawRound.objects.count() == 0
+
+
+def test_only_a_manager_of_the_jurisdiction_creates_rounds(make_round, users, ganyu):
+    with pytest.raises(ValidationError):
+        make_round(actor=users.qk, region=ganyu.town["青口镇"])
+    with pytest.raises(ValidationError) as exc:
+        make_round(
+            filter_spec={"township": ganyu.town["青口镇"].code},
+            region=ganyu.town["柘汪镇"],
+            inspectors=[users.sampler, users.enforcement],
+        )
+    assert "township" in exc.value.message_dict
+    assert DrawRound.objects.count() == 0
+
+
+def test_eligible_inspectors_of_a_township_round(ganyu, users):
+    names = set(eligible_inspectors(ganyu.town["青口镇"]).values_list("username", flat=True))
+    assert names == {"qk", "sampler", "analyst", "analyst2", "enforcement"}
+    names = set(eligible_inspectors(ganyu.district).values_list("username", flat=True))
+    assert names == {"qk", "zw", "sampler", "analyst", "analyst2", "enforcement"}
+
+
+# ---------------------------------------------------------------- freeze
+def test_freeze_lists_hashes_and_ledgers_the_candidates(make_round, spread, users, ganyu):
+    rnd = services.round_freeze(actor=users.admin, rnd=make_round())
+    assert rnd.status == "candidates_frozen"
+    # 13 scale producers (own_producer + 12), households excluded by is_scale
+    assert rnd.candidate_count == 13
+    rows = list(rnd.candidates.values_list("producer_code", "name", "stratum", "stratum_label"))
+    assert [r[0] for r in rows] == sorted(r[0] for r in rows)
+    by_town = {}
+    for _code, _name, stratum, label in rows:
+        by_town[label] = by_town.get(label, 0) + 1
+        assert (
+            stratum
+            == {
+                "青口镇": ganyu.town["青口镇"].code,
+                "柘汪镇": ganyu.town["柘汪镇"].code,
+                "班庄镇": ganyu.town["班庄镇"].code,
+            }[label]
+        )
+    assert by_town == {"青口镇": 6, "柘汪镇": 4, "班庄镇": 3}
+    assert rnd.candidate_hash == algorithm.candidate_hash(
+        {"code": c, "name": n, "stratum": s} for c, n, s, _l in rows
+    )
+    entry = LedgerEntry.objects.get(kind="draw.candidates_frozen", ref=rnd.code)
+    payload = json.loads(entry.payload)
+    assert payload["candidate_hash"] == rnd.candidate_hash
+    assert payload["inspector_hash"] == rnd.inspector_hash
+    assert payload["candidate_count"] == 13
+    assert payload["parameters"] == {
+        "count": None,
+        "ratio": "0.5",
+        "strata": "township",
+        "inspectors_per_object": 2,
+    }
+    assert list(rnd.events.values_list("from_status", "to_status")) == [
+        ("", "draft"),
+        ("draft", "candidates_frozen"),
+    ]
+
+
+def test_freeze_masks_households_and_applies_filters(make_round, spread, users, ganyu):
+    rnd = make_round(filter_spec={"types": ["household"]}, ratio="1", strata="type")
+    rnd = services.round_freeze(actor=users.admin, rnd=rnd)
+    assert sorted(rnd.candidates.values_list("name", "stratum")) == [
+        ("张**", "household"),
+        ("李*", "household"),
+    ]
+    rnd2 = make_round(filter_spec={"township": ganyu.town["柘汪镇"].code}, ratio="1", strata="none")
+    rnd2 = services.round_freeze(actor=users.admin, rnd=rnd2)
+    assert rnd2.candidate_count == 5
+    assert set(rnd2.candidates.values_list("stratum", flat=True)) == {""}
+
+
+def test_freeze_by_product_category(make_round, make_producer, users, ganyu):
+    make_producer(name="果园", products=("苹果",))
+    make_producer(name="无产品户", products=())
+    rnd = services.round_freeze(actor=users.admin, rnd=make_round(strata="category", ratio="1"))
+    assert sorted(rnd.candidates.values_list("name", "stratum", "stratum_label")) == [
+        ("无产品户", "none", "未登记产品"),
+        ("果园", "F", "水果"),
+        ("青口镇绿源蔬菜专业合作社", "V", "蔬菜"),
+    ]
+
+
+def test_freeze_rejects_a_count_larger_than_the_pool_and_changes_nothing(make_round, spread, users):
+    rnd = make_round(ratio=None, count=14)
+    with pytest.raises(ValidationError) as exc:
+        services.round_freeze(actor=users.admin, rnd=rnd)
+    assert "14" in messages(exc) and "13" in messages(exc)
+    rnd.refresh_from_db()
+    assert rnd.status == "draft" and rnd.candidate_hash == ""
+    assert DrawCandidate.objects.count() == 0
+    assert LedgerEntry.objects.count() == 0
+    assert rnd.events.count() == 1
+
+
+def test_freeze_with_nothing_to_draw_from(make_round, users):
+    rnd = make_round(filter_spec={"types": ["slaughterhouse"]})
+    with pytest.raises(ValidationError) as exc:
+        services.round_freeze(actor=users.admin, rnd=rnd)
+    assert "没有符合" in messages(exc)
+
+
+def test_freeze_excludes_declared_and_same_village_conflicts(make_round, spread, users, ganyu):
+    target = spread[0]  # 青口镇, village 0, the same village as users.own_producer
+    services.conflict_declare(
+        actor=users.enforcement,
+        inspector=users.enforcement,
+        producer=target,
+        kind="relative",
+        reason="执法员的表兄是该社理事长",
+    )
+    StaffMember.objects.create(
+        name="qk",
+        kind=StaffKind.TOWNSHIP,
+        region=ganyu.village("青口镇", 0),
+        phone="13800000000",
+        user=users.qk,
+    )
+    rnd = services.round_freeze(actor=users.admin, rnd=make_round())
+    rows = set(rnd.exclusions.values_list("inspector_id", "producer_code", "kind", "source"))
+    assert rows == {
+        (users.enforcement.pk, target.code, "relative", "declared"),
+        (users.qk.pk, target.code, "same_village", "automatic"),
+        (users.qk.pk, users.own_producer.code, "same_village", "automatic"),
+    }
+    rnd = services.round_commit_seed(actor=users.admin, rnd=rnd, seed=SEED)
+    rnd = services.round_draw(actor=users.admin, rnd=rnd, seed=SEED)
+    for sel in selections_for_round(rnd.pk):
+        if sel["producer_id"] == target.pk:
+            assert users.enforcement.pk not in sel["inspector_ids"]
+            assert users.qk.pk not in sel["inspector_ids"]
+
+
+def test_freeze_refuses_when_conflicts_leave_too_few_inspectors(make_round, spread, users):
+    target = spread[0]
+    for u in (users.sampler, users.enforcement, users.analyst):
+        services.conflict_declare(
+            actor=users.admin,
+            inspector=u,
+            producer=target,
+            kind="recent_contact",
+            reason="上月曾在该社参加培训",
+        )
+    rnd = make_round()
+    with pytest.raises(ValidationError) as exc:
+        services.round_freeze(actor=users.admin, rnd=rnd)
+    assert target.code in messages(exc) and "只有1名" in messages(exc)
+    rnd.refresh_from_db()
+    assert rnd.status == "draft"
+    assert DrawExclusion.objects.count() == 0 and DrawCandidate.objects.count() == 0
+
+
+# ---------------------------------------------------------------- commit and draw
+def test_generated_seed_is_held_and_not_audited(make_round, spread, users):
+    rnd = services.round_freeze(actor=users.admin, rnd=make_round())
+    rnd = services.round_commit_seed(
+        actor=users.admin, rnd=rnd, beacon_source="中国福利彩票3D 2026年12月1日开奖号码"
+    )
+    assert rnd.seed_source == "generated" and len(rnd.seed_escrow) == 64
+    assert rnd.seed_commitment == algorithm.sha256(rnd.seed_escrow)
+    assert rnd.seed == ""
+    escrow = rnd.seed_escrow
+    assert not AuditLog.objects.filter(changes__icontains=escrow).exists()
+    assert escrow not in LedgerEntry.objects.get(kind="draw.seed_committed").payload
+    # the public value is required once named
+    with pytest.raises(ValidationError) as exc:
+        services.round_draw(actor=users.admin, rnd=rnd)
+    assert "beacon_value" in exc.value.message_dict
+    rnd = services.round_draw(actor=users.admin, rnd=rnd, beacon_value="4 1 7")
+    assert rnd.seed == escrow and rnd.seed_escrow == "" and rnd.beacon_value == "4 1 7"
+    ok, problems, data = verify_round(rnd)
+    assert ok, problems
+    assert data["beacon"] == {"source": "中国福利彩票3D 2026年12月1日开奖号码", "value": "4 1 7"}
+
+
+def test_short_seed_is_refused(make_round, spread, users):
+    rnd = services.round_freeze(actor=users.admin, rnd=make_round())
+    with pytest.raises(ValidationError) as exc:
+        services.round_commit_seed(actor=users.admin, rnd=rnd, seed="123456")
+    assert "16" in " ".join(exc.value.message_dict["seed"])
+    rnd.refresh_from_db()
+    assert rnd.status == "candidates_frozen" and rnd.seed_commitment == ""
+
+
+def test_revealing_a_wrong_seed_changes_nothing(make_round, spread, users):
+    rnd = services.round_freeze(actor=users.admin, rnd=make_round())
+    rnd = services.round_commit_seed(actor=users.admin, rnd=rnd, seed=SEED)
+    ledger_before = LedgerEntry.objects.count()
+    with pytest.raises(ValidationError) as exc:
+        services.round_draw(actor=users.admin, rnd=rnd, seed=SEED + "x")
+    assert "与已公布的承诺" in " ".join(exc.value.message_dict["seed"])
+    with pytest.raises(ValidationError) as exc:
+        services.round_draw(actor=users.admin, rnd=rnd, seed="")
+    assert "seed" in exc.value.message_dict
+    rnd.refresh_from_db()
+    assert rnd.status == "seed_committed" and rnd.seed == ""
+    assert DrawSelection.objects.count() == 0 and LedgerEntry.objects.count() == ledger_before
+
+
+def test_draw_selects_assigns_and_ledgers(drawn_round, users):
+    rnd = drawn_round
+    assert rnd.status == "drawn"
+    # ratio 0.5, strata 6/4/3 → ceil 3/2/2
+    sel = selections_for_round(rnd.pk)
+    assert len(sel) == 7
+    assert [s["rank"] for s in sel] == [1, 2, 3, 1, 2, 1, 2] or sorted(s["rank"] for s in sel) == [
+        1,
+        1,
+        1,
+        2,
+        2,
+        2,
+        3,
+    ]
+    assert set(sel[0]) == {"producer_id", "stratum", "inspector_ids", "rank"}
+    pool = {users.sampler.pk, users.enforcement.pk, users.analyst.pk, users.qk.pk}
+    for s in sel:
+        assert len(s["inspector_ids"]) == 2 and set(s["inspector_ids"]) <= pool
+    assert DrawAssignment.objects.count() == 14
+    kinds = list(LedgerEntry.objects.filter(ref=rnd.code).values_list("kind", flat=True))
+    assert kinds == ["draw.candidates_frozen", "draw.seed_committed", "draw.drawn"]
+    payload = json.loads(LedgerEntry.objects.get(kind="draw.drawn").payload)
+    assert (
+        payload["seed"] == SEED
+        and payload["selection_hash"] == rnd.selection_hash
+        and payload["selected"] == 7
+    )
+    assert verify_ledger() == (3, [])
+    # the stored draw is exactly the pure function's result
+    data = round_export(rnd)
+    ok, problems, _ = algorithm.verify_export(data)
+    assert ok, problems
+
+
+def test_publish_and_state_guards(drawn_round, users):
+    rnd = drawn_round
+    with pytest.raises(ValidationError) as exc:
+        services.round_freeze(actor=users.admin, rnd=rnd)
+    assert "已抽取" in messages(exc)
+    rnd = services.round_publish(actor=users.admin, rnd=rnd)
+    assert rnd.status == "published" and rnd.published_at is not None
+    with pytest.raises(ValidationError):
+        services.round_cancel(actor=users.admin, rnd=rnd, reason="发现问题")
+    assert list(rnd.events.values_list("to_status", flat=True)) == [
+        "draft",
+        "candidates_frozen",
+        "seed_committed",
+        "drawn",
+        "published",
+    ]
+
+
+def test_cancel_needs_a_reason(make_round, users):
+    rnd = make_round()
+    with pytest.raises(ValidationError) as exc:
+        services.round_cancel(actor=users.admin, rnd=rnd, reason=" ")
+    assert "reason" in exc.value.message_dict
+    rnd.refresh_from_db()
+    assert rnd.status == "draft"
+    rnd = services.round_cancel(actor=users.admin, rnd=rnd, reason="计划调整")
+    assert rnd.status == "cancelled" and rnd.status_reason == "计划调整"
+    assert json.loads(LedgerEntry.objects.get(kind="draw.cancelled").payload)["reason"] == "计划调整"
+
+
+def test_only_the_admin_moves_rounds(make_round, users):
+    rnd = make_round()
+    with pytest.raises(ValidationError):
+        services.round_freeze(actor=users.sampler, rnd=rnd)
+    rnd.refresh_from_db()
+    assert rnd.status == "draft"
+
+
+def test_verify_round_detects_database_tampering(drawn_round):
+    rnd = drawn_round
+    ok, problems, _ = verify_round(rnd)
+    assert ok, problems
+    # someone removes a candidate that was not drawn
+    drawn = set(DrawSelection.objects.filter(round=rnd).values_list("candidate_id", flat=True))
+    DrawCandidate.objects.filter(round=rnd).exclude(pk__in=drawn).first().delete()
+    ok, problems, _ = verify_round(rnd)
+    assert not ok
+    assert problems[0].startswith("candidate list does not match candidate_hash")
+
+
+def test_verify_round_checks_the_ledger(drawn_round):
+    rnd = drawn_round
+    # rewrite both the stored hash and the seed consistently: the ledger still holds the originals
+    DrawRound.objects.filter(pk=rnd.pk).update(
+        seed_commitment=algorithm.sha256("another-seed-00001"), seed="another-seed-00001"
+    )
+    rnd.refresh_from_db()
+    ok, problems, _ = verify_round(rnd)
+    assert not ok
+    assert any("ledger entry" in p and "seed_commitment" in p for p in problems)
+
+
+# ---------------------------------------------------------------- conflicts
+def test_conflict_rules(spread, users):
+    p = spread[6]  # 柘汪镇
+    with pytest.raises(ValidationError) as exc:
+        services.conflict_declare(
+            actor=users.sampler, inspector=users.analyst, producer=p, kind="relative", reason="亲属"
+        )
+    assert "只能申报本人" in messages(exc)
+    with pytest.raises(ValidationError) as exc:
+        services.conflict_declare(
+            actor=users.sampler, inspector=users.sampler, producer=p, kind="relative", reason=""
+        )
+    assert "reason" in exc.value.message_dict
+    with pytest.raises(ValidationError):
+        services.conflict_declare(
+            actor=users.qk, inspector=users.qk, producer=p, kind="relative", reason="亲属"
+        )
+    assert InspectorConflict.objects.count() == 0
+    c = services.conflict_declare(
+        actor=users.sampler, inspector=users.sampler, producer=p, kind="relative", reason="妻弟"
+    )
+    with pytest.raises(ValidationError):
+        services.conflict_declare(
+            actor=users.sampler, inspector=users.sampler, producer=p, kind="relative", reason="妻弟"
+        )
+    services.conflict_withdraw(actor=users.sampler, conflict=c, reason="已离职")
+    c.refresh_from_db()
+    assert c.withdrawn_at is not None and not c.is_active
+    with pytest.raises(ValidationError):
+        services.conflict_withdraw(actor=users.sampler, conflict=c, reason="再次")
+
+
+# ---------------------------------------------------------------- scoping
+def test_rounds_are_scoped_to_the_jurisdiction(make_round, users, ganyu):
+    district = make_round()
+    qk_round = make_round(region=ganyu.town["青口镇"], inspectors=[users.qk, users.sampler])
+    assert set(rounds_for(users.admin)) == {district, qk_round}
+    assert set(rounds_for(users.qk)) == {qk_round}
+    assert set(rounds_for(users.zw)) == set()
+    assert set(rounds_for(users.producer)) == set()
+    assert DrawRoundEvent.objects.count() == 2
