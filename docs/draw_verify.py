@@ -165,7 +165,7 @@ def verify_export(data):
     """Re-run the draw from an exported round. Returns (ok, problems, selections)."""
     problems = []
     if data.get("format") != FORMAT:
-        return False, ["unknown format %r (expected %r)" % (data.get("format"), FORMAT)], []
+        return False, [f"unknown format {data.get('format')!r} (expected {FORMAT!r})"], []
     candidates = data.get("candidates") or []
     inspectors = data.get("inspectors") or []
     exclusions = data.get("exclusions") or []
@@ -194,7 +194,7 @@ def verify_export(data):
             per_object=params.get("inspectors_per_object", 2),
         )
     except (ValueError, TypeError, KeyError) as exc:
-        problems.append("the draw cannot be re-run: %s" % exc)
+        problems.append(f"the draw cannot be re-run: {exc}")
         return False, problems, []
     published = [
         {
@@ -209,14 +209,13 @@ def verify_export(data):
         mine = {s["code"]: s for s in selections}
         theirs = {s["code"]: s for s in published}
         for code in sorted(set(theirs) - set(mine)):
-            problems.append("published object %s is not in the re-run draw" % code)
+            problems.append(f"published object {code} is not in the re-run draw")
         for code in sorted(set(mine) - set(theirs)):
-            problems.append("re-run draw selects %s, which is missing from the published list" % code)
+            problems.append(f"re-run draw selects {code}, which is missing from the published list")
         for code in sorted(set(mine) & set(theirs)):
             if mine[code] != theirs[code]:
                 problems.append(
-                    "object %s: published %s, re-run gives %s"
-                    % (code, canonical(theirs[code]), canonical(mine[code]))
+                    f"object {code}: published {canonical(theirs[code])}, re-run gives {canonical(mine[code])}"
                 )
         if not problems:
             problems.append("the published selections are in a different order than the re-run draw")
@@ -234,12 +233,12 @@ def main(argv=None):
         with open(argv[0], encoding="utf-8") as f:
             data = json.load(f)
     except (OSError, ValueError) as exc:
-        print("cannot read %s: %s" % (argv[0], exc), file=sys.stderr)
+        print(f"cannot read {argv[0]}: {exc}", file=sys.stderr)
         return 2
     ok, problems, selections = verify_export(data)
     print(
-        "round %s: %d candidates, %d objects drawn"
-        % (data.get("round", {}).get("code", "?"), len(data.get("candidates") or []), len(selections))
+        f"round {(data.get('round') or {}).get('code', '?')}: {len(data.get('candidates') or [])} candidates, "
+        f"{len(selections)} objects drawn"
     )
     if ok:
         print("MATCH: the published draw is exactly what (candidate list, seed, parameters) give.")
