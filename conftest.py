@@ -44,7 +44,9 @@ def make_producer(ganyu):
 
     counter = {"n": 0}
 
-    def make(name: str | None = None, town: str = "青口镇", village_index: int = 0, products=("黄瓜",), **fields):
+    def make(
+        name: str | None = None, town: str = "青口镇", village_index: int = 0, products=("黄瓜",), **fields
+    ):
         counter["n"] += 1
         data = {
             "name": name or f"测试合作社{counter['n']}",
@@ -69,8 +71,13 @@ def users(ganyu, make_producer):
 
     def mk(username, role, jurisdiction=None, producer=None):
         return user_create(
-            actor=None, username=username, password=PASSWORD, role=role, full_name=username,
-            jurisdiction=jurisdiction, producer=producer,
+            actor=None,
+            username=username,
+            password=PASSWORD,
+            role=role,
+            full_name=username,
+            jurisdiction=jurisdiction,
+            producer=producer,
         )
 
     return SimpleNamespace(

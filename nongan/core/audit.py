@@ -60,7 +60,13 @@ def _write(actor, obj: models.Model, action: str, changes: dict, reason: str = "
 
 def record_create(actor, obj: models.Model, reason: str = "") -> AuditLog:
     after = snapshot(obj)
-    return _write(actor, obj, AuditAction.CREATE, {k: [None, v] for k, v in after.items() if v not in (None, "", [])}, reason)
+    return _write(
+        actor,
+        obj,
+        AuditAction.CREATE,
+        {k: [None, v] for k, v in after.items() if v not in (None, "", [])},
+        reason,
+    )
 
 
 def record_update(actor, obj: models.Model, before: dict[str, Any], reason: str = "") -> AuditLog | None:
@@ -72,7 +78,13 @@ def record_update(actor, obj: models.Model, before: dict[str, Any], reason: str 
 
 def record_delete(actor, obj: models.Model, reason: str = "") -> AuditLog:
     before = snapshot(obj)
-    return _write(actor, obj, AuditAction.DELETE, {k: [v, None] for k, v in before.items() if v not in (None, "", [])}, reason)
+    return _write(
+        actor,
+        obj,
+        AuditAction.DELETE,
+        {k: [v, None] for k, v in before.items() if v not in (None, "", [])},
+        reason,
+    )
 
 
 def history_for(obj: models.Model, related: list[models.Model] | None = None):

@@ -71,8 +71,12 @@ def verify(batch: int = 5000) -> tuple[int, list[LedgerProblem]]:
         if seq != expected_seq:
             problems.append(LedgerProblem(seq, f"entries {expected_seq}–{seq - 1} are missing"))
         if prev_hash != prev:
-            problems.append(LedgerProblem(seq, "previous-hash link broken (an entry before it was changed or removed)"))
-        recomputed = entry_hash(prev_hash, seq, time.astimezone(dt.UTC).isoformat(), kind, ref, actor, payload)
+            problems.append(
+                LedgerProblem(seq, "previous-hash link broken (an entry before it was changed or removed)")
+            )
+        recomputed = entry_hash(
+            prev_hash, seq, time.astimezone(dt.UTC).isoformat(), kind, ref, actor, payload
+        )
         if recomputed != stored:
             problems.append(LedgerProblem(seq, "content does not match its hash (the entry was edited)"))
         prev = stored

@@ -58,7 +58,11 @@ class Region(models.Model):
 
     def full_name(self, below: "Region | None" = None) -> str:
         """Names from below ``below`` (exclusive) down to this region, e.g. 青口镇 · 朱堵村."""
-        parts = [r.name for r in self.ancestors() if below is None or (r.path.startswith(below.path) and r != below)]
+        parts = [
+            r.name
+            for r in self.ancestors()
+            if below is None or (r.path.startswith(below.path) and r != below)
+        ]
         return "".join(parts) if parts else self.name
 
 
@@ -166,13 +170,18 @@ class ImportJob(models.Model):
 
     kind = models.CharField(_("kind"), max_length=64)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="import_jobs"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        related_name="import_jobs",
     )
     created = models.DateTimeField(_("uploaded"), auto_now_add=True)
     finished = models.DateTimeField(_("finished"), null=True, blank=True)
     file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("file name"), max_length=255)
-    status = models.CharField(_("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    status = models.CharField(
+        _("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
     processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
     created_count = models.PositiveIntegerField(_("created"), default=0)

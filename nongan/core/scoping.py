@@ -71,4 +71,7 @@ def can_edit_registry(user) -> bool:
 
 def can_manage(user) -> bool:
     """District (or provincial) administration: standards, plans, users."""
-    return bool(user.is_authenticated and (user.is_superuser or user.role in (Role.DISTRICT_ADMIN, Role.PROVINCE_ADMIN)))
+    return bool(
+        user.is_authenticated
+        and (user.is_superuser or user.role in (Role.DISTRICT_ADMIN, Role.PROVINCE_ADMIN))
+    )

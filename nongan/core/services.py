@@ -46,7 +46,9 @@ def regions_load(*, path: Path = DEFAULT_REGIONS_FILE, actor=None) -> dict[str, 
         codes_in_file.add(code)
         parent = (row.get("parent_code") or "").strip()
         if parent and parent not in codes_in_file and not Region.objects.filter(code=parent).exists():
-            errors.append(_("row %(row)d: parent %(code)s is not above it in the file") % {"row": i, "code": parent})
+            errors.append(
+                _("row %(row)d: parent %(code)s is not above it in the file") % {"row": i, "code": parent}
+            )
     if errors:
         raise ValidationError(errors)
 

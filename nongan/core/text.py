@@ -12,4 +12,6 @@ def pinyin_full(text: str) -> str:
 
 @lru_cache(maxsize=65536)
 def pinyin_initials(text: str) -> str:
-    return "".join(p[0] for p in lazy_pinyin(text or "", style=Style.FIRST_LETTER, errors="ignore") if p).lower()
+    return "".join(
+        p[0] for p in lazy_pinyin(text or "", style=Style.FIRST_LETTER, errors="ignore") if p
+    ).lower()

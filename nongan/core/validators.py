@@ -32,16 +32,23 @@ def normalize_uscc(value: str) -> str:
 def validate_uscc(value: str) -> None:
     code = normalize_uscc(value)
     if len(code) != 18:
-        raise ValidationError(_("A unified social credit code has 18 characters; this one has %(n)d."),
-                              code="uscc_length", params={"n": len(code)})
+        raise ValidationError(
+            _("A unified social credit code has 18 characters; this one has %(n)d."),
+            code="uscc_length",
+            params={"n": len(code)},
+        )
     if not USCC_RE.match(code):
         raise ValidationError(
-            _("A unified social credit code uses only digits and capital letters other than I, O, S, V and Z."),
+            _(
+                "A unified social credit code uses only digits and capital letters other than I, O, S, V and Z."
+            ),
             code="uscc_chars",
         )
     if uscc_check_char(code[:17]) != code[17]:
-        raise ValidationError(_("The check character of this unified social credit code is wrong (GB 32100)."),
-                              code="uscc_check")
+        raise ValidationError(
+            _("The check character of this unified social credit code is wrong (GB 32100)."),
+            code="uscc_check",
+        )
 
 
 def id_check_digit(first17: str) -> str:
@@ -55,19 +62,24 @@ def normalize_id_number(value: str) -> str:
 def validate_id_number(value: str) -> None:
     number = normalize_id_number(value)
     if not ID_RE.match(number):
-        raise ValidationError(_("A resident ID number has 17 digits followed by a digit or X."), code="id_format")
+        raise ValidationError(
+            _("A resident ID number has 17 digits followed by a digit or X."), code="id_format"
+        )
     try:
         dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise ValidationError(_("The date of birth in this ID number does not exist."), code="id_birth") from None
+        raise ValidationError(
+            _("The date of birth in this ID number does not exist."), code="id_birth"
+        ) from None
     if id_check_digit(number[:17]) != number[17]:
         raise ValidationError(_("The check digit of this ID number is wrong (GB 11643)."), code="id_check")
 
 
 def validate_mobile(value: str) -> None:
     if not MOBILE_RE.match((value or "").strip()):
-        raise ValidationError(_("Enter an 11-digit mainland mobile number starting with 1, e.g. 13812345678."),
-                              code="mobile")
+        raise ValidationError(
+            _("Enter an 11-digit mainland mobile number starting with 1, e.g. 13812345678."), code="mobile"
+        )
 
 
 def validate_division_code(value: str) -> None:

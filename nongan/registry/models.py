@@ -21,7 +21,12 @@ class ProductCategory(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=64)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     kind = models.CharField(_("kind"), max_length=16, choices=CategoryKind.choices)
     path = models.CharField(_("path"), max_length=255, db_index=True, editable=False)
@@ -29,7 +34,10 @@ class ProductCategory(models.Model):
     initials = models.CharField(_("pinyin initials"), max_length=32, blank=True)
     aliases = models.CharField(_("other names"), max_length=255, blank=True, help_text=_("Separated by ;"))
     excludes = models.CharField(
-        _("excluded members"), max_length=255, blank=True, help_text=_("Members the group entry leaves out, by name; separated by ;")
+        _("excluded members"),
+        max_length=255,
+        blank=True,
+        help_text=_("Members the group entry leaves out, by name; separated by ;"),
     )
     certificate_scope = models.BooleanField(
         _("in certificate scope"), default=True, help_text=_("Covered by the 承诺达标合格证 rule.")
@@ -75,17 +83,27 @@ class Producer(models.Model):
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     is_scale = models.BooleanField(_("scale producer (规模主体)"), default=False, db_index=True)
-    tier = models.CharField(_("supervision tier"), max_length=1, choices=Tier.choices, default=Tier.B, db_index=True)
+    tier = models.CharField(
+        _("supervision tier"), max_length=1, choices=Tier.choices, default=Tier.B, db_index=True
+    )
     tier_reason = models.CharField(_("reason for the tier"), max_length=255, blank=True)
     key_target = models.BooleanField(_("key supervision target"), default=False, db_index=True)
     key_target_reason = models.CharField(_("why a key target"), max_length=255, blank=True)
     status = models.CharField(
-        _("status"), max_length=16, choices=ProducerStatus.choices, default=ProducerStatus.ACTIVE, db_index=True
+        _("status"),
+        max_length=16,
+        choices=ProducerStatus.choices,
+        default=ProducerStatus.ACTIVE,
+        db_index=True,
     )
     status_reason = models.CharField(_("reason for the status"), max_length=255, blank=True)
     established = models.DateField(_("established"), null=True, blank=True)
     products = models.ManyToManyField(
-        ProductCategory, verbose_name=_("products"), through="ProducerProduct", related_name="producers", blank=True
+        ProductCategory,
+        verbose_name=_("products"),
+        through="ProducerProduct",
+        related_name="producers",
+        blank=True,
     )
     notes = models.TextField(_("notes"), blank=True)
     is_demo = models.BooleanField(_("demo data"), default=False)
@@ -121,17 +139,23 @@ class ProducerProduct(models.Model):
     SCOPE_REGION = "producer__region"
     SCOPE_PRODUCER = "producer"
 
-    producer = models.ForeignKey(Producer, verbose_name=_("producer"), on_delete=models.CASCADE, related_name="product_lines")
+    producer = models.ForeignKey(
+        Producer, verbose_name=_("producer"), on_delete=models.CASCADE, related_name="product_lines"
+    )
     category = models.ForeignKey(
         ProductCategory, verbose_name=_("product"), on_delete=models.PROTECT, related_name="producer_lines"
     )
-    annual_output = models.DecimalField(_("yearly output"), max_digits=14, decimal_places=2, null=True, blank=True)
+    annual_output = models.DecimalField(
+        _("yearly output"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     unit = models.CharField(_("unit"), max_length=16, default="吨", blank=True)
 
     class Meta:
         verbose_name = _("producer product")
         verbose_name_plural = _("producer products")
-        constraints = [models.UniqueConstraint(fields=["producer", "category"], name="producer_product_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["producer", "category"], name="producer_product_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.producer} · {self.category}"
@@ -143,16 +167,22 @@ class Base(models.Model):
     SCOPE_REGION = "producer__region"
     SCOPE_PRODUCER = "producer"
 
-    producer = models.ForeignKey(Producer, verbose_name=_("producer"), on_delete=models.CASCADE, related_name="bases")
+    producer = models.ForeignKey(
+        Producer, verbose_name=_("producer"), on_delete=models.CASCADE, related_name="bases"
+    )
     name = models.CharField(_("name"), max_length=128)
     kind = models.CharField(_("kind"), max_length=16, choices=BaseKind.choices, default=BaseKind.FIELD)
-    region = models.ForeignKey(Region, verbose_name=_("village"), on_delete=models.PROTECT, related_name="bases")
+    region = models.ForeignKey(
+        Region, verbose_name=_("village"), on_delete=models.PROTECT, related_name="bases"
+    )
     address = models.CharField(_("location"), max_length=255, blank=True)
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     area = models.DecimalField(_("area (mu)"), max_digits=12, decimal_places=2, null=True, blank=True)
     capacity = models.PositiveIntegerField(_("head / stock capacity"), null=True, blank=True)
-    products = models.ManyToManyField(ProductCategory, verbose_name=_("crops or animals"), related_name="bases", blank=True)
+    products = models.ManyToManyField(
+        ProductCategory, verbose_name=_("crops or animals"), related_name="bases", blank=True
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -208,7 +238,9 @@ class Contact(models.Model):
     SCOPE_REGION = "producer__region"
     SCOPE_PRODUCER = "producer"
 
-    producer = models.ForeignKey(Producer, verbose_name=_("producer"), on_delete=models.CASCADE, related_name="contacts")
+    producer = models.ForeignKey(
+        Producer, verbose_name=_("producer"), on_delete=models.CASCADE, related_name="contacts"
+    )
     name = models.CharField(_("name"), max_length=64)
     title = models.CharField(_("position"), max_length=64, blank=True)
     phone = models.CharField(_("mobile phone"), max_length=11)
@@ -233,7 +265,9 @@ class StaffMember(models.Model):
 
     name = models.CharField(_("name"), max_length=64)
     kind = models.CharField(_("kind"), max_length=16, choices=StaffKind.choices)
-    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="staff")
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="staff"
+    )
     position = models.CharField(_("position"), max_length=64, blank=True)
     phone = models.CharField(_("mobile phone"), max_length=11)
     id_number = models.CharField(_("ID number"), max_length=18, blank=True)

@@ -34,7 +34,9 @@ def categories_load(*, path: Path = DEFAULT_CATEGORIES_FILE) -> dict[str, int]:
             errors.append(_("row %(row)d: unknown kind “%(kind)s”") % {"row": i, "kind": row.get("kind")})
         parent = (row.get("parent_code") or "").strip()
         if parent and parent not in seen and parent not in existing:
-            errors.append(_("row %(row)d: parent %(code)s is not above it in the file") % {"row": i, "code": parent})
+            errors.append(
+                _("row %(row)d: parent %(code)s is not above it in the file") % {"row": i, "code": parent}
+            )
         if code in seen:
             errors.append(_("row %(row)d: code %(code)s appears twice") % {"row": i, "code": code})
         seen.add(code)
@@ -107,9 +109,12 @@ def _next_code(region) -> str:
     town = region if region.level == "township" else region.parent
     prefix = town.code[:9]
     last = (
-        Producer.objects.filter(code__startswith=prefix).order_by("-code").values_list("code", flat=True).first()
+        Producer.objects.filter(code__startswith=prefix)
+        .order_by("-code")
+        .values_list("code", flat=True)
+        .first()
     )
-    seq = int(last[len(prefix):]) + 1 if last else 1
+    seq = int(last[len(prefix) :]) + 1 if last else 1
     return f"{prefix}{seq:06d}"
 
 
@@ -133,8 +138,23 @@ def _set_products(p: Producer, products) -> None:
 
 
 PRODUCER_FIELDS = [
-    "name", "type", "credit_code", "legal_rep", "id_number", "phone", "region", "address", "latitude",
-    "longitude", "is_scale", "tier", "tier_reason", "status", "status_reason", "established", "notes",
+    "name",
+    "type",
+    "credit_code",
+    "legal_rep",
+    "id_number",
+    "phone",
+    "region",
+    "address",
+    "latitude",
+    "longitude",
+    "is_scale",
+    "tier",
+    "tier_reason",
+    "status",
+    "status_reason",
+    "established",
+    "notes",
 ]
 
 
@@ -151,7 +171,9 @@ def producer_create(*, actor, products=(), **data) -> Producer:
             with transaction.atomic():
                 p.save()
         except IntegrityError:
-            raise ValidationError({"credit_code": _("A producer with this credit code is already registered.")}) from None
+            raise ValidationError(
+                {"credit_code": _("A producer with this credit code is already registered.")}
+            ) from None
         _set_products(p, products)
         audit.record_create(actor, p)
     return p
@@ -161,7 +183,8 @@ def producer_update(*, actor, producer: Producer, products=None, reason: str = "
     if "region" in data:
         _check_region(actor, data["region"])
     with transaction.atomic():
-        before = audit.snapshot(producer)
+        # The form may already have written its values onto ``producer``: compare with the stored row.
+        before = audit.snapshot(Producer.objects.get(pk=producer.pk))
         for k, v in data.items():
             if k in PRODUCER_FIELDS:
                 setattr(producer, k, v)
@@ -172,7 +195,9 @@ def producer_update(*, actor, producer: Producer, products=None, reason: str = "
             with transaction.atomic():
                 producer.save()
         except IntegrityError:
-            raise ValidationError({"credit_code": _("A producer with this credit code is already registered.")}) from None
+            raise ValidationError(
+                {"credit_code": _("A producer with this credit code is already registered.")}
+            ) from None
         if products is not None:
             _set_products(producer, products)
         audit.record_update(actor, producer, before, reason=reason)
@@ -225,14 +250,22 @@ def _save_child(actor, obj, before=None, m2m: dict | None = None):
 
 
 def base_save(*, actor, base: Base, products=None) -> Base:
-    if actor is not None and not in_jurisdiction(actor, base.region) and not in_jurisdiction(actor, base.producer.region):
+    if (
+        actor is not None
+        and not in_jurisdiction(actor, base.region)
+        and not in_jurisdiction(actor, base.producer.region)
+    ):
         raise ValidationError({"region": _("This region is outside your jurisdiction.")})
     before = audit.snapshot(Base.objects.get(pk=base.pk)) if base.pk else None
     return _save_child(actor, base, before, {"products": products} if products is not None else None)
 
 
 def certification_save(*, actor, certification: Certification) -> Certification:
-    if certification.valid_until and certification.issued_on and certification.valid_until < certification.issued_on:
+    if (
+        certification.valid_until
+        and certification.issued_on
+        and certification.valid_until < certification.issued_on
+    ):
         raise ValidationError({"valid_until": _("The end of validity is before the issue date.")})
     before = audit.snapshot(Certification.objects.get(pk=certification.pk)) if certification.pk else None
     try:

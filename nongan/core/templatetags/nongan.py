@@ -1,0 +1,48 @@
+"""Template helpers: query-string editing, Bootstrap field rendering, masking, Chinese dates."""
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+
+from nongan.core import validators
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def query_replace(context, **kwargs):
+    query = context["request"].GET.copy()
+    for k, v in kwargs.items():
+        query[k] = v
+    return query.urlencode()
+
+
+@register.inclusion_tag("includes/field.html")
+def field(bound_field, col="col-12"):
+    return {"field": bound_field, "col": col}
+
+
+@register.filter
+def mask_id(value):
+    return validators.mask_id_number(value or "")
+
+
+@register.filter
+def mask_phone(value):
+    return validators.mask_phone(value or "")
+
+
+@register.filter
+def cndate(value):
+    """2026年11月28日"""
+    if not value:
+        return ""
+    if hasattr(value, "hour"):
+        value = timezone.localtime(value)
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+@register.filter
+def badge_tier(tier):
+    colours = {"A": "success", "B": "warning", "C": "danger"}
+    return format_html('<span class="badge text-bg-{}">{}</span>', colours.get(tier, "secondary"), tier)

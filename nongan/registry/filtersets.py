@@ -1,0 +1,90 @@
+"""One FilterSet per model serves the UI list, the export and the API."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from nongan.core.models import Region
+
+from .choices import CertificationKind, ProducerStatus, ProducerType, StaffKind, Tier
+from .models import Certification, Producer, ProductCategory, StaffMember
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CodeChoiceFilter(django_filters.ModelChoiceFilter):
+    """A region or category chosen by its code."""
+
+
+class ProducerFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="search")
+    township = CodeChoiceFilter(
+        label=_("Township"),
+        queryset=Region.objects.filter(level="township"),
+        method="in_region",
+        to_field_name="code",
+    )
+    village = CodeChoiceFilter(
+        label=_("Village"),
+        queryset=Region.objects.filter(level="village"),
+        method="in_region",
+        to_field_name="code",
+    )
+    type = django_filters.MultipleChoiceFilter(label=_("Type"), choices=ProducerType.choices)
+    tier = django_filters.MultipleChoiceFilter(label=_("Tier"), choices=Tier.choices)
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=ProducerStatus.choices)
+    category = CodeChoiceFilter(
+        label=_("Product category"),
+        queryset=ProductCategory.objects.all(),
+        method="in_category",
+        to_field_name="code",
+    )
+    is_scale = django_filters.BooleanFilter(label=_("Scale producer"))
+    key_target = django_filters.BooleanFilter(label=_("Key supervision target"))
+
+    class Meta:
+        model = Producer
+        fields = ["q", "township", "village", "type", "tier", "status", "category", "is_scale", "key_target"]
+
+    def search(self, qs, name, value):
+        """Name, registry number, credit code, or pinyin (full or initials such as qkz for 青口镇)."""
+        terms = [t for t in value.lower().split() if t]
+        for term in terms:
+            qs = qs.filter(search_text__contains=term)
+        return qs
+
+    def in_region(self, qs, name, value):
+        return qs.filter(region__path__startswith=value.path) if value else qs
+
+    def in_category(self, qs, name, value):
+        if not value:
+            return qs
+        ids = ProductCategory.objects.filter(path__startswith=value.path).values("id")
+        return qs.filter(Q(product_lines__category_id__in=ids)).distinct()
+
+
+class CertificationFilterSet(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=CertificationKind.choices)
+
+    class Meta:
+        model = Certification
+        fields = ["kind", "producer"]
+
+
+class StaffFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), field_name="name", lookup_expr="contains")
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=StaffKind.choices)
+    township = CodeChoiceFilter(
+        label=_("Township"),
+        queryset=Region.objects.filter(level="township"),
+        method="in_region",
+        to_field_name="code",
+    )
+
+    class Meta:
+        model = StaffMember
+        fields = ["q", "kind", "township", "active"]
+
+    def in_region(self, qs, name, value):
+        return qs.filter(region__path__startswith=value.path) if value else qs

@@ -1,0 +1,84 @@
+"""Every read of the registry goes through the jurisdiction scope."""
+
+from django.db.models import Count, Prefetch
+
+from nongan.core.models import Region
+from nongan.core.scoping import get_scoped_or_404, scoped
+
+from .models import Base, Certification, Contact, Producer, ProducerProduct, StaffMember
+
+
+def producer_list(user):
+    return scoped(user, Producer.objects.all()).select_related("region", "region__parent")
+
+
+def producer_get(user, pk) -> Producer:
+    return get_scoped_or_404(
+        user,
+        Producer.objects.select_related("region", "region__parent").prefetch_related(
+            Prefetch("product_lines", queryset=ProducerProduct.objects.select_related("category"))
+        ),
+        pk=pk,
+    )
+
+
+def bases_of(user, producer):
+    return (
+        scoped(user, Base.objects.filter(producer=producer))
+        .select_related("region")
+        .prefetch_related("products")
+    )
+
+
+def certifications_of(user, producer):
+    return scoped(user, Certification.objects.filter(producer=producer))
+
+
+def contacts_of(user, producer):
+    return scoped(user, Contact.objects.filter(producer=producer))
+
+
+def child_get(user, model, pk, producer):
+    return get_scoped_or_404(user, model.objects.filter(producer=producer), pk=pk)
+
+
+def staff_list(user):
+    return scoped(user, StaffMember.objects.all()).select_related("region", "region__parent")
+
+
+def counts_by_township(user) -> list[dict]:
+    """Producers per township and type inside the user's scope: [{township, type, n}] (one query)."""
+    qs = scoped(user, Producer.objects.all())
+    rows = (
+        qs.values(
+            "region__parent__name",
+            "region__parent__sort_order",
+            "region__name",
+            "region__level",
+            "region__sort_order",
+            "type",
+        )
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    out: dict[tuple[str, str], dict] = {}
+    for r in rows:
+        if r["region__level"] == "township":
+            town, order = r["region__name"], r["region__sort_order"]
+        else:
+            town, order = r["region__parent__name"], r["region__parent__sort_order"]
+        key = (town, r["type"])
+        if key not in out:
+            out[key] = {"township": town, "order": order, "type": r["type"], "n": 0}
+        out[key]["n"] += r["n"]
+    return sorted(out.values(), key=lambda d: (d["order"], d["type"]))
+
+
+def townships_in_scope(user):
+    from nongan.core.scoping import regions_for
+
+    return regions_for(user).filter(level="township").order_by("sort_order")
+
+
+def region_options(user):
+    return Region.objects.none() if user is None else townships_in_scope(user)

@@ -1,0 +1,331 @@
+"""Registry pages. Thin: scope through selectors, validate through forms, write through services."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+
+from nongan.core import audit
+from nongan.core.excel import XLSX_CONTENT_TYPE, check_upload, export
+from nongan.core.models import ImportJob
+from nongan.core.scoping import can_edit_registry
+from nongan.core.validators import mask_id_number
+
+from . import selectors, services
+from .filtersets import ProducerFilterSet, StaffFilterSet
+from .forms import BaseForm, CertificationForm, ContactForm, ProducerForm, StaffForm
+from .importers import PRODUCER_SHEET
+from .models import Base, Certification, Contact, Producer, StaffMember
+from .tasks import import_producers
+
+PAGE_SIZE = 50
+
+
+def _require_editor(user):
+    if not can_edit_registry(user):
+        raise PermissionDenied(_("Your role may not change the registry."))
+
+
+def _filterset(request):
+    fs = ProducerFilterSet(request.GET or None, queryset=selectors.producer_list(request.user))
+    towns = selectors.townships_in_scope(request.user)
+    fs.form.fields["township"].queryset = towns
+    fs.form.fields["village"].queryset = fs.form.fields["village"].queryset.filter(parent__in=towns)
+    return fs
+
+
+def _form_errors_to_messages(request, exc: ValidationError, form=None):
+    if form is not None and hasattr(exc, "error_dict"):
+        for field, errs in exc.error_dict.items():
+            for e in errs:
+                form.add_error(field if field in form.fields else None, e)
+    else:
+        for m in exc.messages:
+            messages.error(request, m)
+
+
+@login_required
+def producer_list(request):
+    fs = _filterset(request)
+    qs = fs.qs if fs.is_bound and fs.is_valid() else fs.queryset
+    page = Paginator(qs.order_by("code"), PAGE_SIZE).get_page(request.GET.get("page"))
+    ctx = {
+        "section": "registry",
+        "filter": fs,
+        "page_obj": page,
+        "producers": page.object_list,
+        "can_edit": can_edit_registry(request.user),
+    }
+    template = (
+        "registry/_producer_table.html"
+        if request.htmx and request.htmx.target == "producer-table"
+        else "registry/producer_list.html"
+    )
+    return render(request, template, ctx)
+
+
+EXPORT_COLUMNS = [
+    ("code", _lazy("Registry number")),
+    ("name", _lazy("Name")),
+    ("type", _lazy("Type")),
+    ("credit_code", _lazy("Unified social credit code")),
+    ("legal_rep", _lazy("Legal representative / head")),
+    ("phone", _lazy("Mobile phone")),
+    ("township", _lazy("Township")),
+    ("village", _lazy("Village")),
+    ("address", _lazy("Address")),
+    ("is_scale", _lazy("Scale producer")),
+    ("tier", _lazy("Supervision tier")),
+    ("status", _lazy("Status")),
+    ("products", _lazy("Products")),
+]
+
+
+@login_required
+def producer_export(request):
+    fs = _filterset(request)
+    qs = (
+        (fs.qs if fs.is_bound and fs.is_valid() else fs.queryset)
+        .order_by("code")
+        .prefetch_related("product_lines__category")
+    )
+
+    def rows():
+        for p in qs.iterator(chunk_size=2000):
+            town = p.region if p.region.level == "township" else p.region.parent
+            yield [
+                p.code,
+                p.name,
+                p.get_type_display(),
+                p.credit_code or "",
+                p.legal_rep,
+                p.phone,
+                town.name if town else "",
+                p.region.name if p.region.level == "village" else "",
+                p.address,
+                _("yes") if p.is_scale else _("no"),
+                p.tier,
+                p.get_status_display(),
+                "、".join(pl.category.name for pl in p.product_lines.all()),
+            ]
+
+    columns = [(k, str(label)) for k, label in EXPORT_COLUMNS]
+    data = export(columns, rows(), _("Producers"))
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="producers-{stamp}.xlsx"'
+    return response
+
+
+@login_required
+def producer_template(request):
+    response = HttpResponse(PRODUCER_SHEET.template(), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="producer-import-template.xlsx"'
+    return response
+
+
+@login_required
+def producer_import(request):
+    _require_editor(request.user)
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise ValidationError(_("Choose a file to upload."))
+            check_upload(upload)
+        except ValidationError as e:
+            messages.error(request, e.messages[0])
+            return redirect("registry:producer_import")
+        with transaction.atomic():
+            job = ImportJob.objects.create(
+                kind="producers", created_by=request.user, file=upload, original_name=upload.name[:255]
+            )
+            transaction.on_commit(lambda: import_producers.enqueue(job.pk))
+        return redirect("core:import_job", pk=job.pk)
+    jobs = ImportJob.objects.filter(created_by=request.user, kind="producers")[:10]
+    return render(request, "registry/producer_import.html", {"section": "registry", "jobs": jobs})
+
+
+@login_required
+def producer_detail(request, pk):
+    producer = selectors.producer_get(request.user, pk)
+    tab = request.GET.get("tab", "overview")
+    ctx = {
+        "section": "registry",
+        "producer": producer,
+        "tab": tab,
+        "can_edit": can_edit_registry(request.user),
+        "bases": selectors.bases_of(request.user, producer),
+        "certifications": selectors.certifications_of(request.user, producer),
+        "contacts": selectors.contacts_of(request.user, producer),
+        "masked_id": mask_id_number(producer.id_number),
+    }
+    if tab == "history":
+        ctx["history"] = _history(producer)
+    return render(request, "registry/producer_detail.html", ctx)
+
+
+def _history(producer):
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Q
+
+    from nongan.core.models import AuditLog
+
+    q = Q(content_type=ContentType.objects.get_for_model(Producer), object_id=str(producer.pk))
+    for model, ids in (
+        (Base, producer.bases.values_list("pk", flat=True)),
+        (Certification, producer.certifications.values_list("pk", flat=True)),
+        (Contact, producer.contacts.values_list("pk", flat=True)),
+    ):
+        q |= Q(content_type=ContentType.objects.get_for_model(model), object_id__in=[str(i) for i in ids])
+    return AuditLog.objects.filter(q).select_related("content_type").order_by("-time", "-id")[:200]
+
+
+@login_required
+def producer_create(request):
+    _require_editor(request.user)
+    form = ProducerForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "products"}
+        try:
+            producer = services.producer_create(
+                actor=request.user, products=form.cleaned_data["products"], **data
+            )
+        except ValidationError as e:
+            _form_errors_to_messages(request, e, form)
+        else:
+            messages.success(
+                request,
+                _("Producer %(name)s registered as %(code)s.")
+                % {"name": producer.name, "code": producer.code},
+            )
+            return redirect("registry:producer_detail", pk=producer.pk)
+    return render(request, "registry/producer_form.html", {"section": "registry", "form": form})
+
+
+@login_required
+def producer_edit(request, pk):
+    _require_editor(request.user)
+    producer = selectors.producer_get(request.user, pk)
+    form = ProducerForm(request.POST or None, instance=producer, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "products"}
+        try:
+            services.producer_update(
+                actor=request.user, producer=producer, products=form.cleaned_data["products"], **data
+            )
+        except ValidationError as e:
+            _form_errors_to_messages(request, e, form)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("registry:producer_detail", pk=producer.pk)
+    return render(
+        request, "registry/producer_form.html", {"section": "registry", "form": form, "producer": producer}
+    )
+
+
+CHILDREN = {
+    "base": (Base, BaseForm, "bases", _lazy("production base")),
+    "certification": (Certification, CertificationForm, "certifications", _lazy("certification")),
+    "contact": (Contact, ContactForm, "contacts", _lazy("contact")),
+}
+
+
+@login_required
+def child_edit(request, pk, kind, child_pk=None):
+    """Create or edit a base, certification or contact of a producer."""
+    _require_editor(request.user)
+    if kind not in CHILDREN:
+        raise PermissionDenied
+    model, form_class, tab, label = CHILDREN[kind]
+    producer = selectors.producer_get(request.user, pk)
+    instance = (
+        selectors.child_get(request.user, model, child_pk, producer) if child_pk else model(producer=producer)
+    )
+    kwargs = {"user": request.user} if form_class is BaseForm else {}
+    form = form_class(request.POST or None, instance=instance, **kwargs)
+    if request.method == "POST" and form.is_valid():
+        obj = form.instance
+        obj.producer = producer
+        try:
+            if kind == "base":
+                services.base_save(actor=request.user, base=obj, products=form.cleaned_data["products"])
+            elif kind == "certification":
+                services.certification_save(actor=request.user, certification=obj)
+            else:
+                services.contact_save(actor=request.user, contact=obj)
+        except ValidationError as e:
+            _form_errors_to_messages(request, e, form)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(f"{producer_url(producer)}?tab={tab}")
+    return render(
+        request,
+        "registry/child_form.html",
+        {"section": "registry", "form": form, "producer": producer, "label": label, "kind": kind},
+    )
+
+
+@login_required
+@require_POST
+def child_delete(request, pk, kind, child_pk):
+    _require_editor(request.user)
+    if kind not in CHILDREN:
+        raise PermissionDenied
+    model, _form, tab, _label = CHILDREN[kind]
+    producer = selectors.producer_get(request.user, pk)
+    obj = selectors.child_get(request.user, model, child_pk, producer)
+    services.child_delete(actor=request.user, obj=obj, reason=request.POST.get("reason", ""))
+    messages.success(request, _("Deleted."))
+    return redirect(f"{producer_url(producer)}?tab={tab}")
+
+
+def producer_url(producer):
+    from django.urls import reverse
+
+    return reverse("registry:producer_detail", args=[producer.pk])
+
+
+@login_required
+def staff_list(request):
+    if request.user.is_entity_role:
+        raise PermissionDenied
+    fs = StaffFilterSet(request.GET or None, queryset=selectors.staff_list(request.user))
+    fs.form.fields["township"].queryset = selectors.townships_in_scope(request.user)
+    qs = fs.qs if fs.is_bound and fs.is_valid() else fs.queryset
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "registry/staff_list.html",
+        {"section": "staff", "filter": fs, "page_obj": page, "can_edit": can_edit_registry(request.user)},
+    )
+
+
+@login_required
+def staff_edit(request, pk=None):
+    _require_editor(request.user)
+    from nongan.core.scoping import get_scoped_or_404
+
+    instance = get_scoped_or_404(request.user, StaffMember.objects.all(), pk=pk) if pk else StaffMember()
+    form = StaffForm(request.POST or None, instance=instance, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_save(actor=request.user, staff=form.instance)
+        except ValidationError as e:
+            _form_errors_to_messages(request, e, form)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("registry:staff_list")
+    history = audit.history_for(instance)[:50] if instance.pk else []
+    return render(
+        request,
+        "registry/staff_form.html",
+        {"section": "staff", "form": form, "staff": instance, "history": history},
+    )
