@@ -354,7 +354,7 @@ class _Index:
             row = min(candidates, key=lambda r: rank[r.edition_id])
             edition = self.edition_label(row.edition_id)
             limit_text = fmt(row.limit) + ("*" if row.temporary else "")
-            detail = "%s %s mg/kg (%s)" % (self.cat_name[node], limit_text, edition)
+            detail = f"{self.cat_name[node]} {limit_text} mg/kg ({edition})"
             params = {**base, "node": self.cat_name[node], "limit": limit_text, "edition": edition}
             if depth == 0:
                 rule = MRL_FOOD

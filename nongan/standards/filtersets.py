@@ -1,0 +1,61 @@
+"""Filters of the limit table, shared by the browse page and the API."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from nongan.registry.models import ProductCategory
+
+from .models import Edition, MaxResidueLimit
+
+
+def _food_and_groups(name: str) -> list[int]:
+    """The food of that name (or other name) and every group above it: the entries that can apply to it."""
+    name = (name or "").strip()
+    cat = ProductCategory.objects.filter(name=name).first()
+    if cat is None:
+        for c in ProductCategory.objects.filter(aliases__contains=name):
+            if name in [a.strip() for a in c.aliases.split(";")]:
+                cat = c
+                break
+    if cat is None:
+        return []
+    codes = [p for p in cat.path.strip("/").split("/") if p]
+    return list(ProductCategory.objects.filter(code__in=codes).values_list("pk", flat=True))
+
+
+class LimitFilterSet(django_filters.FilterSet):
+    food = django_filters.CharFilter(
+        label=_("Food"),
+        method="filter_food",
+        help_text=_("A food or group; also lists the entries of the groups above it."),
+    )
+    analyte = django_filters.CharFilter(label=_("Pesticide / drug"), method="filter_analyte")
+    edition = django_filters.ModelChoiceFilter(
+        label=_("Edition"), queryset=Edition.objects.all(), to_field_name="code", field_name="edition"
+    )
+    q = django_filters.CharFilter(label=_("Search"), method="filter_q")
+
+    class Meta:
+        model = MaxResidueLimit
+        fields = ["food", "analyte", "edition", "q"]
+
+    def filter_food(self, qs, name, value):
+        return qs.filter(food_id__in=_food_and_groups(value))
+
+    def filter_analyte(self, qs, name, value):
+        value = value.strip()
+        return qs.filter(
+            Q(analyte__name_zh=value)
+            | Q(analyte__name_en__iexact=value)
+            | Q(analyte__aliases__contains=value)
+        )
+
+    def filter_q(self, qs, name, value):
+        value = value.strip()
+        return qs.filter(
+            Q(analyte__name_zh__icontains=value)
+            | Q(analyte__name_en__icontains=value)
+            | Q(food__name__icontains=value)
+            | Q(edition__code__icontains=value)
+        )

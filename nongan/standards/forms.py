@@ -1,0 +1,47 @@
+"""Forms of the standards pages."""
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from .choices import ImportKind
+from .models import Edition
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(label=_("The file holds"), choices=ImportKind.choices, initial=ImportKind.MRL)
+    edition = forms.ModelChoiceField(
+        label=_("Edition"),
+        queryset=Edition.objects.all(),
+        required=False,
+        to_field_name="code",
+        help_text=_(
+            "For a limit table: the edition its rows belong to. Leave empty when the file has a standard "
+            "column. An edition that already has limits is never added to."
+        ),
+    )
+    file = forms.FileField(label=_("File (.csv or .xlsx)"))
+
+    def clean_file(self):
+        f = self.cleaned_data["file"]
+        if not f.name.lower().endswith((".csv", ".xlsx")):
+            raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
+        if f.size > settings.NONGAN_MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)d MB.")
+                % {"mb": settings.NONGAN_MAX_UPLOAD_BYTES // (1024 * 1024)}
+            )
+        return f
+
+
+class JudgeForm(forms.Form):
+    food = forms.CharField(label=_("Food"), max_length=64)
+    analyte = forms.CharField(label=_("Pesticide / drug"), max_length=128)
+    value = forms.CharField(label=_("Measured value"), max_length=32)
+    unit = forms.ChoiceField(
+        label=_("Unit"), choices=[("mg/kg", "mg/kg"), ("μg/kg", "μg/kg"), ("mg/L", "mg/L")]
+    )
+    lod = forms.CharField(label=_("Limit of detection"), max_length=32, required=False)
+    date = forms.DateField(
+        label=_("Sampling date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

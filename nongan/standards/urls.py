@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "standards"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("limits/", views.limit_list, name="limits"),
+    path("banned/", views.banned_list, name="banned"),
+    path("restricted/", views.restricted_list, name="restricted"),
+    path("judge/", views.judge_page, name="judge"),
+    path("import/", views.import_page, name="import"),
+    path("import/<int:pk>/", views.import_result, name="import_result"),
+    path("import/<int:pk>/errors.xlsx", views.import_errors, name="import_errors"),
+]

@@ -1,0 +1,168 @@
+"""Pages of the standards: editions, the limit table, the banned and restricted lists, imports, a judge form."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from nongan.core.models import ImportJob
+
+from . import selectors, services
+from .engine import get_index, judge
+from .filtersets import LimitFilterSet
+from .forms import ImportForm, JudgeForm
+from .tables import errors_xlsx
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _reader(request):
+    if not selectors.may_read(request.user):
+        raise PermissionDenied
+    return request.user
+
+
+def _page(request, qs, per_page=50):
+    page = Paginator(qs, per_page).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
+@login_required
+def index(request):
+    user = _reader(request)
+    current = selectors.current_edition_ids()
+    return render(
+        request,
+        "standards/index.html",
+        {
+            "section": "standards",
+            "editions": selectors.editions(user),
+            "current": current,
+            "today": timezone.localdate(),
+            "counts": {
+                "limits": selectors.limits(user).count(),
+                "analytes": selectors.analytes(user).count(),
+                "banned": selectors.banned(user).count(),
+                "restricted": selectors.restricted(user).count(),
+            },
+            "can_manage": selectors.may_manage(user),
+            "mappings": selectors.scope_mappings(user),
+        },
+    )
+
+
+@login_required
+def limit_list(request):
+    user = _reader(request)
+    filterset = LimitFilterSet(request.GET or None, queryset=selectors.limits(user))
+    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else selectors.limits(user)
+    page, query = _page(request, qs)
+    return render(
+        request,
+        "standards/limit_list.html",
+        {
+            "section": "standards",
+            "filter": filterset,
+            "page_obj": page,
+            "query": query,
+            "current": selectors.current_edition_ids(),
+            "total": qs.count(),
+        },
+    )
+
+
+@login_required
+def banned_list(request):
+    user = _reader(request)
+    return render(
+        request, "standards/banned_list.html", {"section": "standards", "rows": selectors.banned(user)}
+    )
+
+
+@login_required
+def restricted_list(request):
+    user = _reader(request)
+    index = get_index()
+    rows = []
+    for r in selectors.restricted(user):
+        covered = []
+        for name in r.scope_names:
+            ids = index.scope_ids(name)
+            nodes = sorted(index.cat_name[i] for i in ids)
+            covered.append((name, "、".join(nodes) if nodes != [name] else ""))
+        rows.append((r, covered))
+    return render(request, "standards/restricted_list.html", {"section": "standards", "rows": rows})
+
+
+@login_required
+def judge_page(request):
+    _reader(request)
+    form = JudgeForm(request.GET or None)
+    judgement = None
+    if form.is_bound and form.is_valid():
+        d = form.cleaned_data
+        try:
+            judgement = judge(
+                food=d["food"],
+                analyte=d["analyte"],
+                value=d["value"],
+                unit=d["unit"],
+                lod=d["lod"] or None,
+                on_date=d["date"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+    return render(
+        request, "standards/judge.html", {"section": "standards", "form": form, "judgement": judgement}
+    )
+
+
+@login_required
+def import_page(request):
+    if not selectors.may_manage(request.user):
+        raise PermissionDenied
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.import_upload(
+                actor=request.user,
+                kind=form.cleaned_data["kind"],
+                upload=form.cleaned_data["file"],
+                edition=form.cleaned_data["edition"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            if job.status == "done":
+                messages.success(request, job.message)
+            else:
+                messages.error(request, job.message)
+            return redirect("standards:import_result", pk=job.pk)
+    jobs = ImportJob.objects.filter(kind__startswith="standards.").select_related("created_by")[:20]
+    return render(request, "standards/import.html", {"section": "standards", "form": form, "jobs": jobs})
+
+
+def _job(request, pk):
+    if not selectors.may_manage(request.user):
+        raise PermissionDenied
+    return get_object_or_404(ImportJob, pk=pk, kind__startswith="standards.")
+
+
+@login_required
+def import_result(request, pk):
+    job = _job(request, pk)
+    return render(request, "standards/import_result.html", {"section": "standards", "job": job})
+
+
+@login_required
+def import_errors(request, pk):
+    job = _job(request, pk)
+    response = HttpResponse(errors_xlsx(job.errors), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="standards-import-{job.pk}-errors.xlsx"'
+    return response
