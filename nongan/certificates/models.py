@@ -1,1 +1,440 @@
-"""Models of the certificates app."""
+"""Production records, 承诺达标合格证 with signed QR codes, scans, collections (lineage) and market checks."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from nongan.core.models import Region
+from nongan.registry.models import Base, Producer, ProductCategory
+
+from .choices import (
+    Basis,
+    BatchStatus,
+    CertificateStatus,
+    CheckResult,
+    HarvestKind,
+    InputKind,
+    PromiseForm,
+    ScanResult,
+)
+
+
+class SigningKey(models.Model):
+    """An Ed25519 key of the district that signs certificate QR payloads.
+
+    The private key is stored encrypted (AES-GCM under a key derived from SECRET_KEY with HKDF).
+    One key is active; retired keys stay published so old certificates still verify.
+    """
+
+    kid = models.CharField(_("key id"), max_length=16, unique=True)
+    public_key = models.CharField(_("public key (base64url)"), max_length=64)
+    private_key_encrypted = models.TextField(_("private key (encrypted)"))
+    active = models.BooleanField(_("active"), default=False, db_index=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    retired = models.DateTimeField(_("retired"), null=True, blank=True)
+
+    AUDIT_EXCLUDE = ("private_key_encrypted",)
+
+    class Meta:
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return self.kid
+
+
+class NumberSequence(models.Model):
+    """The last serial used for certificate numbers of one district and year (locked while allocating)."""
+
+    district = models.CharField(_("district code"), max_length=6)
+    year = models.PositiveSmallIntegerField(_("year"))
+    last = models.PositiveBigIntegerField(_("last serial"), default=0)
+
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
+        constraints = [models.UniqueConstraint(fields=["district", "year"], name="cert_numseq_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.district}/{self.year}: {self.last}"
+
+
+class ProductionBatch(models.Model):
+    """A planting or breeding batch (生产批次) of one product on a plot or pen: the unit a certificate covers."""
+
+    SCOPE_REGION = "producer__region"
+    SCOPE_PRODUCER = "producer"
+
+    code = models.CharField(_("batch number"), max_length=32, unique=True)
+    producer = models.ForeignKey(Producer, verbose_name=_("producer"), on_delete=models.PROTECT, related_name="batches")
+    product = models.ForeignKey(
+        ProductCategory, verbose_name=_("product"), on_delete=models.PROTECT, related_name="batches"
+    )
+    base = models.ForeignKey(
+        Base, verbose_name=_("base"), null=True, blank=True, on_delete=models.PROTECT, related_name="batches"
+    )
+    plot = models.CharField(_("plot / greenhouse / pen"), max_length=64, blank=True)
+    origin = models.ForeignKey(Region, verbose_name=_("origin (village)"), on_delete=models.PROTECT, related_name="batches")
+    started = models.DateField(_("planted / stocked on"))
+    expected_quantity = models.DecimalField(
+        _("expected quantity"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    unit = models.CharField(_("unit"), max_length=8, default="kg")
+    status = models.CharField(_("status"), max_length=16, choices=BatchStatus.choices, default=BatchStatus.GROWING)
+    notes = models.TextField(_("notes"), blank=True)
+    is_demo = models.BooleanField(_("demo data"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="recorded_batches",
+    )
+    created = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("production batch")
+        verbose_name_plural = _("production batches")
+        ordering = ["-started", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.product}"
+
+
+class InputUse(models.Model):
+    """One use of an agricultural input on a batch: pesticide, veterinary drug, fertilizer or feed.
+
+    ``recorded_at`` is set by the platform; an entry whose use date lies more than a few days before
+    it must carry a reason (no silent back-dating). Changes are audited with a reason.
+    """
+
+    SCOPE_REGION = "batch__producer__region"
+    SCOPE_PRODUCER = "batch__producer"
+
+    batch = models.ForeignKey(ProductionBatch, verbose_name=_("batch"), on_delete=models.CASCADE, related_name="inputs")
+    kind = models.CharField(_("kind"), max_length=16, choices=InputKind.choices)
+    product_name = models.CharField(_("input product"), max_length=128)
+    active_ingredient = models.CharField(_("active ingredient"), max_length=128, blank=True)
+    source = models.CharField(_("bought from"), max_length=128, blank=True)
+    dose = models.DecimalField(_("dose"), max_digits=12, decimal_places=3, null=True, blank=True)
+    dose_unit = models.CharField(_("dose unit"), max_length=16, blank=True)
+    used_on = models.DateField(_("used on"))
+    plot = models.CharField(_("plot / pen"), max_length=64, blank=True)
+    interval_days = models.PositiveSmallIntegerField(
+        _("pre-harvest interval / withdrawal period (days)"), default=0
+    )
+    purpose = models.CharField(_("purpose (pest, disease)"), max_length=128, blank=True)
+    late_reason = models.CharField(_("reason for late entry"), max_length=255, blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="recorded_inputs",
+    )
+
+    class Meta:
+        verbose_name = _("input use")
+        verbose_name_plural = _("input uses")
+        ordering = ["-used_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.product_name} {self.used_on}"
+
+
+class HarvestEvent(models.Model):
+    """A harvest, slaughter or catch of (part of) a batch."""
+
+    SCOPE_REGION = "batch__producer__region"
+    SCOPE_PRODUCER = "batch__producer"
+
+    batch = models.ForeignKey(
+        ProductionBatch, verbose_name=_("batch"), on_delete=models.CASCADE, related_name="harvests"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=HarvestKind.choices, default=HarvestKind.HARVEST)
+    date = models.DateField(_("date"))
+    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=2)
+    unit = models.CharField(_("unit"), max_length=8)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="recorded_harvests",
+    )
+
+    class Meta:
+        verbose_name = _("harvest")
+        verbose_name_plural = _("harvests")
+        ordering = ["-date", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.date}"
+
+
+class Certificate(models.Model):
+    """A 承诺达标合格证: one per production batch (or per package/vehicle), or re-issued by a buyer
+    from collected certificates (its ``parents``). Its number is the trace code (证码合一)."""
+
+    SCOPE_REGION = "producer__region"
+    SCOPE_PRODUCER = "producer"
+
+    number = models.CharField(_("certificate number"), max_length=17, unique=True)
+    producer = models.ForeignKey(
+        Producer, verbose_name=_("issuer"), on_delete=models.PROTECT, related_name="certificates"
+    )
+    batch = models.ForeignKey(
+        ProductionBatch,
+        verbose_name=_("batch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="certificates",
+    )
+    product = models.ForeignKey(
+        ProductCategory, verbose_name=_("product"), on_delete=models.PROTECT, related_name="certificates"
+    )
+    product_name = models.CharField(_("product name"), max_length=64)
+    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=2)
+    unit = models.CharField(_("unit"), max_length=8)
+    origin = models.ForeignKey(Region, verbose_name=_("origin"), on_delete=models.PROTECT, related_name="certificates")
+    issued_at = models.DateTimeField(_("issued at"), db_index=True)
+    promiser = models.CharField(_("promising party"), max_length=128)
+    contact = models.CharField(_("contact phone"), max_length=32)
+    promise_form = models.CharField(_("promise form"), max_length=16, choices=PromiseForm.choices)
+    promise_text = models.CharField(_("promise"), max_length=255)
+    basis = models.CharField(_("basis of the promise"), max_length=16, choices=Basis.choices)
+    test_record = models.CharField(_("test record"), max_length=255, blank=True)
+    loss_quantity = models.DecimalField(
+        _("declared loss"), max_digits=14, decimal_places=2, default=Decimal("0")
+    )
+    kid = models.CharField(_("signing key"), max_length=16)
+    token = models.CharField(_("signed QR token"), max_length=600)
+    status = models.CharField(
+        _("status"), max_length=16, choices=CertificateStatus.choices, default=CertificateStatus.VALID, db_index=True
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoke_reason = models.CharField(_("reason for revocation"), max_length=255, blank=True)
+    contradicted_by = models.CharField(
+        _("contradicted by sample"), max_length=64, blank=True, help_text=_("承诺与抽检结果不符")
+    )
+    collected_quantity = models.DecimalField(
+        _("quantity collected by buyers"), max_digits=14, decimal_places=2, default=Decimal("0")
+    )
+    print_count = models.PositiveIntegerField(_("times printed"), default=0)
+    scan_count = models.PositiveIntegerField(_("times scanned"), default=0)
+    suspicious = models.BooleanField(_("possible counterfeit"), default=False, db_index=True)
+    suspicious_reason = models.CharField(_("why suspicious"), max_length=255, blank=True)
+    is_demo = models.BooleanField(_("demo data"), default=False)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="issued_certificates",
+    )
+
+    AUDIT_EXCLUDE = ("token", "scan_count", "print_count")
+
+    class Meta:
+        verbose_name = _("certificate")
+        verbose_name_plural = _("certificates")
+        ordering = ["-issued_at", "-id"]
+        indexes = [models.Index(fields=["producer", "-issued_at"], name="cert_producer_issued_idx")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status == CertificateStatus.VALID
+
+    @property
+    def remaining_quantity(self) -> Decimal:
+        return self.quantity - self.collected_quantity
+
+
+class CertificateEvent(models.Model):
+    """A state change or notable event of a certificate: issued, printed, revoked, contradicted."""
+
+    SCOPE_REGION = "certificate__producer__region"
+    SCOPE_PRODUCER = "certificate__producer"
+
+    certificate = models.ForeignKey(
+        Certificate, verbose_name=_("certificate"), on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(_("event"), max_length=32)
+    from_status = models.CharField(_("from"), max_length=16, blank=True)
+    to_status = models.CharField(_("to"), max_length=16, blank=True)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="certificate_events",
+    )
+    time = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("certificate event")
+        verbose_name_plural = _("certificate events")
+        ordering = ["time", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.certificate_id} {self.kind}"
+
+
+class Scan(models.Model):
+    """One public scan of a certificate QR (or a typed number) on /v/<code>."""
+
+    SCOPE_REGION = "certificate__producer__region"
+    SCOPE_PRODUCER = "certificate__producer"
+
+    certificate = models.ForeignKey(
+        Certificate, verbose_name=_("certificate"), null=True, blank=True, on_delete=models.CASCADE, related_name="scans"
+    )
+    number = models.CharField(_("number scanned"), max_length=40)
+    time = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    result = models.CharField(_("result"), max_length=16, choices=ScanResult.choices)
+    place = models.CharField(_("place (as given)"), max_length=64, blank=True)
+    latitude = models.DecimalField(_("latitude (coarse)"), max_digits=6, decimal_places=2, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude (coarse)"), max_digits=6, decimal_places=2, null=True, blank=True)
+    flagged = models.BooleanField(_("flagged"), default=False)
+    flag_reason = models.CharField(_("flag reason"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("scan")
+        verbose_name_plural = _("scans")
+        ordering = ["-time", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.time:%Y-%m-%d %H:%M}"
+
+
+class Collection(models.Model):
+    """A certificate collected by a buyer, collector or wholesale market with a lot it bought
+    (EPCIS object event: receiving). ``used_quantity`` is what later re-issued certificates drew from it."""
+
+    SCOPE_REGION = "collector__region"
+    SCOPE_PRODUCER = "collector"
+
+    collector = models.ForeignKey(
+        Producer, verbose_name=_("collector"), on_delete=models.PROTECT, related_name="collections"
+    )
+    certificate = models.ForeignKey(
+        Certificate, verbose_name=_("certificate"), on_delete=models.PROTECT, related_name="collections"
+    )
+    lot = models.CharField(_("purchase lot"), max_length=64)
+    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=2)
+    unit = models.CharField(_("unit"), max_length=8)
+    used_quantity = models.DecimalField(_("used in re-issued certificates"), max_digits=14, decimal_places=2, default=0)
+    collected_at = models.DateTimeField(_("collected at"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="recorded_collections",
+    )
+    is_demo = models.BooleanField(_("demo data"), default=False)
+
+    class Meta:
+        verbose_name = _("collection")
+        verbose_name_plural = _("collections")
+        ordering = ["-collected_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.lot} ← {self.certificate_id}"
+
+    @property
+    def remaining_quantity(self) -> Decimal:
+        return self.quantity - self.used_quantity
+
+
+class Lineage(models.Model):
+    """A re-issued certificate drawing a quantity from a collection (EPCIS aggregation / transformation)."""
+
+    SCOPE_REGION = "child__producer__region"
+    SCOPE_PRODUCER = "child__producer"
+
+    child = models.ForeignKey(
+        Certificate, verbose_name=_("re-issued certificate"), on_delete=models.CASCADE, related_name="inputs"
+    )
+    collection = models.ForeignKey(
+        Collection, verbose_name=_("collection"), on_delete=models.PROTECT, related_name="outputs"
+    )
+    parent = models.ForeignKey(
+        Certificate, verbose_name=_("parent certificate"), on_delete=models.PROTECT, related_name="children_links"
+    )
+    quantity = models.DecimalField(_("quantity drawn"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("lineage link")
+        verbose_name_plural = _("lineage links")
+        constraints = [models.UniqueConstraint(fields=["child", "collection"], name="cert_lineage_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.parent_id} → {self.child_id}"
+
+
+class MarketCheck(models.Model):
+    """A market checker's record of an incoming lot and its certificate (查验), valid or not."""
+
+    SCOPE_REGION = "region"
+    SCOPE_PRODUCER = "seller"
+
+    region = models.ForeignKey(Region, verbose_name=_("market location"), on_delete=models.PROTECT, related_name="market_checks")
+    market = models.CharField(_("market"), max_length=128)
+    checked_at = models.DateTimeField(_("checked at"), db_index=True)
+    product_name = models.CharField(_("product"), max_length=64)
+    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=2, null=True, blank=True)
+    unit = models.CharField(_("unit"), max_length=8, blank=True)
+    number_entered = models.CharField(_("certificate number given"), max_length=40, blank=True)
+    certificate = models.ForeignKey(
+        Certificate,
+        verbose_name=_("certificate"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="market_checks",
+    )
+    seller = models.ForeignKey(
+        Producer,
+        verbose_name=_("seller"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="market_checks",
+    )
+    seller_name = models.CharField(_("seller (as stated)"), max_length=128, blank=True)
+    result = models.CharField(_("result"), max_length=16, choices=CheckResult.choices)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    checker = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("checker"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="market_checks",
+    )
+    is_demo = models.BooleanField(_("demo data"), default=False)
+
+    class Meta:
+        verbose_name = _("market check")
+        verbose_name_plural = _("market checks")
+        ordering = ["-checked_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.market} {self.product_name} {self.get_result_display()}"

@@ -1,0 +1,81 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class InputKind(models.TextChoices):
+    PESTICIDE = "pesticide", _("Pesticide")
+    VET_DRUG = "vet_drug", _("Veterinary drug")
+    FERTILIZER = "fertilizer", _("Fertilizer")
+    FEED = "feed", _("Feed / feed additive")
+    OTHER = "other", _("Other input")
+
+
+# Inputs whose interval gates harvest and certificates: 安全间隔期 for pesticides, 休药期 for vet drugs.
+INTERVAL_KINDS = {InputKind.PESTICIDE, InputKind.VET_DRUG}
+
+
+class HarvestKind(models.TextChoices):
+    HARVEST = "harvest", _("Harvest")
+    SLAUGHTER = "slaughter", _("Slaughter / sale of animals")
+    CATCH = "catch", _("Catch")
+
+
+class BatchStatus(models.TextChoices):
+    GROWING = "growing", _("Growing / raising")
+    HARVESTED = "harvested", _("Harvested")
+    CLOSED = "closed", _("Closed")
+
+
+class PromiseForm(models.TextChoices):
+    PRODUCER = "producer", _("Producer's promise")
+    BUYER = "buyer", _("Buyer's promise")
+
+
+PROMISE_TEXT = {
+    PromiseForm.PRODUCER: "未使用禁用农药、兽药及其他化合物；使用的常规农药、兽药残留不超标。",
+    PromiseForm.BUYER: "已按规定收取并保存该批次农产品承诺达标合格证或者其他质量安全合格证明；"
+    "未违规使用保鲜剂、防腐剂、添加剂等。",
+}
+
+
+class Basis(models.TextChoices):
+    CONTROL = "control", "质量安全控制符合要求"
+    SELF_TEST = "self_test", "自行检测合格"
+    ENTRUSTED_TEST = "entrusted_test", "委托检测合格"
+
+
+class CertificateStatus(models.TextChoices):
+    VALID = "valid", _("Valid")
+    REVOKED = "revoked", _("Revoked")
+
+
+class ScanResult(models.TextChoices):
+    GENUINE = "genuine", _("Genuine")
+    REVOKED = "revoked", _("Revoked")
+    UNSIGNED = "unsigned", _("Number only (signature not checked)")
+    BAD_SIGNATURE = "bad_signature", _("Signature invalid")
+    UNKNOWN = "unknown", _("No such certificate")
+
+
+class CheckResult(models.TextChoices):
+    VALID = "valid", _("Valid certificate")
+    MISSING = "missing", _("No certificate")
+    INVALID = "invalid", _("Invalid certificate")
+    REVOKED = "revoked", _("Revoked certificate")
+
+
+FAILED_CHECKS = {CheckResult.MISSING, CheckResult.INVALID, CheckResult.REVOKED}
+
+
+class Unit(models.TextChoices):
+    KG = "kg", "千克"
+    JIN = "斤", "斤"
+    TON = "吨", "吨"
+    HEAD = "头", "头"
+    BIRD = "只", "只"
+    BOX = "箱", "箱"
+    PIECE = "枚", "枚"
+
+
+# Units of mass convert to kilograms; other units must match exactly.
+MASS_IN_KG = {"kg": 1, "斤": 0.5, "吨": 1000}

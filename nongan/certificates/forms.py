@@ -1,0 +1,107 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from nongan.registry.models import Producer, ProductCategory
+
+from .choices import Basis, HarvestKind, InputKind, Unit
+from .labels import DEFAULT_SIZE, SIZES
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class BatchForm(forms.Form):
+    producer = forms.ModelChoiceField(queryset=Producer.objects.none(), label=_("Producer"))
+    product = forms.ModelChoiceField(
+        queryset=ProductCategory.objects.filter(certificate_scope=True, children__isnull=True), label=_("Product")
+    )
+    plot = forms.CharField(label=_("Plot / greenhouse / pen"), max_length=64, required=False)
+    started = forms.DateField(label=_("Planted / stocked on"), widget=DateInput)
+    expected_quantity = forms.DecimalField(label=_("Expected quantity"), required=False, min_value=0)
+    unit = forms.ChoiceField(label=_("Unit"), choices=Unit.choices)
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, producers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["producer"].queryset = producers if producers is not None else Producer.objects.none()
+
+
+class InputUseForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=InputKind.choices)
+    product_name = forms.CharField(label=_("Input product"), max_length=128)
+    active_ingredient = forms.CharField(label=_("Active ingredient"), max_length=128, required=False)
+    source = forms.CharField(label=_("Bought from"), max_length=128, required=False)
+    dose = forms.DecimalField(label=_("Dose"), required=False, min_value=0)
+    dose_unit = forms.CharField(label=_("Dose unit"), max_length=16, required=False)
+    used_on = forms.DateField(label=_("Used on"), widget=DateInput)
+    plot = forms.CharField(label=_("Plot / pen"), max_length=64, required=False)
+    interval_days = forms.IntegerField(
+        label=_("Pre-harvest interval / withdrawal period (days)"), min_value=0, max_value=365, initial=0
+    )
+    purpose = forms.CharField(label=_("Purpose (pest, disease)"), max_length=128, required=False)
+    late_reason = forms.CharField(label=_("Reason for late entry"), max_length=255, required=False)
+
+
+class InputEditForm(InputUseForm):
+    reason = forms.CharField(label=_("Reason for the change"), max_length=255)
+
+
+class HarvestForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=HarvestKind.choices)
+    date = forms.DateField(label=_("Date"), widget=DateInput)
+    quantity = forms.DecimalField(label=_("Quantity"), min_value=0)
+    unit = forms.ChoiceField(label=_("Unit"), choices=Unit.choices)
+
+
+class IssueForm(forms.Form):
+    quantity = forms.DecimalField(label=_("Quantity per certificate"), min_value=0)
+    unit = forms.ChoiceField(label=_("Unit"), choices=Unit.choices)
+    count = forms.IntegerField(
+        label=_("Number of certificates"), min_value=1, max_value=10000, initial=1,
+        help_text=_("One per package or per vehicle."),
+    )
+    basis = forms.ChoiceField(label=_("Basis of the promise"), choices=Basis.choices)
+    test_record = forms.CharField(label=_("Test record"), max_length=255, required=False)
+    promiser = forms.CharField(label=_("Promising party"), max_length=128, required=False)
+    contact = forms.CharField(label=_("Contact phone"), max_length=32, required=False)
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for revocation"), max_length=255)
+
+
+class LabelForm(forms.Form):
+    size = forms.ChoiceField(
+        label=_("Label size"), choices=[(k, s.label) for k, s in SIZES.items()], initial=DEFAULT_SIZE, required=False
+    )
+    sheet = forms.ChoiceField(
+        label=_("Layout"),
+        choices=[("label", _("One per label (label printer)")), ("a4", _("Many per A4 sheet"))],
+        initial="label",
+        required=False,
+    )
+
+
+class PurchaseForm(forms.Form):
+    collector = forms.ModelChoiceField(queryset=Producer.objects.none(), label=_("Buyer / collector"))
+    lot = forms.CharField(label=_("Purchase lot"), max_length=64)
+    lines = forms.CharField(
+        label=_("Certificates collected"),
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "32070726000001230 500 kg"}),
+        help_text=_("One line per certificate: number, quantity, unit."),
+    )
+
+    def __init__(self, *args, producers=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["collector"].queryset = producers if producers is not None else Producer.objects.none()
+
+
+class MarketCheckForm(forms.Form):
+    market = forms.CharField(label=_("Market"), max_length=128)
+    product_name = forms.CharField(label=_("Product"), max_length=64)
+    number = forms.CharField(label=_("Certificate number (empty if none)"), max_length=40, required=False)
+    quantity = forms.DecimalField(label=_("Quantity"), required=False, min_value=0)
+    unit = forms.ChoiceField(label=_("Unit"), choices=[("", "—"), *Unit.choices], required=False)
+    seller_name = forms.CharField(label=_("Seller (as stated)"), max_length=128, required=False)
+    note = forms.CharField(label=_("Note"), max_length=255, required=False)

@@ -1,0 +1,156 @@
+"""QR images and printable labels (PDF through ReportLab, CJK via the built-in STSong-Light CID font)."""
+
+import io
+from dataclasses import dataclass
+
+import segno
+from django.utils import timezone
+from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen import canvas
+
+from . import qrsign
+from .services import public_base_url
+
+TITLE = "承诺达标合格证"
+FONT = "STSong-Light"
+pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+
+
+@dataclass(frozen=True)
+class LabelSize:
+    key: str
+    width_mm: int
+    height_mm: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.width_mm}×{self.height_mm} mm"
+
+
+SIZES = {s.key: s for s in (LabelSize("60x40", 60, 40), LabelSize("70x50", 70, 50), LabelSize("100x70", 100, 70))}
+DEFAULT_SIZE = "60x40"
+A4 = (210 * mm, 297 * mm)
+
+
+def qr_text_of(certificate) -> str:
+    return qrsign.qr_text(public_base_url(), certificate.number, certificate.token)
+
+
+def qr_code(certificate) -> segno.QRCode:
+    return segno.make(qr_text_of(certificate), error="m", micro=False)
+
+
+def qr_svg(certificate, scale: int = 4) -> str:
+    return qr_code(certificate).svg_inline(scale=scale, border=4)
+
+
+def qr_png(certificate, scale: int = 8) -> bytes:
+    buf = io.BytesIO()
+    qr_code(certificate).save(buf, kind="png", scale=scale, border=4)
+    return buf.getvalue()
+
+
+def label_lines(c) -> list[tuple[str, str]]:
+    local = timezone.localtime(c.issued_at)
+    qty = format(c.quantity.normalize(), "f")
+    return [
+        ("产品", c.product_name),
+        ("数量", f"{qty} {c.get_unit_display() if hasattr(c, 'get_unit_display') else c.unit}"),
+        ("产地", c.origin.full_name() if hasattr(c.origin, "full_name") else str(c.origin)),
+        ("开具日期", f"{local:%Y-%m-%d %H:%M}"),
+        ("承诺主体", c.promiser),
+        ("联系电话", c.contact),
+        ("依据", c.get_basis_display()),
+        ("编号", c.number),
+    ]
+
+
+def _draw_qr(cv: canvas.Canvas, qr: segno.QRCode, x: float, y: float, size: float) -> None:
+    """The QR as vector squares (sharp at any printer resolution), with a 4-module quiet zone."""
+    matrix = list(qr.matrix)
+    n = len(matrix)
+    module = size / (n + 8)
+    cv.setFillColorRGB(1, 1, 1)
+    cv.rect(x, y, size, size, stroke=0, fill=1)
+    cv.setFillColorRGB(0, 0, 0)
+    for r, row in enumerate(matrix):
+        run_start = None
+        for col, bit in enumerate([*row, 0]):
+            if bit and run_start is None:
+                run_start = col
+            elif not bit and run_start is not None:
+                cv.rect(
+                    x + (run_start + 4) * module,
+                    y + size - (r + 5) * module,
+                    (col - run_start) * module,
+                    module,
+                    stroke=0,
+                    fill=1,
+                )
+                run_start = None
+
+
+def _draw_label(cv: canvas.Canvas, c, x: float, y: float, size: LabelSize, border: bool) -> None:
+    w, h = size.width_mm * mm, size.height_mm * mm
+    pad = 1.5 * mm
+    if border:
+        cv.setLineWidth(0.3)
+        cv.setStrokeColorRGB(0.6, 0.6, 0.6)
+        cv.rect(x, y, w, h, stroke=1, fill=0)
+    title_size = h / 40 * 8
+    cv.setFillColorRGB(0, 0, 0)
+    cv.setFont(FONT, title_size)
+    cv.drawCentredString(x + w / 2, y + h - pad - title_size, TITLE)
+    top = y + h - 2 * pad - title_size
+    qr_size = min(top - y - pad, w * 0.5)
+    _draw_qr(cv, qr_code(c), x + pad, top - qr_size, qr_size)
+    tx = x + 2 * pad + qr_size
+    text_w = x + w - pad - tx
+    font = max(4.5, h / 40 * 5.2)
+    leading = font * 1.25
+    ty = top - font
+    cv.setFont(FONT, font)
+    for key, value in label_lines(c):
+        for line in simpleSplit(f"{key}：{value}", FONT, font, text_w)[:2]:
+            if ty < y + pad:
+                break
+            cv.drawString(tx, ty, line)
+            ty -= leading
+    promise_font = max(3.8, font * 0.75)
+    cv.setFont(FONT, promise_font)
+    py = y + pad
+    lines = simpleSplit("我承诺：" + c.promise_text, FONT, promise_font, w - 2 * pad)
+    if y + pad + len(lines) * promise_font * 1.2 < top - qr_size - 0.5 * mm:
+        for line in reversed(lines):
+            cv.drawString(x + pad, py, line)
+            py += promise_font * 1.2
+
+
+def labels_pdf(certificates, size_key: str = DEFAULT_SIZE, sheet: str = "label") -> bytes:
+    """One label per page at the label size (label printers), or as many as fit on A4 (``sheet="a4"``)."""
+    size = SIZES.get(size_key, SIZES[DEFAULT_SIZE])
+    w, h = size.width_mm * mm, size.height_mm * mm
+    buf = io.BytesIO()
+    if sheet == "a4":
+        cv = canvas.Canvas(buf, pagesize=A4)
+        margin = 8 * mm
+        cols = max(1, int((A4[0] - 2 * margin) // w))
+        rows = max(1, int((A4[1] - 2 * margin) // h))
+        for i, c in enumerate(certificates):
+            slot = i % (cols * rows)
+            if i and slot == 0:
+                cv.showPage()
+            col, row = slot % cols, slot // cols
+            _draw_label(cv, c, margin + col * w, A4[1] - margin - (row + 1) * h, size, border=True)
+    else:
+        cv = canvas.Canvas(buf, pagesize=(w, h))
+        for i, c in enumerate(certificates):
+            if i:
+                cv.showPage()
+            _draw_label(cv, c, 0, 0, size, border=False)
+    cv.setTitle(TITLE)
+    cv.save()
+    return buf.getvalue()

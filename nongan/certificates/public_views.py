@@ -1,0 +1,93 @@
+"""The public verification page /v/<code> and the published public keys (no login)."""
+
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_GET
+
+from nongan.core.validators import mask_name, mask_phone
+
+from . import qrsign, selectors, services
+from .choices import CertificateStatus, ScanResult
+
+MESSAGES = {
+    qrsign.MALFORMED: lambda: _("The QR code cannot be read: it is not a certificate QR of this platform, or it is incomplete."),
+    qrsign.BAD_NUMBER: lambda: _("The certificate number is wrong: its check character does not match."),
+    qrsign.UNKNOWN_KID: lambda: _("Unknown signing key: this QR was not signed with a published key; it may be counterfeit."),
+    qrsign.BAD_SIGNATURE: lambda: _("Invalid signature: the QR content was altered or the signature forged. Do not trust this certificate."),
+    qrsign.NUMBER_MISMATCH: lambda: _("The number in the address differs from the signed number; the QR may have been altered."),
+}
+
+
+@require_GET
+@cache_control(max_age=300, public=True)
+def keys_json(request):
+    """The district's public keys as a JWK set (stable URL; retired keys stay listed)."""
+    return JsonResponse(services.public_keys(), json_dumps_params={"ensure_ascii": False, "indent": 1})
+
+
+@require_GET
+def lookup(request):
+    number = request.GET.get("number", "").strip()
+    if number:
+        return redirect("certificates_verify", code=qrsign.normalize_number(number))
+    return render(request, "certificates/public/lookup.html", {})
+
+
+def _public_view_of(c):
+    individual = c.producer.type in services.INDIVIDUAL_TYPES
+    return {
+        "promiser": mask_name(c.promiser) if individual else c.promiser,
+        "contact": mask_phone(c.contact),
+        "issuer": mask_name(c.producer.name) if individual else c.producer.name,
+        "origin": c.origin.full_name(),
+    }
+
+
+@require_GET
+@never_cache
+def verify(request, code: str):
+    number = qrsign.normalize_number(code)
+    ctx = {"code": code}
+    if not qrsign.number_is_valid(number):
+        ctx["error"] = _("The certificate number %(number)s is not valid: check the characters you typed.") % {
+            "number": code
+        }
+        return render(request, "certificates/public/verify.html", ctx, status=400)
+    c = selectors.public_certificate(number)
+    if c is None:
+        ctx["error"] = _("No certificate with the number %(number)s.") % {"number": number}
+        return render(request, "certificates/public/verify.html", ctx, status=404)
+    token = request.GET.get("s", "").strip()
+    signature = None
+    if token:
+        v = qrsign.verify_token(token, services.public_keys_map(), url_number=code)
+        if v.ok and v.payload.number == c.number:
+            signature = "ok"
+            result = ScanResult.REVOKED if c.status == CertificateStatus.REVOKED else ScanResult.GENUINE
+        else:
+            signature = MESSAGES.get(v.code, MESSAGES[qrsign.BAD_SIGNATURE])()
+            result = ScanResult.BAD_SIGNATURE
+    else:
+        result = ScanResult.REVOKED if c.status == CertificateStatus.REVOKED else ScanResult.UNSIGNED
+    scan = services.scan_record(
+        certificate=c,
+        number=number,
+        result=result,
+        place=request.GET.get("place", ""),
+        latitude=request.GET.get("lat"),
+        longitude=request.GET.get("lon"),
+    )
+    ctx.update(
+        {
+            "c": c,
+            "public": _public_view_of(c),
+            "signature": signature,
+            "result": result,
+            "scan": scan,
+            "scans": selectors.recent_scans(c),
+            "parents": [link.parent for link in c.inputs.select_related("parent", "parent__origin")],
+        }
+    )
+    return render(request, "certificates/public/verify.html", ctx)

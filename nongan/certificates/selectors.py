@@ -1,0 +1,332 @@
+"""Every read of the certificates app, through the jurisdiction choke point; trace and coverage."""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from nongan.core.scoping import scoped
+from nongan.registry.models import Producer, ProductCategory
+
+from .models import Certificate, CertificateEvent, Collection, Lineage, MarketCheck, ProductionBatch, Scan
+
+
+def certificates_for(user):
+    return scoped(user, Certificate.objects.select_related("producer", "origin", "product", "batch"))
+
+
+def batches_for(user):
+    return scoped(user, ProductionBatch.objects.select_related("producer", "product", "origin"))
+
+
+def collections_for(user):
+    return scoped(user, Collection.objects.select_related("collector", "certificate", "certificate__producer"))
+
+
+def market_checks_for(user):
+    return scoped(user, MarketCheck.objects.select_related("region", "certificate", "seller", "checker"))
+
+
+def producers_for(user):
+    return scoped(user, Producer.objects.select_related("region"))
+
+
+def public_certificate(number: str) -> Certificate | None:
+    """The certificate behind /v/<code> (public: no scope; the page masks personal data)."""
+    return (
+        Certificate.objects.select_related("producer", "origin", "origin__parent", "product", "batch")
+        .filter(number=number)
+        .first()
+    )
+
+
+def recent_scans(certificate: Certificate, limit: int = 10):
+    return certificate.scans.order_by("-time", "-id")[:limit]
+
+
+# ================================================================ trace
+@dataclass
+class TraceRow:
+    direction: str  # "back" / "self" / "forward"
+    level: int
+    event: str
+    date: dt.datetime | dt.date | None
+    certificate: str = ""
+    party: str = ""
+    product: str = ""
+    quantity: str = ""
+    unit: str = ""
+    place: str = ""
+    detail: str = ""
+
+
+@dataclass
+class Trace:
+    roots: list[Certificate]
+    rows: list[TraceRow] = field(default_factory=list)
+    certificates: int = 0
+
+    def sorted_rows(self) -> list[TraceRow]:
+        order = {"back": 0, "self": 1, "forward": 2}
+
+        def key(r: TraceRow):
+            d = r.date
+            if isinstance(d, dt.datetime):
+                d = timezone.localtime(d).date()
+            return (order[r.direction], r.level if r.direction != "back" else -r.level, d or dt.date.min)
+
+        return sorted(self.rows, key=key)
+
+
+def _d(q) -> str:
+    return format(q.normalize(), "f") if q is not None else ""
+
+
+MAX_LEVELS = 10
+
+
+def trace(roots: list[Certificate], *, max_rows: int = 500_000) -> Trace:
+    """Back (inputs, plots, harvests, upstream certificates) and forward (collections, re-issued
+    certificates, market checks) from the given certificates, level by level with set queries."""
+    t = Trace(roots=list(roots))
+    seen: set[int] = set()
+    root_ids = [c.pk for c in roots]
+
+    def cert_rows(ids, direction, level):
+        qs = Certificate.objects.filter(pk__in=ids).select_related("producer", "origin").order_by("issued_at")
+        for c in qs.iterator(chunk_size=2000):
+            t.rows.append(
+                TraceRow(
+                    direction, level, "issue", c.issued_at, c.number, c.producer.name, c.product_name,
+                    _d(c.quantity), c.unit, c.origin.name,
+                    ("revoked " if c.status == "revoked" else "") + (c.contradicted_by and f"sample {c.contradicted_by}" or ""),
+                )
+            )
+
+    # ---- backwards
+    level = 0
+    frontier = list(root_ids)
+    back_ids = set(root_ids)
+    while frontier and level < MAX_LEVELS:
+        links = list(Lineage.objects.filter(child_id__in=frontier).values_list("parent_id", "child_id", "quantity"))
+        parents = {p for p, _c, _q in links} - back_ids
+        level += 1
+        if not parents:
+            break
+        back_ids |= parents
+        cert_rows(parents, "back", level)
+        frontier = list(parents)
+    # production records of every certificate with a batch on the back side (roots included)
+    batch_ids = set(
+        Certificate.objects.filter(pk__in=back_ids, batch__isnull=False).values_list("batch_id", flat=True)
+    )
+    for b in ProductionBatch.objects.filter(pk__in=batch_ids).select_related("producer", "product", "origin", "base"):
+        plot = " ".join(x for x in [b.base.name if b.base else "", b.plot] if x)
+        t.rows.append(
+            TraceRow("back", 99, "batch", b.started, "", b.producer.name, b.product.name, _d(b.expected_quantity),
+                     b.unit, b.origin.name, f"{b.code} {plot}".strip())
+        )
+        for u in b.inputs.all():
+            t.rows.append(
+                TraceRow("back", 99, "input", u.used_on, "", b.producer.name, u.product_name, _d(u.dose), u.dose_unit,
+                         u.plot or plot,
+                         f"{u.get_kind_display()} {u.active_ingredient} · {u.interval_days}d".strip())
+            )
+        for h in b.harvests.all():
+            t.rows.append(
+                TraceRow("back", 99, "harvest", h.date, "", b.producer.name, b.product.name, _d(h.quantity), h.unit,
+                         b.origin.name, h.get_kind_display())
+            )
+    # ---- the roots themselves
+    cert_rows(root_ids, "self", 0)
+    # ---- forwards
+    level = 0
+    frontier = list(root_ids)
+    seen = set(root_ids)
+    while frontier and level < MAX_LEVELS and len(t.rows) < max_rows:
+        level += 1
+        for col in (
+            Collection.objects.filter(certificate_id__in=frontier)
+            .select_related("collector", "collector__region", "certificate")
+            .iterator(chunk_size=2000)
+        ):
+            t.rows.append(
+                TraceRow("forward", level, "collection", col.collected_at, col.certificate.number, col.collector.name,
+                         "", _d(col.quantity), col.unit, col.collector.region.name, f"lot {col.lot}")
+            )
+        for mc in MarketCheck.objects.filter(certificate_id__in=frontier).select_related("certificate").iterator():
+            t.rows.append(
+                TraceRow("forward", level, "market_check", mc.checked_at, mc.certificate.number, mc.market,
+                         mc.product_name, _d(mc.quantity), mc.unit, "", mc.get_result_display())
+            )
+        children = set(Lineage.objects.filter(parent_id__in=frontier).values_list("child_id", flat=True)) - seen
+        if not children:
+            break
+        seen |= children
+        cert_rows(children, "forward", level)
+        frontier = list(children)
+    t.certificates = len(seen | back_ids)
+    return t
+
+
+def trace_roots(user, *, number: str = "", batch: str = "", producer: str = "", sample: str = "") -> list[Certificate]:
+    """Certificates a trace starts from, inside the user's scope."""
+    qs = certificates_for(user)
+    if number:
+        return list(qs.filter(number=number))
+    if batch:
+        return list(qs.filter(batch__code=batch))
+    if producer:
+        return list(qs.filter(producer__code=producer)[:5000])
+    if sample:
+        return list(qs.filter(contradicted_by=sample))
+    return []
+
+
+TRACE_COLUMNS = [
+    ("direction", "方向"),
+    ("level", "层级"),
+    ("event", "事件"),
+    ("date", "时间"),
+    ("certificate", "合格证编号"),
+    ("party", "主体"),
+    ("product", "产品 / 投入品"),
+    ("quantity", "数量"),
+    ("unit", "单位"),
+    ("place", "地点"),
+    ("detail", "说明"),
+]
+DIRECTION_ZH = {"back": "溯源（上游）", "self": "本证", "forward": "追踪（下游）"}
+EVENT_ZH = {
+    "issue": "开具合格证",
+    "batch": "生产批次",
+    "input": "投入品使用",
+    "harvest": "采收 / 出栏",
+    "collection": "收购并收取合格证",
+    "market_check": "市场查验",
+}
+
+
+def trace_table(t: Trace) -> list[list]:
+    out = []
+    for r in t.sorted_rows():
+        date = r.date
+        if isinstance(date, dt.datetime):
+            date = timezone.localtime(date).strftime("%Y-%m-%d %H:%M")
+        elif isinstance(date, dt.date):
+            date = date.isoformat()
+        out.append(
+            [
+                DIRECTION_ZH[r.direction],
+                "" if r.level == 99 else r.level,
+                EVENT_ZH.get(r.event, r.event),
+                date or "",
+                r.certificate,
+                r.party,
+                r.product,
+                r.quantity,
+                r.unit,
+                r.place,
+                r.detail,
+            ]
+        )
+    return out
+
+
+# ================================================================ coverage
+def _root_category_names() -> dict[int, str]:
+    top = {c.code: c.name for c in ProductCategory.objects.filter(parent__isnull=True)}
+    return {
+        pk: top.get(path.strip("/").split("/")[0], "")
+        for pk, path in ProductCategory.objects.values_list("pk", "path")
+    }
+
+
+def coverage(user, year: int | None = None) -> dict:
+    """Share of scale producers that issued certificates this year, per township and product category
+    (target 100%), and certificates issued, printed and scanned per month."""
+    year = year or timezone.localdate().year
+    start = timezone.make_aware(dt.datetime(year, 1, 1))
+    end = timezone.make_aware(dt.datetime(year + 1, 1, 1))
+    producers = producers_for(user).filter(is_scale=True).exclude(type__in=["buyer", "wholesale_market"])
+    issuing = set(
+        certificates_for(user)
+        .filter(issued_at__gte=start, issued_at__lt=end)
+        .values_list("producer_id", flat=True)
+        .distinct()
+    )
+    rows = producers.values_list("pk", "region__parent__name", "region__name", "region__level")
+    cat_names = _root_category_names()
+    cats_of = defaultdict(set)
+    for pid, cid in Producer.products.through.objects.filter(producer__in=producers).values_list(
+        "producer_id", "category_id"
+    ):
+        cats_of[pid].add(cat_names.get(cid, ""))
+    by_town: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_cat: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    total = done = 0
+    for pid, parent_name, name, level in rows:
+        town = name if level == "township" else parent_name
+        ok = pid in issuing
+        total += 1
+        done += ok
+        by_town[town][0] += 1
+        by_town[town][1] += ok
+        for cat in cats_of.get(pid) or {"—"}:
+            by_cat[cat][0] += 1
+            by_cat[cat][1] += ok
+
+    def table(d):
+        return [
+            {"name": k, "total": v[0], "issued": v[1], "share": round(100 * v[1] / v[0], 1) if v[0] else 0.0}
+            for k, v in sorted(d.items(), key=lambda kv: kv[0] or "")
+        ]
+
+    certs = certificates_for(user).filter(issued_at__gte=start, issued_at__lt=end)
+    issued_m = dict(certs.annotate(m=TruncMonth("issued_at")).values("m").annotate(n=Count("id")).values_list("m", "n"))
+    printed_m = dict(
+        scoped(user, CertificateEvent.objects.filter(kind="printed", time__gte=start, time__lt=end))
+        .annotate(m=TruncMonth("time"))
+        .values("m")
+        .annotate(n=Count("id"))
+        .values_list("m", "n")
+    )
+    scanned_m = dict(
+        scoped(user, Scan.objects.filter(time__gte=start, time__lt=end))
+        .annotate(m=TruncMonth("time"))
+        .values("m")
+        .annotate(n=Count("id"))
+        .values_list("m", "n")
+    )
+
+    def month_key(d):
+        if d is None:
+            return None
+        if isinstance(d, dt.datetime):
+            d = timezone.localtime(d) if timezone.is_aware(d) else d
+        return d.month
+
+    months = []
+    for m in range(1, 13):
+        months.append(
+            {
+                "month": m,
+                "issued": sum(n for d, n in issued_m.items() if month_key(d) == m),
+                "printed": sum(n for d, n in printed_m.items() if month_key(d) == m),
+                "scanned": sum(n for d, n in scanned_m.items() if month_key(d) == m),
+            }
+        )
+    return {
+        "year": year,
+        "target": 100,
+        "total": total,
+        "issued": done,
+        "share": round(100 * done / total, 1) if total else 0.0,
+        "by_township": table(by_town),
+        "by_category": table(by_cat),
+        "months": months,
+        "flagged": certificates_for(user).filter(Q(suspicious=True) | ~Q(contradicted_by="")).count(),
+    }

@@ -1,0 +1,447 @@
+"""Pages of the certificates app (thin: forms → services, reads → selectors)."""
+
+import csv
+import io
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from nongan.core.scoping import get_scoped_or_404, regions_for
+
+from . import labels, selectors, services
+from .choices import Basis
+from .forms import (
+    BatchForm,
+    HarvestForm,
+    InputEditForm,
+    InputUseForm,
+    IssueForm,
+    LabelForm,
+    MarketCheckForm,
+    PurchaseForm,
+    RevokeForm,
+)
+from .models import Certificate, Collection, InputUse, ProductionBatch
+
+SECTION = {"section": "certificates"}
+
+
+def _errors_to_form(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errs in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errs)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _page(request, qs, per=50):
+    return Paginator(qs, per).get_page(request.GET.get("page"))
+
+
+@login_required
+def index(request):
+    qs = selectors.certificates_for(request.user)
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(number__startswith=q.upper()) | qs.filter(producer__name__contains=q) | qs.filter(
+            product_name__contains=q
+        )
+    status = request.GET.get("status", "")
+    if status:
+        qs = qs.filter(status=status)
+    return render(request, "certificates/index.html", {**SECTION, "page_obj": _page(request, qs), "q": q, "status": status})
+
+
+# ---------------------------------------------------------------- production records
+@login_required
+def batch_list(request):
+    qs = selectors.batches_for(request.user)
+    return render(request, "certificates/batch_list.html", {**SECTION, "page_obj": _page(request, qs)})
+
+
+@login_required
+def batch_create(request):
+    producers = selectors.producers_for(request.user)
+    form = BatchForm(request.POST or None, producers=producers)
+    if request.method == "POST" and form.is_valid():
+        try:
+            batch = services.batch_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Batch %(code)s recorded.") % {"code": batch.code})
+            return redirect("certificates:batch_detail", code=batch.code)
+    return render(request, "certificates/form.html", {**SECTION, "form": form, "title": _("New production batch")})
+
+
+@login_required
+def batch_detail(request, code):
+    batch = get_scoped_or_404(request.user, ProductionBatch.objects.select_related("producer", "product", "origin"), code=code)
+    forms = {
+        "input_form": InputUseForm(prefix="in"),
+        "harvest_form": HarvestForm(prefix="hv", initial={"unit": batch.unit, "date": timezone.localdate()}),
+        "issue_form": IssueForm(prefix="is", initial={"unit": batch.unit, "basis": Basis.CONTROL}),
+    }
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "input":
+                f = forms["input_form"] = InputUseForm(request.POST, prefix="in")
+                if f.is_valid():
+                    services.input_use_add(actor=request.user, batch=batch, **f.cleaned_data)
+                    messages.success(request, _("Input use recorded."))
+                    return redirect("certificates:batch_detail", code=code)
+            elif action == "harvest":
+                f = forms["harvest_form"] = HarvestForm(request.POST, prefix="hv")
+                if f.is_valid():
+                    services.harvest_record(actor=request.user, batch=batch, **f.cleaned_data)
+                    messages.success(request, _("Harvest recorded."))
+                    return redirect("certificates:batch_detail", code=code)
+            elif action == "issue":
+                f = forms["issue_form"] = IssueForm(request.POST, prefix="is")
+                if f.is_valid():
+                    certs = services.certificate_issue(actor=request.user, batch=batch, **f.cleaned_data)
+                    messages.success(request, _("%(count)s certificates issued.") % {"count": len(certs)})
+                    if len(certs) == 1:
+                        return redirect("certificates:detail", number=certs[0].number)
+                    return redirect("certificates:batch_detail", code=code)
+            else:
+                raise Http404
+        except ValidationError as exc:
+            _errors_to_form(f, exc)
+    blockers = services.issue_blockers(batch, timezone.localdate())
+    return render(
+        request,
+        "certificates/batch_detail.html",
+        {
+            **SECTION,
+            **forms,
+            "batch": batch,
+            "blockers": blockers,
+            "inputs": batch.inputs.all(),
+            "harvests": batch.harvests.all(),
+            "certificates": batch.certificates.all()[:200],
+            "may_act": services.may_act_for(request.user, batch.producer),
+        },
+    )
+
+
+@login_required
+def input_edit(request, pk):
+    use = get_scoped_or_404(request.user, InputUse.objects.select_related("batch"), pk=pk)
+    initial = {f: getattr(use, f) for f in services.INPUT_FIELDS}
+    form = InputEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        reason = data.pop("reason")
+        try:
+            services.input_use_update(actor=request.user, use=use, reason=reason, **data)
+        except ValidationError as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, _("Input use corrected."))
+            return redirect("certificates:batch_detail", code=use.batch.code)
+    return render(request, "certificates/form.html", {**SECTION, "form": form, "title": _("Correct an input record")})
+
+
+# ---------------------------------------------------------------- certificates
+def _cert_or_404(request, number):
+    return get_scoped_or_404(request.user, selectors.certificates_for(request.user), number=number)
+
+
+@login_required
+def detail(request, number):
+    c = _cert_or_404(request, number)
+    revoke_form = RevokeForm(request.POST or None)
+    if request.method == "POST" and revoke_form.is_valid():
+        try:
+            services.certificate_revoke(actor=request.user, certificate=c, reason=revoke_form.cleaned_data["reason"])
+        except ValidationError as exc:
+            _errors_to_form(revoke_form, exc)
+        else:
+            messages.success(request, _("Certificate revoked."))
+            return redirect("certificates:detail", number=number)
+    return render(
+        request,
+        "certificates/detail.html",
+        {
+            **SECTION,
+            "c": c,
+            "qr_svg": labels.qr_svg(c),
+            "qr_text": labels.qr_text_of(c),
+            "revoke_form": revoke_form,
+            "events": c.events.select_related("actor"),
+            "scans": c.scans.all()[:50],
+            "parents": c.inputs.select_related("parent", "collection"),
+            "collections": c.collections.select_related("collector"),
+            "label_form": LabelForm(),
+            "may_act": services.may_act_for(request.user, c.producer),
+        },
+    )
+
+
+@login_required
+def qr_image(request, number):
+    c = _cert_or_404(request, number)
+    if request.GET.get("format") == "png":
+        return HttpResponse(labels.qr_png(c), content_type="image/png")
+    return HttpResponse(labels.qr_code(c).svg_inline(scale=4), content_type="image/svg+xml")
+
+
+def _certs_for_labels(request):
+    qs = selectors.certificates_for(request.user).select_related("origin__parent")
+    numbers = [n for n in request.GET.getlist("n") if n]
+    batch = request.GET.get("batch", "")
+    if numbers:
+        qs = qs.filter(number__in=numbers)
+    elif batch:
+        qs = qs.filter(batch__code=batch)
+    else:
+        raise Http404
+    certs = list(qs.order_by("number")[:2000])
+    if not certs:
+        raise Http404
+    return certs
+
+
+@login_required
+def labels_page(request):
+    certs = _certs_for_labels(request)
+    form = LabelForm(request.GET)
+    form.is_valid()
+    size = labels.SIZES.get(form.cleaned_data.get("size") or labels.DEFAULT_SIZE)
+    services.certificates_mark_printed(actor=request.user, certificates=certs)
+    items = [{"c": c, "svg": labels.qr_svg(c, scale=2), "lines": labels.label_lines(c)} for c in certs]
+    return render(
+        request,
+        "certificates/labels.html",
+        {**SECTION, "items": items, "size": size, "sheet": form.cleaned_data.get("sheet") or "label"},
+    )
+
+
+@login_required
+def labels_pdf(request):
+    certs = _certs_for_labels(request)
+    form = LabelForm(request.GET)
+    form.is_valid()
+    pdf = labels.labels_pdf(certs, form.cleaned_data.get("size") or labels.DEFAULT_SIZE, form.cleaned_data.get("sheet") or "label")
+    services.certificates_mark_printed(actor=request.user, certificates=certs)
+    resp = HttpResponse(pdf, content_type="application/pdf")
+    resp["Content-Disposition"] = f'inline; filename="certificates-{certs[0].number}.pdf"'
+    return resp
+
+
+# ---------------------------------------------------------------- collection and re-issue
+def _parse_lines(text: str):
+    items, errors = [], []
+    for i, line in enumerate((text or "").splitlines(), start=1):
+        parts = line.replace("，", " ").replace(",", " ").split()
+        if not parts:
+            continue
+        if len(parts) != 3:
+            errors.append(_("Line %(line)s: write the number, the quantity and the unit.") % {"line": i})
+            continue
+        items.append(tuple(parts))
+    return items, errors
+
+
+@login_required
+def collect(request):
+    producers = selectors.producers_for(request.user).filter(
+        type__in=["buyer", "wholesale_market", "slaughterhouse", "enterprise", "cooperative"]
+    )
+    form = PurchaseForm(request.POST or None, producers=producers)
+    if request.method == "POST" and form.is_valid():
+        items, errors = _parse_lines(form.cleaned_data["lines"])
+        if errors:
+            form.add_error("lines", errors)
+        else:
+            try:
+                cols = services.purchase_record(
+                    actor=request.user, collector=form.cleaned_data["collector"], lot=form.cleaned_data["lot"], items=items
+                )
+            except ValidationError as exc:
+                form.add_error("lines", exc.messages)
+            else:
+                messages.success(request, _("%(count)s certificates collected.") % {"count": len(cols)})
+                return redirect("certificates:collections")
+    return render(request, "certificates/form.html", {**SECTION, "form": form, "title": _("Record a purchase")})
+
+
+@login_required
+def collections(request):
+    qs = selectors.collections_for(request.user)
+    return render(request, "certificates/collections.html", {**SECTION, "page_obj": _page(request, qs)})
+
+
+@login_required
+def reissue(request):
+    qs = selectors.collections_for(request.user)
+    open_cols = [c for c in qs.order_by("collector_id", "-collected_at")[:500] if c.remaining_quantity > 0]
+    error_list = []
+    if request.method == "POST":
+        draws = []
+        collector = None
+        for col in open_cols:
+            raw = request.POST.get(f"draw_{col.pk}", "").strip()
+            if raw:
+                try:
+                    draws.append((col, Decimal(raw)))
+                except ArithmeticError:
+                    error_list.append(_("Enter a number."))
+                collector = collector or col.collector
+        if collector is None:
+            error_list.append(_("Choose the collected certificates this lot is made of."))
+        if not error_list:
+            try:
+                child = services.certificate_reissue(
+                    actor=request.user,
+                    collector=collector,
+                    draws=draws,
+                    quantity=request.POST.get("quantity", ""),
+                    unit=request.POST.get("unit", ""),
+                    loss=request.POST.get("loss") or 0,
+                )
+            except ValidationError as exc:
+                error_list += exc.messages
+            else:
+                messages.success(request, _("Certificate %(number)s issued.") % {"number": child.number})
+                return redirect("certificates:detail", number=child.number)
+    from .choices import Unit
+
+    return render(
+        request,
+        "certificates/reissue.html",
+        {**SECTION, "collections": open_cols, "errors": error_list, "units": Unit.choices, "post": request.POST},
+    )
+
+
+# ---------------------------------------------------------------- market checks
+@login_required
+def market_checks(request):
+    form = MarketCheckForm(request.POST or None)
+    region = request.user.jurisdiction
+    if request.method == "POST" and form.is_valid():
+        if region is None:
+            form.add_error(None, _("Only staff with a jurisdiction record market checks."))
+        else:
+            try:
+                check = services.market_check_record(actor=request.user, region=region, **form.cleaned_data)
+            except ValidationError as exc:
+                _errors_to_form(form, exc)
+            else:
+                messages.success(request, _("Check recorded: %(result)s.") % {"result": check.get_result_display()})
+                return redirect("certificates:market_checks")
+    qs = selectors.market_checks_for(request.user)
+    return render(
+        request,
+        "certificates/market_checks.html",
+        {**SECTION, "form": form, "page_obj": _page(request, qs), "can_record": bool(regions_for(request.user).exists())},
+    )
+
+
+# ---------------------------------------------------------------- trace
+def _trace_from_request(request):
+    params = {k: request.GET.get(k, "").strip() for k in ("number", "batch", "producer", "sample")}
+    if params["number"]:
+        params["number"] = params["number"].upper()
+    roots = selectors.trace_roots(request.user, **params)
+    return params, roots, (selectors.trace(roots) if roots else None)
+
+
+@login_required
+def trace(request):
+    params, roots, t = _trace_from_request(request)
+    asked = any(params.values())
+    return render(
+        request,
+        "certificates/trace.html",
+        {
+            **SECTION,
+            "params": params,
+            "asked": asked,
+            "trace": t,
+            "table": selectors.trace_table(t)[:2000] if t else [],
+            "columns": [c[1] for c in selectors.TRACE_COLUMNS],
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@login_required
+def trace_export(request, fmt):
+    _params, roots, t = _trace_from_request(request)
+    if t is None:
+        raise Http404
+    header = [c[1] for c in selectors.TRACE_COLUMNS]
+    rows = selectors.trace_table(t)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if fmt == "csv":
+        buf = io.StringIO()
+        buf.write("\ufeff")
+        w = csv.writer(buf)
+        w.writerow(header)
+        w.writerows(rows)
+        resp = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+        resp["Content-Disposition"] = f'attachment; filename="trace-{stamp}.csv"'
+        return resp
+    if fmt == "xlsx":
+        resp = HttpResponse(
+            trace_xlsx(header, rows),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        resp["Content-Disposition"] = f'attachment; filename="trace-{stamp}.xlsx"'
+        return resp
+    raise Http404
+
+
+def trace_xlsx(header, rows) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=False)
+    ws = wb.active
+    ws.title = "追溯"
+    ws.append(header)
+    for r in rows:
+        ws.append(r)
+    ws.auto_filter.ref = ws.dimensions
+    ws.freeze_panes = "A2"
+    for col, width in zip("ABCDEFGHIJK", (12, 6, 16, 18, 20, 28, 14, 10, 6, 14, 30), strict=True):
+        ws.column_dimensions[col].width = width
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- coverage
+@login_required
+def coverage(request):
+    try:
+        year = int(request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    data = selectors.coverage(request.user, year)
+    return render(request, "certificates/coverage.html", {**SECTION, "cov": data})
+
+
+@login_required
+@require_POST
+def keys_rotate(request):
+    from nongan.core.scoping import can_manage
+
+    if not can_manage(request.user):
+        raise Http404
+    key = services.signing_key_rotate(actor=request.user)
+    messages.success(request, _("New signing key %(kid)s is active.") % {"kid": key.kid})
+    return redirect("certificates:index")
+
+
+__all__ = ["Certificate", "Collection"]
