@@ -1,0 +1,239 @@
+"""Pages, public page, API and the draw-verify command."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from nongan.draws import services
+from nongan.draws.models import DrawRound, DrawSelection, InspectorConflict
+
+SEED = "ganyu-2026-seed-0001"
+
+
+@pytest.fixture
+def admin_client(client, users):
+    client.force_login(users.admin)
+    return client
+
+
+# ---------------------------------------------------------------- pages
+def test_index_is_scoped(client, make_round, users, ganyu):
+    make_round(title="区级轮次")
+    make_round(title="青口镇轮次", region=ganyu.town["青口镇"], inspectors=[users.qk, users.sampler])
+    client.force_login(users.qk)
+    body = client.get(reverse("draws:index")).content.decode()
+    assert "青口镇轮次" in body and "区级轮次" not in body
+    client.force_login(users.zw)
+    body = client.get(reverse("draws:index")).content.decode()
+    assert "青口镇轮次" not in body
+    client.force_login(users.producer)
+    assert client.get(reverse("draws:index")).status_code == 403
+
+
+def test_create_form(admin_client, users, spread, ganyu):
+    url = reverse("draws:create")
+    assert admin_client.get(url).status_code == 200
+    data = {
+        "title": "2026年蔬菜抽检",
+        "purpose": "sampling",
+        "year": 2026,
+        "region": ganyu.district.pk,
+        "township": ganyu.town["青口镇"].code,
+        "types": ["cooperative"],
+        "is_scale": "1",
+        "ratio": "1.5",
+        "strata": "none",
+        "inspectors_per_object": 2,
+        "inspectors": [users.sampler.pk, users.enforcement.pk],
+    }
+    r = admin_client.post(url, data)
+    assert r.status_code == 200
+    assert "大于0且不超过1" in r.content.decode()
+    assert DrawRound.objects.count() == 0
+    data["ratio"] = "0.5"
+    r = admin_client.post(url, data)
+    rnd = DrawRound.objects.get()
+    assert r.status_code == 302 and r["Location"] == reverse("draws:detail", args=[rnd.pk])
+    assert rnd.filter_spec == {
+        "township": ganyu.town["青口镇"].code,
+        "types": ["cooperative"],
+        "is_scale": True,
+    }
+    assert rnd.ratio is not None and str(rnd.ratio) == "0.5000"
+
+
+def test_create_is_for_managers_only(client, users):
+    client.force_login(users.sampler)
+    assert client.get(reverse("draws:create")).status_code == 403
+
+
+def test_detail_steps_through_the_round(admin_client, make_round, spread, users):
+    rnd = make_round()
+    detail = reverse("draws:detail", args=[rnd.pk])
+    body = admin_client.get(detail).content.decode()
+    assert 'data-testid="action-freeze"' in body
+    assert admin_client.post(reverse("draws:action", args=[rnd.pk, "freeze"])).status_code == 302
+    admin_client.post(reverse("draws:action", args=[rnd.pk, "commit"]), {"seed": SEED})
+    rnd.refresh_from_db()
+    assert rnd.status == "seed_committed"
+    r = admin_client.post(
+        reverse("draws:action", args=[rnd.pk, "draw"]), {"seed": "wrong-seed-0000000000"}, follow=True
+    )
+    assert "与已公布的承诺" in r.content.decode()
+    rnd.refresh_from_db()
+    assert rnd.status == "seed_committed" and DrawSelection.objects.count() == 0
+    admin_client.post(reverse("draws:action", args=[rnd.pk, "draw"]), {"seed": SEED})
+    admin_client.post(reverse("draws:action", args=[rnd.pk, "publish"]))
+    rnd.refresh_from_db()
+    assert rnd.status == "published"
+    body = admin_client.get(detail).content.decode()
+    assert 'data-testid="selections"' in body and rnd.selection_hash in body
+    assert admin_client.post(reverse("draws:action", args=[rnd.pk, "bogus"])).status_code == 404
+
+
+def test_non_manager_cannot_step(client, make_round, users):
+    rnd = make_round()
+    client.force_login(users.sampler)
+    assert client.post(reverse("draws:action", args=[rnd.pk, "freeze"])).status_code == 403
+    rnd.refresh_from_db()
+    assert rnd.status == "draft"
+
+
+def test_staff_export_download(admin_client, drawn_round):
+    r = admin_client.get(reverse("draws:export", args=[drawn_round.pk]))
+    assert r["Content-Disposition"] == f'attachment; filename="{drawn_round.code}.json"'
+    data = json.loads(r.content)
+    assert data["seed"] == SEED and len(data["selections"]) == 7
+
+
+def test_conflicts_page_declare_and_withdraw(client, users, spread):
+    client.force_login(users.sampler)
+    url = reverse("draws:conflicts")
+    r = client.post(url, {"producer_code": "000", "kind": "relative", "reason": "亲属"})
+    assert "本辖区内没有该登记编号" in r.content.decode()
+    r = client.post(url, {"producer_code": spread[0].code, "kind": "relative", "reason": "妻弟是该社社长"})
+    assert r.status_code == 302
+    c = InspectorConflict.objects.get()
+    assert (c.inspector, c.producer, c.kind, c.declared_by) == (
+        users.sampler,
+        spread[0],
+        "relative",
+        users.sampler,
+    )
+    assert "妻弟是该社社长" in client.get(url).content.decode()
+    client.post(reverse("draws:conflict_withdraw", args=[c.pk]), {"reason": "已调岗"})
+    c.refresh_from_db()
+    assert c.withdraw_reason == "已调岗"
+    # another inspector cannot see or withdraw it
+    client.force_login(users.analyst)
+    assert "妻弟是该社社长" not in client.get(url).content.decode()
+
+
+def test_admin_declares_for_an_inspector(admin_client, users, spread):
+    r = admin_client.post(
+        reverse("draws:conflicts"),
+        {
+            "inspector": users.enforcement.pk,
+            "producer_code": spread[6].code,
+            "kind": "recent_contact",
+            "reason": "上周曾执法检查",
+        },
+    )
+    assert r.status_code == 302
+    assert InspectorConflict.objects.get().inspector == users.enforcement
+
+
+# ---------------------------------------------------------------- public
+def test_public_page_before_and_after_publication(client, make_round, spread, users):
+    rnd = make_round(filter_spec={}, ratio="0.5")
+    assert client.get(reverse("draws:public_detail", args=[rnd.code])).status_code == 404  # draft: not public
+    rnd = services.round_freeze(actor=users.admin, rnd=rnd)
+    rnd = services.round_commit_seed(actor=users.admin, rnd=rnd, seed=SEED)
+    rnd = services.round_draw(actor=users.admin, rnd=rnd, seed=SEED)
+    body = client.get(reverse("draws:public_detail", args=[rnd.code])).content.decode()
+    assert rnd.candidate_hash in body and rnd.seed_commitment in body
+    assert SEED not in body and 'data-testid="selections"' not in body  # drawn, not yet published
+    assert "张**" in body and "张三丰" not in body  # households masked
+    data = json.loads(client.get(reverse("draws:public_export", args=[rnd.code])).content)
+    assert data["seed"] == "" and data["selections"] == []
+    services.round_publish(actor=users.admin, rnd=rnd)
+    body = client.get(reverse("draws:public_detail", args=[rnd.code])).content.decode()
+    assert SEED in body and 'data-testid="selections"' in body
+    assert f"python3 draw_verify.py {rnd.code}.json" in body
+    assert rnd.code in client.get(reverse("draws:public_index")).content.decode()
+    data = json.loads(client.get(reverse("draws:public_export", args=[rnd.code])).content)
+    assert data["seed"] == SEED and len(data["selections"]) == 9
+    assert all("张三丰" != c["name"] for c in data["candidates"])
+    script = client.get(reverse("draws:verify_script"))
+    assert script.status_code == 200 and b"def draw(" in script.content
+
+
+def test_draw_verify_command_on_db_and_files(drawn_round, tmp_path, capsys, users):
+    services.round_publish(actor=users.admin, rnd=drawn_round)
+    call_command("draw-verify", str(drawn_round.pk))
+    assert "MATCH" in capsys.readouterr().out
+    call_command("draw-verify", drawn_round.code)
+    assert "MATCH" in capsys.readouterr().out
+    path = tmp_path / "r.json"
+    call_command("draw-export", drawn_round.code, "-o", str(path))
+    capsys.readouterr()
+    call_command("draw-verify", str(path))
+    out = capsys.readouterr().out
+    assert "MATCH" in out and "MISMATCH" not in out
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for tamper in ("candidate", "seed", "selection"):
+        bad = json.loads(json.dumps(data))
+        if tamper == "candidate":
+            drawn = {s["code"] for s in bad["selections"]}
+            bad["candidates"] = [
+                c
+                for c in bad["candidates"]
+                if c["code"] != next(x["code"] for x in bad["candidates"] if x["code"] not in drawn)
+            ]
+        elif tamper == "seed":
+            bad["seed"] = "another-seed-0000000"
+        else:
+            bad["selections"][0]["inspectors"] = list(reversed(bad["selections"][0]["inspectors"]))
+        p = tmp_path / f"{tamper}.json"
+        p.write_text(json.dumps(bad, ensure_ascii=False), encoding="utf-8")
+        with pytest.raises(SystemExit) as exc:
+            call_command("draw-verify", str(p))
+        assert exc.value.code == 1
+        assert "MISMATCH" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- API
+def test_api_list_detail_export_scoped(client, make_round, drawn_round, users, ganyu):
+    make_round(title="青口镇轮次", region=ganyu.town["青口镇"], inspectors=[users.qk, users.sampler])
+    client.force_login(users.admin)
+    r = client.get("/api/v1/draws/")
+    assert r.status_code == 200 and r.json()["count"] == 2
+    client.force_login(users.zw)
+    assert client.get("/api/v1/draws/").json()["count"] == 0
+    assert client.get(f"/api/v1/draws/{drawn_round.pk}/").status_code == 404
+    client.force_login(users.admin)
+    d = client.get(f"/api/v1/draws/{drawn_round.pk}/").json()
+    assert d["code"] == drawn_round.code and d["status"] == "drawn" and len(d["selections"]) == 7
+    assert set(d["selections"][0]) == {"producer_id", "stratum", "inspector_ids", "rank"}
+    assert "seed_escrow" not in d
+    e = client.get(f"/api/v1/draws/{drawn_round.pk}/export/").json()
+    assert e["format"] == "nongan-draw/1" and e["seed"] == SEED
+
+
+def test_api_steps_and_errors(client, make_round, spread, users):
+    rnd = make_round()
+    client.force_login(users.sampler)
+    assert client.post(f"/api/v1/draws/{rnd.pk}/freeze/").status_code == 403
+    client.force_login(users.admin)
+    assert client.post(f"/api/v1/draws/{rnd.pk}/freeze/").json()["status"] == "candidates_frozen"
+    r = client.post(f"/api/v1/draws/{rnd.pk}/commit/", {"seed": "short"}, content_type="application/json")
+    assert r.status_code == 400 and "seed" in r.json()
+    client.post(f"/api/v1/draws/{rnd.pk}/commit/", {"seed": SEED}, content_type="application/json")
+    r = client.post(f"/api/v1/draws/{rnd.pk}/draw/", {"seed": SEED + "!"}, content_type="application/json")
+    assert r.status_code == 400 and "与已公布的承诺" in r.json()["seed"][0]
+    r = client.post(f"/api/v1/draws/{rnd.pk}/draw/", {"seed": SEED}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["status"] == "drawn"
+    r = client.post(f"/api/v1/draws/{rnd.pk}/freeze/")
+    assert r.status_code == 400

@@ -1,0 +1,256 @@
+"""Pages of the draws app: thin views over selectors and services."""
+
+import json
+from pathlib import Path
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from nongan.core.scoping import can_manage, scoped
+from nongan.registry.models import Producer
+
+from . import selectors, services
+from .choices import RoundStatus
+from .export import round_export
+from .filtersets import DrawRoundFilterSet
+from .forms import CommitForm, ConflictForm, DrawForm, ReasonForm, RoundForm
+
+ALGORITHM_FILE = Path(__file__).with_name("algorithm.py")
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _staff_only(user) -> None:
+    if user.is_entity_role:
+        raise PermissionDenied
+
+
+@login_required
+def index(request):
+    _staff_only(request.user)
+    fs = DrawRoundFilterSet(request.GET or None, queryset=selectors.rounds_for(request.user))
+    page = Paginator(fs.qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "draws/index.html",
+        {"section": "draws", "filter": fs, "page_obj": page, "can_manage": can_manage(request.user)},
+    )
+
+
+@login_required
+def create(request):
+    if not can_manage(request.user):
+        raise PermissionDenied
+    form = RoundForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            rnd = services.round_create(
+                actor=request.user,
+                title=d["title"],
+                purpose=d["purpose"],
+                year=d["year"],
+                region=d["region"],
+                filter_spec=form.filter_spec(),
+                count=d.get("count"),
+                ratio=d.get("ratio"),
+                strata=d["strata"],
+                inspectors_per_object=d["inspectors_per_object"],
+                inspectors=list(d["inspectors"]),
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Round %(code)s created as a draft.") % {"code": rnd.code})
+            return redirect("draws:detail", pk=rnd.pk)
+    return render(request, "draws/form.html", {"section": "draws", "form": form})
+
+
+@login_required
+def detail(request, pk):
+    _staff_only(request.user)
+    rnd = selectors.round_for(request.user, pk)
+    strata = list(
+        rnd.candidates.values("stratum", "stratum_label").annotate(n=Count("id")).order_by("stratum")
+    )
+    drawn = {row["stratum"]: row["n"] for row in rnd.selections.values("stratum").annotate(n=Count("id"))}
+    for row in strata:
+        row["drawn"] = drawn.get(row["stratum"], 0)
+    manager = can_manage(request.user)
+    actions = services.allowed_actions(rnd) if manager else []
+    return render(
+        request,
+        "draws/detail.html",
+        {
+            "section": "draws",
+            "round": rnd,
+            "strata": strata,
+            "selections": selectors.selections_with_inspectors(rnd),
+            "pool": rnd.pool.select_related("user"),
+            "exclusions": rnd.exclusions.select_related("inspector"),
+            "events": rnd.events.select_related("actor"),
+            "actions": actions,
+            "commit_form": CommitForm(),
+            "draw_form": DrawForm(rnd=rnd),
+            "cancel_form": ReasonForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def action(request, pk, name):
+    rnd = selectors.round_for(request.user, pk)
+    if not can_manage(request.user):
+        raise PermissionDenied
+    form_classes = {"commit": CommitForm, "draw": DrawForm, "cancel": ReasonForm}
+    if name not in services.TRANSITIONS:
+        raise Http404
+    kwargs = {}
+    if name in form_classes:
+        form = form_classes[name](request.POST, **({"rnd": rnd} if name == "draw" else {}))
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for e in errors:
+                    messages.error(request, e)
+            return redirect("draws:detail", pk=rnd.pk)
+        kwargs = form.cleaned_data
+    calls = {
+        "freeze": services.round_freeze,
+        "commit": services.round_commit_seed,
+        "draw": services.round_draw,
+        "publish": services.round_publish,
+        "cancel": services.round_cancel,
+    }
+    try:
+        rnd = calls[name](actor=request.user, rnd=rnd, **kwargs)
+    except ValidationError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+    else:
+        messages.success(
+            request,
+            _("Round %(code)s: %(status)s.") % {"code": rnd.code, "status": RoundStatus(rnd.status).label},
+        )
+    return redirect("draws:detail", pk=rnd.pk)
+
+
+@login_required
+def export(request, pk):
+    _staff_only(request.user)
+    rnd = selectors.round_for(request.user, pk)
+    return _json_download(round_export(rnd, reveal=True), rnd.code)
+
+
+def _json_download(data: dict, code: str) -> HttpResponse:
+    response = HttpResponse(
+        json.dumps(data, ensure_ascii=False, indent=2) + "\n", content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{code}.json"'
+    return response
+
+
+@login_required
+def conflicts(request):
+    _staff_only(request.user)
+    manager = can_manage(request.user)
+    form = ConflictForm(request.POST or None, user=request.user, manager=manager)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        producer = (
+            scoped(request.user, Producer.objects.all()).filter(code=d["producer_code"].strip()).first()
+        )
+        if producer is None:
+            form.add_error("producer_code", _("No producer with this registry number in your jurisdiction."))
+        else:
+            try:
+                services.conflict_declare(
+                    actor=request.user,
+                    inspector=d.get("inspector") or request.user,
+                    producer=producer,
+                    kind=d["kind"],
+                    reason=d["reason"],
+                )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("Conflict declared: %(name)s.") % {"name": producer.name})
+                return redirect("draws:conflicts")
+    rows = selectors.conflicts_for(request.user)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "draws/conflicts.html",
+        {
+            "section": "draws",
+            "form": form,
+            "page_obj": page,
+            "withdraw_form": ReasonForm(),
+            "manager": manager,
+        },
+    )
+
+
+@login_required
+@require_POST
+def conflict_withdraw(request, pk):
+    conflict = get_object_or_404(selectors.conflicts_for(request.user), pk=pk)
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the reason for withdrawing."))
+        return redirect("draws:conflicts")
+    try:
+        services.conflict_withdraw(actor=request.user, conflict=conflict, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+    else:
+        messages.success(request, _("Conflict withdrawn."))
+    return redirect("draws:conflicts")
+
+
+# ---------------------------------------------------------------- public (no login)
+def public_index(request):
+    page = Paginator(selectors.public_rounds(), 50).get_page(request.GET.get("page"))
+    return render(request, "draws/public_index.html", {"page_obj": page})
+
+
+def public_detail(request, code):
+    rnd = selectors.public_round(code)
+    if rnd is None:
+        raise Http404
+    data = round_export(rnd, reveal=rnd.status == RoundStatus.PUBLISHED)
+    candidates = Paginator(data["candidates"], 200).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "draws/public_detail.html",
+        {"round": rnd, "data": data, "page_obj": candidates, "public": True},
+    )
+
+
+def public_export(request, code):
+    rnd = selectors.public_round(code)
+    if rnd is None:
+        raise Http404
+    return _json_download(round_export(rnd, reveal=rnd.status == RoundStatus.PUBLISHED), rnd.code)
+
+
+def verify_script(request):
+    response = HttpResponse(
+        ALGORITHM_FILE.read_text(encoding="utf-8"), content_type="text/x-python; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="draw_verify.py"'
+    return response
