@@ -19,13 +19,14 @@ from .choices import (
     COUNTED_STATES,
     JUDGED_STATES,
     FollowUpStatus,
+    HoldStatus,
     QuotaKind,
     RapidOutcome,
     SampleState,
     Sector,
     Verdict,
 )
-from .models import LabResult, MonitoringPlan, RapidTest, Sample, SamplingTask, UnqualifiedFollowUp
+from .models import LabResult, MonitoringPlan, RapidTest, SaleHold, Sample, SamplingTask, UnqualifiedFollowUp
 from .stats import percent, wilson_interval
 
 
@@ -267,6 +268,15 @@ def results_for(user) -> QuerySet:
 
 def rapid_tests_for(user) -> QuerySet:
     return scoped(user, RapidTest.objects.select_related("region", "product", "producer", "tester"))
+
+
+def holds_for(user) -> QuerySet:
+    return scoped(
+        user,
+        SaleHold.objects.filter(status=HoldStatus.HELD).select_related(
+            "rapid_test", "rapid_test__product", "rapid_test__region", "task"
+        ),
+    )
 
 
 def follow_ups_for(user) -> QuerySet:

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from nongan.core import audit, ledger
 from nongan.core.choices import RegionLevel, Role
@@ -531,6 +532,7 @@ class Transition:
     """One row of the sample state table: allowed sources, target, who may, what must hold, what follows."""
 
     name: str
+    label: str
     sources: tuple
     target: str
     roles: frozenset
@@ -605,12 +607,34 @@ S = SampleState
 TRANSITIONS: dict[str, Transition] = {
     t.name: t
     for t in [
-        Transition("receive", (S.REGISTERED,), S.RECEIVED, frozenset(LAB_ROLES)),
-        Transition("reject", (S.REGISTERED,), S.REJECTED, frozenset(LAB_ROLES), needs_reason=True),
-        Transition("submit", (S.RECEIVED,), S.RESULTS_SUBMITTED, frozenset(LAB_ROLES), guard=_guard_submit),
-        Transition("send_back", (S.RESULTS_SUBMITTED,), S.RECEIVED, frozenset(LAB_ROLES), needs_reason=True),
+        Transition("receive", _l("Receive"), (S.REGISTERED,), S.RECEIVED, frozenset(LAB_ROLES)),
+        Transition(
+            "reject",
+            _l("Reject the sample"),
+            (S.REGISTERED,),
+            S.REJECTED,
+            frozenset(LAB_ROLES),
+            needs_reason=True,
+        ),
+        Transition(
+            "submit",
+            _l("Submit results"),
+            (S.RECEIVED,),
+            S.RESULTS_SUBMITTED,
+            frozenset(LAB_ROLES),
+            guard=_guard_submit,
+        ),
+        Transition(
+            "send_back",
+            _l("Send back to the lab"),
+            (S.RESULTS_SUBMITTED,),
+            S.RECEIVED,
+            frozenset(LAB_ROLES),
+            needs_reason=True,
+        ),
         Transition(
             "verify",
+            _l("Verify"),
             (S.RESULTS_SUBMITTED,),
             S.VERIFIED,
             frozenset(LAB_ROLES),
@@ -619,6 +643,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "publish",
+            _l("Publish"),
             (S.VERIFIED,),
             S.PUBLISHED,
             frozenset(ADMINS),
@@ -627,6 +652,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "cancel",
+            _l("Cancel the sample"),
             (S.REGISTERED, S.RECEIVED, S.RESULTS_SUBMITTED),
             S.CANCELLED,
             frozenset(SAMPLER_ROLES | LAB_ROLES),
@@ -672,11 +698,14 @@ def sample_transition(*, actor, sample: Sample, action: str, reason: str = "") -
 # ---------------------------------------------------------------- lab results
 def get_judge():
     """nongan.standards.services.judge, looked up at call time (the standards app may land later)."""
-    try:
-        mod = importlib.import_module("nongan.standards.services")
-    except ImportError:
-        mod = None
-    fn = getattr(mod, "judge", None) if mod else None
+    fn = None
+    for name in ("nongan.standards.services", "nongan.standards.engine"):
+        try:
+            fn = getattr(importlib.import_module(name), "judge", None)
+        except ImportError:
+            fn = None
+        if fn is not None:
+            break
     if fn is None:
         raise ValidationError(_("The judgement engine (residue standards) is not available yet."))
     return fn

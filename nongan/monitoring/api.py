@@ -1,0 +1,313 @@
+"""Monitoring API: plans (read, with progress), samples, lab results, rapid tests (one or a batch)."""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from nongan.core.api import ScopedViewSetMixin
+from nongan.core.drf import django_errors_to_drf
+from nongan.core.scoping import get_scoped_or_404, scoped
+from nongan.registry.models import Base, Producer, ProductCategory
+
+from . import selectors, services
+from .choices import RapidSource
+from .filtersets import LabResultFilter, RapidTestFilter, SampleFilter
+from .models import LabResult, MonitoringPlan, RapidTest, Sample, SamplingTask
+
+
+class QuotaSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    sector = serializers.CharField()
+    township = serializers.CharField(source="township.name", default=None)
+    planned = serializers.IntegerField()
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    region = serializers.CharField(source="region.code")
+    quotas = QuotaSerializer(many=True, read_only=True)
+    focus_products = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    focus_analytes = serializers.ListField(source="analyte_list", child=serializers.CharField())
+
+    class Meta:
+        model = MonitoringPlan
+        fields = [
+            "id",
+            "year",
+            "region",
+            "title",
+            "quantitative_target",
+            "pass_rate_target",
+            "district_rapid_target",
+            "township_rapid_target",
+            "focus_products",
+            "focus_analytes",
+            "quotas",
+        ]
+
+
+def _row(r):
+    return {
+        "key": r.key,
+        "label": r.label,
+        "planned": r.planned,
+        "done": r.done,
+        "expected": str(r.expected),
+        "on_pace": r.on_pace,
+        "passed": r.passed,
+        "failed": r.failed,
+        "positives": r.positives,
+        "pass_rate": None if r.pass_rate is None else str(r.pass_rate),
+        "wilson_95": None if r.wilson is None else [str(r.wilson_low), str(r.wilson_high)],
+    }
+
+
+class PlanViewSet(viewsets.ReadOnlyModelViewSet):
+    """Monitoring plans visible to the caller (read-only); ``progress`` gives done vs planned."""
+
+    serializer_class = PlanSerializer
+
+    def get_queryset(self):
+        return selectors.plans_for(self.request.user).prefetch_related("quotas__township", "focus_products")
+
+    @action(detail=True, methods=["get"])
+    def progress(self, request, pk=None):
+        plan = self.get_object()
+        p = selectors.plan_progress(request.user, plan)
+        return Response(
+            {
+                "year": plan.year,
+                "on_date": p.on_date,
+                "elapsed_fraction": str(p.fraction),
+                "total": _row(p.total),
+                "sectors": [_row(r) for r in p.sectors],
+                "townships": [_row(r) for r in p.townships],
+                "rapid_district": _row(p.rapid_district),
+                "rapid_townships": [_row(r) for r in p.rapid_townships],
+                "rapid_township_total": _row(p.rapid_township_total),
+                "unqualified": p.unqualified,
+                "handled": p.handled,
+                "handling_rate": None if p.handling_rate is None else str(p.handling_rate),
+            }
+        )
+
+
+class SampleSerializer(serializers.ModelSerializer):
+    producer = serializers.SlugRelatedField(slug_field="code", queryset=Producer.objects.all())
+    product = serializers.SlugRelatedField(slug_field="name", queryset=ProductCategory.objects.all())
+    base = serializers.PrimaryKeyRelatedField(queryset=Base.objects.all(), required=False, allow_null=True)
+    task = serializers.PrimaryKeyRelatedField(
+        queryset=SamplingTask.objects.all(), required=False, allow_null=True
+    )
+    township = serializers.CharField(source="township.name", read_only=True)
+    sampler = serializers.CharField(read_only=True)
+    quantity = serializers.CharField()
+
+    class Meta:
+        model = Sample
+        fields = [
+            "id",
+            "code",
+            "task",
+            "producer",
+            "base",
+            "product",
+            "sector",
+            "township",
+            "lot",
+            "quantity",
+            "quantity_unit",
+            "place",
+            "latitude",
+            "longitude",
+            "sampled_at",
+            "seal_number",
+            "party_name",
+            "party_confirmed",
+            "party_confirmed_at",
+            "certificate_number",
+            "sampler",
+            "state",
+            "verdict",
+            "published_at",
+            "notes",
+        ]
+        read_only_fields = ["code", "sector", "state", "verdict", "published_at", "party_confirmed_at"]
+        extra_kwargs = {"latitude": {"required": False}, "longitude": {"required": False}}
+
+
+class TransitionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=list(services.TRANSITIONS))
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SampleViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Samples in the caller's jurisdiction; POST registers one; ``transition`` moves it through its states."""
+
+    base_queryset = Sample.objects.select_related("producer", "product", "township", "sampler")
+    serializer_class = SampleSerializer
+    filterset_class = SampleFilter
+    lookup_field = "code"
+
+    def perform_create(self, serializer):
+        d = dict(serializer.validated_data)
+        for key in ("producer", "base", "task"):
+            obj = d.get(key)
+            if (
+                obj is not None
+                and not scoped(self.request.user, type(obj).objects.filter(pk=obj.pk)).exists()
+            ):
+                raise ValidationError({key: _("This producer is outside your jurisdiction.")})
+        serializer.instance = services.sample_register(actor=self.request.user, **d)
+
+    @extend_schema(request=TransitionSerializer, responses=SampleSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request, code=None):
+        sample = self.get_object()
+        s = TransitionSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        sample = services.sample_transition(actor=request.user, sample=sample, **s.validated_data)
+        return Response(SampleSerializer(sample).data)
+
+
+class LabResultSerializer(serializers.ModelSerializer):
+    sample = serializers.CharField(source="sample.code")
+    value = serializers.CharField()
+    lod = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    loq = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    analyst = serializers.CharField(read_only=True)
+    verified_by = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = LabResult
+        fields = [
+            "id",
+            "sample",
+            "analyte",
+            "value",
+            "unit",
+            "method",
+            "lod",
+            "loq",
+            "instrument",
+            "analyst",
+            "verdict",
+            "reason",
+            "limit_mg_kg",
+            "value_mg_kg",
+            "edition",
+            "rule",
+            "rule_detail",
+            "supersedes",
+            "is_current",
+            "correction_reason",
+            "verified_by",
+            "verified_at",
+            "created",
+        ]
+        read_only_fields = [
+            "verdict",
+            "reason",
+            "limit_mg_kg",
+            "value_mg_kg",
+            "edition",
+            "rule",
+            "rule_detail",
+            "supersedes",
+            "is_current",
+            "verified_at",
+            "created",
+        ]
+        extra_kwargs = {"unit": {"allow_blank": True}, "analyte": {"allow_blank": True}}
+
+
+class LabResultViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Lab results; POST enters one result, judged at once (a result for an analyte that already has one
+    needs ``correction_reason`` and supersedes it)."""
+
+    base_queryset = LabResult.objects.select_related("sample", "analyst", "verified_by")
+    serializer_class = LabResultSerializer
+    filterset_class = LabResultFilter
+
+    def perform_create(self, serializer):
+        d = dict(serializer.validated_data)
+        code = d.pop("sample")["code"]
+        sample = get_scoped_or_404(self.request.user, Sample.objects.all(), code=code)
+        [r] = services.results_enter(actor=self.request.user, sample=sample, rows=[d])
+        serializer.instance = r
+
+
+class RapidTestSerializer(serializers.ModelSerializer):
+    station = serializers.CharField(source="region.code", read_only=True)
+    product = serializers.CharField(source="product.name", read_only=True)
+    producer = serializers.CharField(source="producer.code", read_only=True, default=None)
+    tester = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = RapidTest
+        fields = [
+            "id",
+            "station",
+            "producer",
+            "product",
+            "sector",
+            "lot",
+            "method",
+            "analyte",
+            "inhibition",
+            "threshold",
+            "c_line",
+            "t_line",
+            "outcome",
+            "false_positive_risk",
+            "tested_at",
+            "uploaded_at",
+            "tester",
+            "instrument",
+            "source",
+            "retest_of",
+            "confirmed_positive",
+        ]
+        read_only_fields = fields
+
+
+class RapidTestViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Rapid tests in the caller's area. POST one reading (an object) or a batch (a list) from an instrument:
+    fields station (division code; default the caller's township), producer (registry number), product,
+    lot, method (enzyme | gold), analyte, inhibition, threshold, c_line, t_line, tested_at, instrument,
+    retest_of. The whole batch is checked; any bad item → 400 with per-item field errors, nothing saved."""
+
+    base_queryset = RapidTest.objects.select_related("region", "product", "producer", "tester")
+    serializer_class = RapidTestSerializer
+    filterset_class = RapidTestFilter
+
+    def create(self, request, *args, **kwargs):
+        many = isinstance(request.data, list)
+        items = request.data if many else [request.data]
+        if not items:
+            return Response(
+                {"non_field_errors": [_("No rapid tests to record.")]}, status=status.HTTP_400_BAD_REQUEST
+            )
+        try:
+            rows = services.rapid_tests_record(
+                actor=request.user,
+                items=[dict(i) if hasattr(i, "items") else {} for i in items],
+                source=RapidSource.API,
+            )
+        except ValidationError as e:
+            per_item = getattr(e, "item_errors", None)
+            if per_item is None:
+                raise django_errors_to_drf(e) from None
+            return Response(per_item if many else per_item[0], status=status.HTTP_400_BAD_REQUEST)
+        data = RapidTestSerializer(rows, many=True).data
+        return Response(data if many else data[0], status=status.HTTP_201_CREATED)
+
+
+ROUTES = [
+    ("monitoring/plans", PlanViewSet, "monitoring-plan"),
+    ("monitoring/samples", SampleViewSet, "monitoring-sample"),
+    ("monitoring/results", LabResultViewSet, "monitoring-result"),
+    ("monitoring/rapid-tests", RapidTestViewSet, "monitoring-rapid-test"),
+]

@@ -1,0 +1,49 @@
+"""Filters shared by the list pages and the API."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from .choices import RapidMethod, RapidOutcome, SampleState, Sector, Verdict
+from .models import LabResult, RapidTest, Sample
+
+
+class SampleFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    state = django_filters.ChoiceFilter(choices=SampleState.choices, label=_("state"))
+    verdict = django_filters.ChoiceFilter(choices=Verdict.choices, label=_("verdict"))
+    sector = django_filters.ChoiceFilter(choices=Sector.choices, label=_("sector"))
+    year = django_filters.NumberFilter(field_name="sampled_at", lookup_expr="year", label=_("year"))
+
+    class Meta:
+        model = Sample
+        fields = ["state", "verdict", "sector", "township"]
+
+    def search(self, qs, name, value):
+        value = value.strip()
+        if not value:
+            return qs
+        from django.db.models import Q
+
+        return qs.filter(
+            Q(code__icontains=value) | Q(producer__name__icontains=value) | Q(product__name=value)
+        )
+
+
+class LabResultFilter(django_filters.FilterSet):
+    sample = django_filters.CharFilter(field_name="sample__code", label=_("sample"))
+    verdict = django_filters.ChoiceFilter(choices=Verdict.choices, label=_("verdict"))
+
+    class Meta:
+        model = LabResult
+        fields = ["sample", "verdict", "is_current"]
+
+
+class RapidTestFilter(django_filters.FilterSet):
+    outcome = django_filters.ChoiceFilter(choices=RapidOutcome.choices, label=_("outcome"))
+    method = django_filters.ChoiceFilter(choices=RapidMethod.choices, label=_("method"))
+    date_from = django_filters.DateFilter(field_name="tested_at", lookup_expr="date__gte", label=_("from"))
+    date_to = django_filters.DateFilter(field_name="tested_at", lookup_expr="date__lte", label=_("to"))
+
+    class Meta:
+        model = RapidTest
+        fields = ["outcome", "method", "township", "confirmed_positive", "false_positive_risk"]

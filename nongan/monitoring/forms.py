@@ -1,0 +1,160 @@
+"""Forms of the monitoring pages; they collect input, services validate and write."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from nongan.core.forms import BootstrapMixin
+from nongan.core.scoping import scoped
+from nongan.registry.models import Base, Producer, ProductCategory
+
+from .choices import RapidMethod, TLine
+
+
+class StyledForm(BootstrapMixin, forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._style()
+
+
+class PlanForm(StyledForm):
+    year = forms.IntegerField(label=_("year"), min_value=2000, max_value=2100)
+    title = forms.CharField(label=_("title"), max_length=128, required=False)
+    quantitative_target = forms.IntegerField(
+        label=_("quantitative samples (total)"), min_value=0, initial=800
+    )
+    crop = forms.IntegerField(label=_("Crop products"), min_value=0, initial=500)
+    livestock = forms.IntegerField(label=_("Livestock products"), min_value=0, initial=150)
+    aquatic = forms.IntegerField(label=_("Aquatic products"), min_value=0, initial=150)
+    pass_rate_target = forms.DecimalField(
+        label=_("pass-rate target (%)"), min_value=0, max_value=100, initial=97
+    )
+    district_rapid_target = forms.IntegerField(label=_("district rapid tests"), min_value=0, initial=8000)
+    township_rapid_target = forms.IntegerField(
+        label=_("township rapid tests (all townships)"), min_value=0, initial=7200
+    )
+    focus_products = forms.ModelMultipleChoiceField(
+        label=_("focus products"), queryset=ProductCategory.objects.all(), required=False
+    )
+    focus_analytes = forms.CharField(
+        label=_("focus analytes"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+    def __init__(self, *args, towns=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.towns = list(towns)
+        for t in self.towns:
+            self.fields[f"q_{t.pk}"] = forms.IntegerField(label=t.name, min_value=0, required=False)
+            self.fields[f"r_{t.pk}"] = forms.IntegerField(label=t.name, min_value=0, required=False)
+        self._style()
+
+    def town_fields(self):
+        return [(t, self[f"q_{t.pk}"], self[f"r_{t.pk}"]) for t in self.towns]
+
+
+class TaskForm(StyledForm):
+    producer = forms.ModelChoiceField(label=_("producer"), queryset=Producer.objects.none())
+    product = forms.ModelChoiceField(
+        label=_("product"), queryset=ProductCategory.objects.all(), required=False
+    )
+    due = forms.DateField(label=_("due"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    notes = forms.CharField(label=_("notes"), max_length=255, required=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["producer"].queryset = scoped(user, Producer.objects.all())
+
+
+class DrawTasksForm(StyledForm):
+    round_id = forms.IntegerField(label=_("draw round"), min_value=1)
+    due = forms.DateField(label=_("due"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class SampleForm(StyledForm):
+    producer = forms.ModelChoiceField(label=_("producer"), queryset=Producer.objects.none())
+    base = forms.ModelChoiceField(label=_("production base"), queryset=Base.objects.none(), required=False)
+    product = forms.ModelChoiceField(label=_("product"), queryset=ProductCategory.objects.all())
+    lot = forms.CharField(label=_("lot"), max_length=64, required=False)
+    quantity = forms.CharField(label=_("quantity"), max_length=20)
+    quantity_unit = forms.CharField(label=_("unit"), max_length=16, initial="kg")
+    place = forms.CharField(label=_("place of sampling"), max_length=255)
+    latitude = forms.CharField(label=_("latitude"), required=False)
+    longitude = forms.CharField(label=_("longitude"), required=False)
+    sampled_at = forms.DateTimeField(
+        label=_("sampling time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    seal_number = forms.CharField(label=_("seal number"), max_length=64, required=False)
+    party_name = forms.CharField(label=_("sampled party's signatory"), max_length=64, required=False)
+    party_confirmed = forms.BooleanField(label=_("confirmed by the sampled party"), required=False)
+    certificate_number = forms.CharField(
+        label=_("certificate number of the lot"), max_length=64, required=False
+    )
+    notes = forms.CharField(label=_("notes"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    photos = forms.FileField(
+        label=_("photos"), required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*"})
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["producer"].queryset = scoped(user, Producer.objects.all())
+        self.fields["base"].queryset = scoped(user, Base.objects.all())
+
+
+class TransitionForm(StyledForm):
+    action = forms.CharField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("reason"), max_length=255, required=False)
+
+
+class ResultRowForm(StyledForm):
+    analyte = forms.CharField(label=_("analyte"), max_length=64, required=False)
+    value = forms.CharField(label=_("value"), max_length=32, required=False)
+    unit = forms.CharField(label=_("unit"), max_length=16, required=False, initial="mg/kg")
+    method = forms.CharField(label=_("method"), max_length=128, required=False)
+    lod = forms.CharField(label=_("limit of detection"), max_length=32, required=False)
+    loq = forms.CharField(label=_("limit of quantification"), max_length=32, required=False)
+    instrument = forms.CharField(label=_("instrument"), max_length=128, required=False)
+
+
+ResultFormSet = forms.formset_factory(ResultRowForm, extra=5, max_num=50)
+
+
+class CorrectionForm(StyledForm):
+    value = forms.CharField(label=_("value"), max_length=32)
+    unit = forms.CharField(label=_("unit"), max_length=16)
+    reason = forms.CharField(label=_("reason for the retest or correction"), max_length=255)
+
+
+class UploadForm(StyledForm):
+    file = forms.FileField(label=_("file"))
+
+
+class RapidTestForm(StyledForm):
+    station = forms.CharField(
+        label=_("station"), required=False, help_text=_("Division code; empty = your own township.")
+    )
+    producer = forms.CharField(label=_("producer registry number"), required=False)
+    product = forms.CharField(label=_("product"))
+    lot = forms.CharField(label=_("lot"), required=False)
+    method = forms.ChoiceField(label=_("method"), choices=RapidMethod.choices)
+    analyte = forms.CharField(label=_("analyte"), required=False)
+    inhibition = forms.CharField(label=_("inhibition (%)"), required=False)
+    threshold = forms.CharField(label=_("positive threshold (%)"), required=False, initial="50")
+    c_line = forms.ChoiceField(
+        label=_("C line visible"), required=False, choices=[("", "—"), ("true", _("Yes")), ("false", _("No"))]
+    )
+    t_line = forms.ChoiceField(label=_("T line"), required=False, choices=[("", "—"), *TLine.choices])
+    tested_at = forms.DateTimeField(
+        label=_("test time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    instrument = forms.CharField(label=_("instrument"), required=False)
+    retest_of = forms.IntegerField(label=_("retest of"), required=False, widget=forms.HiddenInput)
+
+
+class FollowUpForm(StyledForm):
+    trace_note = forms.CharField(
+        label=_("trace to the producer's records"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    measures = forms.CharField(
+        label=_("measures taken"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    case_number = forms.CharField(label=_("enforcement case number"), max_length=64, required=False)
+    close = forms.BooleanField(label=_("Mark as handled"), required=False)

@@ -1,0 +1,588 @@
+"""Monitoring pages. Thin: scope through selectors, collect through forms, write through services."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from nongan.core.excel import XLSX_CONTENT_TYPE
+from nongan.core.scoping import can_manage, get_scoped_or_404
+from nongan.core.services import root_region, townships
+
+from . import importers, selectors, services
+from .choices import QuotaKind, RapidOutcome, SampleState, Sector
+from .filtersets import RapidTestFilter, SampleFilter
+from .forms import (
+    CorrectionForm,
+    DrawTasksForm,
+    FollowUpForm,
+    PlanForm,
+    RapidTestForm,
+    ResultFormSet,
+    SampleForm,
+    TaskForm,
+    TransitionForm,
+    UploadForm,
+)
+from .models import LabResult, SaleHold, Sample, SamplingTask, UnqualifiedFollowUp
+from .pdf import sample_pdf
+
+PAGE_SIZE = 50
+
+
+def _staff_only(user):
+    if user.is_entity_role and not user.is_superuser:
+        raise PermissionDenied(_("This page is for supervision staff."))
+
+
+def _errors_to(request, exc: ValidationError, form=None):
+    if form is not None and hasattr(exc, "error_dict"):
+        for field, errs in exc.error_dict.items():
+            for e in errs:
+                if field in form.fields:
+                    form.add_error(field, e)
+                else:
+                    for m in e.messages:
+                        messages.error(request, m)
+    else:
+        for m in exc.messages:
+            messages.error(request, m)
+
+
+def _page(request, qs):
+    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+# ---------------------------------------------------------------- plans and progress
+@login_required
+def index(request):
+    _staff_only(request.user)
+    plan = (
+        selectors.plans_for(request.user)
+        .filter(year__lte=timezone.localdate().year)
+        .order_by("-year")
+        .first()
+    )
+    if plan is None:
+        return render(
+            request,
+            "monitoring/no_plan.html",
+            {"section": "monitoring", "can_manage": can_manage(request.user)},
+        )
+    return progress(request, plan.year)
+
+
+@login_required
+def progress(request, year):
+    _staff_only(request.user)
+    plan = selectors.plans_for(request.user).filter(year=year).order_by("-region__path").first()
+    if plan is None:
+        return redirect("monitoring:plan_list")
+    p = selectors.plan_progress(request.user, plan)
+    return render(
+        request,
+        "monitoring/progress.html",
+        {
+            "section": "monitoring",
+            "plan": plan,
+            "p": p,
+            "can_manage": can_manage(request.user),
+            "analytes": plan.analyte_list,
+            "focus": list(plan.focus_products.all()),
+        },
+    )
+
+
+@login_required
+def plan_list(request):
+    _staff_only(request.user)
+    return render(
+        request,
+        "monitoring/plan_list.html",
+        {
+            "section": "monitoring",
+            "plans": selectors.plans_for(request.user),
+            "can_manage": can_manage(request.user),
+        },
+    )
+
+
+@login_required
+def plan_edit(request, year=None):
+    if not can_manage(request.user):
+        raise PermissionDenied(_("Only the district administration may set the monitoring plan."))
+    district = request.user.jurisdiction if request.user.jurisdiction_id else root_region()
+    towns = list(townships(district))
+    plan = selectors.plans_for(request.user).filter(year=year, region=district).first() if year else None
+    initial = {"year": year or timezone.localdate().year}
+    if plan:
+        q = {(x.kind, x.sector, x.township_id): x.planned for x in plan.quotas.all()}
+        initial.update({f: getattr(plan, f) for f in services.PLAN_FIELDS if f != "notes"})
+        initial.update({s: q.get((QuotaKind.QUANTITATIVE, s, None), 0) for s in Sector.values})
+        initial["focus_products"] = list(plan.focus_products.all())
+        for t in towns:
+            initial[f"q_{t.pk}"] = q.get((QuotaKind.QUANTITATIVE, "", t.pk))
+            initial[f"r_{t.pk}"] = q.get((QuotaKind.RAPID, "", t.pk))
+    else:
+        initial.update({f"q_{t.pk}": v for t, v in services.split_evenly(800, towns).items()})
+        initial.update({f"r_{t.pk}": v for t, v in services.split_evenly(7200, towns).items()})
+    form = PlanForm(request.POST or None, initial=initial, towns=towns)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            plan = services.plan_save(
+                actor=request.user,
+                year=d["year"],
+                region=district,
+                sector_quotas={s: d[s] or 0 for s in Sector.values},
+                township_quantitative={t: d[f"q_{t.pk}"] for t in towns if d.get(f"q_{t.pk}") is not None},
+                township_rapid={t: d[f"r_{t.pk}"] for t in towns if d.get(f"r_{t.pk}") is not None},
+                focus_products=d["focus_products"],
+                **{
+                    f: d[f]
+                    for f in (
+                        "title",
+                        "quantitative_target",
+                        "pass_rate_target",
+                        "district_rapid_target",
+                        "township_rapid_target",
+                        "focus_analytes",
+                    )
+                },
+            )
+        except ValidationError as e:
+            _errors_to(request, e, form)
+        else:
+            messages.success(request, _("The monitoring plan was saved."))
+            return redirect("monitoring:progress", year=plan.year)
+    return render(request, "monitoring/plan_form.html", {"section": "monitoring", "form": form, "plan": plan})
+
+
+# ---------------------------------------------------------------- tasks
+@login_required
+def task_list(request):
+    _staff_only(request.user)
+    qs = selectors.tasks_for(request.user).prefetch_related("samplers")
+    status = request.GET.get("status")
+    if status:
+        qs = qs.filter(status=status)
+    return render(
+        request,
+        "monitoring/task_list.html",
+        {
+            "section": "monitoring",
+            "page_obj": _page(request, qs),
+            "task_form": TaskForm(user=request.user),
+            "draw_form": DrawTasksForm(),
+            "can_create": services._has_role(request.user, services.SAMPLER_ROLES),
+        },
+    )
+
+
+@login_required
+@require_POST
+def task_create(request):
+    form = TaskForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            services.task_create(
+                actor=request.user,
+                samplers=[request.user] if request.user.role == "sampler" else [],
+                **form.cleaned_data,
+            )
+            messages.success(request, _("The sampling task was created."))
+        except ValidationError as e:
+            _errors_to(request, e)
+    else:
+        for errs in form.errors.values():
+            for m in errs:
+                messages.error(request, m)
+    return redirect("monitoring:task_list")
+
+
+@login_required
+@require_POST
+def tasks_from_draw(request):
+    form = DrawTasksForm(request.POST)
+    if form.is_valid():
+        try:
+            made = services.tasks_from_draw(
+                actor=request.user, round_id=form.cleaned_data["round_id"], due=form.cleaned_data["due"]
+            )
+            messages.success(
+                request, _("%(n)d sampling tasks were created from the draw.") % {"n": len(made)}
+            )
+        except ValidationError as e:
+            _errors_to(request, e)
+    return redirect("monitoring:task_list")
+
+
+@login_required
+@require_POST
+def task_cancel(request, pk):
+    task = get_scoped_or_404(request.user, SamplingTask.objects.all(), pk=pk)
+    try:
+        services.task_cancel(actor=request.user, task=task, reason=request.POST.get("reason", ""))
+        messages.success(request, _("The task was cancelled."))
+    except ValidationError as e:
+        _errors_to(request, e)
+    return redirect("monitoring:task_list")
+
+
+# ---------------------------------------------------------------- samples
+@login_required
+def sample_list(request):
+    fs = SampleFilter(request.GET or None, queryset=selectors.samples_for(request.user))
+    qs = fs.qs if fs.is_bound and fs.is_valid() else fs.queryset
+    return render(
+        request,
+        "monitoring/sample_list.html",
+        {
+            "section": "monitoring",
+            "filter": fs,
+            "page_obj": _page(request, qs),
+            "can_create": services._has_role(request.user, services.SAMPLER_ROLES),
+        },
+    )
+
+
+@login_required
+def sample_create(request):
+    task = None
+    if request.GET.get("task") or request.POST.get("task"):
+        task = get_scoped_or_404(
+            request.user, SamplingTask.objects.all(), pk=request.GET.get("task") or request.POST.get("task")
+        )
+    initial = {"sampled_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "quantity_unit": "kg"}
+    if task:
+        initial.update(producer=task.producer, product=task.product)
+    form = SampleForm(request.POST or None, request.FILES or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = dict(form.cleaned_data)
+        d.pop("photos", None)
+        try:
+            sample = services.sample_register(
+                actor=request.user, task=task, photos=request.FILES.getlist("photos"), **d
+            )
+        except ValidationError as e:
+            _errors_to(request, e, form)
+        else:
+            messages.success(request, _("Sample %(code)s was registered.") % {"code": sample.code})
+            return redirect("monitoring:sample_detail", code=sample.code)
+    return render(
+        request, "monitoring/sample_form.html", {"section": "monitoring", "form": form, "task": task}
+    )
+
+
+@login_required
+def sample_detail(request, code):
+    sample = get_scoped_or_404(request.user, selectors.samples_for(request.user), code=code)
+    results = sample.results.select_related("analyst", "verified_by", "supersedes").order_by("analyte", "id")
+    return render(
+        request,
+        "monitoring/sample_detail.html",
+        {
+            "section": "monitoring",
+            "sample": sample,
+            "results": results,
+            "events": sample.events.select_related("actor"),
+            "transitions": services.available_transitions(request.user, sample),
+            "can_enter": sample.state == SampleState.RECEIVED
+            and services._has_role(request.user, services.LAB_ROLES),
+            "follow_up": UnqualifiedFollowUp.objects.filter(sample=sample).first(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def sample_transition(request, code):
+    sample = get_scoped_or_404(request.user, Sample.objects.all(), code=code)
+    form = TransitionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.sample_transition(
+                actor=request.user,
+                sample=sample,
+                action=form.cleaned_data["action"],
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(request, _("Done."))
+        except ValidationError as e:
+            _errors_to(request, e)
+    return redirect("monitoring:sample_detail", code=sample.code)
+
+
+@login_required
+def sample_print(request, code):
+    sample = get_scoped_or_404(request.user, selectors.samples_for(request.user), code=code)
+    response = HttpResponse(sample_pdf(sample), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="sample-{sample.code}.pdf"'
+    return response
+
+
+@login_required
+def results_enter(request, code):
+    sample = get_scoped_or_404(request.user, selectors.samples_for(request.user), code=code)
+    formset = ResultFormSet(request.POST or None, prefix="r")
+    if request.method == "POST" and formset.is_valid():
+        rows = [
+            f.cleaned_data for f in formset if f.cleaned_data.get("analyte") or f.cleaned_data.get("value")
+        ]
+        try:
+            services.results_enter(
+                actor=request.user, sample=sample, rows=rows, submit=bool(request.POST.get("submit"))
+            )
+        except ValidationError as e:
+            _errors_to(request, e)
+        else:
+            messages.success(request, _("The results were saved."))
+            return redirect("monitoring:sample_detail", code=sample.code)
+    return render(
+        request,
+        "monitoring/results_form.html",
+        {"section": "monitoring", "sample": sample, "formset": formset},
+    )
+
+
+@login_required
+def result_correct(request, pk):
+    result = get_scoped_or_404(request.user, LabResult.objects.select_related("sample"), pk=pk)
+    form = CorrectionForm(request.POST or None, initial={"value": result.value, "unit": result.unit})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.result_correct(
+                actor=request.user, result=result, reason=d["reason"], value=d["value"], unit=d["unit"]
+            )
+        except ValidationError as e:
+            _errors_to(request, e, form)
+        else:
+            messages.success(request, _("The corrected result was saved; the old one is kept."))
+            return redirect("monitoring:sample_detail", code=result.sample.code)
+    return render(
+        request, "monitoring/correct_form.html", {"section": "monitoring", "form": form, "result": result}
+    )
+
+
+def _import_page(request, *, title, sheet, run, template_url):
+    _staff_only(request.user)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    job = None
+    if request.method == "POST" and form.is_valid():
+        job = run(actor=request.user, upload=form.cleaned_data["file"])
+        if job.errors:
+            messages.error(request, job.message or _("Nothing was imported."))
+        else:
+            messages.success(request, job.message)
+    return render(
+        request,
+        "monitoring/import.html",
+        {
+            "section": "monitoring",
+            "form": form,
+            "job": job,
+            "title": title,
+            "sheet": sheet,
+            "template_url": template_url,
+        },
+    )
+
+
+@login_required
+def results_import(request):
+    return _import_page(
+        request,
+        title=_("Import lab results"),
+        sheet=importers.RESULT_SHEET,
+        run=importers.results_import,
+        template_url="monitoring:results_template",
+    )
+
+
+@login_required
+def rapid_import(request):
+    return _import_page(
+        request,
+        title=_("Import rapid tests"),
+        sheet=importers.RAPID_SHEET,
+        run=importers.rapid_import,
+        template_url="monitoring:rapid_template",
+    )
+
+
+def _template_response(sheet, name):
+    response = HttpResponse(sheet.template(), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def results_template(request):
+    return _template_response(importers.RESULT_SHEET, "lab-results-template.xlsx")
+
+
+@login_required
+def rapid_template(request):
+    return _template_response(importers.RAPID_SHEET, "rapid-tests-template.xlsx")
+
+
+# ---------------------------------------------------------------- rapid tests
+@login_required
+def rapid_list(request):
+    _staff_only(request.user)
+    fs = RapidTestFilter(request.GET or None, queryset=selectors.rapid_tests_for(request.user))
+    qs = fs.qs if fs.is_bound and fs.is_valid() else fs.queryset
+    holds = selectors.holds_for(request.user)
+    return render(
+        request,
+        "monitoring/rapid_list.html",
+        {
+            "section": "monitoring",
+            "filter": fs,
+            "page_obj": _page(request, qs),
+            "holds": holds,
+            "can_record": services._has_role(request.user, services.RAPID_ROLES),
+        },
+    )
+
+
+@login_required
+def rapid_create(request):
+    _staff_only(request.user)
+    original = None
+    if request.GET.get("retest_of"):
+        original = get_scoped_or_404(
+            request.user, selectors.rapid_tests_for(request.user), pk=request.GET["retest_of"]
+        )
+    initial = {"tested_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "threshold": "50"}
+    if original:
+        initial.update(
+            station=original.region.code,
+            product=original.product.name,
+            lot=original.lot,
+            method=original.method,
+            analyte=original.analyte,
+            retest_of=original.pk,
+            producer=original.producer.code if original.producer_id else "",
+        )
+    form = RapidTestForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            [t] = services.rapid_tests_record(actor=request.user, items=[form.cleaned_data])
+        except ValidationError as e:
+            for field, msgs in (getattr(e, "item_errors", None) or [{}])[0].items():
+                for m in msgs:
+                    form.add_error(field if field in form.fields else None, m)
+            if not getattr(e, "item_errors", None):
+                _errors_to(request, e)
+        else:
+            messages.success(
+                request, _("The rapid test was recorded: %(outcome)s.") % {"outcome": t.get_outcome_display()}
+            )
+            if t.outcome == RapidOutcome.POSITIVE and not t.retest_of_id:
+                messages.warning(request, _("Positive: retest the same lot."))
+            return redirect("monitoring:rapid_list")
+    return render(
+        request, "monitoring/rapid_form.html", {"section": "monitoring", "form": form, "original": original}
+    )
+
+
+@login_required
+@require_POST
+def hold_release(request, pk):
+    hold = get_scoped_or_404(request.user, SaleHold.objects.all(), pk=pk)
+    try:
+        services.sale_hold_release(actor=request.user, hold=hold, reason=request.POST.get("reason", ""))
+        messages.success(request, _("The lot was released."))
+    except ValidationError as e:
+        _errors_to(request, e)
+    return redirect("monitoring:rapid_list")
+
+
+@login_required
+def integrity(request):
+    _staff_only(request.user)
+    return render(
+        request,
+        "monitoring/integrity.html",
+        {
+            "section": "monitoring",
+            "signals": selectors.integrity_signals(request.user),
+            "limits": {
+                "perfect": selectors.PERFECT_MIN_TESTS,
+                "late": selectors.LATE_HOURS,
+                "burst": selectors.BURST_MIN,
+                "repeat": selectors.REPEAT_MIN,
+            },
+        },
+    )
+
+
+# ---------------------------------------------------------------- follow-ups
+@login_required
+def follow_up_list(request):
+    _staff_only(request.user)
+    handled, total, rate = selectors.handling_rate(request.user)
+    return render(
+        request,
+        "monitoring/follow_up_list.html",
+        {
+            "section": "monitoring",
+            "page_obj": _page(request, selectors.follow_ups_for(request.user)),
+            "handled": handled,
+            "total": total,
+            "rate": rate,
+        },
+    )
+
+
+@login_required
+def follow_up_detail(request, pk):
+    fu = get_scoped_or_404(request.user, selectors.follow_ups_for(request.user), pk=pk)
+    form = FollowUpForm(
+        request.POST or None,
+        initial={"trace_note": fu.trace_note, "measures": fu.measures, "case_number": fu.case_number},
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.follow_up_update(
+                actor=request.user,
+                follow_up=fu,
+                trace_note=d["trace_note"],
+                measures=d["measures"],
+                case_number=d["case_number"],
+            )
+            if d["close"]:
+                services.follow_up_close(actor=request.user, follow_up=fu)
+        except ValidationError as e:
+            _errors_to(request, e, form)
+        else:
+            messages.success(request, _("The follow-up was saved."))
+            return redirect("monitoring:follow_up_detail", pk=fu.pk)
+    return render(
+        request, "monitoring/follow_up_detail.html", {"section": "monitoring", "fu": fu, "form": form}
+    )
+
+
+# ---------------------------------------------------------------- public disclosure (no login)
+def public(request):
+    year = request.GET.get("year")
+    year = int(year) if year and year.isdigit() else None
+    page = _page(request, selectors.published_results(year))
+    rows = [{"s": s, "name": selectors.public_name(s.producer)} for s in page.object_list]
+    years = sorted(
+        {d.year for d in Sample.objects.filter(state=SampleState.PUBLISHED).dates("sampled_at", "year")},
+        reverse=True,
+    )
+    return render(
+        request,
+        "monitoring/public.html",
+        {"page_obj": page, "rows": rows, "year": year, "years": years, "section": "public"},
+    )
