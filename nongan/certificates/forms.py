@@ -14,7 +14,8 @@ class DateInput(forms.DateInput):
 class BatchForm(forms.Form):
     producer = forms.ModelChoiceField(queryset=Producer.objects.none(), label=_("Producer"))
     product = forms.ModelChoiceField(
-        queryset=ProductCategory.objects.filter(certificate_scope=True, children__isnull=True), label=_("Product")
+        queryset=ProductCategory.objects.filter(certificate_scope=True, children__isnull=True),
+        label=_("Product"),
     )
     plot = forms.CharField(label=_("Plot / greenhouse / pen"), max_length=64, required=False)
     started = forms.DateField(label=_("Planted / stocked on"), widget=DateInput)
@@ -58,7 +59,10 @@ class IssueForm(forms.Form):
     quantity = forms.DecimalField(label=_("Quantity per certificate"), min_value=0)
     unit = forms.ChoiceField(label=_("Unit"), choices=Unit.choices)
     count = forms.IntegerField(
-        label=_("Number of certificates"), min_value=1, max_value=10000, initial=1,
+        label=_("Number of certificates"),
+        min_value=1,
+        max_value=10000,
+        initial=1,
         help_text=_("One per package or per vehicle."),
     )
     basis = forms.ChoiceField(label=_("Basis of the promise"), choices=Basis.choices)
@@ -73,7 +77,10 @@ class RevokeForm(forms.Form):
 
 class LabelForm(forms.Form):
     size = forms.ChoiceField(
-        label=_("Label size"), choices=[(k, s.label) for k, s in SIZES.items()], initial=DEFAULT_SIZE, required=False
+        label=_("Label size"),
+        choices=[(k, s.label) for k, s in SIZES.items()],
+        initial=DEFAULT_SIZE,
+        required=False,
     )
     sheet = forms.ChoiceField(
         label=_("Layout"),

@@ -17,9 +17,9 @@ PREFIX = "v1:"
 
 
 def _wrapping_key() -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"nongan-certificates", info=b"signing-key").derive(
-        settings.SECRET_KEY.encode("utf-8")
-    )
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"nongan-certificates", info=b"signing-key"
+    ).derive(settings.SECRET_KEY.encode("utf-8"))
 
 
 def encrypt_private(raw: bytes, kid: str) -> str:

@@ -30,7 +30,9 @@ class LabelSize:
         return f"{self.width_mm}×{self.height_mm} mm"
 
 
-SIZES = {s.key: s for s in (LabelSize("60x40", 60, 40), LabelSize("70x50", 70, 50), LabelSize("100x70", 100, 70))}
+SIZES = {
+    s.key: s for s in (LabelSize("60x40", 60, 40), LabelSize("70x50", 70, 50), LabelSize("100x70", 100, 70))
+}
 DEFAULT_SIZE = "60x40"
 A4 = (210 * mm, 297 * mm)
 

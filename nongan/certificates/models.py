@@ -69,7 +69,9 @@ class ProductionBatch(models.Model):
     SCOPE_PRODUCER = "producer"
 
     code = models.CharField(_("batch number"), max_length=32, unique=True)
-    producer = models.ForeignKey(Producer, verbose_name=_("producer"), on_delete=models.PROTECT, related_name="batches")
+    producer = models.ForeignKey(
+        Producer, verbose_name=_("producer"), on_delete=models.PROTECT, related_name="batches"
+    )
     product = models.ForeignKey(
         ProductCategory, verbose_name=_("product"), on_delete=models.PROTECT, related_name="batches"
     )
@@ -77,13 +79,17 @@ class ProductionBatch(models.Model):
         Base, verbose_name=_("base"), null=True, blank=True, on_delete=models.PROTECT, related_name="batches"
     )
     plot = models.CharField(_("plot / greenhouse / pen"), max_length=64, blank=True)
-    origin = models.ForeignKey(Region, verbose_name=_("origin (village)"), on_delete=models.PROTECT, related_name="batches")
+    origin = models.ForeignKey(
+        Region, verbose_name=_("origin (village)"), on_delete=models.PROTECT, related_name="batches"
+    )
     started = models.DateField(_("planted / stocked on"))
     expected_quantity = models.DecimalField(
         _("expected quantity"), max_digits=14, decimal_places=2, null=True, blank=True
     )
     unit = models.CharField(_("unit"), max_length=8, default="kg")
-    status = models.CharField(_("status"), max_length=16, choices=BatchStatus.choices, default=BatchStatus.GROWING)
+    status = models.CharField(
+        _("status"), max_length=16, choices=BatchStatus.choices, default=BatchStatus.GROWING
+    )
     notes = models.TextField(_("notes"), blank=True)
     is_demo = models.BooleanField(_("demo data"), default=False)
     created_by = models.ForeignKey(
@@ -115,7 +121,9 @@ class InputUse(models.Model):
     SCOPE_REGION = "batch__producer__region"
     SCOPE_PRODUCER = "batch__producer"
 
-    batch = models.ForeignKey(ProductionBatch, verbose_name=_("batch"), on_delete=models.CASCADE, related_name="inputs")
+    batch = models.ForeignKey(
+        ProductionBatch, verbose_name=_("batch"), on_delete=models.CASCADE, related_name="inputs"
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=InputKind.choices)
     product_name = models.CharField(_("input product"), max_length=128)
     active_ingredient = models.CharField(_("active ingredient"), max_length=128, blank=True)
@@ -157,7 +165,9 @@ class HarvestEvent(models.Model):
     batch = models.ForeignKey(
         ProductionBatch, verbose_name=_("batch"), on_delete=models.CASCADE, related_name="harvests"
     )
-    kind = models.CharField(_("kind"), max_length=16, choices=HarvestKind.choices, default=HarvestKind.HARVEST)
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=HarvestKind.choices, default=HarvestKind.HARVEST
+    )
     date = models.DateField(_("date"))
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=2)
     unit = models.CharField(_("unit"), max_length=8)
@@ -205,7 +215,9 @@ class Certificate(models.Model):
     product_name = models.CharField(_("product name"), max_length=64)
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=2)
     unit = models.CharField(_("unit"), max_length=8)
-    origin = models.ForeignKey(Region, verbose_name=_("origin"), on_delete=models.PROTECT, related_name="certificates")
+    origin = models.ForeignKey(
+        Region, verbose_name=_("origin"), on_delete=models.PROTECT, related_name="certificates"
+    )
     issued_at = models.DateTimeField(_("issued at"), db_index=True)
     promiser = models.CharField(_("promising party"), max_length=128)
     contact = models.CharField(_("contact phone"), max_length=32)
@@ -219,7 +231,11 @@ class Certificate(models.Model):
     kid = models.CharField(_("signing key"), max_length=16)
     token = models.CharField(_("signed QR token"), max_length=600)
     status = models.CharField(
-        _("status"), max_length=16, choices=CertificateStatus.choices, default=CertificateStatus.VALID, db_index=True
+        _("status"),
+        max_length=16,
+        choices=CertificateStatus.choices,
+        default=CertificateStatus.VALID,
+        db_index=True,
     )
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revoke_reason = models.CharField(_("reason for revocation"), max_length=255, blank=True)
@@ -302,14 +318,23 @@ class Scan(models.Model):
     SCOPE_PRODUCER = "certificate__producer"
 
     certificate = models.ForeignKey(
-        Certificate, verbose_name=_("certificate"), null=True, blank=True, on_delete=models.CASCADE, related_name="scans"
+        Certificate,
+        verbose_name=_("certificate"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="scans",
     )
     number = models.CharField(_("number scanned"), max_length=40)
     time = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     result = models.CharField(_("result"), max_length=16, choices=ScanResult.choices)
     place = models.CharField(_("place (as given)"), max_length=64, blank=True)
-    latitude = models.DecimalField(_("latitude (coarse)"), max_digits=6, decimal_places=2, null=True, blank=True)
-    longitude = models.DecimalField(_("longitude (coarse)"), max_digits=6, decimal_places=2, null=True, blank=True)
+    latitude = models.DecimalField(
+        _("latitude (coarse)"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude (coarse)"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
     flagged = models.BooleanField(_("flagged"), default=False)
     flag_reason = models.CharField(_("flag reason"), max_length=255, blank=True)
 
@@ -338,7 +363,9 @@ class Collection(models.Model):
     lot = models.CharField(_("purchase lot"), max_length=64)
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=2)
     unit = models.CharField(_("unit"), max_length=8)
-    used_quantity = models.DecimalField(_("used in re-issued certificates"), max_digits=14, decimal_places=2, default=0)
+    used_quantity = models.DecimalField(
+        _("used in re-issued certificates"), max_digits=14, decimal_places=2, default=0
+    )
     collected_at = models.DateTimeField(_("collected at"))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -376,7 +403,10 @@ class Lineage(models.Model):
         Collection, verbose_name=_("collection"), on_delete=models.PROTECT, related_name="outputs"
     )
     parent = models.ForeignKey(
-        Certificate, verbose_name=_("parent certificate"), on_delete=models.PROTECT, related_name="children_links"
+        Certificate,
+        verbose_name=_("parent certificate"),
+        on_delete=models.PROTECT,
+        related_name="children_links",
     )
     quantity = models.DecimalField(_("quantity drawn"), max_digits=14, decimal_places=2)
 
@@ -395,7 +425,9 @@ class MarketCheck(models.Model):
     SCOPE_REGION = "region"
     SCOPE_PRODUCER = "seller"
 
-    region = models.ForeignKey(Region, verbose_name=_("market location"), on_delete=models.PROTECT, related_name="market_checks")
+    region = models.ForeignKey(
+        Region, verbose_name=_("market location"), on_delete=models.PROTECT, related_name="market_checks"
+    )
     market = models.CharField(_("market"), max_length=128)
     checked_at = models.DateTimeField(_("checked at"), db_index=True)
     product_name = models.CharField(_("product"), max_length=64)

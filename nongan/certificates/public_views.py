@@ -12,11 +12,19 @@ from . import qrsign, selectors, services
 from .choices import CertificateStatus, ScanResult
 
 MESSAGES = {
-    qrsign.MALFORMED: lambda: _("The QR code cannot be read: it is not a certificate QR of this platform, or it is incomplete."),
+    qrsign.MALFORMED: lambda: _(
+        "The QR code cannot be read: it is not a certificate QR of this platform, or it is incomplete."
+    ),
     qrsign.BAD_NUMBER: lambda: _("The certificate number is wrong: its check character does not match."),
-    qrsign.UNKNOWN_KID: lambda: _("Unknown signing key: this QR was not signed with a published key; it may be counterfeit."),
-    qrsign.BAD_SIGNATURE: lambda: _("Invalid signature: the QR content was altered or the signature forged. Do not trust this certificate."),
-    qrsign.NUMBER_MISMATCH: lambda: _("The number in the address differs from the signed number; the QR may have been altered."),
+    qrsign.UNKNOWN_KID: lambda: _(
+        "Unknown signing key: this QR was not signed with a published key; it may be counterfeit."
+    ),
+    qrsign.BAD_SIGNATURE: lambda: _(
+        "Invalid signature: the QR content was altered or the signature forged. Do not trust this certificate."
+    ),
+    qrsign.NUMBER_MISMATCH: lambda: _(
+        "The number in the address differs from the signed number; the QR may have been altered."
+    ),
 }
 
 
@@ -51,9 +59,9 @@ def verify(request, code: str):
     number = qrsign.normalize_number(code)
     ctx = {"code": code}
     if not qrsign.number_is_valid(number):
-        ctx["error"] = _("The certificate number %(number)s is not valid: check the characters you typed.") % {
-            "number": code
-        }
+        ctx["error"] = _(
+            "The certificate number %(number)s is not valid: check the characters you typed."
+        ) % {"number": code}
         return render(request, "certificates/public/verify.html", ctx, status=400)
     c = selectors.public_certificate(number)
     if c is None:

@@ -23,7 +23,9 @@ def batches_for(user):
 
 
 def collections_for(user):
-    return scoped(user, Collection.objects.select_related("collector", "certificate", "certificate__producer"))
+    return scoped(
+        user, Collection.objects.select_related("collector", "certificate", "certificate__producer")
+    )
 
 
 def market_checks_for(user):
@@ -100,9 +102,18 @@ def trace(roots: list[Certificate], *, max_rows: int = 500_000) -> Trace:
         for c in qs.iterator(chunk_size=2000):
             t.rows.append(
                 TraceRow(
-                    direction, level, "issue", c.issued_at, c.number, c.producer.name, c.product_name,
-                    _d(c.quantity), c.unit, c.origin.name,
-                    ("revoked " if c.status == "revoked" else "") + (c.contradicted_by and f"sample {c.contradicted_by}" or ""),
+                    direction,
+                    level,
+                    "issue",
+                    c.issued_at,
+                    c.number,
+                    c.producer.name,
+                    c.product_name,
+                    _d(c.quantity),
+                    c.unit,
+                    c.origin.name,
+                    ("revoked " if c.status == "revoked" else "")
+                    + (c.contradicted_by and f"sample {c.contradicted_by}" or ""),
                 )
             )
 
@@ -111,7 +122,9 @@ def trace(roots: list[Certificate], *, max_rows: int = 500_000) -> Trace:
     frontier = list(root_ids)
     back_ids = set(root_ids)
     while frontier and level < MAX_LEVELS:
-        links = list(Lineage.objects.filter(child_id__in=frontier).values_list("parent_id", "child_id", "quantity"))
+        links = list(
+            Lineage.objects.filter(child_id__in=frontier).values_list("parent_id", "child_id", "quantity")
+        )
         parents = {p for p, _c, _q in links} - back_ids
         level += 1
         if not parents:
@@ -123,22 +136,56 @@ def trace(roots: list[Certificate], *, max_rows: int = 500_000) -> Trace:
     batch_ids = set(
         Certificate.objects.filter(pk__in=back_ids, batch__isnull=False).values_list("batch_id", flat=True)
     )
-    for b in ProductionBatch.objects.filter(pk__in=batch_ids).select_related("producer", "product", "origin", "base"):
+    for b in ProductionBatch.objects.filter(pk__in=batch_ids).select_related(
+        "producer", "product", "origin", "base"
+    ):
         plot = " ".join(x for x in [b.base.name if b.base else "", b.plot] if x)
         t.rows.append(
-            TraceRow("back", 99, "batch", b.started, "", b.producer.name, b.product.name, _d(b.expected_quantity),
-                     b.unit, b.origin.name, f"{b.code} {plot}".strip())
+            TraceRow(
+                "back",
+                99,
+                "batch",
+                b.started,
+                "",
+                b.producer.name,
+                b.product.name,
+                _d(b.expected_quantity),
+                b.unit,
+                b.origin.name,
+                f"{b.code} {plot}".strip(),
+            )
         )
         for u in b.inputs.all():
             t.rows.append(
-                TraceRow("back", 99, "input", u.used_on, "", b.producer.name, u.product_name, _d(u.dose), u.dose_unit,
-                         u.plot or plot,
-                         f"{u.get_kind_display()} {u.active_ingredient} · {u.interval_days}d".strip())
+                TraceRow(
+                    "back",
+                    99,
+                    "input",
+                    u.used_on,
+                    "",
+                    b.producer.name,
+                    u.product_name,
+                    _d(u.dose),
+                    u.dose_unit,
+                    u.plot or plot,
+                    f"{u.get_kind_display()} {u.active_ingredient} · {u.interval_days}d".strip(),
+                )
             )
         for h in b.harvests.all():
             t.rows.append(
-                TraceRow("back", 99, "harvest", h.date, "", b.producer.name, b.product.name, _d(h.quantity), h.unit,
-                         b.origin.name, h.get_kind_display())
+                TraceRow(
+                    "back",
+                    99,
+                    "harvest",
+                    h.date,
+                    "",
+                    b.producer.name,
+                    b.product.name,
+                    _d(h.quantity),
+                    h.unit,
+                    b.origin.name,
+                    h.get_kind_display(),
+                )
             )
     # ---- the roots themselves
     cert_rows(root_ids, "self", 0)
@@ -154,15 +201,41 @@ def trace(roots: list[Certificate], *, max_rows: int = 500_000) -> Trace:
             .iterator(chunk_size=2000)
         ):
             t.rows.append(
-                TraceRow("forward", level, "collection", col.collected_at, col.certificate.number, col.collector.name,
-                         "", _d(col.quantity), col.unit, col.collector.region.name, f"lot {col.lot}")
+                TraceRow(
+                    "forward",
+                    level,
+                    "collection",
+                    col.collected_at,
+                    col.certificate.number,
+                    col.collector.name,
+                    "",
+                    _d(col.quantity),
+                    col.unit,
+                    col.collector.region.name,
+                    f"lot {col.lot}",
+                )
             )
-        for mc in MarketCheck.objects.filter(certificate_id__in=frontier).select_related("certificate").iterator():
+        for mc in (
+            MarketCheck.objects.filter(certificate_id__in=frontier).select_related("certificate").iterator()
+        ):
             t.rows.append(
-                TraceRow("forward", level, "market_check", mc.checked_at, mc.certificate.number, mc.market,
-                         mc.product_name, _d(mc.quantity), mc.unit, "", mc.get_result_display())
+                TraceRow(
+                    "forward",
+                    level,
+                    "market_check",
+                    mc.checked_at,
+                    mc.certificate.number,
+                    mc.market,
+                    mc.product_name,
+                    _d(mc.quantity),
+                    mc.unit,
+                    "",
+                    mc.get_result_display(),
+                )
             )
-        children = set(Lineage.objects.filter(parent_id__in=frontier).values_list("child_id", flat=True)) - seen
+        children = (
+            set(Lineage.objects.filter(parent_id__in=frontier).values_list("child_id", flat=True)) - seen
+        )
         if not children:
             break
         seen |= children
@@ -172,7 +245,9 @@ def trace(roots: list[Certificate], *, max_rows: int = 500_000) -> Trace:
     return t
 
 
-def trace_roots(user, *, number: str = "", batch: str = "", producer: str = "", sample: str = "") -> list[Certificate]:
+def trace_roots(
+    user, *, number: str = "", batch: str = "", producer: str = "", sample: str = ""
+) -> list[Certificate]:
     """Certificates a trace starts from, inside the user's scope."""
     qs = certificates_for(user)
     if number:
@@ -286,7 +361,9 @@ def coverage(user, year: int | None = None) -> dict:
         ]
 
     certs = certificates_for(user).filter(issued_at__gte=start, issued_at__lt=end)
-    issued_m = dict(certs.annotate(m=TruncMonth("issued_at")).values("m").annotate(n=Count("id")).values_list("m", "n"))
+    issued_m = dict(
+        certs.annotate(m=TruncMonth("issued_at")).values("m").annotate(n=Count("id")).values_list("m", "n")
+    )
     printed_m = dict(
         scoped(user, CertificateEvent.objects.filter(kind="printed", time__gte=start, time__lt=end))
         .annotate(m=TruncMonth("time"))

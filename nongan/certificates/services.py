@@ -74,7 +74,11 @@ TRANSITIONS = {
 
 
 def public_base_url() -> str:
-    return getattr(settings, "NONGAN_PUBLIC_URL", None) or os.environ.get("NONGAN_PUBLIC_URL") or "http://127.0.0.1:8000"
+    return (
+        getattr(settings, "NONGAN_PUBLIC_URL", None)
+        or os.environ.get("NONGAN_PUBLIC_URL")
+        or "http://127.0.0.1:8000"
+    )
 
 
 # ================================================================ permissions
@@ -251,8 +255,17 @@ def batch_create(
 
 
 INPUT_FIELDS = [
-    "kind", "product_name", "active_ingredient", "source", "dose", "dose_unit", "used_on", "plot",
-    "interval_days", "purpose", "late_reason",
+    "kind",
+    "product_name",
+    "active_ingredient",
+    "source",
+    "dose",
+    "dose_unit",
+    "used_on",
+    "plot",
+    "interval_days",
+    "purpose",
+    "late_reason",
 ]
 
 
@@ -391,7 +404,11 @@ def harvest_record(
     if problems:
         raise ValidationError({"date": problems})
     event = HarvestEvent.objects.create(
-        batch=batch, kind=kind, date=date, quantity=quantity, unit=unit,
+        batch=batch,
+        kind=kind,
+        date=date,
+        quantity=quantity,
+        unit=unit,
         recorded_by=actor if getattr(actor, "pk", None) else None,
     )
     audit.record_create(actor, event)
@@ -463,7 +480,9 @@ def _create_certificates(*, actor, signer, template: dict, count: int, parents=N
         c.token = signer.token(_payload(signer, c))
         certs.append(c)
     Certificate.objects.bulk_create(certs, batch_size=1000)
-    certs = list(Certificate.objects.filter(number__in=numbers).select_related("producer", "origin").order_by("number"))
+    certs = list(
+        Certificate.objects.filter(number__in=numbers).select_related("producer", "origin").order_by("number")
+    )
     actor_user = actor if getattr(actor, "pk", None) else None
     CertificateEvent.objects.bulk_create(
         [CertificateEvent(certificate=c, kind="issued", to_status=c.status, actor=actor_user) for c in certs],
@@ -493,7 +512,9 @@ def _create_certificates(*, actor, signer, template: dict, count: int, parents=N
     return certs
 
 
-def _promise_fields(producer: Producer, promise_form: str, basis: str, test_record: str, promiser: str, contact: str):
+def _promise_fields(
+    producer: Producer, promise_form: str, basis: str, test_record: str, promiser: str, contact: str
+):
     errors = {}
     if promise_form not in PromiseForm.values:
         errors["promise_form"] = _("Choose the producer or the buyer form of the promise.")
@@ -506,7 +527,9 @@ def _promise_fields(producer: Producer, promise_form: str, basis: str, test_reco
         "promise_text": PROMISE_TEXT[promise_form],
         "basis": basis,
         "test_record": (test_record or "").strip()[:255],
-        "promiser": (promiser or (producer.legal_rep if producer.type in INDIVIDUAL_TYPES else producer.name))[:128],
+        "promiser": (
+            promiser or (producer.legal_rep if producer.type in INDIVIDUAL_TYPES else producer.name)
+        )[:128],
         "contact": (contact or producer.phone)[:32],
     }
 
@@ -584,10 +607,15 @@ def certificate_issue(
 def _transition(actor, c: Certificate, to: str, reason: str, kind: str) -> None:
     if (c.status, to) not in TRANSITIONS:
         raise ValidationError(
-            _("A certificate that is %(status)s cannot be changed this way.") % {"status": c.get_status_display()}
+            _("A certificate that is %(status)s cannot be changed this way.")
+            % {"status": c.get_status_display()}
         )
     CertificateEvent.objects.create(
-        certificate=c, kind=kind, from_status=c.status, to_status=to, reason=reason,
+        certificate=c,
+        kind=kind,
+        from_status=c.status,
+        to_status=to,
+        reason=reason,
         actor=actor if getattr(actor, "pk", None) else None,
     )
 
@@ -611,7 +639,11 @@ def certificate_revoke(*, actor, certificate: Certificate, reason: str) -> Certi
     ledger.append(
         kind="certificate.revoke", ref=c.number, payload={"number": c.number, "reason": reason}, actor=actor
     )
-    certificate.status, certificate.revoked_at, certificate.revoke_reason = c.status, c.revoked_at, c.revoke_reason
+    certificate.status, certificate.revoked_at, certificate.revoke_reason = (
+        c.status,
+        c.revoked_at,
+        c.revoke_reason,
+    )
     return c
 
 
@@ -620,7 +652,8 @@ def certificate_by_number(number: str) -> Certificate:
     n = qrsign.normalize_number(number)
     if not qrsign.number_is_valid(n):
         raise ValidationError(
-            _("The certificate number %(number)s is not valid: check the characters you typed.") % {"number": number}
+            _("The certificate number %(number)s is not valid: check the characters you typed.")
+            % {"number": number}
         )
     try:
         return Certificate.objects.select_related("producer", "origin", "product").get(number=n)
@@ -650,7 +683,10 @@ def certificate_promise_contradicted(*, actor, number: str, sample_code: str) ->
     )
     audit.record_update(actor, c, before, reason=reason)
     ledger.append(
-        kind="certificate.contradicted", ref=c.number, payload={"number": c.number, "sample": sample_code}, actor=actor
+        kind="certificate.contradicted",
+        ref=c.number,
+        payload={"number": c.number, "sample": sample_code},
+        actor=actor,
     )
     producer_flag_key_target(actor=actor, producer=c.producer, reason=reason)
     return c
@@ -699,7 +735,14 @@ def scan_record(
     lon = _coarse(longitude, 180) if longitude not in (None, "") else None
     if lat is None or lon is None:
         lat = lon = None
-    scan = Scan(certificate=certificate, number=number[:40], result=result, place=(place or "")[:64], latitude=lat, longitude=lon)
+    scan = Scan(
+        certificate=certificate,
+        number=number[:40],
+        result=result,
+        place=(place or "")[:64],
+        latitude=lat,
+        longitude=lon,
+    )
     reasons = []
     if result == ScanResult.BAD_SIGNATURE:
         reasons.append(_("A QR code with this number carries an invalid signature."))
@@ -734,7 +777,9 @@ def scan_record(
             Certificate.objects.filter(pk=certificate.pk).update(
                 suspicious=True, suspicious_reason=scan.flag_reason
             )
-            CertificateEvent.objects.create(certificate=certificate, kind="suspicious", reason=scan.flag_reason)
+            CertificateEvent.objects.create(
+                certificate=certificate, kind="suspicious", reason=scan.flag_reason
+            )
             certificate.suspicious, certificate.suspicious_reason = True, scan.flag_reason
     scan.save()
     return scan
@@ -743,15 +788,28 @@ def scan_record(
 # ================================================================ collection and lineage
 def _collector_ok(collector: Producer) -> None:
     if collector.type not in (
-        ProducerType.BUYER, ProducerType.WHOLESALE_MARKET, ProducerType.SLAUGHTERHOUSE,
-        ProducerType.ENTERPRISE, ProducerType.COOPERATIVE,
+        ProducerType.BUYER,
+        ProducerType.WHOLESALE_MARKET,
+        ProducerType.SLAUGHTERHOUSE,
+        ProducerType.ENTERPRISE,
+        ProducerType.COOPERATIVE,
     ):
-        raise ValidationError(_("Only buyers, collectors, markets, slaughterhouses, enterprises and cooperatives collect certificates."))
+        raise ValidationError(
+            _(
+                "Only buyers, collectors, markets, slaughterhouses, enterprises and cooperatives collect certificates."
+            )
+        )
 
 
 @transaction.atomic
 def purchase_record(
-    *, actor, collector: Producer, lot: str, items, collected_at: dt.datetime | None = None, is_demo: bool = False
+    *,
+    actor,
+    collector: Producer,
+    lot: str,
+    items,
+    collected_at: dt.datetime | None = None,
+    is_demo: bool = False,
 ) -> list[Collection]:
     """Record a purchased lot with the certificates collected for it: ``items`` = [(number, quantity, unit)].
     A purchase without a certificate is refused; so is collecting more than a certificate has left."""
@@ -763,7 +821,11 @@ def purchase_record(
         errors.append(_("Name the purchase lot."))
     items = list(items or [])
     if not items:
-        errors.append(_("A purchase needs at least one certificate: record the certificate number of every lot you buy."))
+        errors.append(
+            _(
+                "A purchase needs at least one certificate: record the certificate number of every lot you buy."
+            )
+        )
     parsed = []
     seen = {}
     for i, (number, quantity, unit) in enumerate(items, start=1):
@@ -775,7 +837,9 @@ def purchase_record(
             errors += [_("Line %(line)s: %(message)s") % {"line": i, "message": m} for m in exc.messages]
             continue
         if c.status != CertificateStatus.VALID:
-            errors.append(_("Line %(line)s: certificate %(number)s is revoked.") % {"line": i, "number": c.number})
+            errors.append(
+                _("Line %(line)s: certificate %(number)s is revoked.") % {"line": i, "number": c.number}
+            )
             continue
         if c.producer_id == collector.pk:
             errors.append(
@@ -795,7 +859,9 @@ def purchase_record(
         if seen[c.pk] > left:
             if left <= 0:
                 errors.append(
-                    _("Line %(line)s: certificate %(number)s is already fully used (%(quantity)s %(unit)s collected).")
+                    _(
+                        "Line %(line)s: certificate %(number)s is already fully used (%(quantity)s %(unit)s collected)."
+                    )
                     % {"line": i, "number": c.number, "quantity": locked.collected_quantity, "unit": c.unit}
                 )
             else:
@@ -811,8 +877,14 @@ def purchase_record(
     out = []
     for c, q, u, in_cert_unit in parsed:
         col = Collection.objects.create(
-            collector=collector, certificate=c, lot=lot[:64], quantity=q, unit=u, collected_at=when,
-            recorded_by=actor if getattr(actor, "pk", None) else None, is_demo=is_demo,
+            collector=collector,
+            certificate=c,
+            lot=lot[:64],
+            quantity=q,
+            unit=u,
+            collected_at=when,
+            recorded_by=actor if getattr(actor, "pk", None) else None,
+            is_demo=is_demo,
         )
         Certificate.objects.filter(pk=c.pk).update(collected_quantity=F("collected_quantity") + in_cert_unit)
         audit.record_create(actor, col)
@@ -871,7 +943,12 @@ def certificate_reissue(
         if q > col.remaining_quantity:
             errors.append(
                 _("Only %(left)s %(unit)s of certificate %(number)s (lot %(lot)s) are left to use.")
-                % {"left": col.remaining_quantity, "unit": col.unit, "number": col.certificate.number, "lot": col.lot}
+                % {
+                    "left": col.remaining_quantity,
+                    "unit": col.unit,
+                    "number": col.certificate.number,
+                    "lot": col.lot,
+                }
             )
             continue
         converted = convert(q, col.unit, unit)
@@ -903,14 +980,18 @@ def certificate_reissue(
         "product_name": product.name,
         "quantity": quantity,
         "unit": unit,
-        "origin": parsed[0][0].certificate.origin if len({c.certificate.origin_id for c, _q in parsed}) == 1 else collector.region,
+        "origin": parsed[0][0].certificate.origin
+        if len({c.certificate.origin_id for c, _q in parsed}) == 1
+        else collector.region,
         "issued_at": issued_at or timezone.now(),
         "loss_quantity": loss,
         "is_demo": is_demo,
         "issued_by": actor if getattr(actor, "pk", None) else None,
         **_promise_fields(collector, PromiseForm.BUYER, basis, test_record, "", ""),
     }
-    parents_payload = [{"number": col.certificate.number, "quantity": str(q), "unit": col.unit} for col, q in parsed]
+    parents_payload = [
+        {"number": col.certificate.number, "quantity": str(q), "unit": col.unit} for col, q in parsed
+    ]
     [child] = _create_certificates(
         actor=actor, signer=active_signer(), template=template, count=1, parents=parents_payload
     )
@@ -970,10 +1051,19 @@ def market_check_record(
     if cert is not None:
         seller = seller or cert.producer
     check = MarketCheck.objects.create(
-        region=region, market=market.strip()[:128], checked_at=checked_at or timezone.now(),
-        product_name=product_name.strip()[:64], quantity=q, unit=unit if q is not None else "",
-        number_entered=number[:40], certificate=cert, seller=seller, seller_name=(seller_name or "")[:128],
-        result=result, note=(note or "")[:255], checker=actor if getattr(actor, "pk", None) else None,
+        region=region,
+        market=market.strip()[:128],
+        checked_at=checked_at or timezone.now(),
+        product_name=product_name.strip()[:64],
+        quantity=q,
+        unit=unit if q is not None else "",
+        number_entered=number[:40],
+        certificate=cert,
+        seller=seller,
+        seller_name=(seller_name or "")[:128],
+        result=result,
+        note=(note or "")[:255],
+        checker=actor if getattr(actor, "pk", None) else None,
         is_demo=is_demo,
     )
     audit.record_create(actor, check)

@@ -63,7 +63,7 @@ def _local_status(ingredient: str, category) -> str | None:
 
 
 def substance_status(ingredient: str, category) -> str | None:
-    """"banned", "restricted" (banned on this food) or None."""
+    """ "banned", "restricted" (banned on this food) or None."""
     ingredient = (ingredient or "").strip()
     if not ingredient:
         return None

@@ -51,13 +51,19 @@ def index(request):
     qs = selectors.certificates_for(request.user)
     q = request.GET.get("q", "").strip()
     if q:
-        qs = qs.filter(number__startswith=q.upper()) | qs.filter(producer__name__contains=q) | qs.filter(
-            product_name__contains=q
+        qs = (
+            qs.filter(number__startswith=q.upper())
+            | qs.filter(producer__name__contains=q)
+            | qs.filter(product_name__contains=q)
         )
     status = request.GET.get("status", "")
     if status:
         qs = qs.filter(status=status)
-    return render(request, "certificates/index.html", {**SECTION, "page_obj": _page(request, qs), "q": q, "status": status})
+    return render(
+        request,
+        "certificates/index.html",
+        {**SECTION, "page_obj": _page(request, qs), "q": q, "status": status},
+    )
 
 
 # ---------------------------------------------------------------- production records
@@ -79,12 +85,16 @@ def batch_create(request):
         else:
             messages.success(request, _("Batch %(code)s recorded.") % {"code": batch.code})
             return redirect("certificates:batch_detail", code=batch.code)
-    return render(request, "certificates/form.html", {**SECTION, "form": form, "title": _("New production batch")})
+    return render(
+        request, "certificates/form.html", {**SECTION, "form": form, "title": _("New production batch")}
+    )
 
 
 @login_required
 def batch_detail(request, code):
-    batch = get_scoped_or_404(request.user, ProductionBatch.objects.select_related("producer", "product", "origin"), code=code)
+    batch = get_scoped_or_404(
+        request.user, ProductionBatch.objects.select_related("producer", "product", "origin"), code=code
+    )
     forms = {
         "input_form": InputUseForm(prefix="in"),
         "harvest_form": HarvestForm(prefix="hv", initial={"unit": batch.unit, "date": timezone.localdate()}),
@@ -149,7 +159,9 @@ def input_edit(request, pk):
         else:
             messages.success(request, _("Input use corrected."))
             return redirect("certificates:batch_detail", code=use.batch.code)
-    return render(request, "certificates/form.html", {**SECTION, "form": form, "title": _("Correct an input record")})
+    return render(
+        request, "certificates/form.html", {**SECTION, "form": form, "title": _("Correct an input record")}
+    )
 
 
 # ---------------------------------------------------------------- certificates
@@ -163,7 +175,9 @@ def detail(request, number):
     revoke_form = RevokeForm(request.POST or None)
     if request.method == "POST" and revoke_form.is_valid():
         try:
-            services.certificate_revoke(actor=request.user, certificate=c, reason=revoke_form.cleaned_data["reason"])
+            services.certificate_revoke(
+                actor=request.user, certificate=c, reason=revoke_form.cleaned_data["reason"]
+            )
         except ValidationError as exc:
             _errors_to_form(revoke_form, exc)
         else:
@@ -232,7 +246,9 @@ def labels_pdf(request):
     certs = _certs_for_labels(request)
     form = LabelForm(request.GET)
     form.is_valid()
-    pdf = labels.labels_pdf(certs, form.cleaned_data.get("size") or labels.DEFAULT_SIZE, form.cleaned_data.get("sheet") or "label")
+    pdf = labels.labels_pdf(
+        certs, form.cleaned_data.get("size") or labels.DEFAULT_SIZE, form.cleaned_data.get("sheet") or "label"
+    )
     services.certificates_mark_printed(actor=request.user, certificates=certs)
     resp = HttpResponse(pdf, content_type="application/pdf")
     resp["Content-Disposition"] = f'inline; filename="certificates-{certs[0].number}.pdf"'
@@ -266,14 +282,19 @@ def collect(request):
         else:
             try:
                 cols = services.purchase_record(
-                    actor=request.user, collector=form.cleaned_data["collector"], lot=form.cleaned_data["lot"], items=items
+                    actor=request.user,
+                    collector=form.cleaned_data["collector"],
+                    lot=form.cleaned_data["lot"],
+                    items=items,
                 )
             except ValidationError as exc:
                 form.add_error("lines", exc.messages)
             else:
                 messages.success(request, _("%(count)s certificates collected.") % {"count": len(cols)})
                 return redirect("certificates:collections")
-    return render(request, "certificates/form.html", {**SECTION, "form": form, "title": _("Record a purchase")})
+    return render(
+        request, "certificates/form.html", {**SECTION, "form": form, "title": _("Record a purchase")}
+    )
 
 
 @login_required
@@ -320,7 +341,13 @@ def reissue(request):
     return render(
         request,
         "certificates/reissue.html",
-        {**SECTION, "collections": open_cols, "errors": error_list, "units": Unit.choices, "post": request.POST},
+        {
+            **SECTION,
+            "collections": open_cols,
+            "errors": error_list,
+            "units": Unit.choices,
+            "post": request.POST,
+        },
     )
 
 
@@ -338,13 +365,20 @@ def market_checks(request):
             except ValidationError as exc:
                 _errors_to_form(form, exc)
             else:
-                messages.success(request, _("Check recorded: %(result)s.") % {"result": check.get_result_display()})
+                messages.success(
+                    request, _("Check recorded: %(result)s.") % {"result": check.get_result_display()}
+                )
                 return redirect("certificates:market_checks")
     qs = selectors.market_checks_for(request.user)
     return render(
         request,
         "certificates/market_checks.html",
-        {**SECTION, "form": form, "page_obj": _page(request, qs), "can_record": bool(regions_for(request.user).exists())},
+        {
+            **SECTION,
+            "form": form,
+            "page_obj": _page(request, qs),
+            "can_record": bool(regions_for(request.user).exists()),
+        },
     )
 
 

@@ -28,8 +28,12 @@ def batch(users, ganyu, today):
 def issue(users):
     def make(batch, quantity="500", count=1, **kw):
         return services.certificate_issue(
-            actor=kw.pop("actor", users.producer), batch=batch, quantity=quantity, unit=kw.pop("unit", "kg"),
-            count=count, **kw
+            actor=kw.pop("actor", users.producer),
+            batch=batch,
+            quantity=quantity,
+            unit=kw.pop("unit", "kg"),
+            count=count,
+            **kw,
         )
 
     return make

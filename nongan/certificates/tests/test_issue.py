@@ -52,8 +52,14 @@ def test_batch_issue_many(users, batch, issue):
 
 def test_interval_gate_refuses_and_changes_nothing(users, batch, issue, today):
     services.input_use_add(
-        actor=users.producer, batch=batch, kind="pesticide", product_name="吡虫啉可湿性粉剂",
-        active_ingredient="吡虫啉", dose="20", dose_unit="g/亩", used_on=today - dt.timedelta(days=2),
+        actor=users.producer,
+        batch=batch,
+        kind="pesticide",
+        product_name="吡虫啉可湿性粉剂",
+        active_ingredient="吡虫啉",
+        dose="20",
+        dose_unit="g/亩",
+        used_on=today - dt.timedelta(days=2),
         interval_days=7,
     )
     before = _counts()
@@ -72,12 +78,20 @@ def test_interval_gate_refuses_and_changes_nothing(users, batch, issue, today):
 
 def test_withdrawal_period_message(users, ganyu, today, issue):
     pig = services.batch_create(
-        actor=users.producer, producer=users.own_producer, product=ganyu.category("猪肉"),
-        started=today - dt.timedelta(days=150), unit="头",
+        actor=users.producer,
+        producer=users.own_producer,
+        product=ganyu.category("猪肉"),
+        started=today - dt.timedelta(days=150),
+        unit="头",
     )
     services.input_use_add(
-        actor=users.producer, batch=pig, kind="vet_drug", product_name="恩诺沙星注射液", active_ingredient="恩诺沙星",
-        used_on=today - dt.timedelta(days=3), interval_days=10,
+        actor=users.producer,
+        batch=pig,
+        kind="vet_drug",
+        product_name="恩诺沙星注射液",
+        active_ingredient="恩诺沙星",
+        used_on=today - dt.timedelta(days=3),
+        interval_days=10,
     )
     with pytest.raises(ValidationError) as exc:
         issue(pig, quantity="20", unit="头")
@@ -86,8 +100,14 @@ def test_withdrawal_period_message(users, ganyu, today, issue):
 
 def test_banned_and_restricted_substances(users, ganyu, batch, issue, today):
     services.input_use_add(
-        actor=users.producer, batch=batch, kind="pesticide", product_name="克百威颗粒剂", active_ingredient="克百威",
-        used_on=today - dt.timedelta(days=40), interval_days=0, late_reason="补录",
+        actor=users.producer,
+        batch=batch,
+        kind="pesticide",
+        product_name="克百威颗粒剂",
+        active_ingredient="克百威",
+        used_on=today - dt.timedelta(days=40),
+        interval_days=0,
+        late_reason="补录",
     )
     before = _counts()
     with pytest.raises(ValidationError) as exc:
@@ -95,12 +115,19 @@ def test_banned_and_restricted_substances(users, ganyu, batch, issue, today):
     assert exc.value.message_dict["__all__"] == ["克百威 不得用于 黄瓜。"]
     assert _counts() == before
     other = services.batch_create(
-        actor=users.producer, producer=users.own_producer, product=ganyu.category("番茄"),
+        actor=users.producer,
+        producer=users.own_producer,
+        product=ganyu.category("番茄"),
         started=today - dt.timedelta(days=60),
     )
     services.input_use_add(
-        actor=users.producer, batch=other, kind="pesticide", product_name="甲胺磷乳油", active_ingredient="甲胺磷",
-        used_on=today - dt.timedelta(days=40), late_reason="补录",
+        actor=users.producer,
+        batch=other,
+        kind="pesticide",
+        product_name="甲胺磷乳油",
+        active_ingredient="甲胺磷",
+        used_on=today - dt.timedelta(days=40),
+        late_reason="补录",
     )
     with pytest.raises(ValidationError) as exc:
         issue(other)
@@ -141,7 +168,9 @@ def test_who_may_issue(users, batch, issue, make_producer, ganyu, today):
         issue(batch, actor=users.zw)
     other = make_producer(name="别人家合作社")
     with pytest.raises(ValidationError):
-        services.batch_create(actor=users.producer, producer=other, product=ganyu.category("黄瓜"), started=today)
+        services.batch_create(
+            actor=users.producer, producer=other, product=ganyu.category("黄瓜"), started=today
+        )
     with pytest.raises(ValidationError):
         issue(batch, actor=users.market)
 
@@ -149,19 +178,32 @@ def test_who_may_issue(users, batch, issue, make_producer, ganyu, today):
 def test_input_records_no_silent_backdating(users, batch, today):
     with pytest.raises(ValidationError) as exc:
         services.input_use_add(
-            actor=users.producer, batch=batch, kind="pesticide", product_name="阿维菌素",
-            used_on=today - dt.timedelta(days=10), interval_days=7,
+            actor=users.producer,
+            batch=batch,
+            kind="pesticide",
+            product_name="阿维菌素",
+            used_on=today - dt.timedelta(days=10),
+            interval_days=7,
         )
     assert "late_reason" in exc.value.message_dict
     assert InputUse.objects.count() == 0
     with pytest.raises(ValidationError):
         services.input_use_add(
-            actor=users.producer, batch=batch, kind="pesticide", product_name="阿维菌素",
-            used_on=today + dt.timedelta(days=1), interval_days=7,
+            actor=users.producer,
+            batch=batch,
+            kind="pesticide",
+            product_name="阿维菌素",
+            used_on=today + dt.timedelta(days=1),
+            interval_days=7,
         )
     use = services.input_use_add(
-        actor=users.producer, batch=batch, kind="pesticide", product_name="阿维菌素",
-        used_on=today - dt.timedelta(days=10), interval_days=7, late_reason="手机没电，补录",
+        actor=users.producer,
+        batch=batch,
+        kind="pesticide",
+        product_name="阿维菌素",
+        used_on=today - dt.timedelta(days=10),
+        interval_days=7,
+        late_reason="手机没电，补录",
     )
     with pytest.raises(ValidationError) as exc:
         services.input_use_update(actor=users.producer, use=use, reason="", dose=Decimal("30"))
