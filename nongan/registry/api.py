@@ -38,6 +38,11 @@ def _django_validator(fn):
 class RegionField(serializers.SlugRelatedField):
     """A region by its 12-digit code; must lie inside the caller's jurisdiction."""
 
+    default_error_messages = {
+        "does_not_exist": _("No region has the division code {value}."),
+        "invalid": _("Give the region as its 12-digit division code."),
+    }
+
     def __init__(self, **kwargs):
         super().__init__(slug_field="code", queryset=Region.objects.all(), **kwargs)
 
@@ -47,6 +52,18 @@ class RegionField(serializers.SlugRelatedField):
         if not in_jurisdiction(user, region):
             raise serializers.ValidationError(_("This region is outside your jurisdiction."))
         return region
+
+
+class CategoryCodeField(serializers.SlugRelatedField):
+    """A product category by its code (e.g. V05001 for 黄瓜)."""
+
+    default_error_messages = {
+        "does_not_exist": _("No product category has the code {value}."),
+        "invalid": _("Give product categories by their codes."),
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="code", queryset=ProductCategory.objects.all(), **kwargs)
 
 
 class ProductCategorySerializer(serializers.ModelSerializer):
@@ -68,13 +85,7 @@ class RegionSerializer(serializers.ModelSerializer):
 class ProducerSerializer(serializers.ModelSerializer):
     region = RegionField()
     township = serializers.SerializerMethodField()
-    products = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=ProductCategory.objects.all(),
-        many=True,
-        required=False,
-        source="product_categories",
-    )
+    products = CategoryCodeField(many=True, required=False, source="product_categories")
     credit_code = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=18)
     id_number = serializers.CharField(required=False, allow_blank=True, max_length=18, write_only=True)
     phone = serializers.CharField(max_length=11, validators=[_django_validator(validate_mobile)])

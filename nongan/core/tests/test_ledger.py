@@ -1,0 +1,55 @@
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from nongan.core import ledger
+from nongan.core.models import LedgerEntry
+
+
+@pytest.fixture
+def chain(db):
+    for i in range(5):
+        ledger.append(
+            kind="result.published", ref=f"S{i}", payload={"value": f"0.{i}", "unit": "mg/kg"}, actor="检测员"
+        )
+    return list(LedgerEntry.objects.order_by("seq"))
+
+
+def test_appends_link_each_entry_to_the_previous(chain):
+    assert [e.seq for e in chain] == [1, 2, 3, 4, 5]
+    assert chain[0].prev_hash == ledger.GENESIS
+    assert all(chain[i].prev_hash == chain[i - 1].hash for i in range(1, 5))
+    assert ledger.verify() == (5, [])
+
+
+def test_an_edited_payload_is_found(chain):
+    LedgerEntry.objects.filter(seq=3).update(payload='{"unit":"mg/kg","value":"0.02"}')
+    count, problems = ledger.verify()
+    assert count == 5
+    assert [(p.seq, p.message) for p in problems] == [
+        (3, "content does not match its hash (the entry was edited)")
+    ]
+
+
+def test_a_deleted_entry_is_found(chain):
+    LedgerEntry.objects.filter(seq=2).delete()
+    _count, problems = ledger.verify()
+    assert [p.seq for p in problems] == [3, 3]
+    assert "missing" in problems[0].message
+
+
+def test_rehashing_an_edited_entry_still_breaks_the_next_link(chain):
+    e = LedgerEntry.objects.get(seq=2)
+    e.payload = '{"value":"9"}'
+    e.hash = ledger.entry_hash(e.prev_hash, e.seq, e.time.isoformat(), e.kind, e.ref, e.actor_repr, e.payload)
+    e.save()
+    _count, problems = ledger.verify()
+    assert [p.seq for p in problems] == [3]
+
+
+def test_verify_ledger_command(chain, capsys):
+    call_command("verify_ledger")
+    assert "ledger OK: 5 entries" in capsys.readouterr().out
+    LedgerEntry.objects.filter(seq=4).update(ref="S9")
+    with pytest.raises(CommandError, match="1 problem"):
+        call_command("verify_ledger")
