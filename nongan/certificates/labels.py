@@ -61,13 +61,18 @@ def label_lines(c) -> list[tuple[str, str]]:
     return [
         ("产品", c.product_name),
         ("数量", f"{qty} {c.get_unit_display() if hasattr(c, 'get_unit_display') else c.unit}"),
-        ("产地", c.origin.full_name() if hasattr(c.origin, "full_name") else str(c.origin)),
+        ("产地", origin_text(c.origin)),
         ("开具日期", f"{local:%Y-%m-%d %H:%M}"),
         ("承诺主体", c.promiser),
         ("联系电话", c.contact),
         ("依据", c.get_basis_display()),
-        ("编号", c.number),
     ]
+
+
+def origin_text(region) -> str:
+    """Township and village (青口镇柳河社区): short enough for a small label."""
+    parent = region.parent if region.level == "village" else None
+    return f"{parent.name}{region.name}" if parent else region.name
 
 
 def _draw_qr(cv: canvas.Canvas, qr: segno.QRCode, x: float, y: float, size: float) -> None:
@@ -107,8 +112,11 @@ def _draw_label(cv: canvas.Canvas, c, x: float, y: float, size: LabelSize, borde
     cv.setFont(FONT, title_size)
     cv.drawCentredString(x + w / 2, y + h - pad - title_size, TITLE)
     top = y + h - 2 * pad - title_size
-    qr_size = min(top - y - pad, w * 0.5)
+    number_size = max(4.5, h / 40 * 5.5)
+    qr_size = min(top - y - pad - number_size * 1.3, w * 0.5)
     _draw_qr(cv, qr_code(c), x + pad, top - qr_size, qr_size)
+    cv.setFont(FONT, number_size)
+    cv.drawCentredString(x + pad + qr_size / 2, top - qr_size - number_size * 1.1, c.number)
     tx = x + 2 * pad + qr_size
     text_w = x + w - pad - tx
     font = max(4.5, h / 40 * 5.2)
@@ -125,7 +133,7 @@ def _draw_label(cv: canvas.Canvas, c, x: float, y: float, size: LabelSize, borde
     cv.setFont(FONT, promise_font)
     py = y + pad
     lines = simpleSplit("我承诺：" + c.promise_text, FONT, promise_font, w - 2 * pad)
-    if y + pad + len(lines) * promise_font * 1.2 < top - qr_size - 0.5 * mm:
+    if y + pad + len(lines) * promise_font * 1.2 < top - qr_size - number_size * 1.3 - 0.5 * mm:
         for line in reversed(lines):
             cv.drawString(x + pad, py, line)
             py += promise_font * 1.2
