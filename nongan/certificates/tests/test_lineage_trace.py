@@ -25,36 +25,59 @@ def market(make_producer):
 def test_collect_and_reissue_conserves_quantity(users, batch, issue, buyer, ganyu, today, make_producer):
     [a] = issue(batch, quantity="500")
     farm2 = make_producer(name="第二家庭农场", type="family_farm")
-    b2 = services.batch_create(actor=None, producer=farm2, product=ganyu.category("黄瓜"),
-                               started=today - dt.timedelta(days=40))
+    b2 = services.batch_create(
+        actor=None, producer=farm2, product=ganyu.category("黄瓜"), started=today - dt.timedelta(days=40)
+    )
     [b] = issue(b2, actor=None, quantity="300")
-    cols = services.purchase_record(actor=users.qk, collector=buyer, lot="L-001",
-                                    items=[(a.number, "400", "kg"), (b.number, "600", "斤")])
+    cols = services.purchase_record(
+        actor=users.qk, collector=buyer, lot="L-001", items=[(a.number, "400", "kg"), (b.number, "600", "斤")]
+    )
     assert [c.quantity for c in cols] == [Decimal("400.00"), Decimal("600.00")]
     a.refresh_from_db()
     b.refresh_from_db()
     assert (a.collected_quantity, b.collected_quantity) == (Decimal("400.00"), Decimal("300.00"))
     # quantities that do not add up: 400 + 300 drawn, 650 issued + 20 loss
     with pytest.raises(ValidationError) as exc:
-        services.certificate_reissue(actor=users.qk, collector=buyer, draws=[(cols[0], "400"), (cols[1], "600")],
-                                     quantity="650", unit="kg", loss="20")
+        services.certificate_reissue(
+            actor=users.qk,
+            collector=buyer,
+            draws=[(cols[0], "400"), (cols[1], "600")],
+            quantity="650",
+            unit="kg",
+            loss="20",
+        )
     assert "数量不符" in exc.value.messages[0]
     assert Certificate.objects.count() == 2
     # drawing more than collected
     with pytest.raises(ValidationError) as exc:
-        services.certificate_reissue(actor=users.qk, collector=buyer, draws=[(cols[0], "401")], quantity="401",
-                                     unit="kg")
+        services.certificate_reissue(
+            actor=users.qk, collector=buyer, draws=[(cols[0], "401")], quantity="401", unit="kg"
+        )
     assert "仅剩 400 kg 可用" in exc.value.messages[0] or "仅剩 400.00 kg 可用" in exc.value.messages[0]
-    child = services.certificate_reissue(actor=users.qk, collector=buyer, draws=[(cols[0], "400"), (cols[1], "600")],
-                                         quantity="680", unit="kg", loss="20")
+    child = services.certificate_reissue(
+        actor=users.qk,
+        collector=buyer,
+        draws=[(cols[0], "400"), (cols[1], "600")],
+        quantity="680",
+        unit="kg",
+        loss="20",
+    )
     assert child.promise_form == "buyer"
     assert child.promise_text.startswith("已按规定收取并保存")
     assert child.loss_quantity == Decimal("20.00")
-    assert set(Lineage.objects.filter(child=child).values_list("parent__number", flat=True)) == {a.number, b.number}
-    assert [c.used_quantity for c in Collection.objects.order_by("pk")] == [Decimal("400.00"), Decimal("600.00")]
+    assert set(Lineage.objects.filter(child=child).values_list("parent__number", flat=True)) == {
+        a.number,
+        b.number,
+    }
+    assert [c.used_quantity for c in Collection.objects.order_by("pk")] == [
+        Decimal("400.00"),
+        Decimal("600.00"),
+    ]
     # everything used: a further re-issue is refused
     with pytest.raises(ValidationError):
-        services.certificate_reissue(actor=users.qk, collector=buyer, draws=[(cols[0], "1")], quantity="1", unit="kg")
+        services.certificate_reissue(
+            actor=users.qk, collector=buyer, draws=[(cols[0], "1")], quantity="1", unit="kg"
+        )
 
 
 def test_purchase_needs_a_valid_unused_certificate(users, batch, issue, buyer):
@@ -83,44 +106,79 @@ def test_purchase_needs_a_valid_unused_certificate(users, batch, issue, buyer):
 
 def test_market_checks_flag_producers(users, batch, issue, ganyu):
     [a] = issue(batch, quantity="100")
-    ok = services.market_check_record(actor=users.market, region=ganyu.town["青口镇"], market="青口农贸市场",
-                                      product_name="黄瓜", number=a.number, quantity="50", unit="kg")
+    ok = services.market_check_record(
+        actor=users.market,
+        region=ganyu.town["青口镇"],
+        market="青口农贸市场",
+        product_name="黄瓜",
+        number=a.number,
+        quantity="50",
+        unit="kg",
+    )
     assert (ok.result, ok.seller) == ("valid", users.own_producer)
     users.own_producer.refresh_from_db()
     assert users.own_producer.key_target is False
-    missing = services.market_check_record(actor=users.market, region=ganyu.town["青口镇"], market="青口农贸市场",
-                                           product_name="番茄", seller_name="无名摊贩")
+    missing = services.market_check_record(
+        actor=users.market,
+        region=ganyu.town["青口镇"],
+        market="青口农贸市场",
+        product_name="番茄",
+        seller_name="无名摊贩",
+    )
     assert missing.result == "missing"
-    bad = services.market_check_record(actor=users.market, region=ganyu.town["青口镇"], market="青口农贸市场",
-                                       product_name="黄瓜", number="1234")
+    bad = services.market_check_record(
+        actor=users.market,
+        region=ganyu.town["青口镇"],
+        market="青口农贸市场",
+        product_name="黄瓜",
+        number="1234",
+    )
     assert bad.result == "invalid"
     services.certificate_revoke(actor=None, certificate=a, reason="召回")
-    rev = services.market_check_record(actor=users.market, region=ganyu.town["青口镇"], market="青口农贸市场",
-                                       product_name="黄瓜", number=a.number)
+    rev = services.market_check_record(
+        actor=users.market,
+        region=ganyu.town["青口镇"],
+        market="青口农贸市场",
+        product_name="黄瓜",
+        number=a.number,
+    )
     assert rev.result == "revoked"
     users.own_producer.refresh_from_db()
     assert users.own_producer.key_target is True
     assert "青口农贸市场" in users.own_producer.key_target_reason
     with pytest.raises(ValidationError):
-        services.market_check_record(actor=users.zw, region=ganyu.town["青口镇"], market="x", product_name="y")
+        services.market_check_record(
+            actor=users.zw, region=ganyu.town["青口镇"], market="x", product_name="y"
+        )
     assert MarketCheck.objects.count() == 4
 
 
 def _chain(users, batch, issue, make_producer):
     """Producer → buyer 1 → buyer 2 → market, with a market check at the end."""
     [a] = issue(batch, quantity="1000")
-    services.input_use_add(actor=None, batch=batch, kind="fertilizer", product_name="复合肥",
-                           used_on=batch.started, late_reason="补录")
+    services.input_use_add(
+        actor=None,
+        batch=batch,
+        kind="fertilizer",
+        product_name="复合肥",
+        used_on=batch.started,
+        late_reason="补录",
+    )
     b1 = make_producer(name="一级收购商", type="buyer", credit_code=None)
     b2 = make_producer(name="二级收购商", type="buyer", credit_code=None)
     m = make_producer(name="批发市场", type="wholesale_market", credit_code=None)
     [c1] = services.purchase_record(actor=None, collector=b1, lot="A", items=[(a.number, "1000", "kg")])
-    x1 = services.certificate_reissue(actor=None, collector=b1, draws=[(c1, "1000")], quantity="990", unit="kg", loss="10")
+    x1 = services.certificate_reissue(
+        actor=None, collector=b1, draws=[(c1, "1000")], quantity="990", unit="kg", loss="10"
+    )
     [c2] = services.purchase_record(actor=None, collector=b2, lot="B", items=[(x1.number, "990", "kg")])
-    x2 = services.certificate_reissue(actor=None, collector=b2, draws=[(c2, "990")], quantity="990", unit="kg")
+    x2 = services.certificate_reissue(
+        actor=None, collector=b2, draws=[(c2, "990")], quantity="990", unit="kg"
+    )
     services.purchase_record(actor=None, collector=m, lot="C", items=[(x2.number, "500", "kg")])
-    services.market_check_record(actor=None, region=m.region, market="批发市场", product_name="黄瓜",
-                                 number=x2.number)
+    services.market_check_record(
+        actor=None, region=m.region, market="批发市场", product_name="黄瓜", number=x2.number
+    )
     return a, x1, x2
 
 
@@ -137,7 +195,10 @@ def test_trace_forward_and_back(users, batch, issue, make_producer):
     assert ("forward", 3, "market_check") in events
     assert t.certificates == 3
     back = selectors.trace([x2])
-    assert {r.certificate for r in back.rows if r.direction == "back" and r.event == "issue"} == {a.number, x1.number}
+    assert {r.certificate for r in back.rows if r.direction == "back" and r.event == "issue"} == {
+        a.number,
+        x1.number,
+    }
     assert any(r.event == "input" and r.product == "复合肥" for r in back.rows)
 
 

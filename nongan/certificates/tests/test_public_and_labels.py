@@ -29,7 +29,12 @@ def test_verify_genuine_logs_scan(client, users, batch, issue):
     assert "黄瓜" in html
     assert "青口镇" in html
     scan = Scan.objects.get()
-    assert (scan.certificate, scan.result, scan.place, scan.flagged) == (c, "genuine", "连云港市海州区", False)
+    assert (scan.certificate, scan.result, scan.place, scan.flagged) == (
+        c,
+        "genuine",
+        "连云港市海州区",
+        False,
+    )
     c.refresh_from_db()
     assert c.scan_count == 1
 
@@ -37,8 +42,11 @@ def test_verify_genuine_logs_scan(client, users, batch, issue):
 def test_verify_tampered_unknown_kid_and_typo(client, users, batch, issue):
     [c] = issue(batch)
     raw = qrsign.b64u_decode(c.token)
-    forged = qrsign.encode_payload(qrsign.decode_payload(raw[:-64]).__class__(
-        **{**qrsign.decode_payload(raw[:-64]).as_dict(), "quantity": "9999"}))
+    forged = qrsign.encode_payload(
+        qrsign.decode_payload(raw[:-64]).__class__(
+            **{**qrsign.decode_payload(raw[:-64]).as_dict(), "quantity": "9999"}
+        )
+    )
     r = client.get(f"/v/{c.number}?s={qrsign.b64u_encode(forged + raw[-64:])}")
     assert r.status_code == 200
     html = r.content.decode()
@@ -69,8 +77,9 @@ def test_verify_revoked_and_masking(client, users, make_producer, ganyu, today, 
     household = make_producer(name="张三丰", type="household", legal_rep="张三丰", phone="13912345678")
     import datetime as dt
 
-    b = services.batch_create(actor=None, producer=household, product=ganyu.category("黄瓜"),
-                              started=today - dt.timedelta(days=30))
+    b = services.batch_create(
+        actor=None, producer=household, product=ganyu.category("黄瓜"), started=today - dt.timedelta(days=30)
+    )
     [c] = issue(b, actor=None)
     services.certificate_revoke(actor=None, certificate=c, reason="包装破损")
     html = client.get(_qr_url(c)).content.decode()
@@ -150,7 +159,9 @@ def test_printed_qr_decodes(users, batch, issue):
 def test_pdf_label_rasterised_decodes(users, batch, issue, tmp_path):
     [c] = issue(batch)
     (tmp_path / "l.pdf").write_bytes(labels.labels_pdf([c], "60x40"))
-    subprocess.run(["pdftoppm", "-r", "203", "-png", str(tmp_path / "l.pdf"), str(tmp_path / "p")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "203", "-png", str(tmp_path / "l.pdf"), str(tmp_path / "p")], check=True
+    )
     [png] = list(tmp_path.glob("p*.png"))
     [result] = zxingcpp.read_barcodes(Image.open(png))
     assert result.text == labels.qr_text_of(c)
@@ -175,14 +186,25 @@ def test_pages_render_and_scope(client, users, batch, issue, make_producer, gany
     other = make_producer(name="柘汪镇合作社", town="柘汪镇")
     import datetime as dt
 
-    ob = services.batch_create(actor=None, producer=other, product=ganyu.category("黄瓜"),
-                               started=today - dt.timedelta(days=30))
+    ob = services.batch_create(
+        actor=None, producer=other, product=ganyu.category("黄瓜"), started=today - dt.timedelta(days=30)
+    )
     [oc] = issue(ob, actor=None)
     client.force_login(users.qk)
-    for url in ["/certificates/", "/certificates/batches/", f"/certificates/batches/{batch.code}/",
-                f"/certificates/c/{c.number}/", f"/certificates/c/{c.number}/qr.svg", "/certificates/collections/",
-                "/certificates/market-checks/", "/certificates/coverage/", "/certificates/reissue/",
-                "/certificates/collect/", "/certificates/batches/new/", f"/certificates/trace/?number={c.number}"]:
+    for url in [
+        "/certificates/",
+        "/certificates/batches/",
+        f"/certificates/batches/{batch.code}/",
+        f"/certificates/c/{c.number}/",
+        f"/certificates/c/{c.number}/qr.svg",
+        "/certificates/collections/",
+        "/certificates/market-checks/",
+        "/certificates/coverage/",
+        "/certificates/reissue/",
+        "/certificates/collect/",
+        "/certificates/batches/new/",
+        f"/certificates/trace/?number={c.number}",
+    ]:
         assert client.get(url).status_code == 200, url
     index = client.get("/certificates/").content.decode()
     assert c.number in index and oc.number not in index
@@ -195,9 +217,16 @@ def test_pages_render_and_scope(client, users, batch, issue, make_producer, gany
 
 def test_issue_through_the_page(client, users, batch):
     client.force_login(users.producer)
-    r = client.post(f"/certificates/batches/{batch.code}/", {
-        "action": "issue", "is-quantity": "100", "is-unit": "kg", "is-count": "1", "is-basis": "control",
-    })
+    r = client.post(
+        f"/certificates/batches/{batch.code}/",
+        {
+            "action": "issue",
+            "is-quantity": "100",
+            "is-unit": "kg",
+            "is-count": "1",
+            "is-basis": "control",
+        },
+    )
     assert r.status_code == 302
     c = Certificate.objects.get()
     assert r["Location"] == f"/certificates/c/{c.number}/"

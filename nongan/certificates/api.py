@@ -1,0 +1,164 @@
+"""Certificates API under /api/v1/: issue, revoke, verify and trace (same scope and services as the pages)."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from nongan.core.api import ScopedViewSetMixin
+from nongan.core.scoping import get_scoped_or_404
+
+from . import qrsign, selectors, services
+from .choices import Basis, Unit
+from .models import Certificate, ProductionBatch
+
+
+class CertificateSerializer(serializers.ModelSerializer):
+    producer = serializers.CharField(source="producer.name", read_only=True)
+    producer_code = serializers.CharField(source="producer.code", read_only=True)
+    origin = serializers.CharField(source="origin.code", read_only=True)
+    batch = serializers.CharField(source="batch.code", read_only=True, default=None)
+    qr_text = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Certificate
+        fields = [
+            "number",
+            "producer",
+            "producer_code",
+            "batch",
+            "product_name",
+            "quantity",
+            "unit",
+            "origin",
+            "issued_at",
+            "promiser",
+            "contact",
+            "promise_form",
+            "promise_text",
+            "basis",
+            "test_record",
+            "loss_quantity",
+            "status",
+            "revoked_at",
+            "revoke_reason",
+            "contradicted_by",
+            "collected_quantity",
+            "scan_count",
+            "print_count",
+            "suspicious",
+            "kid",
+            "qr_text",
+        ]
+        read_only_fields = fields
+
+    def get_qr_text(self, obj) -> str:
+        return qrsign.qr_text(services.public_base_url(), obj.number, obj.token)
+
+
+class IssueSerializer(serializers.Serializer):
+    batch = serializers.CharField(help_text=_("Batch number"))
+    quantity = serializers.DecimalField(max_digits=14, decimal_places=2)
+    unit = serializers.ChoiceField(choices=Unit.choices)
+    count = serializers.IntegerField(min_value=1, max_value=services.MAX_BATCH_ISSUE, default=1)
+    basis = serializers.ChoiceField(choices=Basis.choices, default=Basis.CONTROL)
+    test_record = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255)
+
+
+class VerifySerializer(serializers.Serializer):
+    text = serializers.CharField(help_text=_("The decoded QR text, or a certificate number"))
+
+
+class CertificateViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Certificates in the caller's scope; issue (one or many per batch), revoke, trace."""
+
+    base_queryset = Certificate.objects.select_related("producer", "origin", "batch")
+    serializer_class = CertificateSerializer
+    lookup_field = "number"
+    filterset_fields = ["status", "producer__code", "batch__code"]
+
+    @extend_schema(request=IssueSerializer, responses={201: CertificateSerializer(many=True)})
+    def create(self, request):
+        s = IssueSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        data = dict(s.validated_data)
+        batch = get_scoped_or_404(
+            request.user, ProductionBatch.objects.select_related("producer"), code=data.pop("batch")
+        )
+        certs = services.certificate_issue(actor=request.user, batch=batch, **data)
+        return Response(CertificateSerializer(certs, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=RevokeSerializer, responses=CertificateSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, number=None):
+        c = self.get_object()
+        s = RevokeSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        c = services.certificate_revoke(actor=request.user, certificate=c, reason=s.validated_data["reason"])
+        return Response(CertificateSerializer(c).data)
+
+    @extend_schema(responses={200: dict})
+    @action(detail=True, methods=["get"])
+    def trace(self, request, number=None):
+        c = self.get_object()
+        t = selectors.trace([c])
+        cols = [k for k, _label in selectors.TRACE_COLUMNS]
+        return Response(
+            {
+                "certificates": t.certificates,
+                "rows": [dict(zip(cols, r, strict=True)) for r in selectors.trace_table(t)],
+            }
+        )
+
+
+class VerifyView(APIView):
+    """Public: verify a decoded QR text (signature, key, status) or look up a certificate number."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=VerifySerializer, responses={200: dict})
+    def post(self, request):
+        s = VerifySerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        text = s.validated_data["text"].strip()
+        keys = services.public_keys_map()
+        if qrsign.number_is_valid(text):
+            number, signature = qrsign.normalize_number(text), None
+        else:
+            v = qrsign.verify_text(text, keys)
+            if not v.ok:
+                return Response(
+                    {"genuine": False, "code": v.code, "message": v.message},
+                    status=status.HTTP_400_BAD_REQUEST,
+                )
+            number, signature = v.payload.number, "ok"
+        c = selectors.public_certificate(number)
+        if c is None:
+            raise NotFound(_("No certificate with the number %(number)s.") % {"number": number})
+        return Response(
+            {
+                "genuine": signature == "ok",
+                "signature": signature,
+                "number": c.number,
+                "status": c.status,
+                "product": c.product_name,
+                "quantity": str(c.quantity),
+                "unit": c.unit,
+                "origin": c.origin.full_name(),
+                "issued_at": c.issued_at.isoformat(),
+                "suspicious": c.suspicious,
+                "scan_count": c.scan_count,
+            }
+        )
+
+
+ROUTES = [("certificates", CertificateViewSet, "certificate")]

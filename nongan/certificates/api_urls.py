@@ -1,0 +1,5 @@
+from django.urls import path
+
+from .api import VerifyView
+
+urlpatterns = [path("certificates-verify/", VerifyView.as_view(), name="certificates-verify")]
