@@ -41,8 +41,12 @@ class LabResultFilter(django_filters.FilterSet):
 class RapidTestFilter(django_filters.FilterSet):
     outcome = django_filters.ChoiceFilter(choices=RapidOutcome.choices, label=_("outcome"))
     method = django_filters.ChoiceFilter(choices=RapidMethod.choices, label=_("method"))
-    date_from = django_filters.DateFilter(field_name="tested_at", lookup_expr="date__gte", label=_("from"))
-    date_to = django_filters.DateFilter(field_name="tested_at", lookup_expr="date__lte", label=_("to"))
+    date_from = django_filters.DateFilter(
+        field_name="tested_at", lookup_expr="date__gte", label=_("tested from")
+    )
+    date_to = django_filters.DateFilter(
+        field_name="tested_at", lookup_expr="date__lte", label=_("tested until")
+    )
 
     class Meta:
         model = RapidTest

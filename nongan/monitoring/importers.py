@@ -5,15 +5,16 @@ transaction. Each upload leaves an ``ImportJob`` whose errors [{row, column, mes
 
 import csv
 import io
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from nongan.core.choices import ImportStatus
-from nongan.core.excel import Column, Sheet, check_upload, open_rows
+from nongan.core.excel import Column, Sheet, _norm, check_upload, open_rows
 from nongan.core.models import ImportJob
 from nongan.core.scoping import scoped
 
@@ -21,43 +22,71 @@ from . import services
 from .choices import RapidSource
 from .models import Sample
 
-RESULT_SHEET = Sheet(
-    title=_l("Lab results"),
+
+@dataclass
+class AliasSheet(Sheet):
+    """A sheet that also accepts the header spellings instrument software uses."""
+
+    extra_aliases: dict = field(default_factory=dict)
+
+    def header_aliases(self) -> dict[str, str]:
+        aliases = super().header_aliases()
+        aliases.update({_norm(k): v for k, v in self.extra_aliases.items()})
+        return aliases
+
+
+RESULT_SHEET = AliasSheet(
+    title=gettext_lazy("Lab results"),
     columns=[
-        Column("sample", _l("Sample number"), required=True, example="CY202600001"),
-        Column("analyte", _l("Analyte"), required=True, example="毒死蜱"),
-        Column("value", _l("Value"), required=True, example="0.012"),
-        Column("unit", _l("Unit"), required=True, example="mg/kg"),
-        Column("method", _l("Method"), example="GB 23200.113-2018"),
-        Column("lod", _l("Limit of detection"), example="0.005"),
-        Column("loq", _l("Limit of quantification"), example="0.01"),
-        Column("instrument", _l("Instrument"), example="GC-MS/MS"),
-        Column("correction_reason", _l("Reason for the retest or correction")),
+        Column("sample", gettext_lazy("Sample number"), required=True, example="CY202600001"),
+        Column("analyte", gettext_lazy("Analyte"), required=True, example="毒死蜱"),
+        Column("value", gettext_lazy("Measured value"), required=True, example="0.012"),
+        Column("unit", gettext_lazy("Unit"), required=True, example="mg/kg"),
+        Column("method", gettext_lazy("Method"), example="GB 23200.113-2018"),
+        Column("lod", gettext_lazy("Limit of detection"), example="0.005"),
+        Column("loq", gettext_lazy("Limit of quantification"), example="0.01"),
+        Column("instrument", gettext_lazy("Instrument"), example="GC-MS/MS"),
+        Column("correction_reason", gettext_lazy("Reason for the retest or correction")),
     ],
-    instructions=[_l("One row per analyte. A sample must have been received by the lab.")],
+    instructions=[gettext_lazy("One row per analyte. A sample must have been received by the lab.")],
+    extra_aliases={
+        "抽样单编号": "sample",
+        "样品编码": "sample",
+        "样品号": "sample",
+        "项目": "analyte",
+        "农药名称": "analyte",
+        "化合物": "analyte",
+        "检测值": "value",
+        "检测结果": "value",
+        "结果": "value",
+        "含量": "value",
+        "测定值": "value",
+        "LOD": "lod",
+        "LOQ": "loq",
+    },
 )
 
 RAPID_SHEET = Sheet(
-    title=_l("Rapid tests"),
+    title=gettext_lazy("Rapid tests"),
     columns=[
-        Column("station", _l("Station (division code)"), example="320707100000"),
-        Column("producer", _l("Producer registry number")),
-        Column("product", _l("Product"), required=True, example="黄瓜"),
-        Column("lot", _l("Lot")),
+        Column("station", gettext_lazy("Station (division code)"), example="320707100000"),
+        Column("producer", gettext_lazy("Producer registry number")),
+        Column("product", gettext_lazy("Product"), required=True, example="黄瓜"),
+        Column("lot", gettext_lazy("Lot")),
         Column(
             "method",
-            _l("Method"),
+            gettext_lazy("Method"),
             required=True,
             example="酶抑制法",
-            help=_l("酶抑制法 (enzyme inhibition) or 胶体金 (colloidal gold)"),
+            help=gettext_lazy("酶抑制法 (enzyme inhibition) or 胶体金 (colloidal gold)"),
         ),
-        Column("analyte", _l("Analyte"), example="有机磷和氨基甲酸酯类"),
-        Column("inhibition", _l("Inhibition (%)"), example="12.5"),
-        Column("threshold", _l("Positive threshold (%)"), example="50"),
-        Column("c_line", _l("C line visible"), help=_l("是 / 否")),
-        Column("t_line", _l("T line"), help=_l("无 / 浅于C线 / 深于或等于C线")),
-        Column("tested_at", _l("Test time"), required=True, example="2026-05-01 09:30"),
-        Column("instrument", _l("Instrument")),
+        Column("analyte", gettext_lazy("Analyte"), example="有机磷和氨基甲酸酯类"),
+        Column("inhibition", gettext_lazy("Inhibition (%)"), example="12.5"),
+        Column("threshold", gettext_lazy("Positive threshold (%)"), example="50"),
+        Column("c_line", gettext_lazy("C line visible"), help=gettext_lazy("是 / 否")),
+        Column("t_line", gettext_lazy("T line"), help=gettext_lazy("无 / 浅于C线 / 深于或等于C线")),
+        Column("tested_at", gettext_lazy("Test time"), required=True, example="2026-05-01 09:30"),
+        Column("instrument", gettext_lazy("Instrument")),
     ],
 )
 
@@ -78,8 +107,6 @@ def _read_rows(upload, sheet: Sheet) -> list[tuple[int, dict]]:
         header = next(reader, None)
         if not header:
             raise ValidationError(_("The workbook is empty."))
-        from nongan.core.excel import _norm
-
         aliases = sheet.header_aliases()
         keys = [aliases.get(_norm(h)) for h in header]
         missing = [str(c.label) for c in sheet.columns if c.required and c.key not in keys]

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from nongan.core import audit, ledger
 from nongan.core.choices import RegionLevel, Role
@@ -607,10 +607,10 @@ S = SampleState
 TRANSITIONS: dict[str, Transition] = {
     t.name: t
     for t in [
-        Transition("receive", _l("Receive"), (S.REGISTERED,), S.RECEIVED, frozenset(LAB_ROLES)),
+        Transition("receive", gettext_lazy("Receive"), (S.REGISTERED,), S.RECEIVED, frozenset(LAB_ROLES)),
         Transition(
             "reject",
-            _l("Reject the sample"),
+            gettext_lazy("Reject the sample"),
             (S.REGISTERED,),
             S.REJECTED,
             frozenset(LAB_ROLES),
@@ -618,7 +618,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "submit",
-            _l("Submit results"),
+            gettext_lazy("Submit results"),
             (S.RECEIVED,),
             S.RESULTS_SUBMITTED,
             frozenset(LAB_ROLES),
@@ -626,7 +626,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "send_back",
-            _l("Send back to the lab"),
+            gettext_lazy("Send back to the lab"),
             (S.RESULTS_SUBMITTED,),
             S.RECEIVED,
             frozenset(LAB_ROLES),
@@ -634,7 +634,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "verify",
-            _l("Verify"),
+            gettext_lazy("Verify"),
             (S.RESULTS_SUBMITTED,),
             S.VERIFIED,
             frozenset(LAB_ROLES),
@@ -643,7 +643,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "publish",
-            _l("Publish"),
+            gettext_lazy("Publish"),
             (S.VERIFIED,),
             S.PUBLISHED,
             frozenset(ADMINS),
@@ -652,7 +652,7 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         Transition(
             "cancel",
-            _l("Cancel the sample"),
+            gettext_lazy("Cancel the sample"),
             (S.REGISTERED, S.RECEIVED, S.RESULTS_SUBMITTED),
             S.CANCELLED,
             frozenset(SAMPLER_ROLES | LAB_ROLES),

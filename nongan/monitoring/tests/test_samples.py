@@ -63,7 +63,7 @@ def test_register_future_time_and_outside_jurisdiction_refused(make_sample, make
     other = make_producer(name="柘汪镇某合作社", town="柘汪镇")
     with pytest.raises(ValidationError) as e:
         make_sample(producer=other, actor=users.qk)
-    assert "抽样员" in e.value.messages[0]
+    assert "抽样人员" in e.value.messages[0]
     assert Sample.objects.count() == 0
 
 

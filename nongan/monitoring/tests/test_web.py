@@ -1,0 +1,254 @@
+import datetime as dt
+import io
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import Workbook, load_workbook
+from pypdf import PdfReader
+
+from nongan.core.models import ImportJob
+from nongan.monitoring import services
+from nongan.monitoring.importers import RAPID_SHEET, RESULT_SHEET
+from nongan.monitoring.models import LabResult, RapidTest, Sample
+
+
+def _xlsx(header, rows, name="f.xlsx"):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(header)
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return SimpleUploadedFile(name, buf.getvalue())
+
+
+def when(hours=1):
+    return timezone.localtime(timezone.now() - dt.timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M")
+
+
+def test_pages_render_for_staff(client, users, plan, make_sample, judge):
+    s = make_sample()
+    client.force_login(users.admin)
+    for name, kw in [
+        ("index", {}),
+        ("plan_list", {}),
+        ("plan_create", {}),
+        ("plan_edit", {"year": plan.year}),
+        ("task_list", {}),
+        ("sample_list", {}),
+        ("sample_create", {}),
+        ("sample_detail", {"code": s.code}),
+        ("rapid_list", {}),
+        ("rapid_create", {}),
+        ("rapid_import", {}),
+        ("results_import", {}),
+        ("follow_up_list", {}),
+        ("integrity", {}),
+    ]:
+        r = client.get(reverse(f"monitoring:{name}", kwargs=kw))
+        assert r.status_code == 200, name
+    r = client.get(reverse("monitoring:index"))
+    assert "青口镇" in r.content.decode() and "800" in r.content.decode()
+
+
+def test_producer_account_cannot_see_staff_pages(client, users, plan):
+    client.force_login(users.producer)
+    assert client.get(reverse("monitoring:index")).status_code == 403
+
+
+def test_sample_pdf_in_chinese(client, users, make_sample):
+    s = make_sample(party_name="王建国", party_confirmed=True, certificate_number="HG320707")
+    client.force_login(users.sampler)
+    r = client.get(reverse("monitoring:sample_print", kwargs={"code": s.code}))
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(r.content)).pages[0].extract_text()
+    for expected in (
+        "农产品质量安全监测抽样单",
+        s.code,
+        "青口镇绿源蔬菜专业合作社",
+        "黄瓜",
+        "王建国",
+        "HG320707",
+        "2.5 kg",
+    ):
+        assert expected in text
+    client.force_login(users.zw)
+    assert client.get(reverse("monitoring:sample_print", kwargs={"code": s.code})).status_code == 404
+
+
+def test_sample_form_and_transition_view(client, users, plan):
+    client.force_login(users.sampler)
+    data = {
+        "producer": users.own_producer.pk,
+        "product": users.own_producer.products.first().pk,
+        "quantity": "3",
+        "quantity_unit": "kg",
+        "place": "田头",
+        "sampled_at": when(),
+        "seal_number": "S1",
+    }
+    r = client.post(reverse("monitoring:sample_create"), {**data, "quantity": "-3"})
+    assert r.status_code == 200 and Sample.objects.count() == 0
+    assert "不能为负" in r.content.decode()
+    r = client.post(reverse("monitoring:sample_create"), data)
+    s = Sample.objects.get()
+    assert r.status_code == 302 and r["Location"].endswith(f"/samples/{s.code}/")
+    client.force_login(users.analyst)
+    client.post(reverse("monitoring:sample_transition", kwargs={"code": s.code}), {"action": "receive"})
+    s.refresh_from_db()
+    assert s.state == "received"
+
+
+def test_results_import_all_or_nothing(client, users, received, judge):
+    client.force_login(users.analyst)
+    header = ["样品编号", "检测项目", "检测值", "单位", "检出限"]
+    bad = _xlsx(
+        header,
+        [
+            [received.code, "毒死蜱", "0.01", "mg/kg", "0.005"],
+            [received.code, "腐霉利", "-1", "mg/kg", ""],
+            ["CY000", "毒死蜱", "1", "mg/kg", ""],
+        ],
+    )
+    r = client.post(reverse("monitoring:results_import"), {"file": bad})
+    assert r.status_code == 200
+    assert LabResult.objects.count() == 0
+    job = ImportJob.objects.get(kind="monitoring.results")
+    value_label = str(RESULT_SHEET.columns[2].label)
+    assert [(e["row"], e["column"]) for e in job.errors] == [(3, value_label), (4, "样品编号")]
+    rep = client.get(reverse("core:import_errors", kwargs={"pk": job.pk}))
+    ws = load_workbook(io.BytesIO(rep.content)).active
+    assert [c.value for c in ws[2]][:2] == [3, value_label]
+    good = SimpleUploadedFile(
+        "export.csv",
+        f"样品编号,检测项目,检测值,单位\n{received.code},毒死蜱,0.01,mg/kg\n{received.code},腐霉利,0.2,mg/kg\n".encode(
+            "utf-8-sig"
+        ),
+    )
+    r = client.post(reverse("monitoring:results_import"), {"file": good})
+    assert sorted(LabResult.objects.values_list("analyte", "verdict")) == [
+        ("毒死蜱", "pass"),
+        ("腐霉利", "pass"),
+    ]
+
+
+def test_rapid_import_all_or_nothing(client, users):
+    client.force_login(users.qk)
+    header = [str(c.label) for c in RAPID_SHEET.columns]
+    row = ["320707100000", "", "黄瓜", "L1", "酶抑制法", "", "20", "", "", "", when(), ""]
+    bad_row = ["320707100000", "", "黄瓜", "L1", "酶抑制法", "", "abc", "", "", "", when(), ""]
+    r = client.post(reverse("monitoring:rapid_import"), {"file": _xlsx(header, [row, bad_row])})
+    assert r.status_code == 200 and RapidTest.objects.count() == 0
+    job = ImportJob.objects.get(kind="monitoring.rapid")
+    assert [(e["row"], e["column"]) for e in job.errors] == [(3, "抑制率（%）")]
+    client.post(reverse("monitoring:rapid_import"), {"file": _xlsx(header, [row, row])})
+    assert RapidTest.objects.filter(source="xlsx").count() == 2
+
+
+def test_rapid_api_batch(client, users):
+    client.force_login(users.qk)
+    url = "/api/v1/monitoring/rapid-tests/"
+    good = {
+        "product": "黄瓜",
+        "method": "enzyme",
+        "inhibition": "61",
+        "tested_at": timezone.now().isoformat(),
+    }
+    r = client.post(
+        url,
+        [good, {**good, "inhibition": "-5"}, {**good, "product": "火星菜"}],
+        content_type="application/json",
+    )
+    assert r.status_code == 400
+    body = r.json()
+    assert body[0] == {} and "inhibition" in body[1] and "product" in body[2]
+    assert RapidTest.objects.count() == 0
+    r = client.post(
+        url,
+        [good, {**good, "method": "gold", "c_line": True, "t_line": "absent"}],
+        content_type="application/json",
+    )
+    assert r.status_code == 201
+    assert [x["outcome"] for x in r.json()] == ["positive", "positive"]
+    r = client.post(url, {**good, "station": "320707101000"}, content_type="application/json")
+    assert r.status_code == 400 and "station" in r.json()
+    assert client.get(url).json()["count"] == 2
+    client.force_login(users.zw)
+    assert client.get(url).json()["count"] == 0
+
+
+def test_sample_and_result_api(client, users, plan, judge):
+    client.force_login(users.sampler)
+    r = client.post(
+        "/api/v1/monitoring/samples/",
+        {
+            "producer": users.own_producer.code,
+            "product": "黄瓜",
+            "quantity": "2",
+            "quantity_unit": "kg",
+            "place": "大棚",
+            "sampled_at": (timezone.now() - dt.timedelta(hours=1)).isoformat(),
+        },
+        content_type="application/json",
+    )
+    assert r.status_code == 201, r.content
+    code = r.json()["code"]
+    client.force_login(users.analyst)
+    r = client.post(
+        f"/api/v1/monitoring/samples/{code}/transition/",
+        {"action": "receive"},
+        content_type="application/json",
+    )
+    assert r.json()["state"] == "received"
+    r = client.post(
+        "/api/v1/monitoring/results/",
+        {"sample": code, "analyte": "毒死蜱", "value": "-1", "unit": "mg/kg"},
+        content_type="application/json",
+    )
+    assert r.status_code == 400 and LabResult.objects.count() == 0
+    r = client.post(
+        "/api/v1/monitoring/results/",
+        {"sample": code, "analyte": "毒死蜱", "value": "0.5", "unit": "mg/kg"},
+        content_type="application/json",
+    )
+    assert r.status_code == 201 and r.json()["verdict"] == "fail" and r.json()["limit_mg_kg"] == "0.020000"
+    r = client.post(
+        f"/api/v1/monitoring/samples/{code}/transition/",
+        {"action": "submit"},
+        content_type="application/json",
+    )
+    r = client.post(
+        f"/api/v1/monitoring/samples/{code}/transition/",
+        {"action": "verify"},
+        content_type="application/json",
+    )
+    assert r.status_code == 400
+    assert Sample.objects.get(code=code).state == "results_submitted"
+    r = client.get(f"/api/v1/monitoring/plans/{plan.pk}/progress/")
+    assert r.status_code == 200 and r.json()["total"]["done"] == 1
+    client.force_login(users.producer)
+    assert client.get("/api/v1/monitoring/plans/").json()["count"] == 0
+
+
+def test_public_page_masks_households(client, users, make_producer, make_sample, judge):
+    hh = make_producer(name="张三丰", type="household", is_scale=False)
+    for producer in (hh, users.own_producer):
+        s = make_sample(producer=producer)
+        services.sample_transition(actor=users.analyst, sample=s, action="receive")
+        services.results_enter(
+            actor=users.analyst,
+            sample=s,
+            rows=[{"analyte": "毒死蜱", "value": "0.01", "unit": "mg/kg"}],
+            submit=True,
+        )
+        services.sample_transition(actor=users.analyst2, sample=s, action="verify")
+        services.sample_transition(actor=users.admin, sample=s, action="publish")
+    unpublished = make_sample()
+    r = client.get(reverse("monitoring:public"))
+    html = r.content.decode()
+    assert r.status_code == 200
+    assert "张**" in html and "张三丰" not in html
+    assert "青口镇绿源蔬菜专业合作社" in html and unpublished.code not in html
+    assert "13812345678" not in html
