@@ -1,13 +1,19 @@
 """Double-random draws (双随机): rounds, their frozen candidate lists, inspector pools, declared conflicts,
 and the verifiable selection of objects and inspectors."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from nongan.core.models import Region
 
 from .choices import ConflictKind, ExclusionSource, Purpose, RoundStatus, SeedSource, Strata
+
+# 双随机一公开: check results are published within this many days.
+RESULTS_DUE_DAYS = 20
 
 
 class DrawRound(models.Model):
@@ -70,6 +76,13 @@ class DrawRound(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+    @property
+    def results_due(self):
+        """双随机一公开: the results of the checks are due for publication within 20 days of the draw."""
+        if self.drawn_at is None:
+            return None
+        return (timezone.localtime(self.drawn_at) + dt.timedelta(days=RESULTS_DUE_DAYS)).date()
 
 
 class DrawRoundEvent(models.Model):

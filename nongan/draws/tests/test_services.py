@@ -1,9 +1,11 @@
 """Rounds through their state machine: validation, freezing, commit-reveal, the draw, conflicts, ledger, scoping."""
 
+import datetime as dt
 import json
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from nongan.core.ledger import verify as verify_ledger
 from nongan.core.models import AuditLog, LedgerEntry
@@ -274,6 +276,7 @@ def test_revealing_a_wrong_seed_changes_nothing(make_round, spread, users):
 def test_draw_selects_assigns_and_ledgers(drawn_round, users):
     rnd = drawn_round
     assert rnd.status == "drawn"
+    assert rnd.results_due == timezone.localtime(rnd.drawn_at).date() + dt.timedelta(days=20)
     # ratio 0.5, strata 6/4/3 → ceil 3/2/2
     sel = selections_for_round(rnd.pk)
     assert len(sel) == 7

@@ -172,14 +172,14 @@ def test_public_page_before_and_after_publication(client, make_round, spread, us
 
 def test_draw_verify_command_on_db_and_files(drawn_round, tmp_path, capsys, users):
     services.round_publish(actor=users.admin, rnd=drawn_round)
-    call_command("draw-verify", str(drawn_round.pk))
+    call_command("draw_verify", str(drawn_round.pk))
     assert "MATCH" in capsys.readouterr().out
-    call_command("draw-verify", drawn_round.code)
+    call_command("draw_verify", drawn_round.code)
     assert "MATCH" in capsys.readouterr().out
     path = tmp_path / "r.json"
-    call_command("draw-export", drawn_round.code, "-o", str(path))
+    call_command("draw_export", drawn_round.code, "-o", str(path))
     capsys.readouterr()
-    call_command("draw-verify", str(path))
+    call_command("draw_verify", str(path))
     out = capsys.readouterr().out
     assert "MATCH" in out and "MISMATCH" not in out
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -199,7 +199,7 @@ def test_draw_verify_command_on_db_and_files(drawn_round, tmp_path, capsys, user
         p = tmp_path / f"{tamper}.json"
         p.write_text(json.dumps(bad, ensure_ascii=False), encoding="utf-8")
         with pytest.raises(SystemExit) as exc:
-            call_command("draw-verify", str(p))
+            call_command("draw_verify", str(p))
         assert exc.value.code == 1
         assert "MISMATCH" in capsys.readouterr().out
 
@@ -237,3 +237,27 @@ def test_api_steps_and_errors(client, make_round, spread, users):
     assert r.status_code == 200 and r.json()["status"] == "drawn"
     r = client.post(f"/api/v1/draws/{rnd.pk}/freeze/")
     assert r.status_code == 400
+
+
+def test_draw_verify_runs_offline_without_a_database(drawn_round, tmp_path, users):
+    """`nongan draw-verify file.json` in a fresh process with an empty data directory: no database is touched."""
+    import os
+    import subprocess
+    import sys
+
+    services.round_publish(actor=users.admin, rnd=drawn_round)
+    path = tmp_path / "round.json"
+    call_command("draw_export", drawn_round.code, "-o", str(path))
+    var = tmp_path / "empty-var"
+    env = {**os.environ, "NONGAN_VAR": str(var), "DJANGO_SETTINGS_MODULE": "nongan.settings"}
+    env.pop("DATABASE_URL", None)
+    run = subprocess.run(
+        [sys.executable, "-m", "nongan", "draw-verify", str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "MATCH" in run.stdout
+    assert not (var / "nongan.sqlite3").exists()
