@@ -36,7 +36,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from .choices import EditionKind, Rule, Verdict
 
@@ -75,6 +74,8 @@ RESTRICTED_SCOPE, NO_LIMIT, NOT_DETECTED = (
     Rule.NO_LIMIT.value,
     Rule.NOT_DETECTED.value,
 )
+# Exact unit strings already seen (not the litre ones, which depend on the food) → factor.
+_RAW_UNITS: dict[str, Decimal] = {"mg/kg": ONE, "μg/kg": MILLI, "µg/kg": MILLI, "ug/kg": MILLI}
 # Product-tree kinds for which litre units are taken as kilogram units (GB 2763 / GB 31650 practice for milk).
 LIQUID_KINDS = {"milk"}
 
@@ -108,6 +109,13 @@ class Judgement:
 def fmt(value: Decimal) -> str:
     """0.8 → "0.8", 5.000000 → "5", 1E+2 → "100"."""
     text = format(value.normalize(), "f")
+    return text
+
+
+def fmt_fast(value: Decimal) -> str:
+    text = str(value)
+    if "E" in text or ("." in text and text[-1] == "0"):
+        return fmt(value)
     return text
 
 
@@ -145,6 +153,22 @@ class _Resolution:
     pass_tpl: str
     fail_tpl: str
     params: dict
+
+    def __post_init__(self) -> None:
+        # Everything but the value substituted once: a judgement only joins the value in.
+        sentinel = "\x00"
+        params = {k: str(v).replace("%", "%%") for k, v in self.params.items()}
+        params = {k: v.replace("%%", "%") for k, v in params.items()}
+        for name, tpl in (("pass_parts", self.pass_tpl), ("fail_parts", self.fail_tpl)):
+            object.__setattr__(
+                self, name, (tpl % {**params, "value": sentinel}).split(sentinel) if tpl else [""]
+            )
+        object.__setattr__(
+            self,
+            "nd_tpl",
+            _("Not detected: %(value)s mg/kg is below the limit of detection of %(lod)s mg/kg."),
+        )
+        object.__setattr__(self, "nd_zero", _("Not detected (0 mg/kg)."))
 
 
 class _Index:
@@ -476,7 +500,7 @@ def _number(value, field: str, errors: dict) -> Decimal | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
-        errors[field] = gettext_lazy("Enter a number.")
+        errors[field] = _("Enter a number.")
         return None
     try:
         number = (
@@ -523,6 +547,31 @@ def judge(
     """Judge one measured value of an analyte in a food against the standards in force on ``on_date``
     (default: today, Asia/Shanghai). ``lod``/``loq`` are in the same unit as ``value``."""
     index = get_index()
+    # Fast path: exact names, a plain unit, a clean number, no LOD/LOQ.
+    number = None
+    factor = _RAW_UNITS.get(unit) if type(unit) is str else None
+    food_id = index.food_ids.get(food) if type(food) is str else None
+    analyte_id = index.analyte_ids.get(analyte) if type(analyte) is str else None
+    if factor is not None and food_id is not None and analyte_id is not None and lod is None and loq is None:
+        kind = type(value)
+        if kind is Decimal:
+            number = value
+        elif kind is str or kind is int:
+            try:
+                number = Decimal(value)
+            except (InvalidOperation, ValueError):
+                number = None
+        if number is not None and (not number.is_finite() or number < 0):
+            number = None
+    if number is None:
+        food_id, analyte_id, number, factor, lod = _checked(index, food, analyte, value, unit, lod, loq)
+    elif factor is not ONE:
+        number = number * factor
+    return _judge(index, food_id, analyte_id, number, lod, on_date)
+
+
+def _checked(index: _Index, food, analyte, value, unit, lod, loq):
+    """Check every input (the slow path); return ids, the value and the LOD in mg/kg, and the factor."""
     errors: dict = {}
     food_key = food.strip() if isinstance(food, str) else ""
     food_id = index.food_ids.get(food_key)
@@ -564,10 +613,18 @@ def judge(
         raise ValidationError(errors)
 
     factor = factor_liquid[0]
+    if not factor_liquid[1] and isinstance(unit, str) and len(_RAW_UNITS) < 256:
+        _RAW_UNITS[unit] = factor
     if factor is not ONE:
         number = number * factor
         if lod_n is not None:
             lod_n = lod_n * factor
+    return food_id, analyte_id, number, factor, lod_n
+
+
+def _judge(
+    index: _Index, food_id: int, analyte_id: int, number: Decimal, lod_n: Decimal | None, on_date
+) -> Judgement:
     day = on_date if on_date is not None else _today()
     if isinstance(day, dt.datetime):
         day = day.astimezone(SHANGHAI).date() if day.tzinfo else day.date()
@@ -582,45 +639,22 @@ def judge(
 
     if not number or (lod_n is not None and number < lod_n):
         if number:
-            reason = _("Not detected: %(value)s mg/kg is below the limit of detection of %(lod)s mg/kg.") % {
-                "value": fmt(number),
-                "lod": fmt(lod_n),
-            }
+            reason = res.nd_tpl % {"value": fmt_fast(number), "lod": fmt_fast(lod_n)}
         else:
-            reason = _("Not detected (0 mg/kg).")
+            reason = res.nd_zero
         return Judgement(PASS, reason, res.limit, number, res.edition, NOT_DETECTED, res.detail)
 
     kind = res.kind
+    if kind == NO_LIMIT:
+        return Judgement(NOT_JUDGEABLE, res.fail_parts[0], None, number, res.edition, kind, res.detail)
     if kind == BANNED or kind == RESTRICTED_SCOPE:
         return Judgement(
-            FAIL,
-            res.fail_tpl % {**res.params, "value": fmt(number)},
-            None,
-            number,
-            res.edition,
-            kind,
-            res.detail,
-        )
-    if kind == NO_LIMIT:
-        return Judgement(
-            NOT_JUDGEABLE, res.fail_tpl % res.params, None, number, res.edition, kind, res.detail
+            FAIL, fmt_fast(number).join(res.fail_parts), None, number, res.edition, kind, res.detail
         )
     if number <= res.limit:
         return Judgement(
-            PASS,
-            res.pass_tpl % {**res.params, "value": fmt(number)},
-            res.limit,
-            number,
-            res.edition,
-            kind,
-            res.detail,
+            PASS, fmt_fast(number).join(res.pass_parts), res.limit, number, res.edition, kind, res.detail
         )
     return Judgement(
-        FAIL,
-        res.fail_tpl % {**res.params, "value": fmt(number)},
-        res.limit,
-        number,
-        res.edition,
-        kind,
-        res.detail,
+        FAIL, fmt_fast(number).join(res.fail_parts), res.limit, number, res.edition, kind, res.detail
     )

@@ -32,7 +32,12 @@ def _visible(user, qs: QuerySet) -> QuerySet:
 
 
 def editions(user) -> QuerySet:
-    return _visible(user, Edition.objects.select_related("amends").annotate(limit_count=Count("limits")))
+    return _visible(
+        user,
+        Edition.objects.select_related("amends")
+        .annotate(limit_count=Count("limits"))
+        .order_by("family", "in_force", "code"),
+    )
 
 
 def current_edition_ids(on_date: dt.date | None = None) -> set[int]:
