@@ -14,6 +14,7 @@ from nongan.core.scoping import get_scoped_or_404
 
 from . import qrsign, selectors, services
 from .choices import Basis, Unit
+from .filtersets import CertificateFilterSet
 from .models import Certificate, ProductionBatch
 
 
@@ -83,7 +84,7 @@ class CertificateViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     base_queryset = Certificate.objects.select_related("producer", "origin", "batch")
     serializer_class = CertificateSerializer
     lookup_field = "number"
-    filterset_fields = ["status", "producer__code", "batch__code"]
+    filterset_class = CertificateFilterSet
 
     @extend_schema(request=IssueSerializer, responses={201: CertificateSerializer(many=True)})
     def create(self, request):

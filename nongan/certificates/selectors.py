@@ -11,7 +11,17 @@ from django.utils import timezone
 from nongan.core.scoping import scoped
 from nongan.registry.models import Producer, ProductCategory
 
-from .models import Certificate, CertificateEvent, Collection, Lineage, MarketCheck, ProductionBatch, Scan
+from .models import (
+    Certificate,
+    CertificateEvent,
+    Collection,
+    HarvestEvent,
+    InputUse,
+    Lineage,
+    MarketCheck,
+    ProductionBatch,
+    Scan,
+)
 
 
 def certificates_for(user):
@@ -88,44 +98,69 @@ def _d(q) -> str:
 
 
 MAX_LEVELS = 10
+CHUNK = 5000
 
 
-def trace(roots: list[Certificate], *, max_rows: int = 500_000) -> Trace:
+def _chunks(ids):
+    ids = list(ids)
+    for i in range(0, len(ids), CHUNK):
+        yield ids[i : i + CHUNK]
+
+
+def trace(roots: list[Certificate], *, max_rows: int = 1_000_000) -> Trace:
     """Back (inputs, plots, harvests, upstream certificates) and forward (collections, re-issued
-    certificates, market checks) from the given certificates, level by level with set queries."""
+    certificates, market checks) from the given certificates, level by level with set queries
+    (IN lists in chunks, so it runs the same on SQLite and PostgreSQL)."""
     t = Trace(roots=list(roots))
-    seen: set[int] = set()
     root_ids = [c.pk for c in roots]
 
     def cert_rows(ids, direction, level):
-        qs = Certificate.objects.filter(pk__in=ids).select_related("producer", "origin").order_by("issued_at")
-        for c in qs.iterator(chunk_size=2000):
-            t.rows.append(
-                TraceRow(
-                    direction,
-                    level,
-                    "issue",
-                    c.issued_at,
-                    c.number,
-                    c.producer.name,
-                    c.product_name,
-                    _d(c.quantity),
-                    c.unit,
-                    c.origin.name,
-                    ("revoked " if c.status == "revoked" else "")
-                    + (c.contradicted_by and f"sample {c.contradicted_by}" or ""),
-                )
+        for chunk in _chunks(ids):
+            qs = Certificate.objects.filter(pk__in=chunk).values_list(
+                "issued_at",
+                "number",
+                "producer__name",
+                "product_name",
+                "quantity",
+                "unit",
+                "origin__name",
+                "status",
+                "contradicted_by",
             )
+            for issued_at, number, producer, product, quantity, unit, origin, status, contradicted in qs:
+                detail = " ".join(
+                    x
+                    for x in [
+                        "已撤销" if status == "revoked" else "",
+                        contradicted and f"抽检不合格 {contradicted}",
+                    ]
+                    if x
+                )
+                t.rows.append(
+                    TraceRow(
+                        direction,
+                        level,
+                        "issue",
+                        issued_at,
+                        number,
+                        producer,
+                        product,
+                        _d(quantity),
+                        unit,
+                        origin,
+                        detail,
+                    )
+                )
 
     # ---- backwards
     level = 0
     frontier = list(root_ids)
     back_ids = set(root_ids)
     while frontier and level < MAX_LEVELS:
-        links = list(
-            Lineage.objects.filter(child_id__in=frontier).values_list("parent_id", "child_id", "quantity")
-        )
-        parents = {p for p, _c, _q in links} - back_ids
+        parents = set()
+        for chunk in _chunks(frontier):
+            parents |= set(Lineage.objects.filter(child_id__in=chunk).values_list("parent_id", flat=True))
+        parents -= back_ids
         level += 1
         if not parents:
             break
@@ -133,29 +168,35 @@ def trace(roots: list[Certificate], *, max_rows: int = 500_000) -> Trace:
         cert_rows(parents, "back", level)
         frontier = list(parents)
     # production records of every certificate with a batch on the back side (roots included)
-    batch_ids = set(
-        Certificate.objects.filter(pk__in=back_ids, batch__isnull=False).values_list("batch_id", flat=True)
-    )
-    for b in ProductionBatch.objects.filter(pk__in=batch_ids).select_related(
-        "producer", "product", "origin", "base"
-    ):
-        plot = " ".join(x for x in [b.base.name if b.base else "", b.plot] if x)
-        t.rows.append(
-            TraceRow(
-                "back",
-                99,
-                "batch",
-                b.started,
-                "",
-                b.producer.name,
-                b.product.name,
-                _d(b.expected_quantity),
-                b.unit,
-                b.origin.name,
-                f"{b.code} {plot}".strip(),
-            )
+    batch_ids = set()
+    for chunk in _chunks(back_ids):
+        batch_ids |= set(
+            Certificate.objects.filter(pk__in=chunk, batch__isnull=False).values_list("batch_id", flat=True)
         )
-        for u in b.inputs.all():
+    batches = {}
+    for chunk in _chunks(batch_ids):
+        for b in ProductionBatch.objects.filter(pk__in=chunk).select_related(
+            "producer", "product", "origin", "base"
+        ):
+            batches[b.pk] = b
+            plot = " ".join(x for x in [b.base.name if b.base else "", b.plot] if x)
+            t.rows.append(
+                TraceRow(
+                    "back",
+                    99,
+                    "batch",
+                    b.started,
+                    "",
+                    b.producer.name,
+                    b.product.name,
+                    _d(b.expected_quantity),
+                    b.unit,
+                    b.origin.name,
+                    f"{b.code} {plot}".strip(),
+                )
+            )
+        for u in InputUse.objects.filter(batch_id__in=chunk):
+            b = batches[u.batch_id]
             t.rows.append(
                 TraceRow(
                     "back",
@@ -167,11 +208,12 @@ def trace(roots: list[Certificate], *, max_rows: int = 500_000) -> Trace:
                     u.product_name,
                     _d(u.dose),
                     u.dose_unit,
-                    u.plot or plot,
-                    f"{u.get_kind_display()} {u.active_ingredient} · {u.interval_days}d".strip(),
+                    u.plot or b.plot,
+                    f"{u.get_kind_display()} {u.active_ingredient} · {u.interval_days}天".strip(),
                 )
             )
-        for h in b.harvests.all():
+        for h in HarvestEvent.objects.filter(batch_id__in=chunk):
+            b = batches[h.batch_id]
             t.rows.append(
                 TraceRow(
                     "back",
@@ -195,47 +237,52 @@ def trace(roots: list[Certificate], *, max_rows: int = 500_000) -> Trace:
     seen = set(root_ids)
     while frontier and level < MAX_LEVELS and len(t.rows) < max_rows:
         level += 1
-        for col in (
-            Collection.objects.filter(certificate_id__in=frontier)
-            .select_related("collector", "collector__region", "certificate")
-            .iterator(chunk_size=2000)
-        ):
-            t.rows.append(
-                TraceRow(
-                    "forward",
-                    level,
-                    "collection",
-                    col.collected_at,
-                    col.certificate.number,
-                    col.collector.name,
-                    "",
-                    _d(col.quantity),
-                    col.unit,
-                    col.collector.region.name,
-                    f"lot {col.lot}",
+        children = set()
+        for chunk in _chunks(frontier):
+            for when, number, collector, region, quantity, unit, lot in Collection.objects.filter(
+                certificate_id__in=chunk
+            ).values_list(
+                "collected_at",
+                "certificate__number",
+                "collector__name",
+                "collector__region__name",
+                "quantity",
+                "unit",
+                "lot",
+            ):
+                t.rows.append(
+                    TraceRow(
+                        "forward",
+                        level,
+                        "collection",
+                        when,
+                        number,
+                        collector,
+                        "",
+                        _d(quantity),
+                        unit,
+                        region,
+                        f"收购批次 {lot}",
+                    )
                 )
-            )
-        for mc in (
-            MarketCheck.objects.filter(certificate_id__in=frontier).select_related("certificate").iterator()
-        ):
-            t.rows.append(
-                TraceRow(
-                    "forward",
-                    level,
-                    "market_check",
-                    mc.checked_at,
-                    mc.certificate.number,
-                    mc.market,
-                    mc.product_name,
-                    _d(mc.quantity),
-                    mc.unit,
-                    "",
-                    mc.get_result_display(),
+            for mc in MarketCheck.objects.filter(certificate_id__in=chunk).select_related("certificate"):
+                t.rows.append(
+                    TraceRow(
+                        "forward",
+                        level,
+                        "market_check",
+                        mc.checked_at,
+                        mc.certificate.number,
+                        mc.market,
+                        mc.product_name,
+                        _d(mc.quantity),
+                        mc.unit,
+                        "",
+                        mc.get_result_display(),
+                    )
                 )
-            )
-        children = (
-            set(Lineage.objects.filter(parent_id__in=frontier).values_list("child_id", flat=True)) - seen
-        )
+            children |= set(Lineage.objects.filter(parent_id__in=chunk).values_list("child_id", flat=True))
+        children -= seen
         if not children:
             break
         seen |= children

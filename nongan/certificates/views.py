@@ -18,6 +18,7 @@ from nongan.core.scoping import get_scoped_or_404, regions_for
 
 from . import labels, selectors, services
 from .choices import Basis
+from .filtersets import CertificateFilterSet
 from .forms import (
     BatchForm,
     HarvestForm,
@@ -48,7 +49,7 @@ def _page(request, qs, per=50):
 
 @login_required
 def index(request):
-    qs = selectors.certificates_for(request.user)
+    qs = CertificateFilterSet(request.GET, queryset=selectors.certificates_for(request.user)).qs
     q = request.GET.get("q", "").strip()
     if q:
         qs = (
