@@ -78,6 +78,13 @@ class DrawRound(models.Model):
         return f"{self.code} {self.title}"
 
     @property
+    def ratio_percent(self) -> str:
+        """0.0500 → "5%"."""
+        if self.ratio is None:
+            return ""
+        return format((self.ratio * 100).normalize(), "f") + "%"
+
+    @property
     def results_due(self):
         """双随机一公开: the results of the checks are due for publication within 20 days of the draw."""
         if self.drawn_at is None:

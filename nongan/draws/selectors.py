@@ -99,3 +99,31 @@ def selections_with_inspectors(rnd: DrawRound) -> list[DrawSelection]:
         .prefetch_related("assignments__inspector")
         .order_by("position")
     )
+
+
+def describe_filter(spec: dict) -> str:
+    """A registry filter in words, e.g. "镇（街道）：青口镇；主体类型：合作社；仅规模主体"."""
+    from django.utils.translation import gettext as _
+
+    from nongan.registry.choices import ProducerType
+    from nongan.registry.models import ProductCategory
+
+    spec = spec or {}
+    parts = []
+    for key, label in (("township", _("Township")), ("village", _("Village"))):
+        if spec.get(key):
+            region = Region.objects.filter(code=spec[key]).first()
+            parts.append(f"{label}：{region.name if region else spec[key]}")
+    if spec.get("types"):
+        names = "、".join(str(ProducerType(t).label) for t in spec["types"] if t in ProducerType.values)
+        parts.append(f"{_('Producer types')}：{names}")
+    if spec.get("tiers"):
+        parts.append(f"{_('Supervision tiers')}：{'、'.join(spec['tiers'])}")
+    if spec.get("category"):
+        cat = ProductCategory.objects.filter(code=spec["category"]).first()
+        parts.append(f"{_('Product category')}：{cat.name if cat else spec['category']}")
+    if spec.get("is_scale") is True:
+        parts.append(_("Scale producers only"))
+    elif spec.get("is_scale") is False:
+        parts.append(_("Non-scale producers only"))
+    return "；".join(parts) or _("All producers in business")

@@ -106,6 +106,7 @@ def detail(request, pk):
             "commit_form": CommitForm(),
             "draw_form": DrawForm(rnd=rnd),
             "cancel_form": ReasonForm(),
+            "filter_text": selectors.describe_filter(rnd.filter_spec),
         },
     )
 
@@ -237,7 +238,12 @@ def public_detail(request, code):
     return render(
         request,
         "draws/public_detail.html",
-        {"round": rnd, "data": data, "page_obj": candidates, "public": True},
+        {
+            "round": rnd,
+            "data": data,
+            "page_obj": candidates,
+            "filter_text": selectors.describe_filter(rnd.filter_spec),
+        },
     )
 
 

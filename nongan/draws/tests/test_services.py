@@ -412,3 +412,18 @@ def test_rounds_are_scoped_to_the_jurisdiction(make_round, users, ganyu):
     assert set(rounds_for(users.zw)) == set()
     assert set(rounds_for(users.producer)) == set()
     assert DrawRoundEvent.objects.count() == 2
+
+
+def test_filter_and_ratio_in_words(ganyu, make_round, users):
+    from nongan.draws.selectors import describe_filter
+
+    spec = {
+        "township": ganyu.town["青口镇"].code,
+        "types": ["cooperative", "household"],
+        "category": "V",
+        "is_scale": True,
+    }
+    assert describe_filter(spec) == "镇（街道）：青口镇；主体类型：合作社、农户；产品类别：蔬菜；仅规模主体"
+    assert describe_filter({}) == "全部正常经营的主体"
+    assert make_round(ratio="0.05").ratio_percent == "5%"
+    assert make_round(ratio="0.125").ratio_percent == "12.5%"
