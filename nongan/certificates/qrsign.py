@@ -6,7 +6,8 @@ This module is what ``nongan verify-qr`` imports, and what docs/verify_qr.py re-
     payload   = 0x01 (format version) || field_1 || … || field_8
     field_i   = one length byte L (0–255) || L bytes of UTF-8 text
     fields    = kid, certificate number, product, quantity (decimal text), unit,
-                origin region code (12 digits), issue date (YYYYMMDD, Asia/Shanghai), issuer
+                origin region code (12 digits), issue date (YYYYMMDD, Asia/Shanghai),
+                issuer (the producer's 15-digit registry number; names would make the QR too dense)
     signature = Ed25519(district private key of `kid`, payload)          (64 bytes)
     token     = base64url(payload || signature), without "=" padding
     QR text   = "<base URL>/v/<certificate number>?s=<token>"

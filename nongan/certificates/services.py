@@ -64,7 +64,6 @@ IMPLAUSIBLE_KMH = 200
 IMPLAUSIBLE_MIN_KM = 100
 MAX_BATCH_ISSUE = 10000
 PAYLOAD_PRODUCT_CHARS = 16
-PAYLOAD_ISSUER_CHARS = 32
 QUANT = Decimal("0.01")
 
 TRANSITIONS = {
@@ -466,7 +465,7 @@ def _payload(signer: qrsign.Signer, c: Certificate) -> qrsign.Payload:
         unit=c.unit,
         origin=c.origin.code,
         issued=f"{local:%Y%m%d}",
-        issuer=c.producer.name[:PAYLOAD_ISSUER_CHARS],
+        issuer=c.producer.code,
     )
 
 

@@ -149,6 +149,10 @@ def test_pdf_labels_chinese_and_sizes(users, batch, issue):
 def test_printed_qr_decodes(users, batch, issue):
     [c] = issue(batch)
     # the QR at print resolution: 60×40 mm label, 203 dpi thermal printer → QR of about 27 mm
+    # dense enough for a 27 mm QR on a 60×40 mm label: version 11 (61 modules) at error level M or better
+    qr = labels.qr_code(c)
+    assert qr.version <= 11
+    assert qr.error in ("M", "Q", "H")
     img = Image.open(io.BytesIO(labels.qr_png(c, scale=3)))
     [result] = zxingcpp.read_barcodes(img)
     assert result.text == labels.qr_text_of(c)

@@ -29,7 +29,7 @@ def make_payload(**kw):
         unit="kg",
         origin="320707104201",
         issued="20261128",
-        issuer="赣榆区海头镇海洋紫菜专业合作社",
+        issuer="320707104000001",
     )
     data.update(kw)
     return qrsign.Payload(**data)
@@ -136,6 +136,7 @@ def test_verify_qr_command_runs_without_database(key, keys_file, tmp_path):
     assert "签名有效" in ok.stdout
     assert "承诺达标合格证" in ok.stdout
     assert "产品名称：紫菜" in ok.stdout
+    assert "开具主体登记编号：320707104000001" in ok.stdout
     tampered = text[:-3] + ("A" if text[-3] != "A" else "B") + text[-2:]
     bad = _run([nongan, "verify-qr", tampered, "--keys", str(keys_file)], NONGAN_VAR=str(tmp_path))
     assert bad.returncode == 1

@@ -22,7 +22,7 @@ LABELS = {
     "unit": "单位",
     "origin": "产地代码",
     "issued": "开具日期",
-    "issuer": "开具主体",
+    "issuer": "开具主体登记编号",
 }
 
 
