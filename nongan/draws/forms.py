@@ -19,6 +19,7 @@ def _style(form: forms.Form) -> None:
     for f in form.fields.values():
         w = f.widget
         if isinstance(w, (forms.CheckboxSelectMultiple, forms.RadioSelect)):
+            w.attrs.setdefault("class", "form-check-input")
             continue
         if isinstance(w, forms.CheckboxInput):
             w.attrs.setdefault("class", "form-check-input")

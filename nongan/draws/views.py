@@ -42,6 +42,10 @@ def _staff_only(user) -> None:
 def index(request):
     _staff_only(request.user)
     fs = DrawRoundFilterSet(request.GET or None, queryset=selectors.rounds_for(request.user))
+    for f in fs.form.fields.values():
+        f.widget.attrs.setdefault(
+            "class", "form-select form-select-sm" if hasattr(f, "choices") else "form-control form-control-sm"
+        )
     page = Paginator(fs.qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
