@@ -1,0 +1,40 @@
+import io
+
+from nongan.core.management.commands.demo import Command
+from nongan.monitoring import demo
+from nongan.monitoring.models import MonitoringPlan, PlanQuota, RapidTest, Sample, UnqualifiedFollowUp
+from nongan.monitoring.selectors import integrity_signals
+
+
+def test_demo_builds_once(ganyu):
+    out = io.StringIO()
+    demo.build(stdout=out)
+    assert "no producers" in out.getvalue() and MonitoringPlan.objects.count() == 0
+    from nongan.registry import demo as registry_demo
+    from nongan.standards import demo as standards_demo
+
+    registry_demo.build(stdout=out, count=400)
+    Command(stdout=out)._users()
+    standards_demo.build(stdout=out)
+    demo.build(stdout=out)
+    plan = MonitoringPlan.objects.get(year=2026)
+    rapid = PlanQuota.objects.filter(plan=plan, kind="rapid")
+    assert rapid.count() == 15 and sum(rapid.values_list("planned", flat=True)) == 7200
+    assert (
+        sum(
+            PlanQuota.objects.filter(plan=plan, kind="quantitative", township__isnull=False).values_list(
+                "planned", flat=True
+            )
+        )
+        == 800
+    )
+    n_samples, n_rapid = Sample.objects.count(), RapidTest.objects.count()
+    assert n_samples >= 250 and n_rapid >= 2500
+    states = set(Sample.objects.values_list("state", flat=True))
+    assert {"registered", "received", "results_submitted", "verified", "published"} <= states
+    assert UnqualifiedFollowUp.objects.exists()
+    from nongan.core.models import User
+
+    assert {s.station.name for s in integrity_signals(User.objects.get(username="admin"))} == {"班庄镇"}
+    demo.build(stdout=out)
+    assert (Sample.objects.count(), RapidTest.objects.count()) == (n_samples, n_rapid)
