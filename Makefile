@@ -18,11 +18,13 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/nongan migrate --noinput
 	$(BIN)/nongan demo --once
-	$(BIN)/nongan runserver 127.0.0.1:8000
+	@$(BIN)/nongan db_worker --no-reload --no-startup-delay -v0 & WORKER=$$!; \
+	  trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/nongan runserver --noreload 127.0.0.1:8000
 
 ## make test: the whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL)
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

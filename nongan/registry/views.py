@@ -33,8 +33,21 @@ def _require_editor(user):
         raise PermissionDenied(_("Your role may not change the registry."))
 
 
+def _filter_params(request):
+    """The query string without empty values (an empty select means "all")."""
+    params = request.GET.copy()
+    for key in list(params.keys()):
+        values = [v for v in params.getlist(key) if v != ""]
+        if values:
+            params.setlist(key, values)
+        else:
+            del params[key]
+    params.pop("page", None)
+    return params or None
+
+
 def _filterset(request):
-    fs = ProducerFilterSet(request.GET or None, queryset=selectors.producer_list(request.user))
+    fs = ProducerFilterSet(_filter_params(request), queryset=selectors.producer_list(request.user))
     towns = selectors.townships_in_scope(request.user)
     fs.form.fields["township"].queryset = towns
     fs.form.fields["village"].queryset = fs.form.fields["village"].queryset.filter(parent__in=towns)
@@ -51,10 +64,17 @@ def _form_errors_to_messages(request, exc: ValidationError, form=None):
             messages.error(request, m)
 
 
+def _filtered(fs):
+    """Filtered rows; a filter value outside the user's choices (e.g. another township) matches nothing."""
+    if not fs.is_bound:
+        return fs.queryset
+    return fs.qs if fs.is_valid() else fs.queryset.none()
+
+
 @login_required
 def producer_list(request):
     fs = _filterset(request)
-    qs = fs.qs if fs.is_bound and fs.is_valid() else fs.queryset
+    qs = _filtered(fs)
     page = Paginator(qs.order_by("code"), PAGE_SIZE).get_page(request.GET.get("page"))
     ctx = {
         "section": "registry",
@@ -297,9 +317,9 @@ def producer_url(producer):
 def staff_list(request):
     if request.user.is_entity_role:
         raise PermissionDenied
-    fs = StaffFilterSet(request.GET or None, queryset=selectors.staff_list(request.user))
+    fs = StaffFilterSet(_filter_params(request), queryset=selectors.staff_list(request.user))
     fs.form.fields["township"].queryset = selectors.townships_in_scope(request.user)
-    qs = fs.qs if fs.is_bound and fs.is_valid() else fs.queryset
+    qs = _filtered(fs)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
