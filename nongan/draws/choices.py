@@ -44,3 +44,9 @@ class ExclusionSource(models.TextChoices):
 
 # Roles whose accounts may sit in an inspector pool.
 INSPECTOR_ROLES = ("sampler", "township_supervisor", "enforcement", "analyst")
+# A sampling round's inspectors take the samples, so its pool holds samplers and enforcement officers only
+# (the roles nongan.monitoring accepts as samplers of a task); an inspection round may use all four roles.
+ROLES_BY_PURPOSE = {
+    "sampling": ("sampler", "enforcement"),
+    "inspection": INSPECTOR_ROLES,
+}

@@ -1,5 +1,6 @@
 """Demo data of the draws app: one published sampling round for the current year in Ganyu
-(5% of scale producers, stratified by township, 2 inspectors each) and one inspection round waiting for its draw.
+(5% of scale producers, stratified by township, 2 inspectors each, drawn from samplers and enforcement officers;
+three extra district accounts sampler2, sampler3, enforcement2 are created for that pool) and one inspection round waiting for its draw.
 
 Idempotent: a round with the same title and year is never created twice. Does nothing without producers
 or without the demo accounts."""
@@ -8,14 +9,24 @@ import hashlib
 
 from django.utils import timezone
 
+from nongan.core.choices import Role
 from nongan.core.models import Region, User
+from nongan.core.services import user_create
 from nongan.registry.models import Producer
 
 from . import services
 from .models import DrawRound, InspectorConflict
 from .selectors import eligible_inspectors
 
-POOL_USERNAMES = ["sampler", "analyst", "analyst2", "enforcement", "qingkou", "haitou"]
+INSPECTION_POOL = ["sampler", "analyst", "analyst2", "enforcement", "qingkou", "haitou"]
+SAMPLING_POOL = ["sampler", "enforcement", "sampler2", "sampler3", "enforcement2"]
+# Extra district accounts so that a sampling round has a pool worth drawing from (password: the demo password).
+EXTRA_ACCOUNTS = [
+    ("sampler2", Role.SAMPLER, "区农产品质量检测中心抽样员"),
+    ("sampler3", Role.SAMPLER, "区农产品质量检测中心抽样员"),
+    ("enforcement2", Role.ENFORCEMENT, "区农业综合行政执法大队执法人员"),
+]
+EXTRA_NAMES = {"sampler2": "孙立华", "sampler3": "陈晓燕", "enforcement2": "吴卫东"}
 
 
 def build(*, stdout, seed: int = 320707) -> None:
@@ -29,24 +40,23 @@ def build(*, stdout, seed: int = 320707) -> None:
         stdout.write("draws demo: no producers or accounts yet, nothing to do.\n")
         return
     year = timezone.localdate().year
-    allowed = set(eligible_inspectors(district).values_list("pk", flat=True))
-    pool = [
-        u for u in User.objects.filter(username__in=POOL_USERNAMES).order_by("username") if u.pk in allowed
-    ]
-    if len(pool) < 3:
+    _extra_accounts(admin, district)
+    sampling_pool = _pool(district, "sampling", SAMPLING_POOL)
+    pool = _pool(district, "inspection", INSPECTION_POOL)
+    if len(sampling_pool) < 3 or len(pool) < 3:
         stdout.write("draws demo: fewer than 3 inspector accounts, nothing to do.\n")
         return
 
     title = f"{year}年度农产品质量安全例行监测双随机抽样（第一批）"
     if not DrawRound.objects.filter(title=title, year=year).exists():
-        _declare_conflicts(admin, pool, district)
+        _declare_conflicts(admin, sampling_pool, district)
         rnd = services.round_create(
             actor=admin,
             title=title,
             purpose="sampling",
             year=year,
             region=district,
-            inspectors=pool,
+            inspectors=sampling_pool,
             filter_spec={"is_scale": True},
             ratio="0.05",
             strata="township",
@@ -78,6 +88,26 @@ def build(*, stdout, seed: int = 320707) -> None:
         rnd = services.round_freeze(actor=admin, rnd=rnd)
         rnd = services.round_commit_seed(actor=admin, rnd=rnd)
         stdout.write(f"draws demo: {rnd.code} waits for its draw (seed committed).\n")
+
+
+def _pool(district, purpose, usernames):
+    allowed = set(eligible_inspectors(district, purpose).values_list("pk", flat=True))
+    return [u for u in User.objects.filter(username__in=usernames).order_by("username") if u.pk in allowed]
+
+
+def _extra_accounts(admin, district) -> None:
+    from nongan.core.management.commands.demo import DEMO_PASSWORD
+
+    for username, role, _desc in EXTRA_ACCOUNTS:
+        if not User.objects.filter(username=username).exists():
+            user_create(
+                actor=admin,
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                full_name=EXTRA_NAMES[username],
+                jurisdiction=district,
+            )
 
 
 def _declare_conflicts(admin, pool, district) -> None:

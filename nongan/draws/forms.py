@@ -87,7 +87,10 @@ class RoundForm(forms.Form):
         label=_("Inspectors per object"), initial=2, min_value=2, max_value=10
     )
     inspectors = InspectorChoiceField(
-        label=_("Inspector pool"), queryset=None, widget=forms.CheckboxSelectMultiple
+        label=_("Inspector pool"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("A sampling round draws samplers and enforcement officers only."),
     )
 
     def __init__(self, *args, user, **kwargs):

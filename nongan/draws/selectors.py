@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from nongan.core.models import Region
 from nongan.core.scoping import get_scoped_or_404, scoped
 
-from .choices import INSPECTOR_ROLES, RoundStatus
+from .choices import INSPECTOR_ROLES, ROLES_BY_PURPOSE, RoundStatus
 from .models import DrawAssignment, DrawRound, DrawSelection, InspectorConflict
 
 # A round's page is public once its candidate list is frozen (the hashes and the seed commitment are shown);
@@ -45,13 +45,15 @@ def public_rounds() -> QuerySet[DrawRound]:
     )
 
 
-def eligible_inspectors(region: Region) -> QuerySet:
+def eligible_inspectors(region: Region, purpose: str | None = None) -> QuerySet:
     """Active accounts that may sit in the inspector pool of a round covering ``region``: samplers, township
-    supervisors, enforcement officers and analysts whose jurisdiction lies inside the region or contains it."""
+    supervisors, enforcement officers and analysts (sampling rounds: samplers and enforcement officers) whose
+    jurisdiction lies inside the region or contains it."""
     user_model = get_user_model()
     ancestors = [c for c in region.path.strip("/").split("/") if c]
+    roles = ROLES_BY_PURPOSE.get(purpose, INSPECTOR_ROLES)
     return (
-        user_model.objects.filter(is_active=True, role__in=INSPECTOR_ROLES)
+        user_model.objects.filter(is_active=True, role__in=roles)
         .filter(Q(jurisdiction__path__startswith=region.path) | Q(jurisdiction__code__in=ancestors))
         .select_related("jurisdiction")
         .order_by("role", "jurisdiction__path", "username")

@@ -193,13 +193,16 @@ def _validate_numbers(count, ratio, per_object) -> None:
 def _set_pool(rnd: DrawRound, inspectors) -> None:
     from .selectors import eligible_inspectors
 
-    allowed = set(eligible_inspectors(rnd.region).values_list("pk", flat=True))
+    allowed = set(eligible_inspectors(rnd.region, rnd.purpose).values_list("pk", flat=True))
     users = list(inspectors)
     bad = [str(u) for u in users if u.pk not in allowed]
     if bad:
         raise ValidationError(
             {
-                "inspectors": _("Not eligible for the inspector pool of this jurisdiction: %(names)s.")
+                "inspectors": _(
+                    "Not eligible for the inspector pool of this round (outside the jurisdiction, or a role that "
+                    "this purpose does not use: a sampling round draws samplers and enforcement officers): %(names)s."
+                )
                 % {"names": "、".join(bad)}
             }
         )

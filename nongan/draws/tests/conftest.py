@@ -32,7 +32,8 @@ def make_round(users, ganyu, inspectors):
     def make(**kw):
         data = {
             "actor": users.admin,
-            "title": "2026年第一批例行监测抽样",
+            "title": "2026年第一批双随机检查",
+            "purpose": "inspection",
             "region": ganyu.district,
             "year": 2026,
             "inspectors": inspectors,

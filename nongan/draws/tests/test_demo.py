@@ -4,6 +4,7 @@ import io
 
 from django.utils import timezone
 
+from nongan.core.models import User
 from nongan.draws import demo
 from nongan.draws.export import verify_round
 from nongan.draws.models import DrawRound, InspectorConflict
@@ -24,8 +25,16 @@ def test_demo_builds_once(users, spread):
     assert list(InspectorConflict.objects.values_list("inspector__username", "kind")) == [
         ("enforcement", "relative")
     ]
+    assert sorted(published.pool.values_list("user__username", flat=True)) == [
+        "enforcement",
+        "enforcement2",
+        "sampler",
+        "sampler2",
+        "sampler3",
+    ]
     demo.build(stdout=out)
     assert DrawRound.objects.count() == 2
+    assert User.objects.filter(username__in=["sampler2", "sampler3", "enforcement2"]).count() == 3
 
 
 def test_demo_does_nothing_without_producers(db):

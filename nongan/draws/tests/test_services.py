@@ -91,6 +91,18 @@ def test_eligible_inspectors_of_a_township_round(ganyu, users):
     assert names == {"qk", "sampler", "analyst", "analyst2", "enforcement"}
     names = set(eligible_inspectors(ganyu.district).values_list("username", flat=True))
     assert names == {"qk", "zw", "sampler", "analyst", "analyst2", "enforcement"}
+    names = set(eligible_inspectors(ganyu.district, "sampling").values_list("username", flat=True))
+    assert names == {"sampler", "enforcement"}
+
+
+def test_a_sampling_round_draws_samplers_and_enforcement_only(make_round, users):
+    with pytest.raises(ValidationError) as exc:
+        make_round(purpose="sampling", inspectors=[users.sampler, users.enforcement, users.analyst])
+    assert "抽样轮次只抽取抽样员和执法人员" in exc.value.message_dict["inspectors"][0]
+    assert "analyst" in exc.value.message_dict["inspectors"][0]
+    assert DrawRound.objects.count() == 0
+    rnd = make_round(purpose="sampling", inspectors=[users.sampler, users.enforcement])
+    assert rnd.pool.count() == 2
 
 
 # ---------------------------------------------------------------- freeze
