@@ -35,3 +35,4 @@ class ImportKind(models.TextChoices):
     MRL = "mrl", _("Maximum residue limits")
     BANNED = "banned", _("Banned substances")
     RESTRICTED = "restricted", _("Substances banned on some crops")
+    ANALYTES = "analytes", _("Analytes (names, CAS, other names)")

@@ -694,6 +694,140 @@ def restricted_import(*, actor, table: Table) -> dict[str, int]:
     )
 
 
+# ---------------------------------------------------------------- analytes
+CAS_RE = re.compile(r"^\d{2,7}-\d{2}-\d$")
+
+
+def _kind_value(text: str) -> str | None:
+    text = (text or "").strip()
+    if not text:
+        return ""
+    if text in AnalyteKind.values:
+        return text
+    labels = {
+        "农药": AnalyteKind.PESTICIDE,
+        "兽药": AnalyteKind.VET_DRUG,
+        "禁用化合物": AnalyteKind.PROHIBITED,
+        "禁止使用的化合物": AnalyteKind.PROHIBITED,
+    }
+    return labels.get(text)
+
+
+@transaction.atomic
+def analytes_import(*, actor, table: Table) -> dict[str, int]:
+    """Add analytes, or add to existing ones: an English name or CAS number where it was empty, and other names
+    (never removed). A different kind, English name or CAS number than the one stored is refused."""
+    errors: list[RowError] = []
+    col = table.column
+    index = _analyte_index()
+    planned: list[tuple[Analyte | None, dict]] = []
+    seen: dict[str, int] = {}
+    for rownum, row in table.rows:
+        name = (row.get("analyte") or "").strip()
+        if not name:
+            errors.append(RowError(rownum, col("analyte"), _("Enter the Chinese name.")))
+            continue
+        if name in seen:
+            errors.append(
+                RowError(
+                    rownum,
+                    col("analyte"),
+                    _("%(name)s is already on row %(row)d.") % {"name": name, "row": seen[name]},
+                )
+            )
+            continue
+        seen[name] = rownum
+        kind = _kind_value(row.get("kind", ""))
+        if kind is None:
+            errors.append(
+                RowError(
+                    rownum,
+                    col("kind"),
+                    _("Unknown kind “%(kind)s”: pesticide, vet_drug or prohibited.")
+                    % {"kind": row.get("kind")},
+                )
+            )
+        cas = (row.get("cas") or "").strip()
+        if cas and not CAS_RE.match(cas):
+            errors.append(
+                RowError(
+                    rownum, col("cas"), _("“%(value)s” is not a CAS number such as 52-68-6.") % {"value": cas}
+                )
+            )
+        name_en = (row.get("analyte_en") or "").strip()[:128]
+        aliases = engine._split(row.get("aliases"))
+        existing = index.get(name)
+        if existing is not None and existing.name_zh != name:
+            errors.append(
+                RowError(
+                    rownum,
+                    col("analyte"),
+                    _("“%(name)s” already names %(other)s.") % {"name": name, "other": existing.name_zh},
+                )
+            )
+            continue
+        for alias in aliases:
+            other = _find_analyte(index, alias)
+            if other is not None and other.name_zh != name:
+                errors.append(
+                    RowError(
+                        rownum,
+                        col("aliases"),
+                        _("“%(name)s” already names %(other)s.") % {"name": alias, "other": other.name_zh},
+                    )
+                )
+        if existing is not None:
+            for field, value in (("kind", kind), ("name_en", name_en), ("cas", cas)):
+                if value and getattr(existing, field) and getattr(existing, field).lower() != value.lower():
+                    errors.append(
+                        RowError(
+                            rownum,
+                            col("kind" if field == "kind" else "analyte_en" if field == "name_en" else "cas"),
+                            _("%(name)s already has %(value)s here; a stored value is never changed.")
+                            % {"name": name, "value": getattr(existing, field)},
+                        )
+                    )
+        planned.append(
+            (
+                existing,
+                {
+                    "name_zh": name,
+                    "name_en": name_en,
+                    "cas": cas,
+                    "kind": kind or AnalyteKind.PESTICIDE,
+                    "aliases": aliases,
+                },
+            )
+        )
+    if errors:
+        raise TableRejected(errors)
+    created = updated = 0
+    for existing, values in planned:
+        if existing is None:
+            analyte = Analyte.objects.create(
+                name_zh=values["name_zh"],
+                name_en=values["name_en"],
+                cas=values["cas"],
+                kind=values["kind"],
+                aliases=";".join(values["aliases"])[:255],
+            )
+            audit.record_create(actor, analyte, reason="standards import")
+            created += 1
+            continue
+        before = audit.snapshot(existing)
+        merged = list(dict.fromkeys(existing.alias_list + values["aliases"]))
+        existing.aliases = ";".join(merged)[:255]
+        existing.name_en = existing.name_en or values["name_en"]
+        existing.cas = existing.cas or values["cas"]
+        if audit.snapshot(existing) != before:
+            existing.save()
+            audit.record_update(actor, existing, before, reason="standards import")
+            updated += 1
+    if created or updated:
+        _touch()
+    return {"created": created, "updated": updated}
+
+
 # ---------------------------------------------------------------- scope mappings
 @transaction.atomic
 def scope_mappings_load(*, actor=None, path: Path = SHIPPED["scope"]) -> dict[str, int]:
@@ -784,6 +918,8 @@ def import_upload(*, actor, kind: str, upload, edition: Edition | None = None) -
             result = editions_import(actor=actor, table=table)
         elif kind == ImportKind.BANNED:
             result = banned_import(actor=actor, table=table)
+        elif kind == ImportKind.ANALYTES:
+            result = analytes_import(actor=actor, table=table)
         else:
             result = restricted_import(actor=actor, table=table)
     except TableRejected as exc:
@@ -798,6 +934,7 @@ def import_upload(*, actor, kind: str, upload, edition: Edition | None = None) -
         job.status = ImportStatus.DONE
         job.processed_rows = job.total_rows
         job.created_count = result.get("created", 0)
+        job.updated_count = result.get("updated", 0)
         job.message = _("%(n)d rows created.") % {"n": job.created_count}
     job.finished = timezone.now()
     job.save()

@@ -112,12 +112,20 @@ COLUMNS: dict[str, dict[str, list[str]]] = {
         "effective_from": ["effective_from", "生效日期", "禁用日期"],
         "source": ["source", "来源"],
     },
+    "analytes": {
+        "analyte": ["name_zh", "analyte", "名称", "中文名", "中文名称"],
+        "analyte_en": ["name_en", "analyte_en", "英文名", "英文名称"],
+        "cas": ["cas", "cas号", "casno", "cas_no"],
+        "kind": ["kind", "类别"],
+        "aliases": ["aliases", "别名", "其他名称"],
+    },
 }
 REQUIRED = {
     "mrl": ["analyte", "food", "limit"],
     "editions": ["standard", "kind", "in_force"],
     "banned": ["analyte"],
     "restricted": ["analyte", "banned_on"],
+    "analytes": ["analyte"],
 }
 
 

@@ -7,6 +7,7 @@ app_name = "standards"
 urlpatterns = [
     path("", views.index, name="index"),
     path("limits/", views.limit_list, name="limits"),
+    path("analytes/", views.analyte_list, name="analytes"),
     path("banned/", views.banned_list, name="banned"),
     path("restricted/", views.restricted_list, name="restricted"),
     path("judge/", views.judge_page, name="judge"),

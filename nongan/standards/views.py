@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -72,6 +73,31 @@ def limit_list(request):
             "query": query,
             "current": selectors.current_edition_ids(),
             "total": qs.count(),
+        },
+    )
+
+
+@login_required
+def analyte_list(request):
+    user = _reader(request)
+    qs = (
+        selectors.search_analytes(user, request.GET.get("q", ""))
+        .annotate(
+            limit_count=Count("limits", distinct=True),
+            ban_count=Count("bans", distinct=True),
+            restriction_count=Count("restrictions", distinct=True),
+        )
+        .order_by("name_zh")
+    )
+    page, query = _page(request, qs)
+    return render(
+        request,
+        "standards/analyte_list.html",
+        {
+            "section": "standards",
+            "page_obj": page,
+            "query": query,
+            "q": request.GET.get("q", ""),
         },
     )
 

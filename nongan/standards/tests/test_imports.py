@@ -313,3 +313,61 @@ def test_error_report_xlsx():
         [_("Row"), _("Column"), _("Message")],
         [3, "限量", "“abc”不是数字。"],
     ]
+
+
+def test_analytes_import_adds_names_and_never_changes_stored_values(standards, users):
+    from nongan.standards.engine import judge
+
+    job = import_upload(
+        actor=users.admin,
+        kind="analytes",
+        upload=csv_upload(
+            "name_zh,name_en,cas,kind,aliases\n"
+            "腐霉利,,32809-16-8,pesticide,速克灵\n"
+            "氯霉素,chloramphenicol,56-75-7,prohibited,\n",
+            "a.csv",
+        ),
+    )
+    assert (job.status, job.created_count, job.updated_count) == ("done", 1, 1)
+    procymidone = Analyte.objects.get(name_zh="腐霉利")
+    assert (procymidone.cas, procymidone.aliases, procymidone.name_en) == (
+        "32809-16-8",
+        "速克灵",
+        "procymidone",
+    )
+    assert Analyte.objects.get(name_zh="氯霉素").kind == "prohibited"
+    # The new other name is found by the engine at once.
+    j = judge(
+        food="韭菜",
+        analyte="速克灵",
+        value="0.8",
+        unit="mg/kg",
+        on_date=__import__("datetime").date(2023, 6, 1),
+    )
+    assert j.verdict == "pass"
+    before = counts()
+    job = import_upload(
+        actor=users.admin,
+        kind="analytes",
+        upload=csv_upload(
+            "name_zh,name_en,cas,kind,aliases\n"
+            "腐霉利,other,50-00-0,vet_drug,\n"
+            "新农药,,52-68,pesticide,对硫磷\n"
+            "速克灵,,,,\n",
+            "a.csv",
+        ),
+    )
+    assert job.status == "failed"
+    assert [(e["row"], e["column"]) for e in job.errors] == [
+        (2, "kind"),
+        (2, "name_en"),
+        (2, "cas"),
+        (3, "cas"),
+        (3, "aliases"),
+        (4, "name_zh"),
+    ]
+    assert job.errors[2]["message"] == "腐霉利 已有 32809-16-8；已保存的值不能修改。"
+    assert job.errors[4]["message"] == "“对硫磷”已用作对硫磷的名称。"
+    assert job.errors[5]["message"] == "“速克灵”已用作腐霉利的名称。"
+    assert counts() == before
+    assert Analyte.objects.get(name_zh="腐霉利").cas == "32809-16-8"

@@ -247,3 +247,12 @@ def test_demo_build_is_idempotent(ganyu):
     n = MaxResidueLimit.objects.count()
     demo.build(stdout=io.StringIO())
     assert MaxResidueLimit.objects.count() == n == 25
+
+
+def test_analyte_page(client, standards, users):
+    client.force_login(users.producer)
+    page = client.get(reverse("standards:analytes"), {"q": "parath"})
+    assert page.status_code == 200
+    names = [a.name_zh for a in page.context["page_obj"]]
+    assert names == ["对硫磷", "甲基对硫磷"]
+    assert page.context["page_obj"][0].ban_count == 1 and page.context["page_obj"][0].limit_count == 2
