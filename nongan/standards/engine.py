@@ -626,8 +626,8 @@ def _judge(
     index: _Index, food_id: int, analyte_id: int, number: Decimal, lod_n: Decimal | None, on_date
 ) -> Judgement:
     day = on_date if on_date is not None else _today()
-    if isinstance(day, dt.datetime):
-        day = day.astimezone(SHANGHAI).date() if day.tzinfo else day.date()
+    if type(day) is not dt.date:
+        day = parse_date(day) or _today()  # a datetime (its Shanghai date) or text such as "2023-06-01"
 
     key = (food_id, analyte_id, day, translation.get_language())
     res = index.resolutions.get(key)

@@ -209,6 +209,16 @@ def test_names_aliases_and_number_types(standards):
     )
 
 
+def test_date_as_text(standards):
+    assert (
+        judge(food="韭菜", analyte="腐霉利", value="0.8", unit="mg/kg", on_date="2023-06-01").verdict
+        == "pass"
+    )
+    with pytest.raises(ValidationError) as exc:
+        judge(food="韭菜", analyte="腐霉利", value="0.8", unit="mg/kg", on_date="2023-02-30")
+    assert exc.value.message_dict == {"date": ["“2023-02-30”不是日期，请写成 2026-11-28。"]}
+
+
 def test_no_edition_in_force(standards):
     j = judge(food="黄瓜", analyte="噻虫嗪", value="0.1", unit="mg/kg", on_date=dt.date(2020, 1, 1))
     assert (j.verdict, j.rule, j.edition) == ("not_judgeable", "no_limit", "")
