@@ -26,6 +26,7 @@ from nongan.registry.models import ProductCategory
 
 from . import engine
 from .choices import AnalyteKind, EditionKind, ImportKind
+from .engine import Judgement, judge  # noqa: F401  (the judgement interface, also reachable from services)
 from .models import (
     Analyte,
     BannedSubstance,
