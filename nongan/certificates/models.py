@@ -342,6 +342,7 @@ class Scan(models.Model):
         verbose_name = _("scan")
         verbose_name_plural = _("scans")
         ordering = ["-time", "-id"]
+        indexes = [models.Index(fields=["certificate", "-time"], name="cert_scan_recent_idx")]
 
     def __str__(self) -> str:
         return f"{self.number} {self.time:%Y-%m-%d %H:%M}"

@@ -43,13 +43,28 @@ def lookup(request):
     return render(request, "certificates/public/lookup.html", {})
 
 
+def _kid_of(token: str) -> str | None:
+    try:
+        return qrsign.decode_payload(qrsign.b64u_decode(token)[:-64]).kid
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _origin_text(region) -> str:
+    names = []
+    while region is not None and region.level in ("village", "township", "district"):
+        names.append(region.name)
+        region = region.parent
+    return "".join(reversed(names))
+
+
 def _public_view_of(c):
     individual = c.producer.type in services.INDIVIDUAL_TYPES
     return {
         "promiser": mask_name(c.promiser) if individual else c.promiser,
         "contact": mask_phone(c.contact),
         "issuer": mask_name(c.producer.name) if individual else c.producer.name,
-        "origin": c.origin.full_name(),
+        "origin": _origin_text(c.origin),
     }
 
 
@@ -70,7 +85,7 @@ def verify(request, code: str):
     token = request.GET.get("s", "").strip()
     signature = None
     if token:
-        v = qrsign.verify_token(token, services.public_keys_map(), url_number=code)
+        v = qrsign.verify_token(token, services.public_keys_map(kid=_kid_of(token)), url_number=code)
         if v.ok and v.payload.number == c.number:
             signature = "ok"
             result = ScanResult.REVOKED if c.status == CertificateStatus.REVOKED else ScanResult.GENUINE

@@ -49,9 +49,7 @@ def producers_for(user):
 def public_certificate(number: str) -> Certificate | None:
     """The certificate behind /v/<code> (public: no scope; the page masks personal data)."""
     return (
-        Certificate.objects.select_related("producer", "origin", "origin__parent", "product", "batch")
-        .filter(number=number)
-        .first()
+        Certificate.objects.select_related("producer", "origin__parent__parent").filter(number=number).first()
     )
 
 

@@ -2,6 +2,7 @@
 collections with quantity-conserving lineage, market checks. Atomic, validated, audited."""
 
 import datetime as dt
+import hashlib
 import json
 import math
 import os
@@ -154,6 +155,8 @@ def signing_key_rotate(*, actor) -> SigningKey:
         active=True,
     )
     audit.record_create(actor, key)
+    _forget_keys()
+    transaction.on_commit(_forget_keys)
     transaction.on_commit(lambda: public_keys_write())
     return key
 
@@ -183,8 +186,25 @@ def public_keys() -> dict:
     }
 
 
-def public_keys_map() -> dict[str, bytes]:
-    return {k: qrsign.b64u_decode(v) for k, v in SigningKey.objects.values_list("kid", "public_key")}
+_KEYS_CACHE: dict = {"keys": None, "at": 0.0}
+KEYS_CACHE_SECONDS = 60
+
+
+def public_keys_map(*, kid: str | None = None) -> dict[str, bytes]:
+    """{kid: public key}, cached in the process for a minute (reloaded at once for an unknown kid)."""
+    import time
+
+    cached = _KEYS_CACHE["keys"]
+    fresh = time.monotonic() - _KEYS_CACHE["at"] < KEYS_CACHE_SECONDS
+    if cached is not None and fresh and (kid is None or kid in cached):
+        return cached
+    keys = {k: qrsign.b64u_decode(v) for k, v in SigningKey.objects.values_list("kid", "public_key")}
+    _KEYS_CACHE.update(keys=keys, at=time.monotonic())
+    return keys
+
+
+def _forget_keys() -> None:
+    _KEYS_CACHE.update(keys=None, at=0.0)
 
 
 def public_keys_write(path: Path | None = None) -> Path:
@@ -480,35 +500,73 @@ def _create_certificates(*, actor, signer, template: dict, count: int, parents=N
         certs.append(c)
     Certificate.objects.bulk_create(certs, batch_size=1000)
     certs = list(
-        Certificate.objects.filter(number__in=numbers).select_related("producer", "origin").order_by("number")
+        Certificate.objects.filter(number__in=numbers)
+        .select_related("producer", "origin", "product", "batch__product", "issued_by")
+        .order_by("number")
     )
     actor_user = actor if getattr(actor, "pk", None) else None
     CertificateEvent.objects.bulk_create(
         [CertificateEvent(certificate=c, kind="issued", to_status=c.status, actor=actor_user) for c in certs],
         batch_size=1000,
     )
-    for c in certs:
-        audit.record_create(actor, c)
-        ledger.append(
-            kind="certificate.issue",
-            ref=c.number,
-            payload={
-                "number": c.number,
-                "producer": producer.code,
-                "product": c.product_name,
-                "quantity": str(c.quantity),
-                "unit": c.unit,
-                "origin": c.origin.code,
-                "issued_at": c.issued_at.isoformat(),
-                "basis": c.basis,
-                "batch": c.batch.code if c.batch_id else None,
-                "parents": parents or [],
-                "kid": c.kid,
-                "token": c.token,
-            },
-            actor=actor,
-        )
+    _audit_create_many(actor, certs)
+    # One ledger entry per issue: the common content and, per certificate, its number and the
+    # SHA-256 of its signed token (ref = the number, or "first…last" for a batch issue).
+    first = certs[0]
+    ledger.append(
+        kind="certificate.issue",
+        ref=first.number if len(certs) == 1 else f"{first.number}…{certs[-1].number}",
+        payload={
+            "producer": producer.code,
+            "product": first.product_name,
+            "quantity": str(first.quantity),
+            "unit": first.unit,
+            "origin": first.origin.code,
+            "issued_at": first.issued_at.isoformat(),
+            "basis": first.basis,
+            "batch": first.batch.code if first.batch_id else None,
+            "parents": parents or [],
+            "kid": first.kid,
+            "certificates": [[c.number, hashlib.sha256(c.token.encode()).hexdigest()] for c in certs],
+        },
+        actor=actor,
+    )
     return certs
+
+
+def _audit_create_many(actor, objs) -> None:
+    """One audit "create" entry per object, written in bulk (same content as ``audit.record_create``)."""
+    many = getattr(audit, "record_create_many", None)
+    if many is not None:
+        many(actor, objs)
+        return
+    if len(objs) == 1:
+        audit.record_create(actor, objs[0])
+        return
+    from django.contrib.contenttypes.models import ContentType
+
+    from nongan.core.choices import AuditAction
+    from nongan.core.middleware import current_request_id
+    from nongan.core.models import AuditLog
+
+    ct = ContentType.objects.get_for_model(objs[0], for_concrete_model=True)
+    request_id = current_request_id()
+    rows = []
+    for o in objs:
+        after = audit.snapshot(o)
+        rows.append(
+            AuditLog(
+                actor=actor if getattr(actor, "pk", None) else None,
+                actor_repr=str(actor) if actor is not None else "system",
+                action=AuditAction.CREATE,
+                content_type=ct,
+                object_id=str(o.pk),
+                object_repr=str(o)[:200],
+                changes={k: [None, v] for k, v in after.items() if v not in (None, "", [])},
+                request_id=request_id,
+            )
+        )
+    AuditLog.objects.bulk_create(rows, batch_size=1000)
 
 
 def _promise_fields(
@@ -747,7 +805,7 @@ def scan_record(
         reasons.append(_("A QR code with this number carries an invalid signature."))
     if result in (ScanResult.GENUINE, ScanResult.UNSIGNED, ScanResult.REVOKED):
         Certificate.objects.filter(pk=certificate.pk).update(scan_count=F("scan_count") + 1)
-        certificate.refresh_from_db(fields=["scan_count", "suspicious", "suspicious_reason"])
+        certificate.scan_count += 1  # as read with the page; concurrent scans may add a few more
         limit = expected_scans(certificate)
         if certificate.scan_count > limit:
             reasons.append(

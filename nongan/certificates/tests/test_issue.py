@@ -1,6 +1,7 @@
 """Production records and issuing certificates: the gates, batch issue, revocation, ledger, audit."""
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
@@ -9,7 +10,7 @@ from django.core.exceptions import ValidationError
 from nongan.certificates import qrsign, services
 from nongan.certificates.models import Certificate, CertificateEvent, InputUse, SigningKey
 from nongan.core.audit import history_for
-from nongan.core.models import LedgerEntry
+from nongan.core.models import AuditLog, LedgerEntry
 from nongan.registry.services import producer_set_status
 
 
@@ -35,7 +36,8 @@ def test_issue_signs_and_records(users, batch, issue, today):
     assert v.payload.origin == users.own_producer.region.code
     assert v.payload.issued == f"{today:%Y%m%d}"
     entry = LedgerEntry.objects.get(kind="certificate.issue", ref=c.number)
-    assert '"quantity":"500.00"' in entry.payload
+    assert json.loads(entry.payload)["quantity"] == "500.00"
+    assert json.loads(entry.payload)["certificates"][0][0] == c.number
     assert [e.action for e in history_for(c)] == ["create"]
     assert list(c.events.values_list("kind", flat=True)) == ["issued"]
 
@@ -47,7 +49,15 @@ def test_batch_issue_many(users, batch, issue):
     assert len(set(numbers)) == 25
     serials = sorted(int(n[8:16]) for n in numbers)
     assert serials == list(range(serials[0], serials[0] + 25))
-    assert LedgerEntry.objects.filter(kind="certificate.issue").count() == 25
+    [entry] = LedgerEntry.objects.filter(kind="certificate.issue")
+    assert entry.ref == f"{min(numbers)}…{max(numbers)}"
+    assert [n for n, _h in json.loads(entry.payload)["certificates"]] == sorted(numbers)
+    assert (
+        AuditLog.objects.filter(
+            action="create", object_id__in=[str(c.pk) for c in certs], object_repr__in=numbers
+        ).count()
+        == 25
+    )
 
 
 def test_interval_gate_refuses_and_changes_nothing(users, batch, issue, today):
