@@ -1,0 +1,88 @@
+"""A draw in a real Chromium: the admin creates and runs a round; a member of the public checks it on a phone."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import PASSWORD
+from nongan.draws import algorithm
+from nongan.draws.models import DrawRound
+
+CHROMIUM = "/usr/bin/chromium"
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing at /usr/bin/chromium")
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+        )
+        yield b
+        b.close()
+
+
+def test_admin_runs_a_round_and_the_public_verifies_it(browser, live_server, users, spread, tmp_path):
+    page = browser.new_page(locale="zh-CN")
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", PASSWORD)
+    page.press("#id_password", "Enter")
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.goto(f"{live_server.url}/draws/new/")
+    page.fill("#id_title", "浏览器测试抽样轮次")
+    page.select_option("#id_is_scale", "1")
+    page.fill("#id_ratio", "2")  # out of range first
+    page.select_option("#id_strata", "township")
+    page.check(f"input[name=inspectors][value='{users.sampler.pk}']")
+    page.check(f"input[name=inspectors][value='{users.enforcement.pk}']")
+    page.click("button[type=submit].btn-success")
+    assert "大于0且不超过1" in page.locator("[data-field-error=ratio]").inner_text()
+    assert DrawRound.objects.count() == 0
+    page.fill("#id_ratio", "0.5")
+    page.check(f"input[name=inspectors][value='{users.sampler.pk}']")
+    page.check(f"input[name=inspectors][value='{users.enforcement.pk}']")
+    page.click("button[type=submit].btn-success")
+    page.wait_for_url("**/draws/*/")
+    assert page.locator("[data-testid=round-status]").inner_text() == "草稿"
+
+    page.click("[data-testid=action-freeze]")
+    assert page.locator("[data-testid=round-status]").inner_text() == "名单已冻结"
+    page.click("[data-testid=action-commit]")  # empty seed: the server generates and holds it
+    assert page.locator("[data-testid=round-status]").inner_text() == "种子已承诺"
+    page.click("[data-testid=action-draw]")
+    assert page.locator("[data-testid=round-status]").inner_text() == "已抽取"
+    page.click("[data-testid=action-publish]")
+    assert page.locator("[data-testid=round-status]").inner_text() == "已公开"
+    rnd = DrawRound.objects.get()
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", accept_downloads=True)
+    public = phone.new_page()
+    public.goto(f"{live_server.url}/draws/public/{rnd.code}/")
+    assert public.locator("[data-testid=seed-commitment]").inner_text() == rnd.seed_commitment
+    assert (
+        public.locator("[data-testid=verify-command]").inner_text()
+        == f"python3 draw_verify.py {rnd.code}.json"
+    )
+    assert public.locator("[data-testid=selections] tbody tr").count() == 7
+    assert public.evaluate("document.documentElement.scrollWidth") <= 390
+    with public.expect_download() as info:
+        public.click("[data-testid=download-json]")
+    path = tmp_path / f"{rnd.code}.json"
+    info.value.save_as(path)
+    ok, problems, selections = algorithm.verify_export(json.loads(path.read_text(encoding="utf-8")))
+    assert ok, problems
+    assert len(selections) == 7
+    phone.close()
