@@ -1,16 +1,19 @@
 """Draws API under /api/v1/draws/: list, detail, export (nongan-draw/1) and the state steps, all scoped."""
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from drf_spectacular.utils import OpenApiTypes, extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from nongan.core.api import ScopedViewSetMixin
+from nongan.core.models import Region
 from nongan.core.scoping import can_manage
 
 from . import services
+from .choices import Purpose, Strata
 from .export import round_export
 from .filtersets import DrawRoundFilterSet
 from .models import DrawRound
@@ -44,6 +47,23 @@ class DrawRoundDetailSerializer(DrawRoundSerializer):
         return selections_for_round(obj.pk)
 
 
+class DrawRoundCreateSerializer(serializers.Serializer):
+    """Input of POST /api/v1/draws/ (a draft round); validation is the service's."""
+
+    title = serializers.CharField(max_length=128)
+    purpose = serializers.ChoiceField(choices=Purpose.choices, default=Purpose.SAMPLING)
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all())
+    filter_spec = serializers.JSONField(required=False, default=dict)
+    count = serializers.IntegerField(required=False, allow_null=True, default=None)
+    ratio = serializers.DecimalField(
+        max_digits=5, decimal_places=4, required=False, allow_null=True, default=None
+    )
+    strata = serializers.ChoiceField(choices=Strata.choices, default=Strata.NONE)
+    inspectors_per_object = serializers.IntegerField(default=2)
+    inspectors = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all(), many=True)
+
+
 class StepSerializer(serializers.Serializer):
     seed = serializers.CharField(required=False, allow_blank=True, max_length=128)
     beacon_source = serializers.CharField(required=False, allow_blank=True, max_length=255)
@@ -60,14 +80,26 @@ STEP_ARGS = {
 }
 
 
-class DrawRoundViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class DrawRoundViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Double-random draw rounds inside the caller's jurisdiction."""
 
     base_queryset = DrawRound.objects.select_related("region", "created_by")
     filterset_class = DrawRoundFilterSet
 
     def get_serializer_class(self):
+        if self.action == "create":
+            return DrawRoundCreateSerializer
         return DrawRoundDetailSerializer if self.action == "retrieve" else DrawRoundSerializer
+
+    @extend_schema(request=DrawRoundCreateSerializer, responses={201: DrawRoundSerializer})
+    def create(self, request, *args, **kwargs):
+        """Create a draft round (district administrators)."""
+        if not can_manage(request.user):
+            raise PermissionDenied
+        data = DrawRoundCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rnd = services.round_create(actor=request.user, **data.validated_data)
+        return Response(DrawRoundSerializer(rnd, context={"request": request}).data, status=201)
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     @action(detail=True, methods=["get"])

@@ -261,3 +261,31 @@ def test_draw_verify_runs_offline_without_a_database(drawn_round, tmp_path, user
     assert run.returncode == 0, run.stderr
     assert "MATCH" in run.stdout
     assert not (var / "nongan.sqlite3").exists()
+
+
+def test_api_create(client, users, ganyu):
+    body = {
+        "title": "API轮次",
+        "purpose": "sampling",
+        "year": 2026,
+        "region": ganyu.district.code,
+        "filter_spec": {"is_scale": True},
+        "ratio": "1.5",
+        "strata": "township",
+        "inspectors": [users.sampler.pk, users.enforcement.pk],
+    }
+    client.force_login(users.sampler)
+    assert client.post("/api/v1/draws/", body, content_type="application/json").status_code == 403
+    client.force_login(users.admin)
+    r = client.post("/api/v1/draws/", body, content_type="application/json")
+    assert r.status_code == 400 and "大于0且不超过1" in r.json()["ratio"][0]
+    assert DrawRound.objects.count() == 0
+    body["ratio"] = "0.05"
+    r = client.post("/api/v1/draws/", body, content_type="application/json")
+    assert r.status_code == 201
+    assert (
+        r.json()["code"] == "SJ2026-0001" and r.json()["status"] == "draft" and r.json()["ratio"] == "0.0500"
+    )
+    assert sorted(DrawRound.objects.get().pool.values_list("user_id", flat=True)) == sorted(
+        [users.sampler.pk, users.enforcement.pk]
+    )
