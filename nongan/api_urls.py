@@ -6,9 +6,14 @@ from rest_framework.routers import DefaultRouter
 
 router = DefaultRouter()
 
-for module in ("nongan.core.api_views", "nongan.registry.api", "nongan.standards.api", "nongan.draws.api",
-               "nongan.monitoring.api",
-               "nongan.certificates.api"):
+for module in (
+    "nongan.core.api_views",
+    "nongan.registry.api",
+    "nongan.standards.api",
+    "nongan.draws.api",
+    "nongan.monitoring.api",
+    "nongan.certificates.api",
+):
     try:
         mod = import_module(module)
     except ModuleNotFoundError as exc:

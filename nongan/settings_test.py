@@ -12,5 +12,8 @@ os.environ.setdefault("NONGAN_VAR", tempfile.mkdtemp(prefix="nongan-test-"))
 from nongan.settings import *  # noqa: E402,F403
 
 # Argon2 is what production uses (asserted in core tests); tests hash thousands of passwords.
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "django.contrib.auth.hashers.Argon2PasswordHasher"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
 DATABASES["default"].setdefault("TEST", {})  # noqa: F405

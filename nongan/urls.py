@@ -10,8 +10,10 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from nongan.api_urls import router
+from nongan.core.urls import root_urlpatterns
 
 urlpatterns = [
+    *root_urlpatterns,
     path("", include("nongan.core.urls")),
     path("registry/", include("nongan.registry.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -22,8 +22,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def snapshot(obj: models.Model) -> dict[str, Any]:
-    """The object's concrete field values, for before/after comparison (FKs by display name)."""
+def snapshot(obj: models.Model, m2m: bool = True) -> dict[str, Any]:
+    """The object's concrete field values, for before/after comparison (FKs by display name).
+
+    ``m2m=False`` skips many-to-many fields (one query each), for bulk writers that know them already."""
     data: dict[str, Any] = {}
     for field in obj._meta.concrete_fields:
         if field.name in getattr(obj, "AUDIT_EXCLUDE", ()):  # derived search columns etc.
@@ -33,7 +35,7 @@ def snapshot(obj: models.Model) -> dict[str, Any]:
             data[field.name] = str(related) if related is not None else None
         else:
             data[field.name] = _plain(getattr(obj, field.attname))
-    for field in obj._meta.many_to_many:
+    for field in obj._meta.many_to_many if m2m else ():
         if obj.pk:
             data[field.name] = sorted(str(o) for o in getattr(obj, field.name).all())
     return data

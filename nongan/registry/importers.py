@@ -361,8 +361,16 @@ def apply_producer_rows(rows: list[dict], actor) -> int:
         ProducerProduct.objects.bulk_create(lines, batch_size=2000)
         ct = ContentType.objects.get_for_model(Producer)
         rid = current_request_id()
-        AuditLog.objects.bulk_create(
-            [
+        names = dict(ProductCategory.objects.values_list("pk", "name"))
+        reason = _("spreadsheet import")
+        entries = []
+        for o, r in zip(objs, rows, strict=True):
+            changes = {
+                k: [None, v] for k, v in audit.snapshot(o, m2m=False).items() if v not in (None, "", [])
+            }
+            if r["products"]:
+                changes["products"] = [None, sorted(names[c] for c in r["products"])]
+            entries.append(
                 AuditLog(
                     time=now,
                     actor=actor if getattr(actor, "pk", None) else None,
@@ -371,14 +379,12 @@ def apply_producer_rows(rows: list[dict], actor) -> int:
                     content_type=ct,
                     object_id=str(o.pk),
                     object_repr=o.name[:200],
-                    changes={k: [None, v] for k, v in audit.snapshot(o).items() if v not in (None, "", [])},
-                    reason=_("spreadsheet import"),
+                    changes=changes,
+                    reason=reason,
                     request_id=rid,
                 )
-                for o in objs
-            ],
-            batch_size=1000,
-        )
+            )
+        AuditLog.objects.bulk_create(entries, batch_size=1000)
     return len(objs)
 
 
