@@ -289,3 +289,15 @@ def test_api_create(client, users, ganyu):
     assert sorted(DrawRound.objects.get().pool.values_list("user_id", flat=True)) == sorted(
         [users.sampler.pk, users.enforcement.pk]
     )
+
+
+@pytest.mark.parametrize(
+    ("username", "detail", "export"),
+    [("admin", 200, 200), ("qk", 200, 200), ("zw", 404, 404), ("village", 404, 404), ("producer", 403, 403)],
+)
+def test_round_pages_scope_matrix(client, make_round, users, ganyu, username, detail, export):
+    rnd = make_round(title="青口镇轮次", region=ganyu.town["青口镇"], inspectors=[users.qk, users.sampler])
+    client.force_login(getattr(users, username))
+    assert client.get(reverse("draws:detail", args=[rnd.pk])).status_code == detail
+    assert client.get(reverse("draws:export", args=[rnd.pk])).status_code == export
+    assert client.get(reverse("draws:conflicts")).status_code == (403 if username == "producer" else 200)
