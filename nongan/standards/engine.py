@@ -25,6 +25,7 @@ amendments it supersedes).
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import threading
 import time
@@ -104,6 +105,23 @@ class Judgement:
             "rule": self.rule,
             "rule_detail": self.rule_detail,
         }
+
+
+_new = object.__new__
+
+
+def _judgement(verdict, reason, limit, value, edition, rule, detail) -> Judgement:
+    """Judgement(...) without the frozen dataclass's seven object.__setattr__ calls (the hot path)."""
+    j = _new(Judgement)
+    d = j.__dict__
+    d["verdict"] = verdict
+    d["reason"] = reason
+    d["limit_mg_kg"] = limit
+    d["value_mg_kg"] = value
+    d["edition"] = edition
+    d["rule"] = rule
+    d["rule_detail"] = detail
+    return j
 
 
 def fmt(value: Decimal) -> str:
@@ -445,6 +463,41 @@ def _read_token() -> str:
     return f"{token}:{ProductCategory.objects.count()}"
 
 
+# ------------------------------------------------------------------ the active language, cheaply
+def _language_slow():
+    return translation.get_language()
+
+
+def _make_language_reader():
+    """Django keeps the active translation in an asgiref Local, whose attribute access takes a lock and, when no
+    language is active, raises and catches an exception: microseconds, half of a judgement. The reader below
+    goes to the context variable underneath (asgiref ≥ 3.8 layout) and returns the active translation object
+    itself (or None for the default language) as the cache key; with any other layout it falls back to
+    ``translation.get_language()``. ``test_engine`` checks both agree."""
+    from django.utils.translation import trans_real
+
+    try:
+        local = trans_real._active
+        storage = object.__getattribute__(local, "_storage")
+        cvar = object.__getattribute__(storage, "_data")
+        if not isinstance(cvar, contextvars.ContextVar):
+            return _language_slow
+    except AttributeError:
+        return _language_slow
+    get_ident = threading.get_ident
+
+    def reader():
+        st = cvar.get(None)
+        if st is None or st.thread_id != get_ident():
+            return None
+        return st.data.get("value")
+
+    return reader
+
+
+_language = _make_language_reader()
+
+
 # ------------------------------------------------------------------ index lifecycle
 _lock = threading.Lock()
 _state = {"index": None, "checked": 0.0, "today": None, "today_until": 0.0}
@@ -629,7 +682,7 @@ def _judge(
     if type(day) is not dt.date:
         day = parse_date(day) or _today()  # a datetime (its Shanghai date) or text such as "2023-06-01"
 
-    key = (food_id, analyte_id, day, translation.get_language())
+    key = (food_id, analyte_id, day, _language())
     res = index.resolutions.get(key)
     if res is None:
         res = index.resolve(food_id, analyte_id, day)
@@ -642,19 +695,19 @@ def _judge(
             reason = res.nd_tpl % {"value": fmt_fast(number), "lod": fmt_fast(lod_n)}
         else:
             reason = res.nd_zero
-        return Judgement(PASS, reason, res.limit, number, res.edition, NOT_DETECTED, res.detail)
+        return _judgement(PASS, reason, res.limit, number, res.edition, NOT_DETECTED, res.detail)
 
     kind = res.kind
     if kind == NO_LIMIT:
-        return Judgement(NOT_JUDGEABLE, res.fail_parts[0], None, number, res.edition, kind, res.detail)
+        return _judgement(NOT_JUDGEABLE, res.fail_parts[0], None, number, res.edition, kind, res.detail)
     if kind == BANNED or kind == RESTRICTED_SCOPE:
-        return Judgement(
+        return _judgement(
             FAIL, fmt_fast(number).join(res.fail_parts), None, number, res.edition, kind, res.detail
         )
     if number <= res.limit:
-        return Judgement(
+        return _judgement(
             PASS, fmt_fast(number).join(res.pass_parts), res.limit, number, res.edition, kind, res.detail
         )
-    return Judgement(
+    return _judgement(
         FAIL, fmt_fast(number).join(res.fail_parts), res.limit, number, res.edition, kind, res.detail
     )

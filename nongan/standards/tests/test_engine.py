@@ -33,6 +33,9 @@ def test_amendment_applies_from_its_own_in_force_date(standards):
         rule="mrl_food",
         rule_detail="韭菜 5 mg/kg (GB 2763-2021/GB 2763.1-2022)",
     )
+    with pytest.raises(AttributeError):
+        after.verdict = "fail"  # frozen
+    assert hash(after) == hash(Judgement(**after.__dict__))
     before = judge(food="韭菜", analyte="腐霉利", value="0.8", unit="mg/kg", on_date=JAN_2023)
     assert (before.verdict, before.limit_mg_kg, before.edition, before.rule) == (
         "fail",
@@ -353,3 +356,34 @@ def test_unit_conversion_is_exact(standards, value):
     in_ug = judge(food="黄瓜", analyte="噻虫嗪", value=value * 1000, unit="μg/kg", on_date=DEC_2026)
     assert in_mg.value_mg_kg == in_ug.value_mg_kg
     assert in_mg.verdict == in_ug.verdict
+
+
+def test_language_reader_agrees_with_django():
+    import threading
+
+    from django.conf import settings as dj_settings
+
+    def agrees():
+        t = engine._language()
+        if t is None:
+            return translation.get_language() == dj_settings.LANGUAGE_CODE
+        return t.to_language() == translation.get_language()
+
+    assert engine._language is not engine._language_slow  # the fast reader is in use with this asgiref
+    results = [agrees()]
+    with translation.override("en"):
+        results.append(agrees() and engine._language().to_language() == "en")
+        with translation.override("zh-hans"):
+            results.append(agrees())
+        results.append(agrees())
+    translation.deactivate_all()
+    results.append(agrees())
+    translation.activate("zh-hans")
+    results.append(agrees())
+    translation.deactivate()
+    results.append(agrees())
+    box = []
+    thread = threading.Thread(target=lambda: box.append(agrees()))
+    thread.start()
+    thread.join()
+    assert results + box == [True] * 8
