@@ -8,7 +8,7 @@ record and (for freeze, commit, draw, publish, cancel) a ledger entry with the h
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -182,8 +182,16 @@ def _validate_numbers(count, ratio, per_object) -> None:
         errors["count"] = _("Give either a number of objects or a ratio, not both.")
     if count is not None and int(count) < 1:
         errors["count"] = _("The number of objects must be at least 1.")
-    if ratio is not None and not (Decimal(0) < Decimal(ratio) <= Decimal(1)):
-        errors["ratio"] = _("The ratio must be greater than 0 and at most 1 (e.g. 0.05 for 5%).")
+    if ratio is not None:
+        try:
+            ok = (
+                Decimal(0) < Decimal(str(ratio)) <= Decimal(1)
+                and Decimal(str(ratio)).as_tuple().exponent >= -4
+            )
+        except (InvalidOperation, ValueError):
+            ok = False
+        if not ok:
+            errors["ratio"] = _("The ratio must be greater than 0 and at most 1 (e.g. 0.05 for 5%).")
     if per_object is None or int(per_object) < 2:
         errors["inspectors_per_object"] = _("At least 2 inspectors per object are required.")
     if errors:
@@ -263,7 +271,7 @@ def round_create(
         created_by=actor,
         filter_spec=spec,
         count=count,
-        ratio=Decimal(ratio) if ratio is not None else None,
+        ratio=Decimal(str(ratio)) if ratio is not None else None,
         strata=strata,
         inspectors_per_object=int(inspectors_per_object),
     )

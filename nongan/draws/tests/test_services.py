@@ -48,6 +48,8 @@ def test_create_makes_a_draft_with_pool_event_and_audit(make_round, users, inspe
     [
         ({"ratio": "1.5"}, "ratio", "大于0且不超过1"),
         ({"ratio": "0"}, "ratio", "大于0且不超过1"),
+        ({"ratio": "abc"}, "ratio", "大于0且不超过1"),
+        ({"ratio": "0.00001"}, "ratio", "大于0且不超过1"),
         ({"ratio": None, "count": None}, "count", "二者选一"),
         ({"ratio": "0.1", "count": 5}, "count", "二者选一"),
         ({"inspectors_per_object": 1}, "inspectors_per_object", "至少需要2名"),
