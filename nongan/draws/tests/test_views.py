@@ -301,3 +301,23 @@ def test_round_pages_scope_matrix(client, make_round, users, ganyu, username, de
     assert client.get(reverse("draws:detail", args=[rnd.pk])).status_code == detail
     assert client.get(reverse("draws:export", args=[rnd.pk])).status_code == export
     assert client.get(reverse("draws:conflicts")).status_code == (403 if username == "producer" else 200)
+
+
+def test_server_held_seed_never_leaks_before_the_draw(admin_client, client, make_round, spread, users):
+    rnd = services.round_freeze(actor=users.admin, rnd=make_round())
+    rnd = services.round_commit_seed(actor=users.admin, rnd=rnd)
+    escrow = rnd.seed_escrow
+    assert len(escrow) == 64
+    pages = [
+        admin_client.get(reverse("draws:detail", args=[rnd.pk])),
+        admin_client.get(reverse("draws:export", args=[rnd.pk])),
+        admin_client.get(f"/api/v1/draws/{rnd.pk}/"),
+        admin_client.get(f"/api/v1/draws/{rnd.pk}/export/"),
+        admin_client.get("/api/v1/draws/"),
+        client.get(reverse("draws:public_detail", args=[rnd.code])),
+        client.get(reverse("draws:public_export", args=[rnd.code])),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        assert escrow not in page.content.decode()
+    assert rnd.seed_commitment in pages[5].content.decode()
