@@ -17,7 +17,6 @@ kept between runs, so the 10M rows are loaded once).
 
 import argparse
 import http.client
-import io
 import os
 import random
 import statistics
@@ -78,7 +77,13 @@ def producer(name: str, type_: str = "cooperative", town: str = "海头镇"):
         return p
     village = Region.objects.filter(parent__name=town, level="village").order_by("code").first()
     return producer_create(
-        actor=None, name=name, type=type_, legal_rep="王建国", phone="13812345678", region=village, is_scale=True
+        actor=None,
+        name=name,
+        type=type_,
+        legal_rep="王建国",
+        phone="13812345678",
+        region=village,
+        is_scale=True,
     )
 
 
@@ -93,12 +98,14 @@ def bench_issue(n: int) -> list:
 
     from django.utils import timezone
 
-    from nongan.certificates import labels, qrsign, services
+    from nongan.certificates import labels, services
     from nongan.registry.models import ProductCategory
 
     p = producer("基准测试紫菜合作社")
     batch = services.batch_create(
-        actor=None, producer=p, product=ProductCategory.objects.get(name="紫菜"),
+        actor=None,
+        producer=p,
+        product=ProductCategory.objects.get(name="紫菜"),
         started=timezone.localdate() - dt.timedelta(days=90),
     )
     signer = services.active_signer()
@@ -117,7 +124,9 @@ def bench_issue(n: int) -> list:
     t = time.perf_counter()
     pdf = labels.labels_pdf(sample[:100], "60x40")
     t_pdf = time.perf_counter() - t
-    print(f"\n1. Batch issue of {n:,} certificates (number, Ed25519 signature, row, event, audit, ledger entry)")
+    print(
+        f"\n1. Batch issue of {n:,} certificates (number, Ed25519 signature, row, event, audit, ledger entry)"
+    )
     print(f"   issue:                       {t_issue:8.2f} s   ({n / t_issue:,.0f} certificates/s)")
     print(f"   baseline, signing only:      {t_sign:8.2f} s   ({n / t_sign:,.0f} signatures/s)")
     print(f"   QR matrix (segno, on print): {t_qr * 1000:8.2f} ms each → {t_qr * n:,.1f} s for {n:,}")
@@ -132,8 +141,12 @@ def bench_verify(tokens: list) -> None:
     from nongan.certificates import qrsign, services
 
     keys = services.public_keys_map()
-    texts = [qrsign.qr_text("https://nongan.example.cn", qrsign.decode_payload(qrsign.b64u_decode(t)[:-64]).number, t)
-             for t in tokens]
+    texts = [
+        qrsign.qr_text(
+            "https://nongan.example.cn", qrsign.decode_payload(qrsign.b64u_decode(t)[:-64]).number, t
+        )
+        for t in tokens
+    ]
     t = time.perf_counter()
     ok = sum(qrsign.verify_text(x, keys).ok for x in texts)
     t_verify = time.perf_counter() - t
@@ -173,51 +186,106 @@ def bench_trace(total: int) -> None:
     n2 = max(1, n1 // 10)
     now = timezone.now()
     common = dict(
-        product=cucumber, product_name="黄瓜", origin=farm.region, issued_at=now, promiser="x", contact="13812345678",
-        basis="control", kid="bench", token="bench",
+        product=cucumber,
+        product_name="黄瓜",
+        origin=farm.region,
+        issued_at=now,
+        promiser="x",
+        contact="13812345678",
+        basis="control",
+        kid="bench",
+        token="bench",
     )
 
     def make(owner, count, quantity, form, batch_ids=None):
         numbers = services.allocate_numbers("320707", 2024, count)
         objs = [
-            Certificate(number=num, producer=owner, quantity=quantity, unit="kg", promise_form=form,
-                        promise_text=services.PROMISE_TEXT[form], batch_id=batch_ids[i % len(batch_ids)] if batch_ids else None,
-                        **common)
+            Certificate(
+                number=num,
+                producer=owner,
+                quantity=quantity,
+                unit="kg",
+                promise_form=form,
+                promise_text=services.PROMISE_TEXT[form],
+                batch_id=batch_ids[i % len(batch_ids)] if batch_ids else None,
+                **common,
+            )
             for i, num in enumerate(numbers)
         ]
         Certificate.objects.bulk_create(objs, batch_size=5000)
-        return list(Certificate.objects.filter(number__in=numbers).order_by("pk").values_list("pk", flat=True))
+        return list(
+            Certificate.objects.filter(number__in=numbers).order_by("pk").values_list("pk", flat=True)
+        )
 
     def link(collector, parent_ids, child_groups, quantity):
-        cols = [Collection(collector=collector, certificate_id=pid, lot="bench", quantity=quantity, unit="kg",
-                           used_quantity=quantity, collected_at=now) for pid in parent_ids]
+        cols = [
+            Collection(
+                collector=collector,
+                certificate_id=pid,
+                lot="bench",
+                quantity=quantity,
+                unit="kg",
+                used_quantity=quantity,
+                collected_at=now,
+            )
+            for pid in parent_ids
+        ]
         Collection.objects.bulk_create(cols, batch_size=5000)
-        col_ids = dict(Collection.objects.filter(certificate_id__in=parent_ids, collector=collector)
-                       .values_list("certificate_id", "pk"))
-        links = [Lineage(child_id=child, collection_id=col_ids[pid], parent_id=pid, quantity=quantity)
-                 for child, group in child_groups for pid in group]
+        col_ids = dict(
+            Collection.objects.filter(certificate_id__in=parent_ids, collector=collector).values_list(
+                "certificate_id", "pk"
+            )
+        )
+        links = [
+            Lineage(child_id=child, collection_id=col_ids[pid], parent_id=pid, quantity=quantity)
+            for child, group in child_groups
+            for pid in group
+        ]
         Lineage.objects.bulk_create(links, batch_size=5000)
 
     t = time.perf_counter()
     with transaction.atomic():
         batches = ProductionBatch.objects.bulk_create(
-            [ProductionBatch(code=f"BENCH{i:06d}{time.time_ns() % 10**6:06d}", producer=farm, product=cucumber,
-                             origin=farm.region, started=now.date()) for i in range(max(1, n0 // 100))]
+            [
+                ProductionBatch(
+                    code=f"BENCH{i:06d}{time.time_ns() % 10**6:06d}",
+                    producer=farm,
+                    product=cucumber,
+                    origin=farm.region,
+                    started=now.date(),
+                )
+                for i in range(max(1, n0 // 100))
+            ]
         )
-        batch_ids = [b.pk for b in ProductionBatch.objects.filter(producer=farm).order_by("-pk")[: len(batches)]]
+        batch_ids = [
+            b.pk for b in ProductionBatch.objects.filter(producer=farm).order_by("-pk")[: len(batches)]
+        ]
         InputUse.objects.bulk_create(
-            [InputUse(batch_id=b, kind="pesticide", product_name="吡虫啉", active_ingredient="吡虫啉",
-                      used_on=now.date(), interval_days=3) for b in batch_ids for _ in range(2)], batch_size=5000)
+            [
+                InputUse(
+                    batch_id=b,
+                    kind="pesticide",
+                    product_name="吡虫啉",
+                    active_ingredient="吡虫啉",
+                    used_on=now.date(),
+                    interval_days=3,
+                )
+                for b in batch_ids
+                for _ in range(2)
+            ],
+            batch_size=5000,
+        )
         l0 = make(farm, n0, Decimal("10"), "producer", batch_ids)
         l1 = make(buyers[0], n1, Decimal("1000"), "buyer")
-        link(buyers[0], l0, [(c, l0[i * 100:(i + 1) * 100]) for i, c in enumerate(l1)], Decimal("10"))
+        link(buyers[0], l0, [(c, l0[i * 100 : (i + 1) * 100]) for i, c in enumerate(l1)], Decimal("10"))
         l2 = make(buyers[1], n2, Decimal("10000"), "buyer")
         per = -(-n1 // n2)
-        link(buyers[1], l1, [(c, l1[i * per:(i + 1) * per]) for i, c in enumerate(l2)], Decimal("1000"))
+        link(buyers[1], l1, [(c, l1[i * per : (i + 1) * per]) for i, c in enumerate(l2)], Decimal("1000"))
         [l3] = make(buyers[2], 1, Decimal("10000") * n2, "buyer")
         link(buyers[2], l2, [(l3, l2)], Decimal("10000"))
-        Collection.objects.create(collector=market, certificate_id=l3, lot="bench-market", quantity=1, unit="kg",
-                                  collected_at=now)
+        Collection.objects.create(
+            collector=market, certificate_id=l3, lot="bench-market", quantity=1, unit="kg", collected_at=now
+        )
     t_build = time.perf_counter() - t
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
@@ -239,20 +307,30 @@ def bench_trace(total: int) -> None:
     t = time.perf_counter()
     rows = 0
     for i in range(0, len(ids), 5000):
-        rows += len(list(Certificate.objects.filter(pk__in=ids[i:i + 5000]).values_list("number", "quantity")))
+        rows += len(
+            list(Certificate.objects.filter(pk__in=ids[i : i + 5000]).values_list("number", "quantity"))
+        )
     t_base = time.perf_counter() - t
     first = Certificate.objects.get(pk=l0[0])
     t = time.perf_counter()
     fwd = selectors.trace([first])
     t_fwd = time.perf_counter() - t
-    print(f"\n3. Trace through 3 levels of buyers: {chain:,} certificates in the chain "
-          f"({n0:,} farm → {n1:,} → {n2:,} → 1 lot at market; built in {t_build:.1f} s)")
-    print(f"   back-trace from the market lot:  {t_trace * 1000:8.0f} ms  ({tr.certificates:,} certificates, "
-          f"{len(tr.rows):,} rows)")
-    print(f"   + sorted spreadsheet rows:       {t_table * 1000:8.0f} ms;  .xlsx file: {t_xlsx:.1f} s "
-          f"({len(xlsx) / 1e6:.1f} MB)")
+    print(
+        f"\n3. Trace through 3 levels of buyers: {chain:,} certificates in the chain "
+        f"({n0:,} farm → {n1:,} → {n2:,} → 1 lot at market; built in {t_build:.1f} s)"
+    )
+    print(
+        f"   back-trace from the market lot:  {t_trace * 1000:8.0f} ms  ({tr.certificates:,} certificates, "
+        f"{len(tr.rows):,} rows)"
+    )
+    print(
+        f"   + sorted spreadsheet rows:       {t_table * 1000:8.0f} ms;  .xlsx file: {t_xlsx:.1f} s "
+        f"({len(xlsx) / 1e6:.1f} MB)"
+    )
     print(f"   baseline, reading the {rows:,} certificate rows by id: {t_base * 1000:8.0f} ms")
-    print(f"   forward trace from one farm certificate: {t_fwd * 1000:8.1f} ms ({fwd.certificates} certificates)")
+    print(
+        f"   forward trace from one farm certificate: {t_fwd * 1000:8.1f} ms ({fwd.certificates} certificates)"
+    )
 
 
 # ------------------------------------------------------------------ 4. HTTP
@@ -278,13 +356,21 @@ def fill(size: int) -> None:
     seq.save()
     promise = services.PROMISE_TEXT["producer"]
     issued = timezone.now().isoformat()
-    cols = ("number, producer_id, product_id, product_name, quantity, unit, origin_id, issued_at, promiser, contact, "
-            "promise_form, promise_text, basis, test_record, loss_quantity, kid, token, status, revoke_reason, "
-            "contradicted_by, collected_quantity, print_count, scan_count, suspicious, suspicious_reason, is_demo")
-    tail = (f"\t{p.pk}\t{cat.pk}\t蓝莓\t50.00\tkg\t{p.region_id}\t{issued}\t{p.name}\t13812345678\tproducer\t"
-            f"{promise}\tcontrol\t\t0\tfill\tfill\tvalid\t\t\t0\t0\t0\tf\t\tf\n")
+    cols = (
+        "number, producer_id, product_id, product_name, quantity, unit, origin_id, issued_at, promiser, contact, "
+        "promise_form, promise_text, basis, test_record, loss_quantity, kid, token, status, revoke_reason, "
+        "contradicted_by, collected_quantity, print_count, scan_count, suspicious, suspicious_reason, is_demo"
+    )
+    tail = (
+        f"\t{p.pk}\t{cat.pk}\t蓝莓\t50.00\tkg\t{p.region_id}\t{issued}\t{p.name}\t13812345678\tproducer\t"
+        f"{promise}\tcontrol\t\t0\tfill\tfill\tvalid\t\t\t0\t0\t0\tf\t\tf\n"
+    )
     t = time.perf_counter()
-    raw = connection.connection if connection.connection else (connection.ensure_connection() or connection.connection)
+    raw = (
+        connection.connection
+        if connection.connection
+        else (connection.ensure_connection() or connection.connection)
+    )
     with raw.cursor() as cur:
         cur.execute("SET session_replication_role = replica")
         with cur.copy(f"COPY certificates_certificate ({cols}) FROM STDIN") as copy:
@@ -340,11 +426,16 @@ def run_load(url_paths: list, port: int, duration: float, clients: int) -> tuple
     for th in threads:
         th.join()
     elapsed = time.perf_counter() - t0
-    return len(latencies) / elapsed, pct(latencies, 0.99) * 1000, statistics.median(latencies) * 1000, errors[0]
+    return (
+        len(latencies) / elapsed,
+        pct(latencies, 0.99) * 1000,
+        statistics.median(latencies) * 1000,
+        errors[0],
+    )
 
 
 def bench_http(size: int, duration: float, workers: int, clients: int, db_url: str) -> None:
-    from nongan.certificates import qrsign, services
+    from nongan.certificates import services
     from nongan.certificates.models import Certificate
 
     print(f"\n4. Public verification /v/<code> with {size:,} certificates in PostgreSQL")
@@ -355,18 +446,26 @@ def bench_http(size: int, duration: float, workers: int, clients: int, db_url: s
     max_pk = Certificate.objects.order_by("-pk").values_list("pk", flat=True).first()
     picks = []
     while len(picks) < 2000:
-        c = Certificate.objects.filter(pk__gte=rnd.randint(1, max_pk)).select_related("producer", "origin").order_by("pk").first()
+        c = (
+            Certificate.objects.filter(pk__gte=rnd.randint(1, max_pk))
+            .select_related("producer", "origin")
+            .order_by("pk")
+            .first()
+        )
         if c:
             picks.append(c)
     paths = [f"/v/{c.number}?s={signer.token(services._payload(signer, c))}" for c in picks]
     tmp = Path(tempfile.mkdtemp(prefix="nongan-bench-web-"))
-    (tmp / "bench_cert_settings.py").write_text(textwrap.dedent("""
+    (tmp / "bench_cert_settings.py").write_text(
+        textwrap.dedent("""
         from nongan.settings import *  # noqa
         DEBUG = False
         ROOT_URLCONF = "bench_cert_urls"
         LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "ERROR"}}
-    """))
-    (tmp / "bench_cert_urls.py").write_text(textwrap.dedent("""
+    """)
+    )
+    (tmp / "bench_cert_urls.py").write_text(
+        textwrap.dedent("""
         from django.http import HttpResponse
         from django.urls import include, path
 
@@ -374,14 +473,21 @@ def bench_http(size: int, duration: float, workers: int, clients: int, db_url: s
             return HttpResponse("ok")
 
         urlpatterns = [path("bench/bare", bare), path("", include("nongan.urls"))]
-    """))
+    """)
+    )
     port = 18000 + os.getpid() % 1000
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench_cert_settings", "DATABASE_URL": db_url,
-           "PYTHONPATH": f"{tmp}:{ROOT}", "DB_CONN_MAX_AGE": "600"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench_cert_settings",
+        "DATABASE_URL": db_url,
+        "PYTHONPATH": f"{tmp}:{ROOT}",
+        "DB_CONN_MAX_AGE": "600",
+    }
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     proc = subprocess.Popen(
         [gunicorn, "nongan.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
-        env=env, cwd=tmp,
+        env=env,
+        cwd=tmp,
     )
     try:
         for _ in range(100):
@@ -404,17 +510,25 @@ def bench_http(size: int, duration: float, workers: int, clients: int, db_url: s
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    print(f"   gunicorn {workers} sync workers, {clients} client threads, {duration:.0f} s each, {total:,} rows")
-    print(f"   /v/<code> (signature check, lookup, scan logged): {v[0]:8.0f} req/s   p99 {v[1]:6.1f} ms   "
-          f"median {v[2]:5.1f} ms   errors {v[3]}")
-    print(f"   baseline, bare view with a fixed response:        {b[0]:8.0f} req/s   p99 {b[1]:6.1f} ms   "
-          f"median {b[2]:5.1f} ms   errors {b[3]}")
+    print(
+        f"   gunicorn {workers} sync workers, {clients} client threads, {duration:.0f} s each, {total:,} rows"
+    )
+    print(
+        f"   /v/<code> (signature check, lookup, scan logged): {v[0]:8.0f} req/s   p99 {v[1]:6.1f} ms   "
+        f"median {v[2]:5.1f} ms   errors {v[3]}"
+    )
+    print(
+        f"   baseline, bare view with a fixed response:        {b[0]:8.0f} req/s   p99 {b[1]:6.1f} ms   "
+        f"median {b[2]:5.1f} ms   errors {b[3]}"
+    )
     print(f"   ratio /v/ : bare = {v[0] / b[0]:.2f}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--size", type=int, default=10_000_000, help="certificates in the table for /v/ (default 10M)")
+    ap.add_argument(
+        "--size", type=int, default=10_000_000, help="certificates in the table for /v/ (default 10M)"
+    )
     ap.add_argument("--issue", type=int, default=10_000)
     ap.add_argument("--chain", type=int, default=100_000)
     ap.add_argument("--duration", type=float, default=15)

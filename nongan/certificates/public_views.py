@@ -11,6 +11,7 @@ from nongan.core.validators import mask_name, mask_phone
 from . import qrsign, selectors, services
 from .choices import CertificateStatus, ScanResult
 
+MAX_PARENTS = 20
 MESSAGES = {
     qrsign.MALFORMED: lambda: _(
         "The QR code cannot be read: it is not a certificate QR of this platform, or it is incomplete."
@@ -54,6 +55,8 @@ def _origin_text(region) -> str:
     names = []
     while region is not None and region.level in ("village", "township", "district"):
         names.append(region.name)
+        if region.level == "district":
+            break
         region = region.parent
     return "".join(reversed(names))
 
@@ -110,7 +113,12 @@ def verify(request, code: str):
             "result": result,
             "scan": scan,
             "scans": selectors.recent_scans(c),
-            "parents": [link.parent for link in c.inputs.select_related("parent", "parent__origin")],
+            "parents": [
+                link.parent for link in c.inputs.select_related("parent", "parent__origin")[:MAX_PARENTS]
+            ]
+            if c.promise_form == "buyer"
+            else [],
+            "parent_count": c.inputs.count() if c.promise_form == "buyer" else 0,
         }
     )
     return render(request, "certificates/public/verify.html", ctx)
