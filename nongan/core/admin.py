@@ -1,0 +1,46 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from .models import AuditLog, ImportJob, LedgerEntry, Region, User
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "level", "parent", "is_demo"]
+    list_filter = ["level", "is_demo"]
+    search_fields = ["code", "name", "initials"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "full_name", "role", "jurisdiction", "producer", "is_active"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["username", "full_name"]
+    autocomplete_fields = ["jurisdiction", "producer"]
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        ("农安", {"fields": ("full_name", "role", "jurisdiction", "producer", "phone")}),
+    )
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ["time", "actor_repr", "action", "content_type", "object_repr"]
+    list_filter = ["action", "content_type"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(AuditLogAdmin):
+    list_display = ["seq", "time", "kind", "ref", "actor_repr"]
+    list_filter = ["kind"]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ["created", "kind", "original_name", "status", "created_count"]

@@ -1,0 +1,25 @@
+from django.contrib import admin
+
+from .models import Base, Certification, Contact, Producer, ProductCategory, StaffMember
+
+
+@admin.register(Producer)
+class ProducerAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "type", "region", "tier", "status", "is_scale"]
+    list_filter = ["type", "tier", "status", "is_scale"]
+    search_fields = ["name", "code", "credit_code", "search_text"]
+    readonly_fields = ["code"]
+    raw_id_fields = ["region"]
+
+
+@admin.register(ProductCategory)
+class ProductCategoryAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "parent", "kind", "certificate_scope"]
+    list_filter = ["kind"]
+    search_fields = ["code", "name", "aliases"]
+
+
+admin.site.register(Base)
+admin.site.register(Certification)
+admin.site.register(Contact)
+admin.site.register(StaffMember)
