@@ -663,6 +663,21 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
+ACTION_LABELS = {
+    **{name: t.label for name, t in TRANSITIONS.items()},
+    "register": gettext_lazy("Register"),
+    "create": gettext_lazy("Create"),
+    "sample": gettext_lazy("Sampled"),
+    "follow_up_open": gettext_lazy("Follow-up opened"),
+    "follow_up_close": gettext_lazy("Follow-up handled"),
+}
+STATE_LABELS = {
+    **dict(SampleState.choices),
+    **{k: v for k, v in TaskStatus.choices if k not in SampleState.values},
+    **dict(FollowUpStatus.choices),
+}
+
+
 def available_transitions(user, sample: Sample) -> list[Transition]:
     return [t for t in TRANSITIONS.values() if sample.state in t.sources and _has_role(user, t.roles)]
 

@@ -290,7 +290,15 @@ def sample_detail(request, code):
             "section": "monitoring",
             "sample": sample,
             "results": results,
-            "events": sample.events.select_related("actor"),
+            "events": [
+                {
+                    "e": e,
+                    "action": services.ACTION_LABELS.get(e.action, e.action),
+                    "from": services.STATE_LABELS.get(e.from_state, e.from_state),
+                    "to": services.STATE_LABELS.get(e.to_state, e.to_state),
+                }
+                for e in sample.events.select_related("actor")
+            ],
             "transitions": services.available_transitions(request.user, sample),
             "can_enter": sample.state == SampleState.RECEIVED
             and services._has_role(request.user, services.LAB_ROLES),
