@@ -14,6 +14,7 @@ import re
 import uuid
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -890,9 +891,12 @@ def standards_load(*, actor=None, data_dir: Path | None = None) -> dict[str, dic
 
 
 # ---------------------------------------------------------------- uploads (the import page)
-def import_upload(*, actor, kind: str, upload, edition: Edition | None = None) -> ImportJob:
-    """Record the upload as an ImportJob, check the whole table, and apply it atomically. A rejected table leaves
-    the job FAILED with its per-row errors (downloadable as .xlsx) and nothing else changed."""
+def import_upload(
+    *, actor, kind: str, upload, edition: Edition | None = None, background: bool | None = None
+) -> ImportJob:
+    """Record the upload as an ImportJob, read it, and check and apply it: at once when it is small, as a
+    background task (``nongan db_worker``) when it has more rows than ``NONGAN_IMPORT_SYNC_ROWS``. A rejected
+    table leaves the job FAILED with its per-row errors (downloadable as .xlsx) and nothing else changed."""
     from .selectors import may_manage
 
     if not may_manage(actor):
@@ -910,9 +914,51 @@ def import_upload(*, actor, kind: str, upload, edition: Edition | None = None) -
     )
     try:
         table = read_table(kind, content, upload.name)
-        job.total_rows = len(table.rows)
-        job.status = ImportStatus.APPLYING
-        job.save(update_fields=["total_rows", "status"])
+    except ValidationError as exc:
+        return _job_failed(
+            job, [{"row": 0, "column": "", "message": m} for m in exc.messages], exc.messages[0]
+        )
+    job.total_rows = len(table.rows)
+    if background is None:
+        background = job.total_rows > settings.NONGAN_IMPORT_SYNC_ROWS
+    if background:
+        from .tasks import import_standards
+
+        job.status = ImportStatus.PENDING
+        job.message = _("Waiting for the background worker.")
+        job.save(update_fields=["total_rows", "status", "message"])
+        code = edition.code if edition else ""
+        transaction.on_commit(lambda: import_standards.enqueue(job.pk, code))
+        return job
+    return import_job_run(job=job, table=table, edition=edition)
+
+
+def _job_failed(job: ImportJob, errors: list[dict], message: str) -> ImportJob:
+    job.status = ImportStatus.FAILED
+    job.errors = errors
+    job.message = message
+    job.finished = timezone.now()
+    job.save()
+    return job
+
+
+def import_job_run(
+    *, job: ImportJob, table: Table | None = None, edition: Edition | None = None
+) -> ImportJob:
+    """Check and apply the table of an import job (in the request, or in the background task)."""
+    kind = job.kind.split(".", 1)[1]
+    actor = job.created_by
+    if table is None:
+        try:
+            with job.file.open("rb") as f:
+                table = read_table(kind, f.read(), job.original_name)
+        except (ValidationError, OSError) as exc:
+            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            return _job_failed(job, [{"row": 0, "column": "", "message": m} for m in messages], messages[0])
+    job.total_rows = len(table.rows)
+    job.status = ImportStatus.APPLYING
+    job.save(update_fields=["total_rows", "status"])
+    try:
         if kind == ImportKind.MRL:
             result = mrl_import(actor=actor, table=table, edition=edition)
         elif kind == ImportKind.EDITIONS:
@@ -924,19 +970,21 @@ def import_upload(*, actor, kind: str, upload, edition: Edition | None = None) -
         else:
             result = restricted_import(actor=actor, table=table)
     except TableRejected as exc:
-        job.status = ImportStatus.FAILED
-        job.errors = [e.as_dict() for e in exc.row_errors]
-        job.message = _("%(n)d errors; nothing was imported.") % {"n": len(exc.row_errors)}
+        return _job_failed(
+            job,
+            [e.as_dict() for e in exc.row_errors],
+            _("%(n)d errors; nothing was imported.") % {"n": len(exc.row_errors)},
+        )
     except ValidationError as exc:
-        job.status = ImportStatus.FAILED
-        job.errors = [{"row": 0, "column": "", "message": m} for m in exc.messages]
-        job.message = exc.messages[0]
-    else:
-        job.status = ImportStatus.DONE
-        job.processed_rows = job.total_rows
-        job.created_count = result.get("created", 0)
-        job.updated_count = result.get("updated", 0)
-        job.message = _("%(n)d rows created.") % {"n": job.created_count}
+        return _job_failed(
+            job, [{"row": 0, "column": "", "message": m} for m in exc.messages], exc.messages[0]
+        )
+    job.status = ImportStatus.DONE
+    job.processed_rows = job.total_rows
+    job.created_count = result.get("created", 0)
+    job.updated_count = result.get("updated", 0)
+    job.message = _("%(n)d rows created.") % {"n": job.created_count}
+    job.errors = []
     job.finished = timezone.now()
     job.save()
     return job

@@ -167,7 +167,7 @@ def import_page(request):
         else:
             if job.status == "done":
                 messages.success(request, job.message)
-            else:
+            elif job.status == "failed":
                 messages.error(request, job.message)
             return redirect("standards:import_result", pk=job.pk)
     jobs = ImportJob.objects.filter(kind__startswith="standards.").select_related("created_by")[:20]

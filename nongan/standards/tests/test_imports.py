@@ -371,3 +371,30 @@ def test_analytes_import_adds_names_and_never_changes_stored_values(standards, u
     assert job.errors[5]["message"] == "“速克灵”已用作腐霉利的名称。"
     assert counts() == before
     assert Analyte.objects.get(name_zh="腐霉利").cas == "32809-16-8"
+
+
+def test_a_large_table_is_imported_in_the_background(
+    standards, users, settings, django_capture_on_commit_callbacks
+):
+    settings.NONGAN_IMPORT_SYNC_ROWS = 2
+    editions_import(
+        actor=users.admin,
+        table=read_table(
+            "editions", b"standard,kind,in_force\nGB 2763-2030,full edition,2030-03-01\n", "e.csv"
+        ),
+    )
+    rows = "".join(f"噻虫嗪,{food},0.5,GB 2763-2030\n" for food in ("黄瓜", "番茄", "茄子"))
+    with django_capture_on_commit_callbacks(execute=True):
+        job = import_upload(actor=users.admin, kind="mrl", upload=csv_upload("农药,食品,限量,标准\n" + rows))
+        assert (job.status, job.total_rows) == ("pending", 3)
+        assert MaxResidueLimit.objects.filter(edition__code="GB 2763-2030").count() == 0
+    job.refresh_from_db()
+    assert (job.status, job.created_count, job.processed_rows) == ("done", 3, 3)
+    assert MaxResidueLimit.objects.filter(edition__code="GB 2763-2030").count() == 3
+    # A rejected large table fails in the background the same way, nothing saved.
+    bad = "".join(f"噻虫嗪,{food},0.5,GB 2763-2030\n" for food in ("火星菜", "冬瓜", "南瓜"))
+    with django_capture_on_commit_callbacks(execute=True):
+        job = import_upload(actor=users.admin, kind="mrl", upload=csv_upload("农药,食品,限量,标准\n" + bad))
+    job.refresh_from_db()
+    assert job.status == "failed" and job.errors[0]["row"] == 2
+    assert MaxResidueLimit.objects.filter(edition__code="GB 2763-2030").count() == 3
