@@ -138,6 +138,22 @@ def _row(key, label, planned, done, fraction, passed=0, failed=0, positives=0) -
     )
 
 
+def _visible_towns(user, plan: MonitoringPlan) -> tuple[list[Region], bool]:
+    """The plan's townships a user has figures for: all of them for district staff, their own township for
+    township and village staff."""
+    qs = Region.objects.filter(level=RegionLevel.TOWNSHIP, path__startswith=plan.region.path)
+    j = None if user.is_superuser else user.jurisdiction
+    restricted = j is not None and j.path.startswith(plan.region.path) and j.pk != plan.region_id
+    if restricted:
+        qs = qs.filter(path__in=_prefixes(j.path)) if j.level != RegionLevel.TOWNSHIP else qs.filter(pk=j.pk)
+    return list(qs.order_by("sort_order", "code")), restricted
+
+
+def _prefixes(path: str) -> list[str]:
+    codes = [c for c in path.strip("/").split("/") if c]
+    return ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+
+
 def plan_progress(user, plan: MonitoringPlan, on_date: dt.date | None = None) -> Progress:
     """Done vs planned per sector and township, pace for the date, pass rate with its 95% Wilson interval,
     rapid tests, handling rate. A fixed number of queries, whatever the number of rows or townships."""
@@ -165,11 +181,7 @@ def plan_progress(user, plan: MonitoringPlan, on_date: dt.date | None = None) ->
         .annotate(n=Count("id"), pos=Count("id", filter=Q(outcome=RapidOutcome.POSITIVE)))
     }
     quotas = list(plan.quotas.all())
-    towns = list(
-        Region.objects.filter(level=RegionLevel.TOWNSHIP, path__startswith=plan.region.path).order_by(
-            "sort_order", "code"
-        )
-    )
+    towns, restricted = _visible_towns(user, plan)
     follow = UnqualifiedFollowUp.objects.filter(sample__sampled_at__gte=start, sample__sampled_at__lt=end)
     fu = scoped(user, follow).aggregate(
         total=Count("id"), handled=Count("id", filter=Q(status=FollowUpStatus.HANDLED))
@@ -198,7 +210,7 @@ def plan_progress(user, plan: MonitoringPlan, on_date: dt.date | None = None) ->
     total = _row(
         "total",
         "",
-        plan.quantitative_target,
+        sum(q_town.get(t.pk, 0) for t in towns) if restricted else plan.quantitative_target,
         sum(r.done for r in sectors),
         fraction,
         total_passed,
@@ -234,7 +246,7 @@ def plan_progress(user, plan: MonitoringPlan, on_date: dt.date | None = None) ->
         rapid_district=_row(
             "district",
             plan.region.name,
-            plan.district_rapid_target,
+            0 if restricted else plan.district_rapid_target,
             district.get("n", 0),
             fraction,
             positives=district.get("pos", 0),
@@ -243,7 +255,7 @@ def plan_progress(user, plan: MonitoringPlan, on_date: dt.date | None = None) ->
         rapid_township_total=_row(
             "townships",
             "",
-            plan.township_rapid_target,
+            sum(r_town.get(t.pk, 0) for t in towns) if restricted else plan.township_rapid_target,
             sum(r.done for r in rapid_towns),
             fraction,
             positives=sum(r.positives for r in rapid_towns),

@@ -283,7 +283,7 @@ def task_create(
         _require_role(actor, SAMPLER_ROLES, _("You may not create sampling tasks."))
         if not scoped(actor, Producer.objects.filter(pk=producer.pk)).exists():
             raise ValidationError({"producer": _("This producer is outside your jurisdiction.")})
-    for s in samplers:
+    for s in samplers if source == TaskSource.MANUAL else ():  # drawn inspectors come from the draw's pool
         if s.role not in SAMPLER_ROLES and not s.is_superuser:
             raise ValidationError({"samplers": _("%(name)s is not a sampler.") % {"name": str(s)}})
     task = SamplingTask.objects.create(

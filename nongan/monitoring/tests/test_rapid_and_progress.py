@@ -208,6 +208,10 @@ def test_progress_counts_pace_and_constant_queries(plan, users, make_sample, jud
     # a township supervisor sees their own township's figures only
     pz = plan_progress(users.zw, plan, on_date=dt.date(plan.year, 7, 2))
     assert pz.total.done == 0 and pz.rapid_township_total.done == 0
+    assert [r.label for r in pz.townships] == ["柘汪镇"] and pz.rapid_township_total.planned == 480
+    assert pz.total.planned == 54 and pz.rapid_district.planned == 0
+    pv = plan_progress(users.village, plan, on_date=dt.date(plan.year, 7, 2))
+    assert [r.label for r in pv.townships] == ["青口镇"] and pv.total.done == 2
 
 
 def test_integrity_signals(users, monkeypatch):

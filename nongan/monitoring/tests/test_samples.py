@@ -302,3 +302,33 @@ def test_tasks_from_draw(users, make_producer, monkeypatch):
     assert list(made[0].samplers.all()) == [users.sampler]
     assert services.tasks_from_draw(actor=users.sampler, round_id=7) == []
     assert SamplingTask.objects.count() == 2
+
+
+def test_tasks_from_a_real_draw(users, make_producer):
+    draws = pytest.importorskip("nongan.draws.services")
+    for town, n in (("青口镇", 3), ("柘汪镇", 2)):
+        for i in range(n):
+            make_producer(name=f"{town}合作社{i}", town=town, village_index=i)
+    rnd = draws.round_create(
+        actor=users.admin,
+        title="2026年例行监测抽样",
+        purpose="sampling",
+        region=users.admin.jurisdiction,
+        year=2026,
+        inspectors=[users.sampler, users.enforcement],
+        filter_spec={"is_scale": True},
+        ratio="0.5",
+        strata="township",
+        inspectors_per_object=2,
+    )
+    rnd = draws.round_freeze(actor=users.admin, rnd=rnd)
+    rnd = draws.round_commit_seed(actor=users.admin, rnd=rnd, seed="monitoring-seed-0001")
+    rnd = draws.round_draw(actor=users.admin, rnd=rnd, seed="monitoring-seed-0001")
+    from nongan.draws.selectors import selections_for_round
+
+    sel = selections_for_round(rnd.pk)
+    made = services.tasks_from_draw(actor=users.sampler, round_id=rnd.pk)
+    assert len(made) == len(sel) > 0
+    assert [t.producer_id for t in made] == [s["producer_id"] for s in sel]
+    assert all(t.samplers.count() == 2 for t in made)
+    assert services.tasks_from_draw(actor=users.sampler, round_id=rnd.pk) == []
