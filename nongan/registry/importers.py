@@ -388,6 +388,18 @@ def apply_producer_rows(rows: list[dict], actor) -> int:
     return len(objs)
 
 
+def estimate_rows(job: ImportJob) -> int:
+    """Data rows in the upload according to the sheet's dimensions (cheap: no rows are read)."""
+    from openpyxl import load_workbook
+
+    try:
+        with job.file.open("rb") as f:
+            ws = load_workbook(f, read_only=True).worksheets[0]
+            return max(0, (ws.max_row or 1) - 1)
+    except Exception:  # unreadable files are reported by the import itself
+        return 0
+
+
 def run_producer_import(job: ImportJob) -> ImportJob:
     """Validate the whole file, then import it atomically; progress is saved on the job as it goes."""
     user = job.created_by

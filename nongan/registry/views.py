@@ -1,5 +1,6 @@
 """Registry pages. Thin: scope through selectors, validate through forms, write through services."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,7 +22,7 @@ from nongan.core.validators import mask_id_number
 from . import selectors, services
 from .filtersets import ProducerFilterSet, StaffFilterSet
 from .forms import BaseForm, CertificationForm, ContactForm, ProducerForm, StaffForm
-from .importers import PRODUCER_SHEET
+from .importers import PRODUCER_SHEET, estimate_rows, run_producer_import
 from .models import Base, Certification, Contact, Producer, StaffMember
 from .tasks import import_producers
 
@@ -163,10 +164,12 @@ def producer_import(request):
         except ValidationError as e:
             messages.error(request, e.messages[0])
             return redirect("registry:producer_import")
-        with transaction.atomic():
-            job = ImportJob.objects.create(
-                kind="producers", created_by=request.user, file=upload, original_name=upload.name[:255]
-            )
+        job = ImportJob.objects.create(
+            kind="producers", created_by=request.user, file=upload, original_name=upload.name[:255]
+        )
+        if estimate_rows(job) <= settings.NONGAN_IMPORT_SYNC_ROWS:
+            run_producer_import(job)  # small files: the answer comes with the page
+        else:
             transaction.on_commit(lambda: import_producers.enqueue(job.pk))
         return redirect("core:import_job", pk=job.pk)
     jobs = ImportJob.objects.filter(created_by=request.user, kind="producers")[:10]

@@ -205,8 +205,14 @@ def test_large_files_go_to_the_background_task_with_progress(
     qk, settings, django_capture_on_commit_callbacks
 ):
     settings.NONGAN_IMPORT_SYNC_ROWS = 10
-    upload(qk, xlsx([row(i) for i in range(1, 1201)]), django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        qk.post("/registry/producers/import/", {"file": xlsx([row(i) for i in range(1, 1201)])})
     job = ImportJob.objects.get()
+    assert (job.status, len(callbacks)) == ("pending", 1)  # queued, not run inside the request
+    waiting = qk.get(f"/imports/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'hx-trigger="every 1s"' in waiting and 'aria-valuenow="0"' in waiting
+    callbacks[0]()  # the worker picks the task up
+    job.refresh_from_db()
     assert (job.status, job.created_count, job.total_rows, job.processed_rows, job.percent) == (
         "done",
         1200,
