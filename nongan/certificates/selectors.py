@@ -302,7 +302,18 @@ def trace_roots(
     if producer:
         return list(qs.filter(producer__code=producer)[:5000])
     if sample:
-        return list(qs.filter(contradicted_by=sample))
+        numbers = set(qs.filter(contradicted_by=sample).values_list("number", flat=True))
+        try:  # the monitoring app's sample records the certificate number of the sampled lot
+            from nongan.monitoring.models import Sample
+
+            numbers |= {
+                n.upper()
+                for n in Sample.objects.filter(code=sample).values_list("certificate_number", flat=True)
+                if n
+            }
+        except (ImportError, LookupError):
+            pass
+        return list(qs.filter(number__in=numbers))
     return []
 
 

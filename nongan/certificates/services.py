@@ -719,12 +719,17 @@ def certificate_by_number(number: str) -> Certificate:
 
 
 @transaction.atomic
-def certificate_promise_contradicted(*, actor, number: str, sample_code: str) -> Certificate:
+def certificate_promise_contradicted(*, actor, number: str, sample_code: str) -> Certificate | None:
     """A sample of a certified lot failed (承诺与抽检结果不符): mark the certificate and make its issuer a
-    key supervision target. Called by the monitoring app."""
+    key supervision target. Called by the monitoring app when it opens the follow-up of an unqualified
+    sample; returns the certificate, or None (and changes nothing) when the sample's certificate number is
+    mistyped or unknown, so the monitoring follow-up is not blocked by it."""
     from nongan.registry.services import producer_flag_key_target
 
-    c = certificate_by_number(number)
+    try:
+        c = certificate_by_number(number)
+    except ValidationError:
+        return None
     c = Certificate.objects.select_for_update().get(pk=c.pk)
     if c.contradicted_by == sample_code:
         return c

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from nongan.certificates import qrsign, services
+from nongan.certificates import qrsign, selectors, services
 from nongan.certificates.models import Certificate, CertificateEvent, InputUse, SigningKey
 from nongan.core.audit import history_for
 from nongan.core.models import AuditLog, LedgerEntry
@@ -250,8 +250,14 @@ def test_promise_contradicted(users, batch, issue):
     assert users.own_producer.key_target is True
     assert users.own_producer.tier == "C"
     assert "S2026-0001" in users.own_producer.key_target_reason
-    with pytest.raises(ValidationError):
+    assert selectors.trace_roots(users.admin, sample="S2026-0001") == [c]
+    assert selectors.trace_roots(users.zw, sample="S2026-0001") == []
+    before = _counts()
+    assert (
         services.certificate_promise_contradicted(actor=None, number=c.number[:-1] + "X", sample_code="S")
+        is None
+    )
+    assert _counts() == before
 
 
 def test_key_rotation_keeps_old_certificates_valid(users, batch, issue):
