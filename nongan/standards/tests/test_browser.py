@@ -1,0 +1,64 @@
+"""The standards pages in a real Chromium (Debian's, driven by Playwright)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing at /usr/bin/chromium")
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
+        )
+        yield b
+        b.close()
+
+
+def test_admin_imports_a_table_sees_errors_then_judges(browser, live_server, standards, users, tmp_path):
+    page = browser.new_page(locale="zh-CN")
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", PASSWORD)
+    page.click("[data-testid=login]")
+    page.wait_for_url(f"{live_server.url}/")
+
+    page.goto(f"{live_server.url}/standards/")
+    assert page.locator('[data-testid="current-GB 2763-2026"]').inner_text() == "现行"
+
+    bad = tmp_path / "limits.csv"
+    bad.write_text("农药,食品,限量,标准\n噻虫嗪,火星菜,0.5,GB 2763-2026\n", encoding="utf-8")
+    page.goto(f"{live_server.url}/standards/import/")
+    page.select_option("#id_kind", "mrl")
+    page.set_input_files("#id_file", str(bad))
+    page.click("button[type=submit].btn-success")
+    page.wait_for_selector("[data-testid=job-status]")
+    assert page.locator("[data-testid=job-status]").get_attribute("data-status") == "failed"
+    assert "“火星菜”不是农产品分类中的食品或类别。" in page.content()
+    with page.expect_download() as download:
+        page.click("text=下载错误清单（.xlsx）")
+    assert download.value.suggested_filename.endswith("-errors.xlsx")
+
+    page.goto(f"{live_server.url}/standards/judge/")
+    page.fill("#id_food", "韭菜")
+    page.fill("#id_analyte", "腐霉利")
+    page.fill("#id_value", "0.8")
+    page.fill("#id_date", "2023-01-01")
+    page.click("[data-testid=judge]")
+    page.wait_for_selector("[data-testid=judgement]")
+    text = page.locator("[data-testid=judgement]").inner_text()
+    assert "不合格" in text and "GB 2763-2021" in text and "0.2 mg/kg" in text
