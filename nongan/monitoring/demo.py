@@ -17,7 +17,7 @@ from nongan.registry.models import ProducerProduct, ProductCategory
 
 from . import services
 from .choices import KIND_SECTOR, RapidSource
-from .models import MonitoringPlan, RapidTest
+from .models import MonitoringPlan, RapidTest, SaleHold
 
 YEAR = 2026
 TZ = ZoneInfo("Asia/Shanghai")
@@ -334,4 +334,10 @@ def _rapid(rnd, lines, towns, district, start, end, admin, users) -> int:
                 services.rapid_tests_record(actor=actor, items=[again])
             except ValidationError:
                 continue
+    # holds cleared by their confirmatory samples, except the recent ones
+    cutoff = end - dt.timedelta(days=14)
+    for hold in SaleHold.objects.filter(status="held", rapid_test__tested_at__lt=cutoff).select_related(
+        "rapid_test"
+    ):
+        services.sale_hold_release(actor=admin, hold=hold, reason="确证定量检测合格，解除暂停销售")
     return total

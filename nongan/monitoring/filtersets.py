@@ -1,6 +1,7 @@
 """Filters shared by the list pages and the API."""
 
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .choices import RapidMethod, RapidOutcome, SampleState, Sector, Verdict
@@ -8,15 +9,33 @@ from .models import LabResult, RapidTest, Sample
 
 
 class SampleFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label=_("Search"))
-    state = django_filters.ChoiceFilter(choices=SampleState.choices, label=_("state"))
-    verdict = django_filters.ChoiceFilter(choices=Verdict.choices, label=_("verdict"))
-    sector = django_filters.ChoiceFilter(choices=Sector.choices, label=_("sector"))
+    q = django_filters.CharFilter(
+        method="search",
+        label=_("Search"),
+        widget=forms.TextInput(attrs={"placeholder": _("Sample number, producer or product")}),
+    )
+    state = django_filters.ChoiceFilter(
+        choices=SampleState.choices, label=_("state"), empty_label=_("All states")
+    )
+    verdict = django_filters.ChoiceFilter(
+        choices=Verdict.choices, label=_("verdict"), empty_label=_("All verdicts")
+    )
+    sector = django_filters.ChoiceFilter(
+        choices=Sector.choices, label=_("sector"), empty_label=_("All sectors")
+    )
     year = django_filters.NumberFilter(field_name="sampled_at", lookup_expr="year", label=_("year"))
 
     class Meta:
         model = Sample
         fields = ["state", "verdict", "sector", "township"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for f in self.form.fields.values():
+            f.widget.attrs.setdefault(
+                "class",
+                "form-select form-select-sm" if hasattr(f, "choices") else "form-control form-control-sm",
+            )
 
     def search(self, qs, name, value):
         value = value.strip()
@@ -39,8 +58,12 @@ class LabResultFilter(django_filters.FilterSet):
 
 
 class RapidTestFilter(django_filters.FilterSet):
-    outcome = django_filters.ChoiceFilter(choices=RapidOutcome.choices, label=_("outcome"))
-    method = django_filters.ChoiceFilter(choices=RapidMethod.choices, label=_("method"))
+    outcome = django_filters.ChoiceFilter(
+        choices=RapidOutcome.choices, label=_("outcome"), empty_label=_("All outcomes")
+    )
+    method = django_filters.ChoiceFilter(
+        choices=RapidMethod.choices, label=_("method"), empty_label=_("All methods")
+    )
     date_from = django_filters.DateFilter(
         field_name="tested_at", lookup_expr="date__gte", label=_("tested from")
     )
@@ -51,3 +74,11 @@ class RapidTestFilter(django_filters.FilterSet):
     class Meta:
         model = RapidTest
         fields = ["outcome", "method", "township", "confirmed_positive", "false_positive_risk"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for f in self.form.fields.values():
+            f.widget.attrs.setdefault(
+                "class",
+                "form-select form-select-sm" if hasattr(f, "choices") else "form-control form-control-sm",
+            )

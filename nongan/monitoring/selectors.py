@@ -92,11 +92,11 @@ class ProgressRow:
 
     @property
     def wilson_low(self) -> Decimal | None:
-        return None if self.wilson is None else Decimal(str(round(self.wilson[0] * 100, 2)))
+        return None if self.wilson is None else Decimal(self.wilson[0] * 100).quantize(Decimal("0.01"))
 
     @property
     def wilson_high(self) -> Decimal | None:
-        return None if self.wilson is None else Decimal(str(round(self.wilson[1] * 100, 2)))
+        return None if self.wilson is None else Decimal(self.wilson[1] * 100).quantize(Decimal("0.01"))
 
 
 @dataclass

@@ -469,7 +469,7 @@ def sample_register(
         sector=sector_of(product),
         township=township_of(producer.region),
         sampler=actor,
-        party_confirmed_at=timezone.now() if fields["party_confirmed"] else None,
+        party_confirmed_at=sampled_at if fields["party_confirmed"] else None,  # signed on site
         **fields,
     )
     sample.save()
@@ -703,9 +703,9 @@ def sample_transition(*, actor, sample: Sample, action: str, reason: str = "") -
     from_state = sample.state
     sample.state = t.target
     sample.save(update_fields=["state"])
+    _event(actor=actor, action=t.name, from_state=from_state, to_state=t.target, reason=reason, sample=sample)
     if t.effect:
         t.effect(actor, sample)
-    _event(actor=actor, action=t.name, from_state=from_state, to_state=t.target, reason=reason, sample=sample)
     audit.record_update(actor, sample, before, reason=reason)
     return sample
 

@@ -29,7 +29,7 @@ def test_register_sample_sets_code_sector_township_and_event(make_sample, users,
     assert s.plan == plan
     assert s.state == "registered"
     assert s.quantity == Decimal("2.5") and s.quantity_unit == "kg"
-    assert s.party_confirmed and s.party_confirmed_at is not None
+    assert s.party_confirmed and s.party_confirmed_at == s.sampled_at
     ev = list(s.events.values_list("action", "from_state", "to_state"))
     assert ev == [("register", "", "registered")]
     assert AuditLog.objects.filter(object_id=str(s.pk), action="create", object_repr=s.code).count() == 1
