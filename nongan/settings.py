@@ -209,6 +209,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a field named "status"; name each enum after its choices.
+    "ENUM_NAME_OVERRIDES": {
+        "ProducerStatusEnum": "nongan.registry.choices.ProducerStatus",
+        "RoundStatusEnum": "nongan.draws.choices.RoundStatus",
+        "TaskStatusEnum": "nongan.monitoring.choices.TaskStatus",
+        "FollowUpStatusEnum": "nongan.monitoring.choices.FollowUpStatus",
+        "HoldStatusEnum": "nongan.monitoring.choices.HoldStatus",
+        "BatchStatusEnum": "nongan.certificates.choices.BatchStatus",
+        "CertificateStatusEnum": "nongan.certificates.choices.CertificateStatus",
+        "ImportStatusEnum": "nongan.core.choices.ImportStatus",
+    },
 }
 
 LOGGING = {
