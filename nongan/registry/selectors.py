@@ -82,3 +82,9 @@ def townships_in_scope(user):
 
 def region_options(user):
     return Region.objects.none() if user is None else townships_in_scope(user)
+
+
+def villages_of(user, township_code: str):
+    from nongan.core.scoping import regions_for
+
+    return regions_for(user).filter(level="village", parent__code=township_code).order_by("code")

@@ -11,6 +11,7 @@ urlpatterns = [
     path("producers/export.xlsx", views.producer_export, name="producer_export"),
     path("producers/template.xlsx", views.producer_template, name="producer_template"),
     path("producers/import/", views.producer_import, name="producer_import"),
+    path("villages/", views.village_options, name="village_options"),
     path("producers/<int:pk>/", views.producer_detail, name="producer_detail"),
     path("producers/<int:pk>/edit/", views.producer_edit, name="producer_edit"),
     path("producers/<int:pk>/<str:kind>/new/", views.child_edit, name="child_create"),

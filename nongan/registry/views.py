@@ -83,6 +83,7 @@ def producer_list(request):
         "page_obj": page,
         "producers": page.object_list,
         "can_edit": can_edit_registry(request.user),
+        "villages": _villages(request),
     }
     template = (
         "registry/_producer_table.html"
@@ -107,6 +108,19 @@ EXPORT_COLUMNS = [
     ("status", _lazy("Status")),
     ("products", _lazy("Products")),
 ]
+
+
+def _villages(request):
+    """Villages of the chosen township (inside the user's scope), for the village filter."""
+    code = request.GET.get("township")
+    if not code:
+        return []
+    return selectors.villages_of(request.user, code)
+
+
+@login_required
+def village_options(request):
+    return render(request, "registry/_village_options.html", {"villages": _villages(request)})
 
 
 @login_required

@@ -155,3 +155,19 @@ def test_bases_certifications_contacts_are_saved_and_audited(qk_client, users, g
     )
     assert r.context["form"].errors["phone"] == ["请输入以 1 开头的 11 位大陆手机号，例如 13812345678。"]
     assert AuditLog.objects.filter(content_type__model="base", action="create").count() == 1
+
+
+def test_village_filter_offers_only_the_chosen_townships_villages(qk_client, users, ganyu, make_producer):
+    other = make_producer(name="同镇另一村", town="青口镇", village_index=4)
+    town = ganyu.town["青口镇"].code
+    options = qk_client.get("/registry/villages/", {"township": town}).content.decode()
+    assert options.count("<option") == 1 + ganyu.town["青口镇"].children.count()
+    assert (
+        qk_client.get("/registry/villages/", {"township": ganyu.town["柘汪镇"].code})
+        .content.decode()
+        .count("<option")
+        == 1
+    )
+    v = ganyu.village("青口镇", 4).code
+    r = qk_client.get("/registry/", {"township": town, "village": v})
+    assert [p.name for p in r.context["page_obj"]] == [other.name]
