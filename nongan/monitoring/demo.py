@@ -273,6 +273,7 @@ def _rapid(rnd, lines, towns, district, start, end, admin, users) -> int:
         suspect = station.name == SUSPECT_TOWN
         if suspect:
             n = 320
+            suspect_days = [_when(rnd, start, end) for _ in range(12)]
         items = []
         for _ in range(n):
             line = rnd.choice(pool)
@@ -283,7 +284,7 @@ def _rapid(rnd, lines, towns, district, start, end, admin, users) -> int:
                 "producer": line.producer.code if own else "",
                 "product": line.category,
                 "lot": f"R{rnd.randint(100, 999)}",
-                "tested_at": _when(rnd, start, end),
+                "tested_at": _when(rnd, start, end) if not suspect else rnd.choice(suspect_days),
                 "instrument": "RP-12",
             }
             if enzyme:

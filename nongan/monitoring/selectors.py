@@ -310,8 +310,20 @@ def handling_rate(user, year: int | None = None) -> tuple[int, int, Decimal | No
 
 
 # ---------------------------------------------------------------- public disclosure
+PERSON_TYPES = {ProducerType.HOUSEHOLD, ProducerType.SCALE_GROWER}  # natural persons, not registered entities
+
+
 def public_name(producer) -> str:
-    return mask_name(producer.name) if producer.type == ProducerType.HOUSEHOLD else producer.name
+    """A producer's name for the public page: a household's (or individual grower's) personal name is masked,
+    a description in brackets after it is kept: 郭杰（紫菜养殖大户） → 郭*（紫菜养殖大户）."""
+    if producer.type not in PERSON_TYPES:
+        return producer.name
+    name = producer.name
+    for bracket in ("（", "("):
+        if bracket in name:
+            person, rest = name.split(bracket, 1)
+            return mask_name(person.strip()) + bracket + rest
+    return mask_name(name)
 
 
 def published_results(year: int | None = None) -> QuerySet:

@@ -35,6 +35,8 @@ def test_demo_builds_once(ganyu):
     assert UnqualifiedFollowUp.objects.exists()
     from nongan.core.models import User
 
-    assert {s.station.name for s in integrity_signals(User.objects.get(username="admin"))} == {"班庄镇"}
+    signals = integrity_signals(User.objects.get(username="admin"))
+    assert {s.station.name for s in signals} == {"班庄镇"}
+    assert {s.kind for s in signals} == {"perfect", "burst", "repeat"}
     demo.build(stdout=out)
     assert (Sample.objects.count(), RapidTest.objects.count()) == (n_samples, n_rapid)

@@ -234,7 +234,8 @@ def test_sample_and_result_api(client, users, plan, judge):
 
 def test_public_page_masks_households(client, users, make_producer, make_sample, judge):
     hh = make_producer(name="张三丰", type="household", is_scale=False)
-    for producer in (hh, users.own_producer):
+    grower = make_producer(name="郭杰（紫菜养殖大户）", type="scale_grower")
+    for producer in (hh, grower, users.own_producer):
         s = make_sample(producer=producer)
         services.sample_transition(actor=users.analyst, sample=s, action="receive")
         services.results_enter(
@@ -250,5 +251,6 @@ def test_public_page_masks_households(client, users, make_producer, make_sample,
     html = r.content.decode()
     assert r.status_code == 200
     assert "张**" in html and "张三丰" not in html
+    assert "郭*（紫菜养殖大户）" in html and "郭杰" not in html
     assert "青口镇绿源蔬菜专业合作社" in html and unpublished.code not in html
     assert "13812345678" not in html
