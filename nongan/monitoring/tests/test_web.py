@@ -1,6 +1,7 @@
 import datetime as dt
 import io
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -254,3 +255,54 @@ def test_public_page_masks_households(client, users, make_producer, make_sample,
     assert "郭*（紫菜养殖大户）" in html and "郭杰" not in html
     assert "青口镇绿源蔬菜专业合作社" in html and unpublished.code not in html
     assert "13812345678" not in html
+
+
+@pytest.mark.parametrize(
+    "who,detail,api_count,rapid_count",
+    [
+        ("admin", 200, 1, 2),
+        ("qk", 200, 1, 1),
+        ("zw", 404, 0, 1),
+        ("village", 200, 1, 0),
+        ("producer", 200, 1, 0),
+        ("sampler", 200, 1, 2),
+        ("market", 200, 1, 2),
+    ],
+)
+def test_scoping_matrix(client, users, make_sample, who, detail, api_count, rapid_count):
+    s = make_sample()
+    services.rapid_tests_record(
+        actor=users.qk,
+        items=[
+            {
+                "product": "黄瓜",
+                "method": "enzyme",
+                "inhibition": "5",
+                "tested_at": timezone.now().isoformat(),
+            }
+        ],
+    )
+    services.rapid_tests_record(
+        actor=users.zw,
+        items=[
+            {
+                "product": "黄瓜",
+                "method": "enzyme",
+                "inhibition": "5",
+                "tested_at": timezone.now().isoformat(),
+            }
+        ],
+    )
+    client.force_login(getattr(users, who))
+    assert client.get(reverse("monitoring:sample_detail", kwargs={"code": s.code})).status_code == detail
+    assert client.get(reverse("monitoring:sample_print", kwargs={"code": s.code})).status_code == detail
+    assert client.get("/api/v1/monitoring/samples/").json()["count"] == api_count
+    assert client.get("/api/v1/monitoring/rapid-tests/").json()["count"] == rapid_count
+
+
+def test_anonymous_gets_login_or_401(client, users, make_sample):
+    s = make_sample()
+    r = client.get(reverse("monitoring:sample_detail", kwargs={"code": s.code}))
+    assert r.status_code == 302 and "/login/" in r["Location"]
+    assert client.get("/api/v1/monitoring/samples/").status_code in (401, 403)
+    assert client.get(reverse("monitoring:public")).status_code == 200
