@@ -327,6 +327,22 @@ def sample_transition(request, code):
 
 
 @login_required
+@require_POST
+def sample_confirm(request, code):
+    sample = get_scoped_or_404(request.user, Sample.objects.all(), code=code)
+    if not services._has_role(request.user, services.SAMPLER_ROLES):
+        raise PermissionDenied(_("Only samplers may register samples."))
+    try:
+        services.sample_confirm_party(
+            actor=request.user, sample=sample, party_name=request.POST.get("party_name", "")
+        )
+        messages.success(request, _("The sampled party's confirmation was recorded."))
+    except ValidationError as e:
+        _errors_to(request, e)
+    return redirect("monitoring:sample_detail", code=sample.code)
+
+
+@login_required
 def sample_print(request, code):
     sample = get_scoped_or_404(request.user, selectors.samples_for(request.user), code=code)
     response = HttpResponse(sample_pdf(sample), content_type="application/pdf")

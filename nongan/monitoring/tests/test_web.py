@@ -306,3 +306,54 @@ def test_anonymous_gets_login_or_401(client, users, make_sample):
     assert r.status_code == 302 and "/login/" in r["Location"]
     assert client.get("/api/v1/monitoring/samples/").status_code in (401, 403)
     assert client.get(reverse("monitoring:public")).status_code == 200
+
+
+def test_plan_form_validates_whole_split(client, users, ganyu):
+    from nongan.core.services import townships
+    from nongan.monitoring.models import MonitoringPlan, PlanQuota
+
+    towns = list(townships(ganyu.district))
+    data = {
+        "year": 2026,
+        "title": "",
+        "quantitative_target": 800,
+        "crop": 500,
+        "livestock": 150,
+        "aquatic": 150,
+        "pass_rate_target": "97",
+        "district_rapid_target": 8000,
+        "township_rapid_target": 7200,
+        "focus_analytes": "毒死蜱；克百威",
+    }
+    for t, n in services.split_evenly(800, towns).items():
+        data[f"q_{t.pk}"] = n
+    for t, n in services.split_evenly(7000, towns).items():
+        data[f"r_{t.pk}"] = n
+    client.force_login(users.qk)
+    assert client.post(reverse("monitoring:plan_create"), data).status_code == 403
+    client.force_login(users.admin)
+    r = client.post(reverse("monitoring:plan_create"), data)
+    assert r.status_code == 200 and "7000" in r.content.decode() and "7200" in r.content.decode()
+    assert MonitoringPlan.objects.count() == 0 and PlanQuota.objects.count() == 0
+    for t, n in services.split_evenly(7200, towns).items():
+        data[f"r_{t.pk}"] = n
+    r = client.post(reverse("monitoring:plan_create"), data)
+    plan = MonitoringPlan.objects.get()
+    assert r.status_code == 302 and plan.title == "赣榆区2026年农产品质量安全监测计划"
+    assert plan.analyte_list == ["毒死蜱", "克百威"]
+    assert plan.quotas.count() == 3 + 15 + 15
+
+
+def test_party_confirmation_view(client, users, make_sample):
+    s = make_sample()
+    assert not s.party_confirmed
+    client.force_login(users.sampler)
+    url = reverse("monitoring:sample_confirm", kwargs={"code": s.code})
+    client.post(url, {"party_name": " "})
+    s.refresh_from_db()
+    assert not s.party_confirmed
+    client.post(url, {"party_name": "王建国"})
+    s.refresh_from_db()
+    assert s.party_confirmed and s.party_name == "王建国" and s.party_confirmed_at is not None
+    client.force_login(users.analyst)
+    assert client.post(url, {"party_name": "李四"}).status_code == 403
