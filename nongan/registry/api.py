@@ -10,15 +10,10 @@ from nongan.core.api import ScopedViewSetMixin
 from nongan.core.models import Region
 from nongan.core.scoping import can_edit_registry, in_jurisdiction
 from nongan.core.validators import (
-    normalize_id_number,
-    normalize_uscc,
-    validate_id_number,
     validate_mobile,
-    validate_uscc,
 )
 
 from . import services
-from .choices import CREDIT_CODE_TYPES, ProducerType
 from .filtersets import ProducerFilterSet, StaffFilterSet
 from .models import Base, Certification, Contact, Producer, ProducerProduct, ProductCategory, StaffMember
 
@@ -132,39 +127,20 @@ class ProducerSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs):
         ptype = attrs.get("type", getattr(self.instance, "type", None))
-        credit = normalize_uscc(attrs.get("credit_code") or "")
-        errors = {}
-        if credit:
-            from django.core.exceptions import ValidationError
-
-            try:
-                validate_uscc(credit)
-            except ValidationError as e:
-                errors["credit_code"] = e.messages
-            else:
-                clash = Producer.objects.filter(credit_code=credit)
-                if self.instance is not None:
-                    clash = clash.exclude(pk=self.instance.pk)
-                if clash.exists():
-                    errors["credit_code"] = [_("A producer with this credit code is already registered.")]
-        elif ptype in CREDIT_CODE_TYPES and ("credit_code" in attrs or self.instance is None):
-            errors["credit_code"] = [
-                _("Enterprises, cooperatives, slaughterhouses and markets need a unified social credit code.")
-            ]
-        if "credit_code" in attrs or self.instance is None:
-            attrs["credit_code"] = credit or None
-        idn = normalize_id_number(attrs.get("id_number") or "")
-        if idn:
-            from django.core.exceptions import ValidationError
-
-            try:
-                validate_id_number(idn)
-            except ValidationError as e:
-                errors["id_number"] = e.messages
-        elif ptype == ProducerType.HOUSEHOLD and self.instance is None:
-            errors["id_number"] = [_("A household needs the ID number of its head.")]
-        if "id_number" in attrs:
-            attrs["id_number"] = idn
+        creating = self.instance is None
+        values, found = services.producer_identifier_errors(
+            ptype=ptype,
+            credit_code=attrs.get("credit_code"),
+            id_number=attrs.get("id_number"),
+            exclude_pk=getattr(self.instance, "pk", None),
+            check_required=creating or "credit_code" in attrs,
+        )
+        errors = {field: [message] for field, message in found.items()}
+        if not creating and "id_number" not in attrs:
+            errors.pop("id_number", None)
+        for field in ("credit_code", "id_number"):
+            if creating or field in attrs:
+                attrs[field] = values[field]
         region = attrs.get("region")
         if region is not None and region.level not in ("township", "village"):
             errors["region"] = [_("Choose a township or a village.")]

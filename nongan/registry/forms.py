@@ -7,53 +7,17 @@ from django.utils.translation import gettext_lazy as _
 from nongan.core.forms import BootstrapMixin, RegionChoiceField
 from nongan.core.validators import (
     normalize_id_number,
-    normalize_uscc,
     validate_id_number,
     validate_mobile,
-    validate_uscc,
 )
 
-from .choices import CREDIT_CODE_TYPES, ProducerType
 from .models import Base, Certification, Contact, Producer, ProductCategory, StaffMember
+from .services import producer_identifier_errors
 
 
 class CategoryMultipleField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return ("　" * obj.depth) + obj.name
-
-
-def clean_identifiers(form, cleaned):
-    """Shared checks of the producer form and the spreadsheet import."""
-    credit = normalize_uscc(cleaned.get("credit_code") or "")
-    ptype = cleaned.get("type")
-    if credit:
-        try:
-            validate_uscc(credit)
-        except ValidationError as e:
-            form.add_error("credit_code", e)
-    elif ptype in CREDIT_CODE_TYPES:
-        form.add_error(
-            "credit_code",
-            _("Enterprises, cooperatives, slaughterhouses and markets need a unified social credit code."),
-        )
-    cleaned["credit_code"] = credit or None
-    idn = normalize_id_number(cleaned.get("id_number") or "")
-    if idn:
-        try:
-            validate_id_number(idn)
-        except ValidationError as e:
-            form.add_error("id_number", e)
-    elif ptype == ProducerType.HOUSEHOLD:
-        form.add_error("id_number", _("A household needs the ID number of its head."))
-    cleaned["id_number"] = idn
-    phone = (cleaned.get("phone") or "").strip()
-    if phone:
-        try:
-            validate_mobile(phone)
-        except ValidationError as e:
-            form.add_error("phone", e)
-    cleaned["phone"] = phone
-    return cleaned
 
 
 class ProducerForm(BootstrapMixin, forms.ModelForm):
@@ -103,10 +67,16 @@ class ProducerForm(BootstrapMixin, forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        clean_identifiers(self, cleaned)
-        credit = cleaned.get("credit_code")
-        if credit and Producer.objects.filter(credit_code=credit).exclude(pk=self.instance.pk).exists():
-            self.add_error("credit_code", _("A producer with this credit code is already registered."))
+        values, errors = producer_identifier_errors(
+            ptype=cleaned.get("type"),
+            credit_code=cleaned.get("credit_code"),
+            id_number=cleaned.get("id_number"),
+            phone=cleaned.get("phone") or "",
+            exclude_pk=self.instance.pk,
+        )
+        cleaned.update(values)
+        for field, message in errors.items():
+            self.add_error(field, message)
         if cleaned.get("tier") == "C" and not (cleaned.get("tier_reason") or "").strip():
             self.add_error("tier_reason", _("Give the reason for tier C (key supervision)."))
         return cleaned
@@ -176,14 +146,8 @@ class CertificationForm(BootstrapMixin, forms.ModelForm):
             self.add_error("number", _("This certificate number is already registered."))
 
 
-class ContactForm(BootstrapMixin, forms.ModelForm):
-    class Meta:
-        model = Contact
-        fields = ["name", "title", "phone", "id_number", "is_primary"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._style()
+class PersonFieldsMixin:
+    """Phone and ID number checks of the people forms (contacts, staff)."""
 
     def clean_phone(self):
         phone = self.cleaned_data["phone"].strip()
@@ -197,7 +161,17 @@ class ContactForm(BootstrapMixin, forms.ModelForm):
         return idn
 
 
-class StaffForm(BootstrapMixin, forms.ModelForm):
+class ContactForm(PersonFieldsMixin, BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = ["name", "title", "phone", "id_number", "is_primary"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._style()
+
+
+class StaffForm(PersonFieldsMixin, BootstrapMixin, forms.ModelForm):
     class Meta:
         model = StaffMember
         fields = ["name", "kind", "region", "position", "phone", "id_number", "full_time", "active"]
@@ -210,14 +184,3 @@ class StaffForm(BootstrapMixin, forms.ModelForm):
         if self.instance.pk:
             self.fields["region"].initial = self.instance.region_id
         self._style()
-
-    def clean_phone(self):
-        phone = self.cleaned_data["phone"].strip()
-        validate_mobile(phone)
-        return phone
-
-    def clean_id_number(self):
-        idn = normalize_id_number(self.cleaned_data.get("id_number") or "")
-        if idn:
-            validate_id_number(idn)
-        return idn

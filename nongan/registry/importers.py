@@ -18,16 +18,12 @@ from nongan.core.models import AuditLog, ImportJob, Region
 from nongan.core.scoping import regions_for
 from nongan.core.text import pinyin_initials
 from nongan.core.validators import (
-    normalize_id_number,
     normalize_uscc,
-    validate_id_number,
-    validate_mobile,
-    validate_uscc,
 )
 
-from .choices import CREDIT_CODE_TYPES, ProducerType, Tier
+from .choices import ProducerType, Tier
 from .models import Producer, ProducerProduct, ProductCategory
-from .services import _search_text
+from .services import _search_text, producer_identifier_errors
 
 PRODUCER_SHEET = Sheet(
     title=gettext_lazy("Producers"),
@@ -209,50 +205,39 @@ def validate_producer_rows(rows, user, progress=None) -> tuple[list[dict], list[
         if not ptype:
             _err(errors, excel_row, "type", _("Unknown type “%(value)s”.") % {"value": raw.get("type", "")})
         row["type"] = ptype
-        credit = normalize_uscc(raw.get("credit_code", ""))
-        if credit:
-            try:
-                validate_uscc(credit)
-            except ValidationError as e:
-                _err(errors, excel_row, "credit_code", e.messages[0])
-            else:
-                if credit in existing:
-                    _err(
-                        errors,
-                        excel_row,
-                        "credit_code",
-                        _("Already registered as %(code)s.") % {"code": existing[credit]},
-                    )
-                elif credit in first_row_of:
-                    _err(
-                        errors,
-                        excel_row,
-                        "credit_code",
-                        _("The same credit code is on row %(row)d.") % {"row": first_row_of[credit]},
-                    )
-                else:
-                    first_row_of[credit] = excel_row
-        elif ptype in CREDIT_CODE_TYPES:
-            _err(errors, excel_row, "credit_code", _("This type needs a unified social credit code."))
-        row["credit_code"] = credit or None
+        values, found = producer_identifier_errors(
+            ptype=ptype,
+            credit_code=raw.get("credit_code", ""),
+            id_number=raw.get("id_number", ""),
+            phone=raw.get("phone", ""),
+            check_duplicate=False,
+        )
+        credit = values["credit_code"]
+        if "credit_code" in found:
+            _err(errors, excel_row, "credit_code", found["credit_code"])
+        elif credit in existing:
+            _err(
+                errors,
+                excel_row,
+                "credit_code",
+                _("Already registered as %(code)s.") % {"code": existing[credit]},
+            )
+        elif credit in first_row_of:
+            _err(
+                errors,
+                excel_row,
+                "credit_code",
+                _("The same credit code is on row %(row)d.") % {"row": first_row_of[credit]},
+            )
+        elif credit:
+            first_row_of[credit] = excel_row
+        row.update(values)
         row["legal_rep"] = raw.get("legal_rep", "")
         if not row["legal_rep"]:
             _err(errors, excel_row, "legal_rep", _("The head's name is empty."))
-        idn = normalize_id_number(raw.get("id_number", ""))
-        if idn:
-            try:
-                validate_id_number(idn)
-            except ValidationError as e:
-                _err(errors, excel_row, "id_number", e.messages[0])
-        elif ptype == ProducerType.HOUSEHOLD:
-            _err(errors, excel_row, "id_number", _("A household needs the ID number of its head."))
-        row["id_number"] = idn
-        phone = raw.get("phone", "")
-        try:
-            validate_mobile(phone)
-        except ValidationError as e:
-            _err(errors, excel_row, "phone", e.messages[0])
-        row["phone"] = phone
+        for field in ("id_number", "phone"):
+            if field in found:
+                _err(errors, excel_row, field, found[field])
         town_name, village_name = raw.get("township", ""), raw.get("village", "")
         region = None
         if town_name not in lk.towns:

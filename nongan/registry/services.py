@@ -10,8 +10,15 @@ from django.utils.translation import gettext as _
 from nongan.core import audit
 from nongan.core.scoping import in_jurisdiction
 from nongan.core.text import pinyin_full, pinyin_initials
+from nongan.core.validators import (
+    normalize_id_number,
+    normalize_uscc,
+    validate_id_number,
+    validate_mobile,
+    validate_uscc,
+)
 
-from .choices import CategoryKind, ProducerStatus, Tier
+from .choices import CREDIT_CODE_TYPES, CategoryKind, ProducerStatus, ProducerType, Tier
 from .models import Base, Certification, Contact, Producer, ProducerProduct, ProductCategory, StaffMember
 
 DEFAULT_CATEGORIES_FILE = Path(__file__).parent / "data" / "product_categories.csv"
@@ -87,6 +94,54 @@ def category_by_name(name: str) -> ProductCategory | None:
 
 
 # ---------------------------------------------------------------- producers
+def producer_identifier_errors(
+    *,
+    ptype,
+    credit_code="",
+    id_number="",
+    phone=None,
+    exclude_pk=None,
+    check_required=True,
+    check_duplicate=True,
+) -> tuple[dict, dict[str, str]]:
+    """Normalise and check a producer's identifiers; the one rule set of the form, the API and the import.
+
+    Returns (normalised values, {field: message}). ``check_required=False`` skips the "missing" checks
+    (a partial update that does not touch the field)."""
+    values = {
+        "credit_code": normalize_uscc(credit_code or "") or None,
+        "id_number": normalize_id_number(id_number or ""),
+    }
+    errors: dict[str, str] = {}
+    if values["credit_code"]:
+        try:
+            validate_uscc(values["credit_code"])
+        except ValidationError as e:
+            errors["credit_code"] = e.messages[0]
+        else:
+            clash = Producer.objects.filter(credit_code=values["credit_code"]).exclude(pk=exclude_pk)
+            if check_duplicate and clash.exists():
+                errors["credit_code"] = _("A producer with this credit code is already registered.")
+    elif check_required and ptype in CREDIT_CODE_TYPES:
+        errors["credit_code"] = _(
+            "Enterprises, cooperatives, slaughterhouses and markets need a unified social credit code."
+        )
+    if values["id_number"]:
+        try:
+            validate_id_number(values["id_number"])
+        except ValidationError as e:
+            errors["id_number"] = e.messages[0]
+    elif check_required and ptype == ProducerType.HOUSEHOLD:
+        errors["id_number"] = _("A household needs the ID number of its head.")
+    if phone is not None:
+        values["phone"] = str(phone).strip()
+        try:
+            validate_mobile(values["phone"])
+        except ValidationError as e:
+            errors["phone"] = e.messages[0]
+    return values, errors
+
+
 def _search_text(p: Producer) -> str:
     region = p.region
     town = region if region.level == "township" else region.parent
