@@ -171,6 +171,8 @@ def task_list(request):
     status = request.GET.get("status")
     if status:
         qs = qs.filter(status=status)
+    if request.GET.get("mine"):
+        qs = qs.filter(samplers=request.user)
     return render(
         request,
         "monitoring/task_list.html",

@@ -357,3 +357,31 @@ def test_party_confirmation_view(client, users, make_sample):
     assert s.party_confirmed and s.party_name == "王建国" and s.party_confirmed_at is not None
     client.force_login(users.analyst)
     assert client.post(url, {"party_name": "李四"}).status_code == 403
+
+
+def test_results_import_gbk_csv_and_cancelled_sample(client, users, received, make_sample, judge):
+    cancelled = make_sample()
+    services.sample_transition(actor=users.sampler, sample=cancelled, action="cancel", reason="作废")
+    client.force_login(users.analyst)
+    text = f"抽样单编号,农药名称,检测结果,单位\n{received.code},毒死蜱,0.01,mg/kg\n{cancelled.code},毒死蜱,0.01,mg/kg\n"
+    r = client.post(
+        reverse("monitoring:results_import"), {"file": SimpleUploadedFile("仪器导出.csv", text.encode("gbk"))}
+    )
+    assert r.status_code == 200 and LabResult.objects.count() == 0
+    job = ImportJob.objects.get(kind="monitoring.results")
+    assert [(e["row"], e["message"]) for e in job.errors] == [(3, "该样品已取消，不能录入检测结果。")]
+    text = f"抽样单编号,农药名称,检测结果,单位\n{received.code},毒死蜱,0.01,mg/kg\n"
+    client.post(
+        reverse("monitoring:results_import"), {"file": SimpleUploadedFile("仪器导出.csv", text.encode("gbk"))}
+    )
+    assert LabResult.objects.get().analyst == users.analyst
+
+
+def test_my_tasks_filter(client, users, make_producer):
+    p = make_producer(name="甲合作社")
+    services.task_create(actor=users.admin, producer=p, samplers=[users.sampler])
+    services.task_create(actor=users.admin, producer=p, samplers=[users.enforcement])
+    client.force_login(users.sampler)
+    r = client.get(reverse("monitoring:task_list") + "?mine=1&status=open")
+    assert len(r.context["page_obj"].object_list) == 1
+    assert len(client.get(reverse("monitoring:task_list")).context["page_obj"].object_list) == 2
