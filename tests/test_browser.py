@@ -1,47 +1,15 @@
 """End to end in a real Chromium (Debian's, driven by Playwright): log in, create a producer, find it."""
 
-import os
-from pathlib import Path
-
 import pytest
 
-from conftest import PASSWORD
-
-CHROMIUM = "/usr/bin/chromium"
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+from conftest import browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing at /usr/bin/chromium (.ci/run installs it)")
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
-        yield b
-        b.close()
-
-
-def login(page, live_server, username):
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("[data-testid=login]")
-    page.wait_for_url(f"{live_server.url}/")
-
-
 def test_township_supervisor_creates_a_producer_and_finds_it(browser, live_server, users, ganyu):
     page = browser.new_page(locale="zh-CN")
-    login(page, live_server, "qk")
+    browser_login(page, live_server, "qk")
     assert page.locator("[data-testid=stat-total]").inner_text() == "1"
     page.goto(f"{live_server.url}/registry/producers/new/")
     assert page.title() == "新增生产经营主体 · 农安"
@@ -52,7 +20,10 @@ def test_township_supervisor_creates_a_producer_and_finds_it(browser, live_serve
     page.fill("#id_phone", "13911112222")
     page.select_option("#id_region", label=ganyu.village("青口镇", 2).name)
     page.click("[data-testid=save]")
-    assert page.locator("[data-field-error=credit_code]").inner_text() == "统一社会信用代码的校验码不正确（GB 32100）。"
+    assert (
+        page.locator("[data-field-error=credit_code]").inner_text()
+        == "统一社会信用代码的校验码不正确（GB 32100）。"
+    )
     from nongan.core.validators import uscc_check_char
 
     page.fill("#id_credit_code", "93320707MA1XYW123" + uscc_check_char("93320707MA1XYW123"))
@@ -70,7 +41,7 @@ def test_township_supervisor_creates_a_producer_and_finds_it(browser, live_serve
 def test_phone_layout_and_other_township_is_invisible(browser, live_server, users, ganyu):
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
     page = context.new_page()
-    login(page, live_server, "zw")
+    browser_login(page, live_server, "zw")
     page.goto(f"{live_server.url}/registry/producers/{users.own_producer.pk}/")
     assert "404" in page.title() or page.locator("text=Not Found").count() >= 0
     page.goto(f"{live_server.url}/registry/")

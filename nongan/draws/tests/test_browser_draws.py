@@ -1,8 +1,6 @@
 """A draw in a real Chromium: the admin creates and runs a round; a member of the public checks it on a phone."""
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
@@ -10,27 +8,7 @@ from conftest import PASSWORD
 from nongan.draws import algorithm
 from nongan.draws.models import DrawRound
 
-CHROMIUM = "/usr/bin/chromium"
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing at /usr/bin/chromium")
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-        )
-        yield b
-        b.close()
 
 
 def test_admin_runs_a_round_and_the_public_verifies_it(browser, live_server, users, spread, tmp_path):

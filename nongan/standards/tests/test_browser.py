@@ -1,41 +1,15 @@
 """The standards pages in a real Chromium (Debian's, driven by Playwright)."""
 
-import os
-from pathlib import Path
-
 import pytest
 
-from conftest import PASSWORD
-
-CHROMIUM = "/usr/bin/chromium"
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+from conftest import browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing at /usr/bin/chromium")
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
-        )
-        yield b
-        b.close()
-
-
 def test_admin_imports_a_table_sees_errors_then_judges(browser, live_server, standards, users, tmp_path):
     page = browser.new_page(locale="zh-CN")
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", PASSWORD)
-    page.click("[data-testid=login]")
-    page.wait_for_url(f"{live_server.url}/")
+    browser_login(page, live_server, "admin")
 
     page.goto(f"{live_server.url}/standards/")
     assert page.locator('[data-testid="current-GB 2763-2026"]').inner_text() == "现行"
