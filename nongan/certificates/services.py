@@ -203,6 +203,13 @@ def public_keys_map(*, kid: str | None = None) -> dict[str, bytes]:
     return keys
 
 
+def _token_kid(token: str) -> str | None:
+    try:
+        return qrsign.decode_payload(qrsign.b64u_decode(token)[:-64]).kid
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
 def _forget_keys() -> None:
     _KEYS_CACHE.update(keys=None, at=0.0)
 
@@ -705,7 +712,28 @@ def certificate_revoke(*, actor, certificate: Certificate, reason: str) -> Certi
 
 
 def certificate_by_number(number: str) -> Certificate:
-    """The certificate with this number, or a ValidationError saying the number is mistyped or unknown."""
+    """The certificate with this number, or a ValidationError saying the number is mistyped or unknown.
+    A scanned QR text (the whole URL) is accepted too; its signature must then be valid."""
+    text = (number or "").strip()
+    if "/v/" in text:
+        try:
+            url_number, token = qrsign.split_qr_text(text)
+        except ValueError:
+            url_number, token = None, ""
+        if url_number is None:
+            raise ValidationError(
+                _(
+                    "The QR code cannot be read: it is not a certificate QR of this platform, or it is incomplete."
+                )
+            )
+        v = qrsign.verify_token(token, public_keys_map(kid=_token_kid(token)), url_number=url_number)
+        if not v.ok:
+            raise ValidationError(
+                _(
+                    "Invalid signature: the QR content was altered or the signature forged. Do not trust this certificate."
+                )
+            )
+        number = url_number
     n = qrsign.normalize_number(number)
     if not qrsign.number_is_valid(n):
         raise ValidationError(

@@ -99,6 +99,16 @@ def test_purchase_needs_a_valid_unused_certificate(users, batch, issue, buyer):
         services.purchase_record(actor=users.qk, collector=buyer, lot="L-4", items=[(r.number, "1", "kg")])
     assert exc.value.messages == [f"第 1 行：合格证 {r.number} 已撤销。"]
     assert Collection.objects.count() == 1
+    # a scanned QR (the whole URL) works; a forged one is refused
+    [q] = issue(batch, quantity="5")
+    url = f"http://127.0.0.1:8000/v/{q.number}?s={q.token}"
+    with pytest.raises(ValidationError) as exc:
+        services.purchase_record(
+            actor=users.qk, collector=buyer, lot="L-6", items=[(url[:-3] + "AAA", "1", "kg")]
+        )
+    assert "签名无效" in exc.value.messages[0]
+    [col] = services.purchase_record(actor=users.qk, collector=buyer, lot="L-6", items=[(url, "5", "kg")])
+    assert col.certificate == q
     # a collector outside the supervisor's township
     with pytest.raises(ValidationError):
         services.purchase_record(actor=users.zw, collector=buyer, lot="L-5", items=[(r.number, "1", "kg")])
