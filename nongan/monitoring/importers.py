@@ -131,15 +131,53 @@ def _labels(sheet: Sheet) -> dict:
     return {c.key: str(c.label) for c in sheet.columns}
 
 
-def _job(actor, kind: str, upload) -> ImportJob:
+RESULTS_KIND = "monitoring.results"
+RAPID_KIND = "monitoring.rapid"
+
+
+def start(*, actor, kind: str, upload) -> ImportJob:
+    """Keep the uploaded file in an import job; ``run`` (inline or as a background task) does the work."""
     upload.seek(0)
     return ImportJob.objects.create(
         kind=kind,
         created_by=actor,
         file=upload,
         original_name=getattr(upload, "name", "upload")[:255],
-        status=ImportStatus.VALIDATING,
+        status=ImportStatus.PENDING,
     )
+
+
+def estimate_rows(job: ImportJob) -> int:
+    """Rows in the job's file, counted cheaply, to choose between inline and background import."""
+    with job.file.open("rb") as f:
+        if job.file.name.lower().endswith(".csv"):
+            return max(0, f.read().count(b"\n") - 1)
+        try:
+            from openpyxl import load_workbook
+
+            wb = load_workbook(f, read_only=True)
+            return max(0, (wb.worksheets[0].max_row or 1) - 1)
+        except Exception:  # unreadable: run() reports it
+            return 0
+
+
+def run(job: ImportJob) -> ImportJob:
+    """Validate the whole file of a job, then apply it atomically (or record the errors)."""
+    job.status = ImportStatus.VALIDATING
+    job.save(update_fields=["status"])
+    sheet, apply = (RESULT_SHEET, _apply_results) if job.kind == RESULTS_KIND else (RAPID_SHEET, _apply_rapid)
+    try:
+        with job.file.open("rb") as f:
+            rows = _read_rows(f, sheet)
+    except ValidationError as e:
+        return _finish(
+            job, [{"row": 1, "column": "", "message": m} for m in e.messages], message=e.messages[0]
+        )
+    job.total_rows = len(rows)
+    job.save(update_fields=["total_rows"])
+    if not rows:
+        return _finish(job, [{"row": 1, "column": "", "message": _("The file has no data rows.")}])
+    return apply(job, job.created_by, rows)
 
 
 def _finish(job: ImportJob, errors: list[dict], created: int = 0, message: str = "") -> ImportJob:
@@ -154,16 +192,16 @@ def _finish(job: ImportJob, errors: list[dict], created: int = 0, message: str =
 
 
 def results_import(*, actor, upload) -> ImportJob:
-    """Import lab results; nothing is saved unless every row is right."""
-    job = _job(actor, "monitoring.results", upload)
-    upload.seek(0)
-    try:
-        rows = _read_rows(upload, RESULT_SHEET)
-    except ValidationError as e:
-        return _finish(
-            job, [{"row": 1, "column": "", "message": m} for m in e.messages], message=e.messages[0]
-        )
-    job.total_rows = len(rows)
+    """Import lab results inline; nothing is saved unless every row is right."""
+    return run(start(actor=actor, kind=RESULTS_KIND, upload=upload))
+
+
+def rapid_import(*, actor, upload) -> ImportJob:
+    """Import rapid tests inline from the .xlsx template; nothing is saved unless every row is right."""
+    return run(start(actor=actor, kind=RAPID_KIND, upload=upload))
+
+
+def _apply_results(job: ImportJob, actor, rows) -> ImportJob:
     labels = _labels(RESULT_SHEET)
     errors: list[dict] = []
     by_sample: dict[str, list] = {}
@@ -202,8 +240,6 @@ def results_import(*, actor, upload) -> ImportJob:
                 errors.extend({"row": excel_row, "column": "", "message": m} for m in e.messages)
             continue
         by_sample.setdefault(code, []).append(r)
-    if not rows and not errors:
-        errors.append({"row": 1, "column": "", "message": _("The file has no data rows.")})
     if errors:
         return _finish(job, errors, message=_("%(n)d problems; nothing was imported.") % {"n": len(errors)})
     try:
@@ -219,20 +255,8 @@ def results_import(*, actor, upload) -> ImportJob:
     return _finish(job, [], created=created, message=_("%(n)d results imported.") % {"n": created})
 
 
-def rapid_import(*, actor, upload) -> ImportJob:
-    """Import rapid tests from the .xlsx template; nothing is saved unless every row is right."""
-    job = _job(actor, "monitoring.rapid", upload)
-    upload.seek(0)
-    try:
-        rows = _read_rows(upload, RAPID_SHEET)
-    except ValidationError as e:
-        return _finish(
-            job, [{"row": 1, "column": "", "message": m} for m in e.messages], message=e.messages[0]
-        )
-    job.total_rows = len(rows)
+def _apply_rapid(job: ImportJob, actor, rows) -> ImportJob:
     labels = _labels(RAPID_SHEET)
-    if not rows:
-        return _finish(job, [{"row": 1, "column": "", "message": _("The file has no data rows.")}])
     try:
         _cleaned, item_errors = services.rapid_validate(actor=actor, items=[r for _i, r in rows])
     except ValidationError as e:

@@ -1,9 +1,11 @@
 """Monitoring pages. Thin: scope through selectors, collect through forms, write through services."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -11,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from nongan.core.excel import XLSX_CONTENT_TYPE
+from nongan.core.models import ImportJob
 from nongan.core.scoping import can_manage, get_scoped_or_404
 from nongan.core.services import root_region, townships
 
@@ -31,6 +34,7 @@ from .forms import (
 )
 from .models import LabResult, SaleHold, Sample, SamplingTask, UnqualifiedFollowUp
 from .pdf import sample_pdf
+from .tasks import run_import
 
 PAGE_SIZE = 50
 
@@ -396,16 +400,22 @@ def result_correct(request, pk):
     )
 
 
-def _import_page(request, *, title, sheet, run, template_url):
+def _import_page(request, *, title, sheet, kind, template_url):
     _staff_only(request.user)
     form = UploadForm(request.POST or None, request.FILES or None)
     job = None
     if request.method == "POST" and form.is_valid():
-        job = run(actor=request.user, upload=form.cleaned_data["file"])
+        job = importers.start(actor=request.user, kind=kind, upload=form.cleaned_data["file"])
+        if importers.estimate_rows(job) > settings.NONGAN_IMPORT_SYNC_ROWS:
+            job_id = job.pk
+            transaction.on_commit(lambda: run_import.enqueue(job_id))
+            return redirect("core:import_job", pk=job.pk)
+        job = importers.run(job)  # small files: the answer comes with the page
         if job.errors:
             messages.error(request, job.message or _("Nothing was imported."))
         else:
             messages.success(request, job.message)
+    jobs = ImportJob.objects.filter(created_by=request.user, kind=kind)[:5]
     return render(
         request,
         "monitoring/import.html",
@@ -416,6 +426,7 @@ def _import_page(request, *, title, sheet, run, template_url):
             "title": title,
             "sheet": sheet,
             "template_url": template_url,
+            "jobs": jobs,
         },
     )
 
@@ -426,7 +437,7 @@ def results_import(request):
         request,
         title=_("Import lab results"),
         sheet=importers.RESULT_SHEET,
-        run=importers.results_import,
+        kind=importers.RESULTS_KIND,
         template_url="monitoring:results_template",
     )
 
@@ -437,7 +448,7 @@ def rapid_import(request):
         request,
         title=_("Import rapid tests"),
         sheet=importers.RAPID_SHEET,
-        run=importers.rapid_import,
+        kind=importers.RAPID_KIND,
         template_url="monitoring:rapid_template",
     )
 

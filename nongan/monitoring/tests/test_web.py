@@ -385,3 +385,19 @@ def test_my_tasks_filter(client, users, make_producer):
     r = client.get(reverse("monitoring:task_list") + "?mine=1&status=open")
     assert len(r.context["page_obj"].object_list) == 1
     assert len(client.get(reverse("monitoring:task_list")).context["page_obj"].object_list) == 2
+
+
+def test_large_rapid_upload_runs_as_background_task(
+    client, users, settings, django_capture_on_commit_callbacks
+):
+    settings.NONGAN_IMPORT_SYNC_ROWS = 2
+    client.force_login(users.qk)
+    header = [str(c.label) for c in RAPID_SHEET.columns]
+    row = ["320707100000", "", "黄瓜", "L1", "酶抑制法", "", "20", "", "", "", when(), ""]
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(reverse("monitoring:rapid_import"), {"file": _xlsx(header, [row, row, row])})
+    job = ImportJob.objects.get(kind="monitoring.rapid")
+    assert r.status_code == 302 and r["Location"] == reverse("core:import_job", kwargs={"pk": job.pk})
+    job.refresh_from_db()
+    assert (job.status, job.created_count, job.total_rows) == ("done", 3, 3)
+    assert RapidTest.objects.count() == 3
