@@ -54,7 +54,7 @@ class PlanForm(StyledForm):
 class TaskForm(StyledForm):
     producer = forms.ModelChoiceField(label=_("producer"), queryset=Producer.objects.none())
     product = forms.ModelChoiceField(
-        label=_("product"), queryset=ProductCategory.objects.all(), required=False
+        label=_("product"), queryset=ProductCategory.objects.filter(children__isnull=True), required=False
     )
     due = forms.DateField(label=_("due"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     notes = forms.CharField(label=_("notes"), max_length=255, required=False)
@@ -72,7 +72,9 @@ class DrawTasksForm(StyledForm):
 class SampleForm(StyledForm):
     producer = forms.ModelChoiceField(label=_("producer"), queryset=Producer.objects.none())
     base = forms.ModelChoiceField(label=_("production base"), queryset=Base.objects.none(), required=False)
-    product = forms.ModelChoiceField(label=_("product"), queryset=ProductCategory.objects.all())
+    product = forms.ModelChoiceField(
+        label=_("product"), queryset=ProductCategory.objects.filter(children__isnull=True)
+    )
     lot = forms.CharField(label=_("lot"), max_length=64, required=False)
     quantity = forms.CharField(label=_("quantity"), max_length=20)
     quantity_unit = forms.CharField(label=_("unit"), max_length=16, initial="kg")
