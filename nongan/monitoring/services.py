@@ -443,6 +443,8 @@ def sample_register(
                 errors[key] = _("GPS coordinates are out of range.")
         else:
             data[key] = None
+    if product.children.exists():
+        errors["product"] = _("Choose a specific product, not the group “%(name)s”.") % {"name": product.name}
     if base is not None and base.producer_id != producer.pk:
         errors["base"] = _("This base belongs to another producer.")
     if task is not None:
@@ -1086,6 +1088,8 @@ def rapid_clean(*, actor, item: dict, now=None) -> dict:
     product = _find_product(item.get("product"))
     if product is None:
         errors["product"] = _("Unknown product “%(name)s”.") % {"name": item.get("product") or ""}
+    elif product.children.exists():
+        errors["product"] = _("Choose a specific product, not the group “%(name)s”.") % {"name": product.name}
     else:
         out["product"] = product
         out["sector"] = sector_of(product)

@@ -88,6 +88,7 @@ def test_enzyme_and_gold_outcomes(users):
     "bad,field",
     [
         ({"product": "不存在的菜"}, "product"),
+        ({"product": "叶菜类蔬菜"}, "product"),
         ({"inhibition": "-3"}, "inhibition"),
         ({"inhibition": "120"}, "inhibition"),
         ({"inhibition": "abc"}, "inhibition"),

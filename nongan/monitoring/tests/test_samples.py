@@ -56,6 +56,13 @@ def test_register_bad_input_saves_nothing(make_sample, users, kw, field):
     assert counts() == before
 
 
+def test_register_group_product_refused(make_sample):
+    with pytest.raises(ValidationError) as e:
+        make_sample(product="瓜类蔬菜")
+    assert e.value.message_dict["product"] == ["请选择具体产品，而不是产品类别“瓜类蔬菜”。"]
+    assert Sample.objects.count() == 0
+
+
 def test_register_future_time_and_outside_jurisdiction_refused(make_sample, make_producer, users):
     with pytest.raises(ValidationError) as e:
         make_sample(sampled_at=timezone.now() + dt.timedelta(days=1))
