@@ -273,6 +273,13 @@ class RapidTestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def _plain(item) -> dict:
+    """One posted item as a plain dict (a form post is a QueryDict; a JSON item a dict; anything else empty)."""
+    if hasattr(item, "dict"):
+        return item.dict()
+    return dict(item) if isinstance(item, dict) else {}
+
+
 class RapidTestViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Rapid tests in the caller's area. POST one reading (an object) or a batch (a list) from an instrument:
     fields station (division code; default the caller's township), producer (registry number), product,
@@ -292,9 +299,7 @@ class RapidTestViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
             )
         try:
             rows = services.rapid_tests_record(
-                actor=request.user,
-                items=[dict(i) if hasattr(i, "items") else {} for i in items],
-                source=RapidSource.API,
+                actor=request.user, items=[_plain(i) for i in items], source=RapidSource.API
             )
         except ValidationError as e:
             per_item = getattr(e, "item_errors", None)

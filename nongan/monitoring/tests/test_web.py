@@ -401,3 +401,17 @@ def test_large_rapid_upload_runs_as_background_task(
     job.refresh_from_db()
     assert (job.status, job.created_count, job.total_rows) == ("done", 3, 3)
     assert RapidTest.objects.count() == 3
+
+
+def test_rapid_api_form_post_and_junk(client, users):
+    client.force_login(users.qk)
+    url = "/api/v1/monitoring/rapid-tests/"
+    r = client.post(url, {"product": "黄瓜", "method": "enzyme", "inhibition": "55", "tested_at": when()})
+    assert (
+        r.status_code == 201 and r.json()["outcome"] == "positive" and r.json()["station"] == "320707100000"
+    )
+    r = client.post(url, [1, "x"], content_type="application/json")
+    assert r.status_code == 400 and "product" in r.json()[0]
+    r = client.post(url, [], content_type="application/json")
+    assert r.status_code == 400
+    assert RapidTest.objects.count() == 1
