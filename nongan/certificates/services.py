@@ -63,6 +63,7 @@ SCANS_PER_KG = Decimal("0.2")  # one consumer pack of 5 kg
 SCANS_PER_PIECE = 3
 IMPLAUSIBLE_KMH = 200
 IMPLAUSIBLE_MIN_KM = 100
+MAX_PLACES_PER_DAY = 5
 MAX_BATCH_ISSUE = 10000
 PAYLOAD_PRODUCT_CHARS = 16
 QUANT = Decimal("0.01")
@@ -865,6 +866,19 @@ def scan_record(
                     _("Scanned %(km)s km from the previous scan within %(minutes)s minutes.")
                     % {"km": int(km), "minutes": int(hours * 60)}
                 )
+    if scan.place:
+        since = timezone.now() - dt.timedelta(hours=24)
+        places = set(
+            Scan.objects.filter(certificate=certificate, time__gte=since)
+            .exclude(place="")
+            .values_list("place", flat=True)
+            .distinct()[: MAX_PLACES_PER_DAY + 1]
+        )
+        places.add(scan.place)
+        if len(places) > MAX_PLACES_PER_DAY:
+            reasons.append(
+                _("Scanned in %(count)s different places within 24 hours.") % {"count": len(places)}
+            )
     if reasons:
         scan.flagged = True
         scan.flag_reason = "；".join(str(r) for r in reasons)[:255]

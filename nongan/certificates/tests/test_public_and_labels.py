@@ -118,6 +118,15 @@ def test_counterfeit_signals(client, users, batch, issue):
     assert d.suspicious is True
     assert "公里处被扫码" in d.suspicious_reason
     assert Scan.objects.filter(certificate=d, flagged=True).count() == 1
+    [e] = issue(batch, quantity="500")
+    for town in ["南京市", "上海市", "杭州市", "合肥市", "济南市"]:
+        client.get(_qr_url(e) + f"&place={town}")
+    e.refresh_from_db()
+    assert e.suspicious is False
+    client.get(_qr_url(e) + "&place=广州市")
+    e.refresh_from_db()
+    assert e.suspicious is True
+    assert e.suspicious_reason == "24 小时内在 6 个不同地点被扫码。"
 
 
 def test_keys_json(client, users, batch, issue):
