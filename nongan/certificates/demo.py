@@ -30,8 +30,15 @@ def _pick_producers(rnd, limit=300):
         .select_related("region", "region__parent")
         .order_by("code")
     )
+    from nongan.core.models import User
+
+    # producers with a demo login first, so their accounts show records and certificates
+    with_accounts = set(User.objects.filter(producer__isnull=False).values_list("producer_id", flat=True))
+    ordered = [p for p in qs.filter(pk__in=with_accounts)] + list(
+        qs.exclude(pk__in=with_accounts)[: limit * 3]
+    )
     chosen = []
-    for p in qs.iterator():
+    for p in ordered:
         town = p.region.parent.name if p.region.level == "village" and p.region.parent else p.region.name
         product = TOWN_PRODUCTS.get(town) or (
             "猪肉" if p.type == "enterprise" and rnd.random() < 0.3 else None
