@@ -6,7 +6,6 @@ from dataclasses import dataclass
 import segno
 from django.utils import timezone
 from reportlab.lib.units import mm
-from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
@@ -107,36 +106,52 @@ def _draw_label(cv: canvas.Canvas, c, x: float, y: float, size: LabelSize, borde
         cv.setLineWidth(0.3)
         cv.setStrokeColorRGB(0.6, 0.6, 0.6)
         cv.rect(x, y, w, h, stroke=1, fill=0)
-    title_size = h / 40 * 8
+    scale = size.height_mm / 40  # font sizes grow with the label
+    title_size = 8.5 * scale
     cv.setFillColorRGB(0, 0, 0)
     cv.setFont(FONT, title_size)
     cv.drawCentredString(x + w / 2, y + h - pad - title_size, TITLE)
     top = y + h - 2 * pad - title_size
-    number_size = max(4.5, h / 40 * 5.5)
+    number_size = 5.5 * scale
     qr_size = min(top - y - pad - number_size * 1.3, w * 0.5)
     _draw_qr(cv, qr_code(c), x + pad, top - qr_size, qr_size)
     cv.setFont(FONT, number_size)
     cv.drawCentredString(x + pad + qr_size / 2, top - qr_size - number_size * 1.1, c.number)
     tx = x + 2 * pad + qr_size
     text_w = x + w - pad - tx
-    font = max(4.5, h / 40 * 5.2)
+    font = 5.4 * scale
     leading = font * 1.25
     ty = top - font
     cv.setFont(FONT, font)
     for key, value in label_lines(c):
-        for line in simpleSplit(f"{key}：{value}", FONT, font, text_w)[:2]:
+        for line in wrap(f"{key}：{value}", font, text_w)[:2]:
             if ty < y + pad:
                 break
             cv.drawString(tx, ty, line)
             ty -= leading
-    promise_font = max(3.8, font * 0.75)
-    cv.setFont(FONT, promise_font)
-    py = y + pad
-    lines = simpleSplit("我承诺：" + c.promise_text, FONT, promise_font, w - 2 * pad)
-    if y + pad + len(lines) * promise_font * 1.2 < top - qr_size - number_size * 1.3 - 0.5 * mm:
-        for line in reversed(lines):
-            cv.drawString(x + pad, py, line)
-            py += promise_font * 1.2
+    # the promise, in a smaller font, in what is left of the text column
+    small = font * 0.8
+    cv.setFont(FONT, small)
+    ty -= small * 0.3
+    for line in wrap("承诺：" + c.promise_text, small, text_w):
+        if ty < y + pad:
+            break
+        cv.drawString(tx, ty, line)
+        ty -= small * 1.2
+
+
+def wrap(text: str, size: float, width: float) -> list[str]:
+    """Break a line of Chinese text (no spaces to break at) to fit ``width`` points."""
+    lines, cur = [], ""
+    for ch in text:
+        if cur and pdfmetrics.stringWidth(cur + ch, FONT, size) > width:
+            lines.append(cur)
+            cur = ch
+        else:
+            cur += ch
+    if cur:
+        lines.append(cur)
+    return lines
 
 
 def labels_pdf(certificates, size_key: str = DEFAULT_SIZE, sheet: str = "label") -> bytes:
