@@ -23,7 +23,7 @@ class HarvestKind(models.TextChoices):
 class BatchStatus(models.TextChoices):
     GROWING = "growing", _("Growing / raising")
     HARVESTED = "harvested", _("Harvested")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", _("Finished")
 
 
 class PromiseForm(models.TextChoices):

@@ -6,7 +6,7 @@ from .models import Certificate, ProductionBatch
 
 
 class CertificateFilterSet(django_filters.FilterSet):
-    number = django_filters.CharFilter(label=_("Certificate number"), lookup_expr="startswith")
+    number = django_filters.CharFilter(label=_("Certificate no."), lookup_expr="startswith")
     producer = django_filters.CharFilter(field_name="producer__code", label=_("Producer registry number"))
     batch = django_filters.CharFilter(field_name="batch__code", label=_("Batch number"))
     status = django_filters.ChoiceFilter(choices=CertificateStatus.choices, label=_("Status"))

@@ -51,7 +51,7 @@ class InputEditForm(InputUseForm):
 class HarvestForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=HarvestKind.choices)
     date = forms.DateField(label=_("Date"), widget=DateInput)
-    quantity = forms.DecimalField(label=_("Quantity"), min_value=0)
+    quantity = forms.DecimalField(label=_("Amount"), min_value=0)
     unit = forms.ChoiceField(label=_("Unit"), choices=Unit.choices)
 
 
@@ -108,7 +108,7 @@ class MarketCheckForm(forms.Form):
     market = forms.CharField(label=_("Market"), max_length=128)
     product_name = forms.CharField(label=_("Product"), max_length=64)
     number = forms.CharField(label=_("Certificate number (empty if none)"), max_length=40, required=False)
-    quantity = forms.DecimalField(label=_("Quantity"), required=False, min_value=0)
+    quantity = forms.DecimalField(label=_("Amount"), required=False, min_value=0)
     unit = forms.ChoiceField(label=_("Unit"), choices=[("", "—"), *Unit.choices], required=False)
     seller_name = forms.CharField(label=_("Seller (as stated)"), max_length=128, required=False)
     note = forms.CharField(label=_("Note"), max_length=255, required=False)

@@ -169,7 +169,7 @@ class HarvestEvent(models.Model):
         _("kind"), max_length=16, choices=HarvestKind.choices, default=HarvestKind.HARVEST
     )
     date = models.DateField(_("date"))
-    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=2)
+    quantity = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     unit = models.CharField(_("unit"), max_length=8)
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     recorded_by = models.ForeignKey(
@@ -197,7 +197,7 @@ class Certificate(models.Model):
     SCOPE_REGION = "producer__region"
     SCOPE_PRODUCER = "producer"
 
-    number = models.CharField(_("certificate number"), max_length=17, unique=True)
+    number = models.CharField(_("certificate no."), max_length=17, unique=True)
     producer = models.ForeignKey(
         Producer, verbose_name=_("issuer"), on_delete=models.PROTECT, related_name="certificates"
     )
@@ -213,7 +213,7 @@ class Certificate(models.Model):
         ProductCategory, verbose_name=_("product"), on_delete=models.PROTECT, related_name="certificates"
     )
     product_name = models.CharField(_("product name"), max_length=64)
-    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=2)
+    quantity = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     unit = models.CharField(_("unit"), max_length=8)
     origin = models.ForeignKey(
         Region, verbose_name=_("origin"), on_delete=models.PROTECT, related_name="certificates"
@@ -289,8 +289,8 @@ class CertificateEvent(models.Model):
         Certificate, verbose_name=_("certificate"), on_delete=models.CASCADE, related_name="events"
     )
     kind = models.CharField(_("event"), max_length=32)
-    from_status = models.CharField(_("from"), max_length=16, blank=True)
-    to_status = models.CharField(_("to"), max_length=16, blank=True)
+    from_status = models.CharField(_("from status"), max_length=16, blank=True)
+    to_status = models.CharField(_("to status"), max_length=16, blank=True)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -362,7 +362,7 @@ class Collection(models.Model):
         Certificate, verbose_name=_("certificate"), on_delete=models.PROTECT, related_name="collections"
     )
     lot = models.CharField(_("purchase lot"), max_length=64)
-    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=2)
+    quantity = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     unit = models.CharField(_("unit"), max_length=8)
     used_quantity = models.DecimalField(
         _("used in re-issued certificates"), max_digits=14, decimal_places=2, default=0
@@ -432,7 +432,7 @@ class MarketCheck(models.Model):
     market = models.CharField(_("market"), max_length=128)
     checked_at = models.DateTimeField(_("checked at"), db_index=True)
     product_name = models.CharField(_("product"), max_length=64)
-    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=2, null=True, blank=True)
+    quantity = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True)
     unit = models.CharField(_("unit"), max_length=8, blank=True)
     number_entered = models.CharField(_("certificate number given"), max_length=40, blank=True)
     certificate = models.ForeignKey(
