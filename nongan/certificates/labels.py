@@ -59,7 +59,7 @@ def label_lines(c) -> list[tuple[str, str]]:
     qty = format(c.quantity.normalize(), "f")
     return [
         ("产品", c.product_name),
-        ("数量", f"{qty} {c.get_unit_display() if hasattr(c, 'get_unit_display') else c.unit}"),
+        ("数量", f"{qty} {c.unit}"),
         ("产地", origin_text(c.origin)),
         ("开具日期", f"{local:%Y-%m-%d %H:%M}"),
         ("承诺主体", c.promiser),
