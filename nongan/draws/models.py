@@ -137,7 +137,7 @@ class InspectorPoolMember(models.Model):
         on_delete=models.PROTECT,
         related_name="draw_pools",
     )
-    name = models.CharField(_("name"), max_length=64)
+    name = models.CharField(_("full name"), max_length=64)
 
     class Meta:
         verbose_name = _("inspector pool member")
@@ -284,7 +284,7 @@ class DrawSelection(models.Model):
     )
     stratum = models.CharField(_("stratum"), max_length=32, blank=True)
     rank = models.PositiveIntegerField(_("rank in stratum"))
-    position = models.PositiveIntegerField(_("position"))
+    position = models.PositiveIntegerField(_("position in the list"))
 
     class Meta:
         verbose_name = _("drawn object")

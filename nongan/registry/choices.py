@@ -32,7 +32,7 @@ class ProducerStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     SUSPENDED = "suspended", _("Suspended")
     REVOKED = "revoked", _("Certificate issuing revoked")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", _("Closed down")
 
 
 class CategoryKind(models.TextChoices):

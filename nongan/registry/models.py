@@ -204,11 +204,11 @@ class Certification(models.Model):
         Producer, verbose_name=_("producer"), on_delete=models.CASCADE, related_name="certifications"
     )
     kind = models.CharField(_("kind"), max_length=16, choices=CertificationKind.choices)
-    number = models.CharField(_("certificate number"), max_length=64)
+    number = models.CharField(_("certification number"), max_length=64)
     product_name = models.CharField(_("product"), max_length=128)
     scope = models.CharField(_("scope"), max_length=255, blank=True)
     issuer = models.CharField(_("certifying body"), max_length=128, blank=True)
-    issued_on = models.DateField(_("issued"))
+    issued_on = models.DateField(_("date of issue"))
     valid_until = models.DateField(_("valid until"))
 
     class Meta:
