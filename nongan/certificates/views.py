@@ -439,18 +439,18 @@ def trace_export(request, fmt):
 
 
 def trace_xlsx(header, rows) -> bytes:
+    """The trace as a sortable sheet: header row frozen, auto-filter over every column (streamed)."""
     from openpyxl import Workbook
 
-    wb = Workbook(write_only=False)
-    ws = wb.active
-    ws.title = "追溯"
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("追溯")
+    for col, width in zip("ABCDEFGHIJK", (12, 6, 16, 18, 20, 28, 14, 10, 6, 14, 30), strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:K{len(rows) + 1}"
     ws.append(header)
     for r in rows:
         ws.append(r)
-    ws.auto_filter.ref = ws.dimensions
-    ws.freeze_panes = "A2"
-    for col, width in zip("ABCDEFGHIJK", (12, 6, 16, 18, 20, 28, 14, 10, 6, 14, 30), strict=True):
-        ws.column_dimensions[col].width = width
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
