@@ -172,6 +172,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 NONGAN_MAX_UPLOAD_BYTES = int(env("NONGAN_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
 # Imports with more rows than this run as a background task with a progress bar.
 NONGAN_IMPORT_SYNC_ROWS = int(env("NONGAN_IMPORT_SYNC_ROWS", "500"))
+# Enzyme-inhibition rapid tests: inhibition at or above this percentage is positive (GB/T 5009.199).
+NONGAN_ENZYME_THRESHOLD = env("NONGAN_ENZYME_THRESHOLD", "50")
 # The district (or province) the installation serves; the demo loads Ganyu District.
 NONGAN_ROOT_REGION = env("NONGAN_ROOT_REGION", "320707000000")
 
