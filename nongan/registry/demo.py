@@ -111,6 +111,18 @@ KIND_OF = {
     "谷物": "粮食种植",
     "油料和油脂": "种植",
 }
+# What an enterprise's name says it does, by the root of its main product.
+INDUSTRY = {
+    "蔬菜": ("蔬菜", "农业科技", "生态农业"),
+    "水果": ("果业", "生态农业", "农业科技"),
+    "茶叶": ("茶业", "茶叶"),
+    "水产品": ("水产", "海洋食品", "渔业"),
+    "畜肉": ("牧业", "食品"),
+    "禽肉": ("禽业", "食品"),
+    "蛋类": ("禽业", "蛋品"),
+    "生鲜乳": ("乳业", "牧业"),
+    "谷物": ("米业", "粮油"),
+}
 BASE_KIND = {
     "蔬菜": BaseKind.GREENHOUSE,
     "水果": BaseKind.ORCHARD,
@@ -181,7 +193,8 @@ def build(*, stdout, seed: int = 320707, count: int = 3200) -> dict:
         if ptype == ProducerType.COOPERATIVE:
             name = f"赣榆区{short}{rnd.choice(BRANDS)}{main}专业合作社"
         elif ptype == ProducerType.ENTERPRISE:
-            name = f"连云港{rnd.choice(BRANDS)}{rnd.choice(('农业科技', '食品', '生态农业', '水产', '农业发展'))}有限公司"
+            trade = INDUSTRY.get(root, ("农业科技", "生态农业", "农业发展"))
+            name = f"连云港{rnd.choice(BRANDS)}{rnd.choice(trade)}有限公司"
         elif ptype == ProducerType.FAMILY_FARM:
             name = f"赣榆区{head}家庭农场"
         elif ptype == ProducerType.SCALE_GROWER:
