@@ -507,6 +507,7 @@ def bench_http(size: int, duration: float, workers: int, clients: int, db_url: s
         run_load(["/bench/bare"], port, 2, clients)
         v = run_load(paths, port, duration, clients)
         b = run_load(["/bench/bare"], port, duration, clients)
+        one = run_load(paths, port, max(3.0, duration / 3), 1)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -522,6 +523,10 @@ def bench_http(size: int, duration: float, workers: int, clients: int, db_url: s
         f"median {b[2]:5.1f} ms   errors {b[3]}"
     )
     print(f"   ratio /v/ : bare = {v[0] / b[0]:.2f}")
+    print(
+        f"   /v/<code> with one client at a time:               {one[0]:8.0f} req/s   p99 {one[1]:6.1f} ms   "
+        f"median {one[2]:5.1f} ms"
+    )
 
 
 def main() -> None:
