@@ -174,6 +174,8 @@ NONGAN_MAX_UPLOAD_BYTES = int(env("NONGAN_MAX_UPLOAD_BYTES", str(20 * 1024 * 102
 NONGAN_IMPORT_SYNC_ROWS = int(env("NONGAN_IMPORT_SYNC_ROWS", "500"))
 # Enzyme-inhibition rapid tests: inhibition at or above this percentage is positive (GB/T 5009.199).
 NONGAN_ENZYME_THRESHOLD = env("NONGAN_ENZYME_THRESHOLD", "50")
+# The base URL printed into certificate QR codes (not signed: it may change without invalidating them).
+NONGAN_PUBLIC_URL = env("NONGAN_PUBLIC_URL", "http://127.0.0.1:8000")
 # The district (or province) the installation serves; the demo loads Ganyu District.
 NONGAN_ROOT_REGION = env("NONGAN_ROOT_REGION", "320707000000")
 

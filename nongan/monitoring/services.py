@@ -913,8 +913,10 @@ def follow_up_open(*, actor, sample: Sample) -> UnqualifiedFollowUp:
     fu.key_target_flagged = True
     hook = _certificate_hook()
     if sample.certificate_number and hook is not None:
-        hook(actor=actor, number=sample.certificate_number, sample_code=sample.code)
-        fu.certificate_flagged = True
+        # The hook returns None when no certificate has that number: then nothing was flagged.
+        fu.certificate_flagged = (
+            hook(actor=actor, number=sample.certificate_number, sample_code=sample.code) is not None
+        )
     fu.save(update_fields=["key_target_flagged", "certificate_flagged"])
     _event(
         actor=actor,

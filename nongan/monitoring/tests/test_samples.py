@@ -179,7 +179,8 @@ def test_wrong_state_and_role_refused(make_sample, users):
 
 def test_correction_is_new_row_and_failure_opens_follow_up(received, users, judge, monkeypatch):
     calls = []
-    monkeypatch.setattr(services, "_certificate_hook", lambda: lambda **kw: calls.append(kw))
+    # The certificates hook returns the certificate it marked (None when no certificate has the number).
+    monkeypatch.setattr(services, "_certificate_hook", lambda: lambda **kw: calls.append(kw) or "certificate")
     Sample.objects.filter(pk=received.pk).update(certificate_number="3207070001")
     received.refresh_from_db()
     [r1] = services.results_enter(
