@@ -26,6 +26,9 @@ def parse_po(path: Path) -> list[dict]:
             cur["flags"].update(f.strip() for f in line[2:].split(","))
         elif line.startswith("#"):
             continue
+        elif line.startswith("msgctxt "):
+            key = "msgctxt"
+            cur[key] = ast.literal_eval(line[8:])
         elif line.startswith("msgid_plural "):
             key = "msgid_plural"
             cur[key] = ast.literal_eval(line[13:])
@@ -66,3 +69,15 @@ def test_catalog_is_complete_and_compiled(po):
         e["msgid"] for e in entries if "msgid_plural" not in e and mo.gettext(e["msgid"]) != e["msgstr"][0]
     ]
     assert stale == [], "recompile the .mo (msgfmt -o django.mo django.po)"
+
+
+def test_a_shared_msgid_reads_the_same_in_every_catalog():
+    """Django merges the app catalogs and the first app wins: one English text, one Chinese text."""
+    seen: dict[tuple, dict[str, str]] = {}
+    for po in CATALOGS:
+        app = po.relative_to(PACKAGE).parts[0]
+        for e in parse_po(po):
+            if e["msgid"] and "msgid_plural" not in e:
+                seen.setdefault((e.get("msgctxt"), e["msgid"]), {})[app] = e["msgstr"][0]
+    clashes = {k[1]: v for k, v in seen.items() if len(set(v.values())) > 1}
+    assert clashes == {}
