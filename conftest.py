@@ -20,6 +20,16 @@ def _ensure_reference_data() -> None:
         categories_load()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_judgement_index():
+    """The judgement engine caches the standards; each test's rows are rolled back, so start afresh."""
+    from nongan.standards import engine
+
+    engine.invalidate()
+    yield
+    engine.invalidate()
+
+
 @pytest.fixture
 def ganyu(db):
     """The demo region tree and product tree: ganyu.district, ganyu.town["青口镇"], ganyu.village(town_name)."""
@@ -35,6 +45,14 @@ def ganyu(db):
     return SimpleNamespace(
         district=Region.objects.get(code="320707000000"), town=towns, village=village, category=category
     )
+
+
+@pytest.fixture
+def shipped_standards(ganyu):
+    """The shipped residue limits and banned / restricted substance lists (nongan/standards/data)."""
+    from nongan.standards.services import standards_load
+
+    return standards_load()
 
 
 @pytest.fixture

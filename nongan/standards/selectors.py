@@ -80,3 +80,26 @@ def search_analytes(user, text: str) -> QuerySet:
     if text:
         qs = qs.filter(Q(name_zh__icontains=text) | Q(name_en__icontains=text) | Q(aliases__icontains=text))
     return qs
+
+
+def substance_status(analyte_name: str, food: str, on_date: dt.date | None = None) -> str | None:
+    """ "banned" (banned outright), "restricted" (banned on this food) or None — the gate other capabilities
+    use before a certificate is issued for a batch that used this active ingredient."""
+    from .engine import _today, get_index
+
+    index = get_index()
+    name = (analyte_name or "").strip()
+    aid = index.analyte_ids.get(name) or index.analyte_ids.get(name.lower())
+    if aid is None:
+        return None
+    on = on_date or _today()
+    if any(effective is None or effective <= on for effective, _announcement in index.banned.get(aid, [])):
+        return "banned"
+    fid = index.food_ids.get((food or "").strip())
+    if fid is None:
+        return None
+    chain = set(index.chain.get(fid, (fid,)))
+    for ids, _banned_on, _announcement, effective in index.restricted.get(aid, []):
+        if (effective is None or effective <= on) and ids & chain:
+            return "restricted"
+    return None

@@ -6,6 +6,11 @@ from django.utils import timezone
 from nongan.certificates import services
 
 
+@pytest.fixture(autouse=True)
+def _standards(shipped_standards):
+    """The issue gate checks inputs against the standards app's banned and restricted lists."""
+
+
 @pytest.fixture
 def today():
     return timezone.localdate()
