@@ -9,7 +9,9 @@ from .models import Base, Certification, Contact, Producer, ProducerProduct, Sta
 
 
 def producer_list(user):
-    return scoped(user, Producer.objects.defer("search_text", "notes")).select_related("region", "region__parent")
+    return scoped(user, Producer.objects.defer("search_text", "notes")).select_related(
+        "region", "region__parent"
+    )
 
 
 def producer_get(user, pk) -> Producer:

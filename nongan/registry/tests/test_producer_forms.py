@@ -171,3 +171,16 @@ def test_village_filter_offers_only_the_chosen_townships_villages(qk_client, use
     v = ganyu.village("青口镇", 4).code
     r = qk_client.get("/registry/", {"township": town, "village": v})
     assert [p.name for p in r.context["page_obj"]] == [other.name]
+
+
+def test_a_producer_lands_on_its_own_page_with_its_certificate_work(client, users):
+    client.force_login(users.producer)
+    r = client.get("/", follow=True)
+    assert r.redirect_chain[-1][0] == f"/registry/producers/{users.own_producer.pk}/"
+    body = r.content.decode()
+    assert 'href="/certificates/"' in body and 'href="/certificates/batches/"' in body
+    client.force_login(users.qk)
+    assert (
+        'data-testid="producer-actions"'
+        not in client.get(f"/registry/producers/{users.own_producer.pk}/").content.decode()
+    )
