@@ -215,7 +215,7 @@ def world(users, make_producer, ganyu, monkeypatch):
             "purpose": "inspection",
             "region": ganyu.town[town],
             "year": 2026,
-            "inspectors": [users.sampler, users.enforcement],
+            "inspectors": [users.sampler, users.enforcement, users.analyst],
             "filter_spec": {},
             "ratio": "1",
             "inspectors_per_object": 2,
@@ -694,7 +694,7 @@ def test_api_details_and_actions_refuse_objects_out_of_scope(client, world, role
     user = getattr(world.users, role)
     client.force_login(user)
     problems, checked = [], 0
-    for prefix, viewset, basename in router.registry:
+    for _prefix, viewset, basename in router.registry:
         model = _api_model(viewset, world.users.admin)
         field, kwarg = _lookup(viewset)
         actions = [(None, "get")] if hasattr(viewset, "retrieve") else []
@@ -751,7 +751,7 @@ def test_pages_without_object_show_nothing_out_of_scope(client, world, role):
 
 
 def _detail_cases():
-    for name, kind, objs in _page_routes({"detail"}):
+    for name, _kind, objs in _page_routes({"detail"}):
         yield name, objs
 
 
@@ -792,3 +792,211 @@ def test_admin_opens_every_detail_page(client, world):
             ):  # import jobs are their uploader's only; a trace export needs a query
                 bad.append(f"{url} → {r.status_code}")
     assert not bad, "\n".join(bad)
+
+
+def _query_probes(w):
+    """Pages and API lists driven by a query parameter naming one object: (url, governing object)."""
+    out = []
+    for c in w.certs:
+        out += [
+            (f"/certificates/trace/?number={c.number}", c),
+            (f"/certificates/trace.csv?number={c.number}", c),
+        ]
+        out += [
+            (f"/certificates/trace.xlsx?number={c.number}", c),
+            (f"/certificates/labels/?n={c.number}", c),
+        ]
+        out += [(f"/api/v1/certificates/?number={c.number}", c)]
+    for b in w.batches:
+        out += [(f"/certificates/trace/?batch={b.code}", b), (f"/certificates/labels/?batch={b.code}", b)]
+    for p in w.producers:
+        out += [(f"/certificates/trace/?producer={p.code}", p), (f"/api/v1/bases/?producer={p.pk}", p)]
+        out += [(f"/api/v1/contacts/?producer={p.pk}", p), (f"/api/v1/certifications/?producer={p.pk}", p)]
+        out += [(f"/registry/producers/?q={p.name}", p), (f"/monitoring/samples/?q={p.name}", p)]
+    for s in w.samples:
+        out += [(f"/certificates/trace/?sample={s.code}", s), (f"/monitoring/samples/?q={s.code}", s)]
+    for t in w.tasks:
+        out += [(f"/monitoring/samples/new/?task={t.pk}", t)]
+    for r in w.rapid:
+        out += [(f"/monitoring/rapid/new/?retest_of={r.pk}", r)]
+    return out
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_pages_driven_by_a_query_show_nothing_out_of_scope(client, world, role):
+    """Trace, labels, pre-filled forms and filtered lists, asked about an object out of scope: nothing of it
+    (403/404 or a page without its markers)."""
+    user = getattr(world.users, role)
+    client.force_login(user)
+    problems = []
+    for url, obj in _query_probes(world):
+        before = db_state()
+        r = client.get(url)
+        if r.status_code >= 500:
+            problems.append(f"{url} → {r.status_code}")
+        if r.status_code == 200:
+            # the asked value itself is echoed in the search box: look for everything else
+            asked = url.split("=", 1)[1]
+            text = body_text(r).replace(asked, "")
+            problems += [f"{url}: {m}" for m in foreign_markers_in(text, user, world)]
+        if not may_see(user, obj) and db_state() != before:
+            problems.append(f"{url} changed the database")
+    assert not problems, "\n".join(problems)
+
+
+OTHER_TOWN = {"qk": "柘汪镇", "village": "柘汪镇", "producer": "柘汪镇", "zw": "青口镇"}
+
+
+@pytest.mark.parametrize("role", sorted(OTHER_TOWN))
+def test_township_and_village_users_see_no_figures_of_another_township(client, world, role):
+    """Dashboards, progress and lists of a township (or village, or producer) account never name another
+    township: no per-township rows, counts or filter choices outside the jurisdiction."""
+    user = getattr(world.users, role)
+    client.force_login(user)
+    other = OTHER_TOWN[role]
+    problems = []
+    for name, _kind, _objs in _page_routes({"list"}):
+        if name in STATIC_EXAMPLES:
+            continue
+        url = _url(name, {})
+        r = client.get(url)
+        if r.status_code == 200 and other in body_text(r):
+            problems.append(url)
+    r = client.get(f"/monitoring/plans/{world.plan.year}/")
+    if r.status_code == 200 and other in body_text(r):
+        problems.append("progress")
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------- writes
+def _form_data(admin_client, url, overrides) -> dict:
+    """The form of ``url`` as the administrator sees it, filled with its current values, plus overrides."""
+    r = admin_client.get(url)
+    assert r.status_code == 200, (url, r.status_code)
+    form = r.context["form"]
+    data = {}
+    for name in form.fields:
+        bf = form[name]
+        v = bf.value()
+        if v is None or v is False:
+            continue
+        if v is True:
+            data[bf.html_name] = "on"
+        elif isinstance(v, list | tuple):
+            data[bf.html_name] = [str(x) for x in v]
+        else:
+            data[bf.html_name] = str(v)
+    data.update(overrides)
+    return data
+
+
+REGISTRY_EDITORS = {"admin", "qk", "zw", "village"}
+# route → (ROUTES objs key or a callable, who may do it on an object in scope, payload or form overrides)
+WRITES = {
+    "registry:producer_edit": (
+        "producers",
+        REGISTRY_EDITORS,
+        ("form", {"address": "越权修改的地址", "credit_code": "93320707MA1QKT3H5B"}),
+    ),
+    "registry:child_edit": (
+        "children",
+        REGISTRY_EDITORS,
+        ("form", {"name": "越权改名", "scope": "越权", "title": "越权"}),
+    ),
+    "registry:child_delete": ("children", REGISTRY_EDITORS, {"reason": "越权删除"}),
+    "registry:staff_edit": ("staff", REGISTRY_EDITORS, ("form", {"position": "越权职务"})),
+    "draws:action": ("round_actions", {"admin"}, {"reason": "越权取消"}),
+    "draws:conflict_withdraw": ("conflicts", {"admin"}, {"reason": "越权撤回"}),
+    "monitoring:task_cancel": ("tasks", {"admin", "sampler"}, {"reason": "越权取消"}),
+    "monitoring:sample_transition": ("registered", {"admin"}, {"action": "receive"}),
+    "monitoring:sample_confirm": ("registered", {"admin", "sampler"}, {"party_name": "王五"}),
+    "monitoring:hold_release": ("holds", {"admin", "qk", "zw"}, {"reason": "越权放行"}),
+    "monitoring:follow_up_detail": ("follow_ups", {"admin", "qk", "zw"}, ("form", {"measures": "越权处置"})),
+    "monitoring:result_correct": (
+        "results",
+        {"admin"},
+        ("form", {"value": "0.015", "unit": "mg/kg", "reason": "越权复检"}),
+    ),
+    "monitoring:results_enter": (
+        "received",
+        {"admin"},
+        {
+            "r-TOTAL_FORMS": "1",
+            "r-INITIAL_FORMS": "0",
+            "r-0-analyte": "腐霉利",
+            "r-0-value": "0.01",
+            "r-0-unit": "mg/kg",
+        },
+    ),
+    "certificates:input_edit": (
+        "inputs",
+        {"admin", "qk", "zw", "village", "producer"},
+        ("form", {"product_name": "越权肥料", "reason": "越权"}),
+    ),
+}
+
+
+def _write_targets(w, key):
+    if key == "registered":
+        return [({"code": s.code}, s) for s in w.registered]
+    if key == "received":
+        return [({"code": s.code}, s) for s in w.received]
+    return _objects(w, key)
+
+
+def _payload(admin_client, url, spec):
+    if isinstance(spec, tuple) and spec[0] == "form":
+        return _form_data(admin_client, url, spec[1])
+    return dict(spec)
+
+
+@pytest.fixture
+def admin_web(world):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(world.users.admin)
+    return c
+
+
+def test_every_page_write_route_is_in_the_write_matrix():
+    writes = {name for name, _kind, _objs in _page_routes({"write"})}
+    assert writes - set(WRITES) == set()
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "admin"])
+def test_page_writes_out_of_scope_or_without_the_right_change_nothing(client, world, admin_web, role):
+    """Every write page, posted with a valid payload by a role that may not do it, or on an object outside
+    the role's scope: refused (403/404, or the form again), and the database does not change."""
+    user = getattr(world.users, role)
+    client.force_login(user)
+    problems, checked = [], 0
+    for name, (key, allowed, spec) in WRITES.items():
+        for kwargs, obj in _write_targets(world, key):
+            if role in allowed and may_see(user, obj):
+                continue
+            url = _url(name, kwargs)
+            data = _payload(admin_web, url, spec)
+            before = db_state()
+            r = client.post(url, data)
+            checked += 1
+            if r.status_code >= 500 or (not may_see(user, obj) and r.status_code not in (403, 404)):
+                problems.append(f"POST {url} → {r.status_code}")
+            if db_state() != before:
+                problems.append(f"POST {url} changed the database")
+    assert not problems, "\n".join(problems)
+    assert checked >= 10
+
+
+@pytest.mark.parametrize("name", sorted(WRITES))
+def test_the_write_payloads_work_for_the_administrator(world, admin_web, name):
+    """The refusals above are not vacuous: the same payload, posted by the administrator on an object in
+    scope, does change the database."""
+    key, _allowed, spec = WRITES[name]
+    kwargs, _obj = _write_targets(world, key)[0]
+    url = _url(name, kwargs)
+    data = _payload(admin_web, url, spec)
+    before = db_state()
+    r = admin_web.post(url, data)
+    assert r.status_code in (200, 302)
+    assert db_state() != before, (url, r.status_code)
