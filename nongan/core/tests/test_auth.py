@@ -50,3 +50,21 @@ def test_pages_need_a_login(client, db, url):
 
 def test_api_needs_credentials(client, db):
     assert client.get("/api/v1/producers/").status_code in (401, 403)
+
+
+def test_pages_stay_chinese_for_an_english_browser_until_english_is_chosen(client, db):
+    assert (
+        "<title>登录 · 农安</title>"
+        in client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    )
+
+
+def test_the_api_answers_in_english_when_asked(client, users):
+    client.force_login(users.qk)
+    r = client.post(
+        "/api/v1/producers/", {"phone": "1"}, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert r.status_code == 400
+    assert r.json()["name"] == ["This field is required."]
+    r = client.post("/api/v1/producers/", {"phone": "1"}, content_type="application/json")
+    assert r.json()["name"] == ["该字段是必填项。"]
