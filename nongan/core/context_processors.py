@@ -2,6 +2,7 @@
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .scoping import can_manage
 
@@ -9,12 +10,12 @@ from .scoping import can_manage
 NAV = [
     ("home", _("Overview"), "speedometer2", "home", "all"),
     ("registry", _("Producers"), "building", "registry:producer_list", "all"),
-    ("staff", _("Staff and coordinators"), "people", "registry:staff_list", "staff"),
-    ("standards", _("Residue standards"), "journal-check", "standards:index", "staff"),
+    ("staff", pgettext_lazy("navigation", "Staff"), "people", "registry:staff_list", "staff"),
+    ("standards", pgettext_lazy("navigation", "Standards"), "journal-check", "standards:index", "staff"),
     ("monitoring", _("Monitoring"), "clipboard2-pulse", "monitoring:index", "staff"),
-    ("draws", _("Double-random draws"), "shuffle", "draws:index", "staff"),
+    ("draws", pgettext_lazy("navigation", "Draws"), "shuffle", "draws:index", "staff"),
     ("certificates", _("Certificates"), "qr-code", "certificates:index", "all"),
-    ("audit", _("Audit ledger"), "shield-check", "core:ledger", "admin"),
+    ("audit", pgettext_lazy("navigation", "Ledger"), "shield-check", "core:ledger", "admin"),
 ]
 
 
