@@ -65,9 +65,11 @@ def test_catalog_is_complete_and_compiled(po):
     assert [e["msgid"] for e in entries if "fuzzy" in e["flags"]] == []
     with open(po.with_suffix(".mo"), "rb") as f:
         mo = gettext.GNUTranslations(f)
-    stale = [
-        e["msgid"] for e in entries if "msgid_plural" not in e and mo.gettext(e["msgid"]) != e["msgstr"][0]
-    ]
+
+    def compiled(e):
+        return mo.pgettext(e["msgctxt"], e["msgid"]) if e.get("msgctxt") else mo.gettext(e["msgid"])
+
+    stale = [e["msgid"] for e in entries if "msgid_plural" not in e and compiled(e) != e["msgstr"][0]]
     assert stale == [], "recompile the .mo (msgfmt -o django.mo django.po)"
 
 

@@ -120,7 +120,9 @@ class Command(BaseCommand):
         for username, _role, _code, desc in DEMO_USERS:
             self.stdout.write(f"  {username:<12} {desc}\n")
         listed = {u[0] for u in DEMO_USERS}
-        for user in User.objects.exclude(username__in=listed).filter(role__in=[r for _u, r, _c, _d in DEMO_USERS]):
+        for user in User.objects.exclude(username__in=listed).filter(
+            role__in=[r for _u, r, _c, _d in DEMO_USERS]
+        ):
             if user.check_password(DEMO_PASSWORD):  # accounts that the capabilities' demos added
                 self.stdout.write(f"  {user.username:<12} {user.get_role_display()}\n")
         self.stdout.write("\nOpen http://127.0.0.1:8000/ in a browser.\n")
