@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -13,7 +13,7 @@ from nongan.core.scoping import get_scoped_or_404, scoped
 from nongan.registry.models import Base, Producer, ProductCategory
 
 from . import selectors, services
-from .choices import RapidSource
+from .choices import RapidSource, TLine, Verdict
 from .filtersets import LabResultFilter, RapidTestFilter, SampleFilter
 from .models import LabResult, MonitoringPlan, RapidTest, Sample, SamplingTask
 
@@ -21,7 +21,7 @@ from .models import LabResult, MonitoringPlan, RapidTest, Sample, SamplingTask
 class QuotaSerializer(serializers.Serializer):
     kind = serializers.CharField()
     sector = serializers.CharField()
-    township = serializers.CharField(source="township.name", default=None)
+    township = serializers.CharField(source="township.name", default=None, allow_null=True)
     planned = serializers.IntegerField()
 
 
@@ -48,6 +48,50 @@ class PlanSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_field({"type": "string", "format": "decimal"})
+class DecimalText(serializers.CharField):
+    """A decimal as text, at whatever precision it was computed."""
+
+
+class ProgressRowSerializer(serializers.Serializer):
+    """One row of plan progress (the total, a sector, a township, or rapid tests)."""
+
+    key = serializers.CharField()
+    label = serializers.CharField()
+    planned = serializers.IntegerField()
+    done = serializers.IntegerField()
+    expected = DecimalText()
+    on_pace = serializers.BooleanField()
+    passed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    positives = serializers.IntegerField()
+    pass_rate = DecimalText(allow_null=True)
+    wilson_95 = serializers.ListField(
+        child=DecimalText(),
+        allow_null=True,
+        min_length=2,
+        max_length=2,
+        help_text="95% Wilson interval of the pass rate: [low, high].",
+    )
+
+
+class PlanProgressSerializer(serializers.Serializer):
+    """Answer of GET /api/v1/monitoring/plans/{id}/progress/."""
+
+    year = serializers.IntegerField()
+    on_date = serializers.DateField()
+    elapsed_fraction = DecimalText()
+    total = ProgressRowSerializer()
+    sectors = ProgressRowSerializer(many=True)
+    townships = ProgressRowSerializer(many=True)
+    rapid_district = ProgressRowSerializer()
+    rapid_townships = ProgressRowSerializer(many=True)
+    rapid_township_total = ProgressRowSerializer()
+    unqualified = serializers.IntegerField()
+    handled = serializers.IntegerField()
+    handling_rate = DecimalText(allow_null=True)
+
+
 def _row(r):
     return {
         "key": r.key,
@@ -72,6 +116,7 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return selectors.plans_for(self.request.user).prefetch_related("quotas__township", "focus_products")
 
+    @extend_schema(responses=PlanProgressSerializer)
     @action(detail=True, methods=["get"])
     def progress(self, request, pk=None):
         plan = self.get_object()
@@ -104,6 +149,8 @@ class SampleSerializer(serializers.ModelSerializer):
     township = serializers.CharField(source="township.name", read_only=True)
     sampler = serializers.CharField(read_only=True)
     quantity = serializers.CharField()
+    # Blank until the sample is judged (a read-only model field would lose its blank choice in the schema).
+    verdict = serializers.ChoiceField(choices=Verdict.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Sample
@@ -178,7 +225,7 @@ class LabResultSerializer(serializers.ModelSerializer):
     lod = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     loq = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     analyst = serializers.CharField(read_only=True)
-    verified_by = serializers.CharField(read_only=True)
+    verified_by = serializers.CharField(read_only=True, allow_null=True)
 
     class Meta:
         model = LabResult
@@ -242,8 +289,10 @@ class LabResultViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Rea
 class RapidTestSerializer(serializers.ModelSerializer):
     station = serializers.CharField(source="region.code", read_only=True)
     product = serializers.CharField(source="product.name", read_only=True)
-    producer = serializers.CharField(source="producer.code", read_only=True, default=None)
+    producer = serializers.CharField(source="producer.code", read_only=True, default=None, allow_null=True)
     tester = serializers.CharField(read_only=True)
+    # Blank for enzyme-inhibition tests (a read-only model field would lose its blank choice in the schema).
+    t_line = serializers.ChoiceField(choices=TLine.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = RapidTest
@@ -273,6 +322,28 @@ class RapidTestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class RapidTestInputSerializer(serializers.Serializer):
+    """One reading as an instrument posts it (documentation only: the service checks every item itself)."""
+
+    station = serializers.CharField(
+        required=False, help_text="Division code of the township or district lab."
+    )
+    producer = serializers.CharField(required=False, allow_blank=True, help_text="Registry number.")
+    product = serializers.CharField(help_text="Product name or code, e.g. 黄瓜.")
+    lot = serializers.CharField(required=False, allow_blank=True)
+    method = serializers.CharField(help_text="enzyme or gold.")
+    analyte = serializers.CharField(required=False, allow_blank=True)
+    inhibition = serializers.CharField(required=False, allow_blank=True, help_text="Percent, enzyme method.")
+    threshold = serializers.CharField(required=False, allow_blank=True, help_text="Percent; default 50.")
+    c_line = serializers.CharField(required=False, allow_blank=True, help_text="Gold method: does C show.")
+    t_line = serializers.CharField(
+        required=False, allow_blank=True, help_text="absent, lighter, same_or_darker."
+    )
+    tested_at = serializers.CharField(help_text="Test time, e.g. 2026-05-01T09:30:00+08:00.")
+    instrument = serializers.CharField(required=False, allow_blank=True)
+    retest_of = serializers.CharField(required=False, allow_blank=True, help_text="Id of the test retested.")
+
+
 def _plain(item) -> dict:
     """One posted item as a plain dict (a form post is a QueryDict; a JSON item a dict; anything else empty)."""
     if hasattr(item, "dict"):
@@ -290,6 +361,11 @@ class RapidTestViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = RapidTestSerializer
     filterset_class = RapidTestFilter
 
+    @extend_schema(
+        request=RapidTestInputSerializer,
+        responses={201: RapidTestSerializer},
+        description="One reading as an object, or a batch as a JSON list of such objects (answered with a list).",
+    )
     def create(self, request, *args, **kwargs):
         many = isinstance(request.data, list)
         items = request.data if many else [request.data]

@@ -8,6 +8,10 @@ from .choices import RapidMethod, RapidOutcome, SampleState, Sector, Verdict
 from .models import LabResult, RapidTest, Sample
 
 
+class YearFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
 class SampleFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="search",
@@ -23,7 +27,10 @@ class SampleFilter(django_filters.FilterSet):
     sector = django_filters.ChoiceFilter(
         choices=Sector.choices, label=_("sector"), empty_label=_("All sectors")
     )
-    year = django_filters.NumberFilter(field_name="sampled_at", lookup_expr="year", label=_("year"))
+    # A whole year in a sane range: the year lookup builds datetimes, which reject 0, 10000 or 2026.5.
+    year = YearFilter(
+        field_name="sampled_at", lookup_expr="year", label=_("year"), min_value=2000, max_value=2100
+    )
 
     class Meta:
         model = Sample

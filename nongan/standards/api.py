@@ -14,7 +14,7 @@ from .models import Edition, MaxResidueLimit
 
 
 class EditionSerializer(serializers.ModelSerializer):
-    amends = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    amends = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     supersedes = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     limit_count = serializers.IntegerField(read_only=True)
     is_current = serializers.SerializerMethodField()
