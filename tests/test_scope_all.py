@@ -31,6 +31,7 @@ from rest_framework.test import APIRequestFactory
 
 from nongan.api_urls import router
 from nongan.core.choices import ENTITY_ROLES, JURISDICTION_ROLES
+from nongan.core.validators import mask_id_number, mask_name, mask_phone
 
 ROLES = ["admin", "qk", "zw", "village", "producer", "market", "sampler"]
 NONGAN_APPS = {"core", "registry", "standards", "draws", "monitoring", "certificates"}
@@ -485,7 +486,7 @@ ROUTES = {
     "certificates-verify": "api-extra",
     "certificates_lookup": "public",
     "certificates_public_keys": "public",
-    "certificates_verify": ("public", "certs"),
+    "certificates_verify": ("public", "cert_codes"),
 }
 
 
@@ -579,6 +580,8 @@ def _objects(w, key):
         return [({"pk": u.pk}, u) for u in w.inputs]
     if key == "certs":
         return [({"number": c.number}, c) for c in w.certs]
+    if key == "cert_codes":
+        return [({"code": c.number}, c) for c in w.certs]
     if key == "trace_formats":
         return [({"fmt": "xlsx"}, None), ({"fmt": "csv"}, None)]
     raise KeyError(key)
@@ -1000,3 +1003,353 @@ def test_the_write_payloads_work_for_the_administrator(world, admin_web, name):
     r = admin_web.post(url, data)
     assert r.status_code in (200, 302)
     assert db_state() != before, (url, r.status_code)
+
+
+# ---------------------------------------------------------------- anonymous access
+def test_anonymous_pages_redirect_to_login(client, world):
+    """Every non-public page, for every world object it takes: a redirect to the login page (or 403/404/405),
+    never the page itself."""
+    problems, checked = [], 0
+    for name, _kind, objs in _page_routes({"list", "admin", "detail", "write"}):
+        targets = _write_targets(world, objs) if objs else [({}, None)]
+        for kwargs, _obj in targets[:2]:
+            url = _url(name, kwargs)
+            for method in ("get", "post"):
+                before = db_state()
+                r = getattr(client, method)(url)
+                checked += 1
+                ok = (r.status_code == 302 and r["Location"].startswith("/login/")) or r.status_code in (
+                    403,
+                    404,
+                    405,
+                )
+                if not ok:
+                    problems.append(f"{method.upper()} {url} → {r.status_code}")
+                if db_state() != before:
+                    problems.append(f"{method.upper()} {url} changed the database")
+    assert not problems, "\n".join(problems)
+    assert checked > 150
+
+
+def test_anonymous_api_is_refused(client, world):
+    """Every API route of the router (lists, details, actions, writes) and every extra API path that is not
+    public: 401 or 403 without credentials; nothing changes."""
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    problems = []
+    for _prefix, viewset, basename in router.registry:
+        model = _api_model(viewset, world.users.admin)
+        field, kwarg = _lookup(viewset)
+        obj = model.objects.first()
+        value = "1" if obj is None else (getattr(obj, field) if field != "pk" else obj.pk)
+        calls = [("get", _url(f"{basename}-list", {})), ("post", _url(f"{basename}-list", {}))]
+        calls += [
+            ("get", _url(f"{basename}-detail", {kwarg: value})),
+            ("patch", _url(f"{basename}-detail", {kwarg: value})),
+        ]
+        for a in viewset.get_extra_actions():
+            url = _url(f"{basename}-{a.url_name}", {kwarg: value} if a.detail else {})
+            calls += [(m, url) for m in a.mapping]
+        for method, url in calls:
+            before = db_state()
+            r = getattr(api, method)(url, {}, format="json")
+            if r.status_code not in (401, 403):
+                problems.append(f"{method.upper()} {url} → {r.status_code}")
+            if db_state() != before:
+                problems.append(f"{method.upper()} {url} changed the database")
+    r = api.post(
+        "/api/v1/standards/judge/",
+        {"food": "黄瓜", "analyte": "毒死蜱", "value": "1", "unit": "mg/kg"},
+        format="json",
+    )
+    if r.status_code not in (401, 403):
+        problems.append(f"POST /api/v1/standards/judge/ → {r.status_code}")
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------- public pages: no personal data
+HOUSEHOLD_SECRETS = {
+    "张三丰": "name",
+    "李四海": "name",
+    "13911112222": "phone",
+    "13933334444": "phone",
+    QK_HH_ID: "ID number",
+    ZW_HH_ID: "ID number",
+}
+
+
+def _public_urls(w) -> list[str]:
+    urls = []
+    for name, _kind, objs in _page_routes({"public"}):
+        if objs is None:
+            urls.append(_url(name, {}))
+        else:
+            urls += [_url(name, kwargs) for kwargs, _obj in _objects(w, objs)]
+    urls += [f"/monitoring/public/?year={timezone.localdate().year}", "/v/?number=" + w.certs[2].number]
+    return urls
+
+
+def test_public_pages_open_without_login_and_show_households_masked(client, world):
+    """/monitoring/public/, /draws/public/<code>/ and its JSON, the certificate verification page and every
+    other page open to the public: they open without login, show the households (masked: 张** / 李**), and
+    carry no household's full name, phone or ID number anywhere (HTML or JSON)."""
+    texts = {}
+    for url in _public_urls(world):
+        r = client.get(url, follow=url.startswith("/v/?"))
+        assert r.status_code == 200, url
+        texts[url] = body_text(r)
+    leaks = [
+        f"{url}: {kind} {s}" for url, t in texts.items() for s, kind in HOUSEHOLD_SECRETS.items() if s in t
+    ]
+    assert not leaks, "\n".join(leaks)
+    everything = "\n".join(texts.values())
+    # not vacuous: the households are on the public pages, masked
+    for name in ("张三丰", "李四海"):
+        assert mask_name(name) in everything
+    assert mask_phone("13911112222") in everything  # the household's certificate: contact masked
+    rounds = [t for u, t in texts.items() if u.startswith("/draws/public/") and u.endswith(".json")]
+    assert rounds and all(mask_name("张三丰") in t or mask_name("李四海") in t for t in rounds)
+    assert mask_id_number(QK_HH_ID) not in everything  # ID numbers are not published at all
+
+
+def test_public_json_export_masks_every_household_field(client, world):
+    """The published round as JSON: every candidate and selection name of a household is masked."""
+    for rnd in world.rounds:
+        data = json.loads(body_text(client.get(_url("draws:public_export", {"code": rnd.code}))))
+        households = {p.code: p.name for p in world.producers if p.type == "household"}
+        entries = data["candidates"] + data["selections"]
+        assert any(e["code"] in households for e in entries)
+        for e in entries:
+            if e["code"] in households:
+                assert e["name"] == mask_name(households[e["code"]])
+
+
+# ---------------------------------------------------------------- writes that name their target in the body
+@pytest.fixture
+def township_staff(world, ganyu):
+    """Field staff whose jurisdiction is one township (a sampler and an analyst of 青口镇)."""
+    from nongan.core.choices import Role
+    from nongan.core.services import user_create
+
+    def mk(username, role):
+        return user_create(
+            actor=None,
+            username=username,
+            password="Nongan-test-2026",
+            role=role,
+            full_name=username,
+            jurisdiction=ganyu.town["青口镇"],
+        )
+
+    return SimpleNamespace(sampler=mk("qk_sampler", Role.SAMPLER), analyst=mk("qk_analyst", Role.ANALYST))
+
+
+def _body_cases(w, t):
+    """(who, method, url, body) — each names an object outside the caller's scope, or the caller may not write."""
+    from nongan.monitoring.models import RapidTest
+
+    zw_town, qk_town = w.zw_p.region.parent, w.qk_p.region.parent
+    now = timezone.localtime(timezone.now() - dt.timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M")
+    sample_body = {
+        "producer": w.zw_p.code,
+        "product": "黄瓜",
+        "quantity": "1",
+        "quantity_unit": "kg",
+        "place": "田头",
+        "sampled_at": timezone.now().isoformat(),
+    }
+    rapid = {"product": "黄瓜", "method": "enzyme", "inhibition": "10", "tested_at": now}
+    zw_retest = RapidTest.objects.filter(region=zw_town, retest_of__isnull=True).first()
+    return [
+        (t.sampler, "post", "/api/v1/monitoring/samples/", sample_body),
+        (
+            t.sampler,
+            "post",
+            "/api/v1/monitoring/samples/",
+            {**sample_body, "producer": w.qk_p.code, "task": w.tasks[1].pk},
+        ),
+        (
+            t.sampler,
+            "post",
+            "/api/v1/monitoring/samples/",
+            {**sample_body, "producer": w.qk_p.code, "base": w.bases[1].pk},
+        ),
+        (w.users.producer, "post", "/api/v1/monitoring/samples/", {**sample_body, "producer": w.qk_p.code}),
+        (
+            t.analyst,
+            "post",
+            "/api/v1/monitoring/results/",
+            {"sample": w.received[1].code, "analyte": "腐霉利", "value": "0.01", "unit": "mg/kg"},
+        ),
+        (
+            w.users.qk,
+            "post",
+            "/api/v1/monitoring/results/",
+            {"sample": w.received[0].code, "analyte": "腐霉利", "value": "0.01", "unit": "mg/kg"},
+        ),
+        (w.users.qk, "post", "/api/v1/monitoring/rapid-tests/", {**rapid, "station": zw_town.code}),
+        (
+            w.users.qk,
+            "post",
+            "/api/v1/monitoring/rapid-tests/",
+            {**rapid, "station": qk_town.code, "producer": w.zw_p.code},
+        ),
+        (
+            w.users.qk,
+            "post",
+            "/api/v1/monitoring/rapid-tests/",
+            {**rapid, "station": qk_town.code, "retest_of": zw_retest.pk},
+        ),
+        (w.users.village, "post", "/api/v1/monitoring/rapid-tests/", {**rapid, "station": qk_town.code}),
+        (w.users.producer, "post", "/api/v1/monitoring/rapid-tests/", {**rapid, "station": qk_town.code}),
+        (
+            w.users.qk,
+            "post",
+            "/api/v1/producers/",
+            {
+                "name": "越权合作社",
+                "type": "household",
+                "legal_rep": "赵六",
+                "phone": "13700001111",
+                "region": w.zw_p.region.code,
+                "id_number": "320707199001011235",
+            },
+        ),
+        (
+            w.users.producer,
+            "post",
+            "/api/v1/producers/",
+            {
+                "name": "越权合作社",
+                "type": "household",
+                "legal_rep": "赵六",
+                "phone": "13700001111",
+                "region": w.qk_p.region.code,
+            },
+        ),
+        (w.users.qk, "patch", f"/api/v1/producers/{w.qk2.pk}/", {"region": w.zw_p.region.code}),
+        (
+            w.users.qk,
+            "post",
+            "/api/v1/draws/",
+            {
+                "title": "越权",
+                "year": 2026,
+                "region": qk_town.code,
+                "ratio": "1",
+                "inspectors": [w.users.sampler.pk, w.users.enforcement.pk],
+            },
+        ),
+        (
+            w.users.zw,
+            "post",
+            f"/api/v1/monitoring/samples/{w.registered[1].code}/transition/",
+            {"action": "receive"},
+        ),
+        (
+            w.users.producer,
+            "post",
+            f"/api/v1/monitoring/samples/{w.registered[0].code}/transition/",
+            {"action": "cancel", "reason": "越权"},
+        ),
+        (w.users.producer, "post", f"/api/v1/certificates/{w.certs[3].number}/revoke/", {"reason": "越权"}),
+        (t.sampler, "post", "/monitoring/tasks/from-draw/", {"round_id": w.rounds[1].pk}),
+        (
+            t.sampler,
+            "post",
+            "/monitoring/tasks/new/",
+            {"producer": w.zw_p.pk, "product": w.batches[0].product_id},
+        ),
+        (
+            w.users.qk,
+            "post",
+            "/monitoring/tasks/new/",
+            {"producer": w.qk_p.pk, "product": w.batches[0].product_id},
+        ),
+        (
+            w.users.qk,
+            "post",
+            "/draws/conflicts/",
+            {"producer_code": w.zw_p.code, "kind": "relative", "reason": "越权"},
+        ),
+        (w.users.zw, "post", "/monitoring/rapid/new/", {**rapid, "station": qk_town.code, "threshold": "50"}),
+        (
+            w.users.qk,
+            "post",
+            "/registry/producers/new/",
+            {
+                "name": "越权合作社",
+                "type": "household",
+                "legal_rep": "赵六",
+                "phone": "13700001111",
+                "region": w.zw_p.region.pk,
+                "id_number": "320707199001011235",
+            },
+        ),
+        (
+            w.users.qk,
+            "post",
+            "/registry/staff/new/",
+            {"name": "越权站员", "kind": "township", "region": zw_town.pk, "phone": "13700002222"},
+        ),
+        (
+            w.users.producer,
+            "post",
+            "/certificates/batches/new/",
+            {
+                "producer": w.zw_p.pk,
+                "product": w.batches[0].product_id,
+                "started": "2026-01-01",
+                "unit": "kg",
+            },
+        ),
+        (w.users.qk, "post", "/certificates/keys/rotate/", {}),
+        (w.users.qk, "post", "/standards/import/", {}),
+        (w.users.qk, "post", "/monitoring/plans/new/", {"year": 2027, "title": "越权计划"}),
+    ]
+
+
+def test_writes_naming_an_object_out_of_scope_change_nothing(world, township_staff):
+    """Creates and actions whose target is in the body (a producer, sample, station, round, region): refused
+    with 400/403/404 (or the form again), and the database does not change."""
+    from rest_framework.test import APIClient
+
+    problems = []
+    for i, (user, method, url, body) in enumerate(_body_cases(world, township_staff)):
+        c = APIClient()
+        c.force_login(user)
+        before = db_state()
+        if url.startswith("/api/"):
+            r = getattr(c, method)(url, body, format="json")
+            if r.status_code not in (400, 403, 404):
+                problems.append(f"#{i} {user} {method.upper()} {url} → {r.status_code}")
+        else:
+            r = c.post(url, body)
+            if r.status_code >= 500:
+                problems.append(f"#{i} {user} POST {url} → {r.status_code}")
+        if db_state() != before:
+            problems.append(f"#{i} {user} {method.upper()} {url} changed the database")
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------- leaks found and fixed (one test each)
+def test_tasks_from_draw_only_for_a_round_in_the_jurisdiction(world, township_staff):
+    """Fixed leak: nongan.monitoring.services.tasks_from_draw took any round id, so a township sampler could
+    create sampling tasks for another township's producers. Now the round must be in the actor's scope."""
+    from django.core.exceptions import ValidationError
+
+    from nongan.monitoring import services as mon
+    from nongan.monitoring.models import SamplingTask
+
+    sampler = township_staff.sampler  # 青口镇
+    before = db_state()
+    with pytest.raises(ValidationError) as exc:
+        mon.tasks_from_draw(actor=sampler, round_id=world.rounds[1].pk)  # 柘汪镇's round
+    assert exc.value.message_dict == {"round_id": ["您的辖区内没有该编号的抽取轮次。"]}
+    with pytest.raises(ValidationError):
+        mon.tasks_from_draw(actor=sampler, round_id=999999)  # a round that does not exist: the same answer
+    assert db_state() == before
+    made = mon.tasks_from_draw(actor=sampler, round_id=world.rounds[0].pk)  # 青口镇's own round
+    assert {t.producer_id for t in made} == {world.qk_p.pk, world.qk2.pk, world.qk_hh.pk}
+    assert SamplingTask.objects.filter(draw_round_id=world.rounds[1].pk).count() == 0

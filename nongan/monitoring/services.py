@@ -313,6 +313,11 @@ def tasks_from_draw(*, actor, round_id: int, due=None) -> list[SamplingTask]:
     selections = _selections_for_round(round_id)
     if not selections:
         raise ValidationError(_("This draw round selected no producers."))
+    # Every drawn producer must lie in the actor's scope: a township's staff may not make tasks from
+    # another township's (or the whole district's) round.
+    ids = {s["producer_id"] for s in selections}
+    if actor is not None and scoped(actor, Producer.objects.filter(pk__in=ids)).count() != len(ids):
+        raise ValidationError({"round_id": _("No draw round with this number in your jurisdiction.")})
     from django.contrib.auth import get_user_model
 
     User = get_user_model()
