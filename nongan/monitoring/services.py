@@ -57,6 +57,8 @@ RAPID_ROLES = ADMINS | {Role.TOWNSHIP_SUPERVISOR, Role.SAMPLER, Role.ANALYST}
 FOLLOW_UP_ROLES = ADMINS | {Role.TOWNSHIP_SUPERVISOR, Role.ENFORCEMENT}
 DEFAULT_ENZYME_THRESHOLD = Decimal(str(getattr(settings, "NONGAN_ENZYME_THRESHOLD", "50")))
 CLOCK_SKEW = dt.timedelta(minutes=10)
+# Nothing is sampled or tested before this (older times are typing errors; they would not even print).
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
 def _has_role(user, roles) -> bool:
@@ -436,6 +438,8 @@ def sample_register(
         sampled_at = data["sampled_at"] = timezone.make_aware(sampled_at)
     if sampled_at is not None and sampled_at > timezone.now() + CLOCK_SKEW:
         errors["sampled_at"] = _("The sampling time lies in the future.")
+    elif sampled_at is not None and sampled_at < EARLIEST:
+        errors["sampled_at"] = _("The sampling time lies before the year 2000.")
     for key, low, high in (("latitude", -90, 90), ("longitude", -180, 180)):
         v = data.get(key)
         if v not in (None, ""):
@@ -1049,10 +1053,19 @@ def _parse_time(value):
     from django.utils.dateparse import parse_datetime
 
     s = str(value).strip().replace("/", "-")
-    parsed = parse_datetime(s if "T" in s or " " in s else s + " 00:00")
+    try:
+        parsed = parse_datetime(s if "T" in s or " " in s else s + " 00:00")
+    except ValueError:  # well-formed but impossible, e.g. 2026-02-30
+        return None
     if parsed is None:
         return None
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+def _id_or_zero(value) -> int:
+    """A primary key typed by someone: ASCII digits that fit a bigint, else 0 (which matches nothing)."""
+    s = str(value).strip()
+    return int(s) if s.isascii() and s.isdigit() and len(s) <= 18 else 0
 
 
 def _find_product(value) -> ProductCategory | None:
@@ -1156,6 +1169,8 @@ def rapid_clean(*, actor, item: dict, now=None) -> dict:
         errors["tested_at"] = _("Give the test time (e.g. 2026-05-01 09:30).")
     elif tested_at > now + CLOCK_SKEW:
         errors["tested_at"] = _("The test time lies in the future.")
+    elif tested_at < EARLIEST:
+        errors["tested_at"] = _("The test time lies before the year 2000.")
     out["tested_at"] = tested_at
     out["lot"] = str(item.get("lot") or "").strip()[:64]
     out["analyte"] = str(item.get("analyte") or "").strip()[:64]
@@ -1166,9 +1181,7 @@ def rapid_clean(*, actor, item: dict, now=None) -> dict:
         orig = (
             retest_of
             if isinstance(retest_of, RapidTest)
-            else scoped(actor, RapidTest.objects.all())
-            .filter(pk=str(retest_of).strip() if str(retest_of).strip().isdigit() else 0)
-            .first()
+            else scoped(actor, RapidTest.objects.all()).filter(pk=_id_or_zero(retest_of)).first()
         )
         if orig is None:
             errors["retest_of"] = _("The test to be retested was not found.")

@@ -1,8 +1,12 @@
 """Bad input found by the API fuzz test (tests/test_api_fuzz.py): each answers 400 with field errors, not 500."""
 
+import datetime as dt
 import re
 
 import pytest
+from django.utils import timezone
+
+from nongan.monitoring.models import RapidTest, Sample
 
 
 @pytest.fixture
@@ -25,3 +29,64 @@ def test_sample_list_by_year(api, make_sample):
     r = api.get("/api/v1/monitoring/samples/", {"year": s.sampled_at.year})
     assert [row["code"] for row in r.json()["results"]] == [s.code]
     assert api.get("/api/v1/monitoring/samples/", {"year": 2001}).json()["results"] == []
+
+
+def _rapid(ganyu, **kw):
+    item = {
+        "station": ganyu.town["青口镇"].code,
+        "product": "黄瓜",
+        "method": "enzyme",
+        "inhibition": "62",
+        "tested_at": (timezone.now() - dt.timedelta(hours=1)).isoformat(),
+    }
+    item.update(kw)
+    return item
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("retest_of", "²"),  # a digit to str.isdigit(), not to int()
+        ("retest_of", "99999999999999999999999"),  # beyond any primary key
+        ("tested_at", "2026-02-30T10:00:00"),  # well-formed, but no such day
+        ("tested_at", "0159-03-28T16:42:04-09:05"),  # long before any rapid test
+        ("tested_at", "1999-12-31T23:00:00+08:00"),
+    ],
+)
+def test_rapid_test_post_refuses_impossible_values(api, ganyu, field, value):
+    r = api.post(
+        "/api/v1/monitoring/rapid-tests/", _rapid(ganyu, **{field: value}), content_type="application/json"
+    )
+    assert r.status_code == 400
+    assert list(r.json()) == [field]
+    assert re.search("[\u4e00-\u9fff]", r.json()[field][0])
+    assert not RapidTest.objects.exists()
+
+
+def test_rapid_test_post_accepts_a_test_in_2000(api, ganyu):
+    r = api.post(
+        "/api/v1/monitoring/rapid-tests/",
+        _rapid(ganyu, tested_at="2000-01-01T08:00:00+08:00"),
+        content_type="application/json",
+    )
+    assert r.status_code == 201, r.content
+
+
+@pytest.mark.parametrize("sampled_at", ["0159-03-28T16:42:04-09:05", "1999-12-31T23:59:00+08:00"])
+def test_sample_post_refuses_a_sampling_time_before_2000(api, users, sampled_at):
+    r = api.post(
+        "/api/v1/monitoring/samples/",
+        {
+            "producer": users.own_producer.code,
+            "product": "黄瓜",
+            "quantity": "2",
+            "quantity_unit": "kg",
+            "place": "大棚",
+            "sampled_at": sampled_at,
+        },
+        content_type="application/json",
+    )
+    assert r.status_code == 400
+    assert list(r.json()) == ["sampled_at"]
+    assert re.search("[\u4e00-\u9fff]", r.json()["sampled_at"][0])
+    assert not Sample.objects.exists()
