@@ -33,7 +33,9 @@ from nongan.api_urls import router
 from nongan.core.choices import ENTITY_ROLES, JURISDICTION_ROLES
 from nongan.core.validators import mask_id_number, mask_name, mask_phone
 
-ROLES = ["admin", "qk", "zw", "village", "producer", "market", "sampler"]
+# The accounts of conftest's ``users``, plus: ly, the administrator of a second county (连云区) in the same
+# installation (a province runs one installation), and qk_sampler, a sampler whose jurisdiction is 青口镇.
+ROLES = ["admin", "qk", "zw", "village", "producer", "market", "sampler", "ly", "qk_sampler"]
 NONGAN_APPS = {"core", "registry", "standards", "draws", "monitoring", "certificates"}
 
 QK_HH_ID = "320707198001011232"
@@ -60,18 +62,57 @@ def _judge(*, food, analyte, value, unit, lod=None, loq=None, on_date=None):
 
 
 # ---------------------------------------------------------------- the world
+SECOND_COUNTY = """code,name,level,parent_code,is_demo
+320703000000,连云区,district,320700000000,0
+320703100000,高公岛街道,township,320703000000,1
+320703100201,黄窝村,village,320703100000,1
+"""
+
+
 @pytest.fixture
-def world(users, make_producer, ganyu, monkeypatch):
-    """Producers and their data in 青口镇 and 柘汪镇, made through each app's services."""
+def world(users, make_producer, ganyu, monkeypatch, tmp_path):
+    """Producers and their data in 青口镇 and 柘汪镇, made through each app's services; a second county
+    (连云区) with one producer and its administrator."""
     from nongan.certificates import services as cert_services
-    from nongan.core.services import townships
+    from nongan.core.choices import Role
+    from nongan.core.models import Region
+    from nongan.core.services import regions_load, townships, user_create
     from nongan.draws import services as draw_services
     from nongan.monitoring import services as mon
     from nongan.registry import services as reg
     from nongan.registry.models import Base, Certification, Contact, StaffMember
 
     monkeypatch.setattr(mon, "get_judge", lambda: _judge)
-    w = SimpleNamespace(users=users)
+
+    def account(username, role, region):
+        return user_create(
+            actor=None,
+            username=username,
+            password="Nongan-test-2026",
+            role=role,
+            full_name=username,
+            jurisdiction=region,
+        )
+
+    (tmp_path / "lianyun.csv").write_text(SECOND_COUNTY, encoding="utf-8")
+    regions_load(path=tmp_path / "lianyun.csv")
+    w = SimpleNamespace(
+        users=SimpleNamespace(
+            **vars(users),
+            ly=account("ly", Role.DISTRICT_ADMIN, Region.objects.get(code="320703000000")),
+            qk_sampler=account("qk_sampler", Role.SAMPLER, ganyu.town["青口镇"]),
+            qk_analyst=account("qk_analyst", Role.ANALYST, ganyu.town["青口镇"]),
+        )
+    )
+    w.ly_p = reg.producer_create(
+        actor=None,
+        name="连云区黄窝村渔业合作社",
+        type="household",
+        legal_rep="黄大海",
+        id_number="",
+        phone="13900001111",
+        region=Region.objects.get(code="320703100201"),
+    )
     # 青口镇, first village (the producer account's own); its phone made unique (the default is the
     # import template's example number)
     w.qk_p = reg.producer_update(actor=None, producer=users.own_producer, phone="13800000001")
@@ -302,6 +343,8 @@ def may_see(user, obj) -> bool:
     if label in GLOBAL_MODELS:
         return True
     if label == "core.ImportJob":
+        if obj.kind.startswith("standards."):  # the national standards are shared: any administrator
+            return user.role in ("district_admin", "province_admin")
         return obj.created_by_id == user.pk
     if label == "monitoring.MonitoringPlan":  # a district plan is read by the staff inside the district
         if user.role in ENTITY_ROLES:
@@ -341,7 +384,7 @@ def db_state() -> str:
 def markers(w) -> list[tuple[str, object]]:
     """Strings that identify one object on a page: (text, object whose scope governs it)."""
     out = []
-    for p in w.producers:
+    for p in [*w.producers, w.ly_p]:
         out += [(p.name, p), (p.phone, p), (p.code, p)]
         if p.id_number:
             out.append((p.id_number, p))
@@ -534,7 +577,7 @@ def _objects(w, key):
     from nongan.monitoring.models import LabResult, SaleHold, UnqualifiedFollowUp
 
     if key == "producers":
-        return [({"pk": p.pk}, p) for p in w.producers]
+        return [({"pk": p.pk}, p) for p in [*w.producers, w.ly_p]]
     if key == "child_new":
         return [
             ({"pk": p.pk, "kind": k}, p)
@@ -562,8 +605,8 @@ def _objects(w, key):
         ]
     if key == "conflicts":
         return [({"pk": c.pk}, c) for c in w.conflicts]
-    if key == "plan_years":
-        return [({"year": w.plan.year}, w.plan)]
+    if key == "plan_years":  # the year names the caller's own plan of that year, not one object
+        return [({"year": w.plan.year}, None)]
     if key == "tasks":
         return [({"pk": t.pk}, t) for t in w.tasks]
     if key == "samples":
@@ -592,6 +635,9 @@ def _url(name, kwargs):
 
     return reverse(name, kwargs=kwargs)
 
+
+# Known leaks not fixed here (see the xfail tests at the end): route names per role.
+KNOWN_LEAKS = {"ly": {"core:ledger"}}
 
 # Import templates: fixed example rows (their example name and sample number are those of the fixtures).
 STATIC_EXAMPLES = {"registry:producer_template", "monitoring:results_template", "monitoring:rapid_template"}
@@ -742,8 +788,10 @@ def test_pages_without_object_show_nothing_out_of_scope(client, world, role):
     for name, kind, _objs in _page_routes({"list", "admin"}):
         url = _url(name, {})
         r = client.get(url)
-        if kind == "admin" and role != "admin" and r.status_code not in (403, 405):
+        if kind == "admin" and role not in ("admin", "ly") and r.status_code not in (403, 405):
             problems.append(f"{url}: admin page answers {r.status_code} to {role}")
+        if name in KNOWN_LEAKS.get(role, ()):
+            continue
         if r.status_code == 200 and name not in STATIC_EXAMPLES:
             problems += [f"{url}: {m}" for m in foreign_markers_in(body_text(r), user, world)]
         elif r.status_code == 200:
@@ -786,7 +834,9 @@ def test_admin_opens_every_detail_page(client, world):
     client.force_login(world.users.admin)
     bad = []
     for name, objs in _detail_cases():
-        for kwargs, _obj in _objects(world, objs):
+        for kwargs, obj in _objects(world, objs):
+            if obj is not None and not may_see(world.users.admin, obj):
+                continue
             url = _url(name, kwargs)
             r = client.get(url)
             if r.status_code != 200 and not (
@@ -954,6 +1004,17 @@ def _payload(admin_client, url, spec):
 
 
 @pytest.fixture
+def super_web(world):
+    """A superuser's browser: fills in the forms of every object, in any county."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    c = Client()
+    c.force_login(get_user_model().objects.create_superuser("root", password="Nongan-test-2026"))
+    return c
+
+
+@pytest.fixture
 def admin_web(world):
     from django.test import Client
 
@@ -968,18 +1029,19 @@ def test_every_page_write_route_is_in_the_write_matrix():
 
 
 @pytest.mark.parametrize("role", [r for r in ROLES if r != "admin"])
-def test_page_writes_out_of_scope_or_without_the_right_change_nothing(client, world, admin_web, role):
+def test_page_writes_out_of_scope_or_without_the_right_change_nothing(client, world, super_web, role):
     """Every write page, posted with a valid payload by a role that may not do it, or on an object outside
     the role's scope: refused (403/404, or the form again), and the database does not change."""
     user = getattr(world.users, role)
     client.force_login(user)
     problems, checked = [], 0
+    same_rights_as = {"qk_sampler": "sampler", "ly": "admin"}.get(role, role)
     for name, (key, allowed, spec) in WRITES.items():
         for kwargs, obj in _write_targets(world, key):
-            if role in allowed and may_see(user, obj):
+            if same_rights_as in allowed and may_see(user, obj):
                 continue
             url = _url(name, kwargs)
-            data = _payload(admin_web, url, spec)
+            data = _payload(super_web, url, spec)
             before = db_state()
             r = client.post(url, data)
             checked += 1
@@ -1127,22 +1189,9 @@ def test_public_json_export_masks_every_household_field(client, world):
 
 # ---------------------------------------------------------------- writes that name their target in the body
 @pytest.fixture
-def township_staff(world, ganyu):
+def township_staff(world):
     """Field staff whose jurisdiction is one township (a sampler and an analyst of 青口镇)."""
-    from nongan.core.choices import Role
-    from nongan.core.services import user_create
-
-    def mk(username, role):
-        return user_create(
-            actor=None,
-            username=username,
-            password="Nongan-test-2026",
-            role=role,
-            full_name=username,
-            jurisdiction=ganyu.town["青口镇"],
-        )
-
-    return SimpleNamespace(sampler=mk("qk_sampler", Role.SAMPLER), analyst=mk("qk_analyst", Role.ANALYST))
+    return SimpleNamespace(sampler=world.users.qk_sampler, analyst=world.users.qk_analyst)
 
 
 def _body_cases(w, t):
@@ -1353,3 +1402,18 @@ def test_tasks_from_draw_only_for_a_round_in_the_jurisdiction(world, township_st
     made = mon.tasks_from_draw(actor=sampler, round_id=world.rounds[0].pk)  # 青口镇's own round
     assert {t.producer_id for t in made} == {world.qk_p.pk, world.qk2.pk, world.qk_hh.pk}
     assert SamplingTask.objects.filter(draw_round_id=world.rounds[1].pk).count() == 0
+
+
+# ---------------------------------------------------------------- known leaks, not fixed here (reported)
+@pytest.mark.xfail(
+    strict=True,
+    reason="core.views.ledger_view lists every LedgerEntry unscoped; LedgerEntry has no region to scope by "
+    "(needs a region on the entry: a core change, reported to the lead)",
+)
+def test_ledger_page_of_another_county_shows_none_of_ganyu(client, world):
+    """In a province installation the administrator of 连云区 opens /ledger/: it should not list Ganyu's
+    sample numbers, certificate numbers and draw rounds."""
+    client.force_login(world.users.ly)
+    r = client.get("/ledger/")
+    assert r.status_code == 200
+    assert foreign_markers_in(body_text(r), world.users.ly, world) == []
