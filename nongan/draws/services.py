@@ -82,12 +82,23 @@ def _next_code(year: int) -> str:
     return f"{prefix}{seq:04d}"
 
 
+def _choice_list(value, allowed) -> list[str] | None:
+    """The sorted distinct values of a list of choices; None when it is not a list of allowed strings."""
+    if not value:
+        return []
+    if not isinstance(value, (list, tuple)) or any(not isinstance(v, str) or v not in allowed for v in value):
+        return None
+    return sorted(set(value))
+
+
 def clean_filter_spec(spec: dict, region) -> dict:
     """Validate a registry filter and return it in canonical form (unknown keys and empty values dropped)."""
     from nongan.core.models import Region
 
+    if not isinstance(spec or {}, dict):
+        raise ValidationError({"filter_spec": _("The filter is a set of conditions (an object).")})
     spec = dict(spec or {})
-    unknown = sorted(set(spec) - set(FILTER_KEYS))
+    unknown = sorted(str(k) for k in set(spec) - set(FILTER_KEYS))
     if unknown:
         raise ValidationError({"filter_spec": _("Unknown filter: %(keys)s.") % {"keys": ", ".join(unknown)}})
     out: dict = {}
@@ -102,13 +113,13 @@ def clean_filter_spec(spec: dict, region) -> dict:
         village = Region.objects.get(code=out["village"])
         if village.parent.code != out["township"]:
             raise ValidationError({"village": _("This village is not in the chosen township.")})
-    types = sorted(set(spec.get("types") or []))
-    if any(t not in ProducerType.values for t in types):
+    types = _choice_list(spec.get("types"), ProducerType.values)
+    if types is None:
         raise ValidationError({"types": _("Unknown producer type.")})
     if types:
         out["types"] = types
-    tiers = sorted(set(spec.get("tiers") or []))
-    if any(t not in ("A", "B", "C") for t in tiers):
+    tiers = _choice_list(spec.get("tiers"), ("A", "B", "C"))
+    if tiers is None:
         raise ValidationError({"tiers": _("Unknown supervision tier.")})
     if tiers:
         out["tiers"] = tiers
