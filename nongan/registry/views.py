@@ -222,7 +222,17 @@ def _history(producer):
         (Contact, producer.contacts.values_list("pk", flat=True)),
     ):
         q |= Q(content_type=ContentType.objects.get_for_model(model), object_id__in=[str(i) for i in ids])
-    return AuditLog.objects.filter(q).select_related("content_type").order_by("-time", "-id")[:200]
+    entries = list(AuditLog.objects.filter(q).select_related("content_type").order_by("-time", "-id")[:200])
+    return _mask_history(entries)
+
+
+def _mask_history(entries):
+    """ID numbers in the history are masked as on the overview (the full number is only in the edit form)."""
+    for e in entries:
+        change = e.changes.get("id_number") if isinstance(e.changes, dict) else None
+        if isinstance(change, list):
+            e.changes["id_number"] = [mask_id_number(v) if isinstance(v, str) else v for v in change]
+    return entries
 
 
 @login_required
