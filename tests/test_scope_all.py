@@ -1499,3 +1499,33 @@ def test_full_id_numbers_appear_only_in_the_edit_form(client, world, role):
     assert not problems, "\n".join(problems)
     r = client.get(f"/registry/producers/{world.qk_hh.pk}/?tab=history")
     assert mask_id_number(QK_HH_ID) in body_text(r)  # the creation is in the history, masked
+
+
+def test_follow_up_of_a_producers_own_sample_is_for_staff_only(client, world):
+    """Fixed leak: the follow-up list is for supervision staff, but its detail page (nongan/monitoring/views.py
+    ``follow_up_detail``) opened for the producer's own account, showing the notice to the township, the
+    trace notes and the enforcement case number. Now 403, as the list."""
+    from nongan.monitoring.models import UnqualifiedFollowUp
+
+    fu = UnqualifiedFollowUp.objects.get(sample__producer=world.qk_p)
+    from nongan.monitoring import services as mon
+
+    mon.follow_up_update(
+        actor=world.users.qk,
+        follow_up=fu,
+        trace_note="来源柘汪镇批发商",
+        measures="下架",
+        case_number="赣农罚2026-7",
+    )
+    client.force_login(world.users.producer)
+    assert client.get("/monitoring/follow-ups/").status_code == 403
+    r = client.get(f"/monitoring/follow-ups/{fu.pk}/")
+    assert r.status_code == 403
+    assert "赣农罚2026-7" not in body_text(r)
+    before = db_state()
+    assert (
+        client.post(f"/monitoring/follow-ups/{fu.pk}/", {"measures": "改", "close": "on"}).status_code == 403
+    )
+    assert db_state() == before
+    client.force_login(world.users.qk)
+    assert "赣农罚2026-7" in body_text(client.get(f"/monitoring/follow-ups/{fu.pk}/"))

@@ -581,6 +581,7 @@ def follow_up_list(request):
 
 @login_required
 def follow_up_detail(request, pk):
+    _staff_only(request.user)  # as the list: the notice, trace notes and case number are the bureau's
     fu = get_scoped_or_404(request.user, selectors.follow_ups_for(request.user), pk=pk)
     form = FollowUpForm(
         request.POST or None,
