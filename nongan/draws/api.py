@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from nongan.core.api import ScopedViewSetMixin
+from nongan.core.api import ScopedViewSetMixin, SlugRelatedField
 from nongan.core.models import Region
 from nongan.core.scoping import can_manage
 
@@ -53,7 +53,7 @@ class DrawRoundCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=128)
     purpose = serializers.ChoiceField(choices=Purpose.choices, default=Purpose.SAMPLING)
     year = serializers.IntegerField(min_value=2000, max_value=2100)
-    region = serializers.SlugRelatedField(slug_field="code", queryset=Region.objects.all())
+    region = SlugRelatedField(slug_field="code", queryset=Region.objects.all())
     filter_spec = serializers.JSONField(required=False, default=dict)
     count = serializers.IntegerField(required=False, allow_null=True, default=None)
     ratio = serializers.DecimalField(

@@ -105,7 +105,8 @@ def clean_filter_spec(spec: dict, region) -> dict:
     for key, level in (("township", RegionLevel.TOWNSHIP), ("village", RegionLevel.VILLAGE)):
         code = spec.get(key)
         if code:
-            r = Region.objects.filter(code=code, level=level).first()
+            # A NUL cannot even be looked up in PostgreSQL.
+            r = None if "\x00" in str(code) else Region.objects.filter(code=code, level=level).first()
             if r is None or not r.path.startswith(region.path):
                 raise ValidationError({key: _("This region is not inside the round's jurisdiction.")})
             out[key] = code
@@ -124,7 +125,10 @@ def clean_filter_spec(spec: dict, region) -> dict:
     if tiers:
         out["tiers"] = tiers
     if spec.get("category"):
-        if not ProductCategory.objects.filter(code=spec["category"]).exists():
+        if (
+            "\x00" in str(spec["category"])
+            or not ProductCategory.objects.filter(code=spec["category"]).exists()
+        ):
             raise ValidationError({"category": _("Unknown product category.")})
         out["category"] = spec["category"]
     if spec.get("is_scale") is not None and spec.get("is_scale") != "":

@@ -7,7 +7,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from nongan.core.api import ScopedViewSetMixin
+from nongan.core.api import TEXT_LOOKUP_REGEX, ScopedViewSetMixin, SlugRelatedField
 from nongan.core.drf import django_errors_to_drf
 from nongan.core.scoping import get_scoped_or_404, scoped
 from nongan.registry.models import Base, Producer, ProductCategory
@@ -140,8 +140,8 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class SampleSerializer(serializers.ModelSerializer):
-    producer = serializers.SlugRelatedField(slug_field="code", queryset=Producer.objects.all())
-    product = serializers.SlugRelatedField(slug_field="name", queryset=ProductCategory.objects.all())
+    producer = SlugRelatedField(slug_field="code", queryset=Producer.objects.all())
+    product = SlugRelatedField(slug_field="name", queryset=ProductCategory.objects.all())
     base = serializers.PrimaryKeyRelatedField(queryset=Base.objects.all(), required=False, allow_null=True)
     task = serializers.PrimaryKeyRelatedField(
         queryset=SamplingTask.objects.all(), required=False, allow_null=True
@@ -197,6 +197,7 @@ class SampleViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOn
     serializer_class = SampleSerializer
     filterset_class = SampleFilter
     lookup_field = "code"
+    lookup_value_regex = TEXT_LOOKUP_REGEX
 
     def perform_create(self, serializer):
         d = dict(serializer.validated_data)

@@ -1093,6 +1093,12 @@ def _station_for(actor, value) -> Region | None:
 def rapid_clean(*, actor, item: dict, now=None) -> dict:
     """Check one rapid-test reading; returns model field values or raises ValidationError({field: msg})."""
     now = now or timezone.now()
+    # PostgreSQL cannot store or even look up a NUL character.
+    nul = {
+        k: _("This text contains a NUL character; remove it.") for k, v in item.items() if "\x00" in str(v)
+    }
+    if nul:
+        raise ValidationError(nul)
     errors: dict[str, str] = {}
     out: dict[str, Any] = {}
     station = _station_for(actor, item.get("station"))

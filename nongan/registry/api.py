@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 
-from nongan.core.api import ScopedViewSetMixin
+from nongan.core.api import TEXT_LOOKUP_REGEX, ScopedViewSetMixin, SlugRelatedField
 from nongan.core.models import Region
 from nongan.core.scoping import can_edit_registry, in_jurisdiction
 from nongan.core.validators import (
@@ -30,7 +30,7 @@ def _django_validator(fn):
     return run
 
 
-class RegionField(serializers.SlugRelatedField):
+class RegionField(SlugRelatedField):
     """A region by its 12-digit code; must lie inside the caller's jurisdiction."""
 
     default_error_messages = {
@@ -49,7 +49,7 @@ class RegionField(serializers.SlugRelatedField):
         return region
 
 
-class CategoryCodeField(serializers.SlugRelatedField):
+class CategoryCodeField(SlugRelatedField):
     """A product category by its code (e.g. V05001 for 黄瓜)."""
 
     default_error_messages = {
@@ -280,6 +280,7 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = RegionSerializer
     queryset = Region.objects.select_related("parent").order_by("path")
     lookup_field = "code"
+    lookup_value_regex = TEXT_LOOKUP_REGEX
     filterset_fields = ["level", "parent__code"]
     pagination_class = None
 
@@ -290,6 +291,7 @@ class ProductCategoryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ProductCategorySerializer
     queryset = ProductCategory.objects.select_related("parent").order_by("path")
     lookup_field = "code"
+    lookup_value_regex = TEXT_LOOKUP_REGEX
     pagination_class = None
 
 

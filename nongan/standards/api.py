@@ -77,7 +77,7 @@ class EditionViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = EditionSerializer
     lookup_field = "code"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = r"[^/\x00]+"  # codes have dots ("GB 2763.1-2022"); a NUL is not found (PostgreSQL)
     filterset_fields = ["family", "kind"]
 
     def get_queryset(self):

@@ -56,3 +56,20 @@ def test_round_create_with_a_list_filter(api, ganyu, users):
     r = api.post("/api/v1/draws/", body(ganyu, users, filter_spec=spec), content_type="application/json")
     assert r.status_code == 201, r.content
     assert r.json()["filter_spec"] == spec
+
+
+# A NUL character cannot even be looked up in PostgreSQL (psycopg raises DataError): refused before that.
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"region": "320707000000\x00"}, "region"),
+        ({"filter_spec": {"township": "320707100000\x00"}}, "township"),
+        ({"filter_spec": {"village": "\x00"}}, "village"),
+        ({"filter_spec": {"category": "V05001\x00"}}, "category"),
+    ],
+)
+def test_round_create_with_a_nul_in_a_code(api, ganyu, users, change, field):
+    r = api.post("/api/v1/draws/", body(ganyu, users, **change), content_type="application/json")
+    assert r.status_code == 400
+    assert list(r.json()) == [field]
+    assert not DrawRound.objects.exists()

@@ -90,3 +90,39 @@ def test_sample_post_refuses_a_sampling_time_before_2000(api, users, sampled_at)
     assert list(r.json()) == ["sampled_at"]
     assert re.search("[\u4e00-\u9fff]", r.json()["sampled_at"][0])
     assert not Sample.objects.exists()
+
+
+# A NUL character cannot even be looked up in PostgreSQL (psycopg raises DataError): refused before that.
+@pytest.mark.parametrize(
+    "field", ["station", "producer", "product", "lot", "analyte", "instrument", "method"]
+)
+def test_rapid_test_post_with_a_nul(api, ganyu, users, field):
+    item = _rapid(ganyu, producer=users.own_producer.code, lot="L1", analyte="有机磷", instrument="RT-1")
+    item[field] = item[field] + "\x00"
+    r = api.post("/api/v1/monitoring/rapid-tests/", item, content_type="application/json")
+    assert r.status_code == 400
+    assert list(r.json()) == [field]
+    assert not RapidTest.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["producer", "product"])
+def test_sample_post_with_a_nul_in_a_reference(api, users, field):
+    body = {
+        "producer": users.own_producer.code,
+        "product": "黄瓜",
+        "quantity": "2",
+        "quantity_unit": "kg",
+        "place": "大棚",
+        "sampled_at": (timezone.now() - dt.timedelta(hours=1)).isoformat(),
+    }
+    body[field] += "\x00"
+    r = api.post("/api/v1/monitoring/samples/", body, content_type="application/json")
+    assert r.status_code == 400
+    assert list(r.json()) == [field]
+    assert not Sample.objects.exists()
+
+
+def test_sample_detail_with_a_nul_in_the_code_is_not_found(api, make_sample):
+    s = make_sample()
+    assert api.get(f"/api/v1/monitoring/samples/{s.code}%00/").status_code == 404
+    assert api.get(f"/api/v1/monitoring/samples/{s.code}/").status_code == 200
