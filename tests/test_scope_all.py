@@ -897,7 +897,7 @@ def test_pages_driven_by_a_query_show_nothing_out_of_scope(client, world, role):
     assert not problems, "\n".join(problems)
 
 
-OTHER_TOWN = {"qk": "柘汪镇", "village": "柘汪镇", "producer": "柘汪镇", "zw": "青口镇"}
+OTHER_TOWN = {"qk": "柘汪镇", "village": "柘汪镇", "producer": "柘汪镇", "zw": "青口镇", "ly": "青口镇"}
 
 
 @pytest.mark.parametrize("role", sorted(OTHER_TOWN))
@@ -1529,3 +1529,34 @@ def test_follow_up_of_a_producers_own_sample_is_for_staff_only(client, world):
     assert db_state() == before
     client.force_login(world.users.qk)
     assert "赣农罚2026-7" in body_text(client.get(f"/monitoring/follow-ups/{fu.pk}/"))
+
+
+# ---------------------------------------------------------------- the browsable API (HTML)
+@pytest.mark.parametrize("role", ["zw", "producer", "qk_sampler", "ly"])
+def test_browsable_api_forms_list_no_object_out_of_scope(client, world, role):
+    """Fixed leak: the browsable API renders filter forms and POST forms whose <select>s list every object of
+    a related field's queryset. The producer filter of /api/v1/bases/, /certifications/ and /contacts/
+    (nongan/registry/api.py, ``filterset_fields``) listed every producer's name to any account. Now every API
+    route, as HTML, shows nothing out of scope."""
+    user = getattr(world.users, role)
+    client.force_login(user)
+    problems = []
+    for _prefix, _viewset, basename in router.registry:
+        url = _url(f"{basename}-list", {})
+        r = client.get(url, HTTP_ACCEPT="text/html")
+        assert r.status_code == 200, url
+        problems += [f"{url}: {m}" for m in foreign_markers_in(body_text(r), user, world)]
+    assert not problems, "\n".join(problems)
+
+
+def test_producer_filter_of_the_api_answers_400_for_a_producer_out_of_scope(client, world):
+    """An out-of-scope producer in ?producer= is refused as an unknown one: the answer does not tell whether
+    it exists."""
+    client.force_login(world.users.zw)
+    for path in ("bases", "certifications", "contacts"):
+        mine = client.get(f"/api/v1/{path}/?producer={world.zw_p.pk}").json()
+        assert mine["count"] == 1
+        other = client.get(f"/api/v1/{path}/?producer={world.qk_p.pk}")
+        missing = client.get(f"/api/v1/{path}/?producer=999999")
+        assert other.status_code == missing.status_code == 400
+        assert other.json().keys() == missing.json().keys() == {"producer"}

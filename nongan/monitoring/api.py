@@ -184,6 +184,15 @@ class SampleSerializer(serializers.ModelSerializer):
         read_only_fields = ["code", "sector", "state", "verdict", "published_at", "party_confirmed_at"]
         extra_kwargs = {"latitude": {"required": False}, "longitude": {"required": False}}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The choices of the related fields are what the caller may see: the browsable API renders them as
+        # selects (every producer's name otherwise), and an out-of-scope one is refused as unknown.
+        user = getattr(self.context.get("request"), "user", None)
+        if user is not None:
+            for name, model in (("producer", Producer), ("base", Base), ("task", SamplingTask)):
+                self.fields[name].queryset = scoped(user, model.objects.all())
+
 
 class TransitionSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=list(services.TRANSITIONS))

@@ -14,7 +14,13 @@ from nongan.core.validators import (
 )
 
 from . import services
-from .filtersets import ProducerFilterSet, StaffFilterSet
+from .filtersets import (
+    BaseFilterSet,
+    CertificationFilterSet,
+    ContactFilterSet,
+    ProducerFilterSet,
+    StaffFilterSet,
+)
 from .models import Base, Certification, Contact, Producer, ProducerProduct, ProductCategory, StaffMember
 
 
@@ -249,7 +255,7 @@ class BaseViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = BaseSerializer
     base_queryset = Base.objects.select_related("region").prefetch_related("products").order_by("id")
-    filterset_fields = ["producer", "kind"]
+    filterset_class = BaseFilterSet
 
 
 class CertificationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
@@ -257,13 +263,13 @@ class CertificationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = CertificationSerializer
     base_queryset = Certification.objects.order_by("valid_until")
-    filterset_fields = ["producer", "kind"]
+    filterset_class = CertificationFilterSet
 
 
 class ContactViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ContactSerializer
     base_queryset = Contact.objects.order_by("id")
-    filterset_fields = ["producer"]
+    filterset_class = ContactFilterSet
 
 
 class StaffViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):

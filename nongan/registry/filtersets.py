@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from nongan.core.models import Region
 
 from .choices import CertificationKind, ProducerStatus, ProducerType, StaffKind, Tier
-from .models import Certification, Producer, ProductCategory, StaffMember
+from .models import Base, Certification, Contact, Producer, ProductCategory, StaffMember
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -64,7 +64,20 @@ class ProducerFilterSet(django_filters.FilterSet):
         return qs.filter(Q(product_lines__category_id__in=ids)).distinct()
 
 
-class CertificationFilterSet(django_filters.FilterSet):
+def producers_in_scope(request):
+    """The producers a request's user may see: the choices of a ``producer`` filter (the browsable API
+    renders them as a select, so an unscoped queryset would list every producer's name)."""
+    from nongan.core.scoping import scoped
+
+    user = getattr(request, "user", None)
+    return scoped(user, Producer.objects.all()) if user is not None else Producer.objects.none()
+
+
+class _ProducerChildFilterSet(django_filters.FilterSet):
+    producer = django_filters.ModelChoiceFilter(label=_("producer"), queryset=producers_in_scope)
+
+
+class CertificationFilterSet(_ProducerChildFilterSet):
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=CertificationKind.choices)
 
     class Meta:
@@ -88,3 +101,15 @@ class StaffFilterSet(django_filters.FilterSet):
 
     def in_region(self, qs, name, value):
         return qs.filter(region__path__startswith=value.path) if value else qs
+
+
+class BaseFilterSet(_ProducerChildFilterSet):
+    class Meta:
+        model = Base
+        fields = ["producer", "kind"]
+
+
+class ContactFilterSet(_ProducerChildFilterSet):
+    class Meta:
+        model = Contact
+        fields = ["producer"]
