@@ -1560,3 +1560,21 @@ def test_producer_filter_of_the_api_answers_400_for_a_producer_out_of_scope(clie
         missing = client.get(f"/api/v1/{path}/?producer=999999")
         assert other.status_code == missing.status_code == 400
         assert other.json().keys() == missing.json().keys() == {"producer"}
+
+
+def test_browsable_api_draw_form_lists_only_the_callers_staff_and_regions(client, world):
+    """Fixed leak: the browsable API's POST form of /api/v1/draws/ (nongan/draws/api.py,
+    DrawRoundCreateSerializer) listed every account of the installation (producer accounts and other counties'
+    staff included) and every region to any signed-in user. Now: nothing for non-administrators; an
+    administrator's own staff and regions only."""
+    for role, other_town in (("zw", "青口镇"), ("producer", "柘汪镇"), ("market", "高公岛街道")):
+        client.force_login(getattr(world.users, role))
+        text = body_text(client.get("/api/v1/draws/", HTTP_ACCEPT="text/html"))
+        assert "qk_analyst" not in text and "高公岛街道" not in text and other_town not in text, role
+    client.force_login(world.users.ly)
+    text = body_text(client.get("/api/v1/draws/", HTTP_ACCEPT="text/html"))
+    assert "高公岛街道" in text  # its own township
+    assert "qk_analyst" not in text and "柘汪镇" not in text
+    client.force_login(world.users.admin)
+    text = body_text(client.get("/api/v1/draws/", HTTP_ACCEPT="text/html"))
+    assert "qk_analyst" in text and "柘汪镇" in text and "高公岛街道" not in text

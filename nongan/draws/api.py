@@ -10,10 +10,10 @@ from rest_framework.response import Response
 
 from nongan.core.api import ScopedViewSetMixin, SlugRelatedField
 from nongan.core.models import Region
-from nongan.core.scoping import can_manage
+from nongan.core.scoping import can_manage, regions_for
 
 from . import services
-from .choices import Purpose, Strata
+from .choices import INSPECTOR_ROLES, Purpose, Strata
 from .export import round_export
 from .filtersets import DrawRoundFilterSet
 from .models import DrawRound
@@ -62,6 +62,18 @@ class DrawRoundCreateSerializer(serializers.Serializer):
     strata = serializers.ChoiceField(choices=Strata.choices, default=Strata.NONE)
     inspectors_per_object = serializers.IntegerField(default=2)
     inspectors = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all(), many=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The browsable API renders these as selects: only what the caller may choose (an administrator: the
+        # regions and the staff of their jurisdiction; anyone else: nothing), not every account and region.
+        user = getattr(self.context.get("request"), "user", None)
+        if user is not None:
+            regions = regions_for(user) if can_manage(user) else Region.objects.none()
+            self.fields["region"].queryset = regions
+            self.fields["inspectors"].child_relation.queryset = get_user_model().objects.filter(
+                is_active=True, role__in=INSPECTOR_ROLES, jurisdiction__in=regions
+            )
 
 
 class StepSerializer(serializers.Serializer):
