@@ -1532,7 +1532,7 @@ def test_follow_up_of_a_producers_own_sample_is_for_staff_only(client, world):
 
 
 # ---------------------------------------------------------------- the browsable API (HTML)
-@pytest.mark.parametrize("role", ["zw", "producer", "qk_sampler", "ly"])
+@pytest.mark.parametrize("role", ROLES)
 def test_browsable_api_forms_list_no_object_out_of_scope(client, world, role):
     """Fixed leak: the browsable API renders filter forms and POST forms whose <select>s list every object of
     a related field's queryset. The producer filter of /api/v1/bases/, /certifications/ and /contacts/
@@ -1546,6 +1546,14 @@ def test_browsable_api_forms_list_no_object_out_of_scope(client, world, role):
         r = client.get(url, HTTP_ACCEPT="text/html")
         assert r.status_code == 200, url
         problems += [f"{url}: {m}" for m in foreign_markers_in(body_text(r), user, world)]
+        # and the page of one object the role may see (with its PUT/PATCH form where there is one)
+        model = _api_model(_viewset, world.users.admin)
+        field, kwarg = _lookup(_viewset)
+        mine = next((o for o in _world_objects_of(model, world) if may_see(user, o)), None)
+        if mine is not None and hasattr(_viewset, "retrieve"):
+            url = _url(f"{basename}-detail", {kwarg: getattr(mine, field) if field != "pk" else mine.pk})
+            r = client.get(url, HTTP_ACCEPT="text/html")
+            problems += [f"{url}: {m}" for m in foreign_markers_in(body_text(r), user, world)]
     assert not problems, "\n".join(problems)
 
 
