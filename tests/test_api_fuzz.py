@@ -56,21 +56,31 @@ def _path_key(path: str) -> str:
     return path.removeprefix("/api/v1/").split("/{", 1)[0]
 
 
+# PostgreSQL cannot store or even compare text with a NUL character (psycopg raises DataError, a 500), while
+# SQLite takes it; so one variant of each real value carries a NUL, which must be refused on both databases.
+NUL = "\x00"
+
+
 @schema.hook
 def flatmap_path_parameters(context, path_parameters):
-    """Half the time, point the path at an object that exists."""
+    """Besides the generated path: one that names an object that exists, or such a name with a NUL in it."""
     known = WORLD.get("paths", {}).get(_path_key(context.operation.path))
     if not known or not path_parameters:
         return st.just(path_parameters)
     name = next(iter(path_parameters))
-    return st.one_of(st.just(path_parameters), st.sampled_from(known).map(lambda v: {name: v}))
+    return st.one_of(
+        st.just(path_parameters),
+        st.sampled_from(known).map(lambda v: {name: v}),
+        st.sampled_from([v for v in known if isinstance(v, str)] or [NUL]).map(lambda v: {name: v + NUL}),
+    )
 
 
 @schema.hook
 def flatmap_body(context, body):
     """Besides the generated body: the same body with its references made real (a region code, a producer
-    number, a product …), or a valid body with one generated field in it. So requests get past the lookups
-    into the serializers' and services' own checks, one odd value at a time."""
+    number, a product …), a valid body with one generated field in it, or a valid body with a NUL in one
+    text field. So requests get past the lookups into the serializers' and services' own checks, one odd
+    value at a time."""
     op = context.operation
     refs, template = WORLD.get("body", {}).get(f"{op.method.upper()} {op.path}", ({}, {}))
     if not isinstance(body, dict) or not (refs or template):
@@ -83,6 +93,9 @@ def flatmap_body(context, body):
         options.append(
             st.sampled_from(sorted(body) or [None]).map(lambda k: {**template, k: body[k]} if k else template)
         )
+        text = sorted(k for k, v in template.items() if isinstance(v, str))
+        if text:
+            options.append(st.sampled_from(text).map(lambda k: {**template, k: template[k] + NUL}))
     return st.one_of(options)
 
 
