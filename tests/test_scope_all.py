@@ -915,9 +915,18 @@ def test_township_and_village_users_see_no_figures_of_another_township(client, w
         r = client.get(url)
         if r.status_code == 200 and other in body_text(r):
             problems.append(url)
-    r = client.get(f"/monitoring/plans/{world.plan.year}/")
-    if r.status_code == 200 and other in body_text(r):
-        problems.append("progress")
+    for url in (
+        f"/monitoring/plans/{world.plan.year}/",
+        f"/api/v1/monitoring/plans/{world.plan.pk}/progress/",
+        *(
+            _url(f"{b}-list", {})
+            for _p, _v, b in router.registry
+            if not b.startswith(("region", "standards"))
+        ),
+    ):
+        r = client.get(url)
+        if r.status_code == 200 and other in body_text(r):
+            problems.append(url)
     assert not problems, "\n".join(problems)
 
 
@@ -1586,3 +1595,23 @@ def test_browsable_api_draw_form_lists_only_the_callers_staff_and_regions(client
     client.force_login(world.users.admin)
     text = body_text(client.get("/api/v1/draws/", HTTP_ACCEPT="text/html"))
     assert "qk_analyst" in text and "柘汪镇" in text and "高公岛街道" not in text
+
+
+def test_plan_api_gives_a_township_only_its_own_township_quotas(client, world):
+    """Fixed leak: /api/v1/monitoring/plans/ (nongan/monitoring/api.py, PlanViewSet) returned every township's
+    quotas to township and village staff, while the progress page shows them their own township only. Now the
+    quotas are those of monitoring.selectors.quotas_for(user)."""
+
+    def towns(user):
+        client.force_login(user)
+        [plan] = client.get("/api/v1/monitoring/plans/").json()["results"]
+        return {q["township"] for q in plan["quotas"]}, {
+            q["sector"] for q in plan["quotas"] if not q["township"]
+        }
+
+    all_towns, sectors = towns(world.users.admin)
+    assert {"青口镇", "柘汪镇"} <= all_towns and sectors >= {"crop", "livestock", "aquatic"}
+    assert towns(world.users.qk) == ({None, "青口镇"}, sectors)
+    assert towns(world.users.village) == ({None, "青口镇"}, sectors)
+    assert towns(world.users.zw) == ({None, "柘汪镇"}, sectors)
+    assert towns(world.users.sampler)[0] == all_towns  # district staff: the whole plan

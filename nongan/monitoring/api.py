@@ -1,6 +1,7 @@
 """Monitoring API: plans (read, with progress), samples, lab results, rapid tests (one or a batch)."""
 
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -114,7 +115,8 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PlanSerializer
 
     def get_queryset(self):
-        return selectors.plans_for(self.request.user).prefetch_related("quotas__township", "focus_products")
+        quotas = Prefetch("quotas", queryset=selectors.quotas_for(self.request.user))
+        return selectors.plans_for(self.request.user).prefetch_related(quotas, "focus_products")
 
     @extend_schema(responses=PlanProgressSerializer)
     @action(detail=True, methods=["get"])

@@ -26,7 +26,16 @@ from .choices import (
     Sector,
     Verdict,
 )
-from .models import LabResult, MonitoringPlan, RapidTest, SaleHold, Sample, SamplingTask, UnqualifiedFollowUp
+from .models import (
+    LabResult,
+    MonitoringPlan,
+    PlanQuota,
+    RapidTest,
+    SaleHold,
+    Sample,
+    SamplingTask,
+    UnqualifiedFollowUp,
+)
 from .stats import percent, wilson_interval
 
 
@@ -44,6 +53,17 @@ def plans_for(user) -> QuerySet:
     path = user.jurisdiction.path
     codes = [c for c in path.strip("/").split("/") if c]
     return qs.filter(Q(region__code__in=codes) | Q(region__path__startswith=path))
+
+
+def quotas_for(user) -> QuerySet:
+    """Quotas of the plans a user reads: the district-wide ones, and the township ones of their own township
+    only for township and village staff (as the progress page shows them)."""
+    qs = PlanQuota.objects.select_related("township")
+    j = None if user is None or user.is_superuser else user.jurisdiction
+    if j is None or j.level not in (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
+        return qs
+    town = j if j.level == RegionLevel.TOWNSHIP else j.parent
+    return qs.filter(Q(township__isnull=True) | Q(township=town))
 
 
 def year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
