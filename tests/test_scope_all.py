@@ -1615,3 +1615,27 @@ def test_plan_api_gives_a_township_only_its_own_township_quotas(client, world):
     assert towns(world.users.village) == ({None, "青口镇"}, sectors)
     assert towns(world.users.zw) == ({None, "柘汪镇"}, sectors)
     assert towns(world.users.sampler)[0] == all_towns  # district staff: the whole plan
+
+
+def test_django_admin_is_closed_to_staff_flagged_district_administrators(client, world):
+    """Django's admin is not scoped. The demo flags district administrators as staff; without model
+    permissions every registered model's list and detail answer 403, so nothing leaks through it."""
+    from django.contrib import admin
+
+    user = world.users.ly
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    client.force_login(user)
+    problems = []
+    for model in admin.site._registry:
+        meta = model._meta
+        obj = model.objects.first()
+        urls = [f"/django-admin/{meta.app_label}/{meta.model_name}/"]
+        if obj is not None:
+            urls.append(f"/django-admin/{meta.app_label}/{meta.model_name}/{obj.pk}/change/")
+        for url in urls:
+            r = client.get(url)
+            if r.status_code != 403:
+                problems.append(f"{url} → {r.status_code}")
+    assert not problems, "\n".join(problems)
+    assert len(admin.site._registry) > 10
