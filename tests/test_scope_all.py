@@ -698,12 +698,7 @@ def _row_object(model, field, row):
     return model.objects.get(**{field: row[key]})
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_api_lists_return_only_rows_in_scope(client, world, role):
-    """Every API list route, for every role: each returned row's object is in the role's scope (checked
-    through the model's SCOPE_* path, not through scoped()). An unscoped new route fails here."""
-    user = getattr(world.users, role)
-    client.force_login(user)
+def _api_list_problems(client, user, world) -> tuple[list[str], dict]:
     problems, seen = [], {}
     for prefix, viewset, basename in router.registry:
         if not hasattr(viewset, "list"):
@@ -711,23 +706,39 @@ def test_api_lists_return_only_rows_in_scope(client, world, role):
         model = _api_model(viewset, world.users.admin)
         field, _kw = _lookup(viewset)
         rows = _api_rows(client, _url(f"{basename}-list", {}))
-        seen[prefix] = len(rows)
+        seen[prefix] = (len(rows), model)
         for row in rows:
             obj = _row_object(model, field, row)
             if not may_see(user, obj):
                 problems.append(f"{prefix}: {model._meta.label} {row.get(field if field != 'pk' else 'id')}")
         text = json.dumps(rows, ensure_ascii=False)
         problems += [f"{prefix}: marker {m}" for m in foreign_markers_in(text, user, world)]
+    return problems, seen
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_lists_return_only_rows_in_scope(client, world, role):
+    """Every API list route, for every role: each returned row's object is in the role's scope (checked
+    through the model's SCOPE_* path, not through scoped()). An unscoped new route fails here."""
+    user = getattr(world.users, role)
+    client.force_login(user)
+    problems, seen = _api_list_problems(client, user, world)
     assert not problems, "\n".join(problems)
     if role == "admin":  # not vacuous: the world has rows behind every scoped route
-        empty = [
-            p
-            for p, n in seen.items()
-            if n == 0
-            and _api_model(dict((x[0], x[1]) for x in router.registry)[p], world.users.admin)._meta.label
-            not in GLOBAL_MODELS
-        ]
+        empty = [p for p, (n, model) in seen.items() if n == 0 and model._meta.label not in GLOBAL_MODELS]
         assert empty == []
+
+
+def test_the_api_list_matrix_catches_an_unscoped_route(client, world, monkeypatch):
+    """The matrix above has teeth: a viewset whose queryset skips scoped() is reported."""
+    from nongan.registry.api import ContactViewSet
+    from nongan.registry.models import Contact
+
+    monkeypatch.setattr(ContactViewSet, "get_queryset", lambda self: Contact.objects.order_by("id"))
+    client.force_login(world.users.zw)
+    problems, _seen = _api_list_problems(client, world.users.zw, world)
+    assert any(p.startswith("contacts: registry.Contact") for p in problems)
+    assert any("青口联系人" in p for p in problems)
 
 
 def _world_objects_of(model, w):
@@ -1639,3 +1650,41 @@ def test_django_admin_is_closed_to_staff_flagged_district_administrators(client,
                 problems.append(f"{url} → {r.status_code}")
     assert not problems, "\n".join(problems)
     assert len(admin.site._registry) > 10
+
+
+def test_reference_data_is_read_only_to_everyone_but_administrators(client, world):
+    """Standards, regions and the product tree are global reference data: every staff account reads them,
+    nobody changes them through the API (read-only routes: 405), and the standards import and the monitoring
+    plan form refuse anyone but a district administrator — nothing changes."""
+    from rest_framework.test import APIClient
+
+    problems = []
+    for role in ROLES:
+        api = APIClient()
+        api.force_login(getattr(world.users, role))
+        for prefix, viewset, basename in router.registry:
+            model = _api_model(viewset, world.users.admin)
+            if model._meta.label not in GLOBAL_MODELS:
+                continue
+            field, kwarg = _lookup(viewset)
+            obj = model.objects.first()
+            urls = [("post", _url(f"{basename}-list", {}))]
+            if obj is not None:
+                detail = _url(f"{basename}-detail", {kwarg: getattr(obj, field) if field != "pk" else obj.pk})
+                urls += [("put", detail), ("patch", detail), ("delete", detail)]
+            for method, url in urls:
+                before = db_state()
+                r = getattr(api, method)(url, {"name": "改"}, format="json")
+                if r.status_code not in (403, 405):
+                    problems.append(f"{role} {method.upper()} {url} → {r.status_code}")
+                if db_state() != before:
+                    problems.append(f"{role} {method.upper()} {url} changed the database")
+            if api.get(_url(f"{basename}-list", {})).status_code != 200:
+                problems.append(f"{role} cannot read {prefix}")
+        if role not in ("admin", "ly"):
+            for url in ("/standards/import/", "/monitoring/plans/new/", "/draws/new/"):
+                before = db_state()
+                r = api.post(url, {"kind": "limits", "year": 2027, "title": "越权"})
+                if r.status_code != 403 or db_state() != before:
+                    problems.append(f"{role} POST {url} → {r.status_code}")
+    assert not problems, "\n".join(problems)
