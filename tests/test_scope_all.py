@@ -1689,3 +1689,54 @@ def test_reference_data_is_read_only_to_everyone_but_administrators(client, worl
                 if r.status_code != 403 or db_state() != before:
                     problems.append(f"{role} POST {url} → {r.status_code}")
     assert not problems, "\n".join(problems)
+
+
+# Who may write through each API route on an object in scope (roles of ROLES; "ly" has no Ganyu object).
+API_WRITE_RIGHTS = {
+    "producer": REGISTRY_EDITORS,
+    "draw-round": {"admin"},
+    "monitoring-sample": {"admin"},  # receive: the lab (administrators are lab roles too)
+    "certificate": {"admin", "qk", "zw", "village", "producer"},
+}
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r not in ("admin", "ly")])
+def test_api_writes_on_objects_in_scope_by_roles_without_the_right_change_nothing(world, role):
+    """Every API update and detail POST action, on every object the role can see, by a role that may not
+    write there: 4xx and the database unchanged. Routes with writes must be listed in API_WRITE_RIGHTS."""
+    from rest_framework.test import APIClient
+
+    user = getattr(world.users, role)
+    api = APIClient()
+    api.force_login(user)
+    problems, checked = [], 0
+    for _prefix, viewset, basename in router.registry:
+        actions = [
+            (a.url_name, m) for a in viewset.get_extra_actions() if a.detail for m in a.mapping if m != "get"
+        ]
+        if hasattr(viewset, "update"):
+            actions.append((None, "patch"))
+        if not actions:
+            continue
+        assert basename in API_WRITE_RIGHTS, f"{basename}: say who may write"
+        if role in API_WRITE_RIGHTS[basename]:
+            continue
+        model = _api_model(viewset, world.users.admin)
+        field, kwarg = _lookup(viewset)
+        for obj in _world_objects_of(model, world):
+            if not may_see(user, obj):
+                continue
+            value = getattr(obj, field) if field != "pk" else obj.pk
+            for url_name, method in actions:
+                url = _url(f"{basename}-{url_name}" if url_name else f"{basename}-detail", {kwarg: value})
+                body = {"action": "receive", "reason": "越权", "address": "越权地址", "seed": "x" * 20}
+                before = db_state()
+                r = getattr(api, method)(url, body, format="json")
+                checked += 1
+                if not 400 <= r.status_code < 500:
+                    problems.append(f"{method.upper()} {url} → {r.status_code}")
+                if db_state() != before:
+                    problems.append(f"{method.upper()} {url} changed the database")
+    assert not problems, "\n".join(problems)
+    if role in ("producer", "market", "sampler"):
+        assert checked > 0
