@@ -522,6 +522,7 @@ def _create_certificates(*, actor, signer, template: dict, count: int, parents=N
     # SHA-256 of its signed token (ref = the number, or "first…last" for a batch issue).
     first = certs[0]
     ledger.append(
+        region=producer.region,
         kind="certificate.issue",
         ref=first.number if len(certs) == 1 else f"{first.number}…{certs[-1].number}",
         payload={
@@ -702,7 +703,11 @@ def certificate_revoke(*, actor, certificate: Certificate, reason: str) -> Certi
     c.save(update_fields=["status", "revoked_at", "revoke_reason"])
     audit.record_update(actor, c, before, reason=reason)
     ledger.append(
-        kind="certificate.revoke", ref=c.number, payload={"number": c.number, "reason": reason}, actor=actor
+        kind="certificate.revoke",
+        ref=c.number,
+        payload={"number": c.number, "reason": reason},
+        actor=actor,
+        region=c.producer.region,
     )
     certificate.status, certificate.revoked_at, certificate.revoke_reason = (
         c.status,
@@ -778,6 +783,7 @@ def certificate_promise_contradicted(*, actor, number: str, sample_code: str) ->
         ref=c.number,
         payload={"number": c.number, "sample": sample_code},
         actor=actor,
+        region=c.producer.region,
     )
     producer_flag_key_target(actor=actor, producer=c.producer, reason=reason)
     return c

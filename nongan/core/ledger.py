@@ -23,13 +23,25 @@ def canonical_json(payload: Any) -> str:
     return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def entry_hash(prev_hash: str, seq: int, time_iso: str, kind: str, ref: str, actor: str, payload: str) -> str:
-    material = "\n".join([prev_hash, str(seq), time_iso, kind, ref, actor, payload])
+def entry_hash(
+    prev_hash: str,
+    seq: int,
+    time_iso: str,
+    kind: str,
+    ref: str,
+    actor: str,
+    payload: str,
+    scope_path: str = "",
+) -> str:
+    material = "\n".join([prev_hash, str(seq), time_iso, kind, ref, actor, scope_path, payload])
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
-def append(*, kind: str, ref: str, payload: Any, actor=None) -> LedgerEntry:
-    """Append one entry at the head of the chain (inside the caller's transaction if there is one)."""
+def append(*, kind: str, ref: str, payload: Any, actor=None, region=None) -> LedgerEntry:
+    """Append one entry at the head of the chain (inside the caller's transaction if there is one).
+
+    ``region`` is the region the entry belongs to (a sample's producer, a draw's district…): the ledger
+    page lists an entry to the users whose jurisdiction contains it."""
     with transaction.atomic():
         head = LedgerEntry.objects.select_for_update().order_by("-seq").first()
         seq = head.seq + 1 if head else 1
@@ -39,15 +51,17 @@ def append(*, kind: str, ref: str, payload: Any, actor=None) -> LedgerEntry:
         body = canonical_json(payload)
         actor_repr = str(actor) if actor is not None else "system"
         time_iso = now.isoformat()
+        scope_path = region.path if region is not None else ""
         return LedgerEntry.objects.create(
             seq=seq,
             time=now,
             kind=kind,
             ref=str(ref),
             actor_repr=actor_repr,
+            scope_path=scope_path,
             payload=body,
             prev_hash=prev,
-            hash=entry_hash(prev, seq, time_iso, kind, str(ref), actor_repr, body),
+            hash=entry_hash(prev, seq, time_iso, kind, str(ref), actor_repr, body, scope_path),
         )
 
 
@@ -64,9 +78,9 @@ def verify(batch: int = 5000) -> tuple[int, list[LedgerProblem]]:
     expected_seq = 1
     count = 0
     qs = LedgerEntry.objects.order_by("seq").values_list(
-        "seq", "time", "kind", "ref", "actor_repr", "payload", "prev_hash", "hash"
+        "seq", "time", "kind", "ref", "actor_repr", "payload", "prev_hash", "hash", "scope_path"
     )
-    for seq, time, kind, ref, actor, payload, prev_hash, stored in qs.iterator(chunk_size=batch):
+    for seq, time, kind, ref, actor, payload, prev_hash, stored, scope_path in qs.iterator(chunk_size=batch):
         count += 1
         if seq != expected_seq:
             problems.append(LedgerProblem(seq, f"entries {expected_seq}–{seq - 1} are missing"))
@@ -75,7 +89,7 @@ def verify(batch: int = 5000) -> tuple[int, list[LedgerProblem]]:
                 LedgerProblem(seq, "previous-hash link broken (an entry before it was changed or removed)")
             )
         recomputed = entry_hash(
-            prev_hash, seq, time.astimezone(dt.UTC).isoformat(), kind, ref, actor, payload
+            prev_hash, seq, time.astimezone(dt.UTC).isoformat(), kind, ref, actor, payload, scope_path
         )
         if recomputed != stored:
             problems.append(LedgerProblem(seq, "content does not match its hash (the entry was edited)"))

@@ -152,6 +152,13 @@ class LedgerEntry(models.Model):
     kind = models.CharField(_("kind"), max_length=64, db_index=True)
     ref = models.CharField(_("reference"), max_length=128, db_index=True)
     actor_repr = models.CharField(_("actor"), max_length=150, blank=True)
+    scope_path = models.CharField(
+        _("region path"),
+        max_length=255,
+        blank=True,
+        db_index=True,
+        help_text=_("Path of the region the entry belongs to; who may list it follows the jurisdiction."),
+    )
     payload = models.TextField(_("payload (canonical JSON)"))
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64, unique=True)

@@ -121,5 +121,9 @@ def ledger_view(request):
     if request.method == "POST":
         count, problems = ledger.verify()
         result = {"count": count, "problems": problems}
-    page = Paginator(LedgerEntry.objects.order_by("-seq"), 50).get_page(request.GET.get("page"))
+    entries = LedgerEntry.objects.order_by("-seq")
+    if not request.user.is_superuser:
+        jurisdiction = request.user.jurisdiction
+        entries = entries.filter(scope_path__startswith=jurisdiction.path) if jurisdiction else entries.none()
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "core/ledger.html", {"section": "audit", "page_obj": page, "result": result})

@@ -636,6 +636,7 @@ def _apply(name: str, *, actor, rnd: DrawRound, reason: str = "", **kw) -> DrawR
                 ref=rnd.code,
                 payload={"round": rnd.code, "status": t.target, **payload},
                 actor=actor,
+                region=rnd.region,
             )
     return rnd
 

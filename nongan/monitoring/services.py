@@ -606,7 +606,9 @@ def _effect_publish(actor, sample):
             for r in current_results(sample).select_related("analyst", "verified_by")
         ],
     }
-    ledger.append(kind="monitoring.result", ref=sample.code, payload=payload, actor=actor)
+    ledger.append(
+        kind="monitoring.result", ref=sample.code, payload=payload, actor=actor, region=sample.producer.region
+    )
 
 
 def _effect_cancel(actor, sample):

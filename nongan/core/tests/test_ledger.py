@@ -41,7 +41,9 @@ def test_a_deleted_entry_is_found(chain):
 def test_rehashing_an_edited_entry_still_breaks_the_next_link(chain):
     e = LedgerEntry.objects.get(seq=2)
     e.payload = '{"value":"9"}'
-    e.hash = ledger.entry_hash(e.prev_hash, e.seq, e.time.isoformat(), e.kind, e.ref, e.actor_repr, e.payload)
+    e.hash = ledger.entry_hash(
+        e.prev_hash, e.seq, e.time.isoformat(), e.kind, e.ref, e.actor_repr, e.payload, e.scope_path
+    )
     e.save()
     _count, problems = ledger.verify()
     assert [p.seq for p in problems] == [3]
@@ -53,3 +55,26 @@ def test_verify_ledger_command(chain, capsys):
     LedgerEntry.objects.filter(seq=4).update(ref="S9")
     with pytest.raises(CommandError, match="1 problem"):
         call_command("verify_ledger")
+
+
+def test_the_region_is_part_of_the_hash_and_scopes_the_page(client, users, ganyu):
+    qk_entry = ledger.append(kind="monitoring.result", ref="QK-1", payload={}, region=ganyu.village("青口镇"))
+    ledger.append(kind="monitoring.result", ref="ZW-1", payload={}, region=ganyu.village("柘汪镇"))
+    client.force_login(users.admin)
+    refs = [e.ref for e in client.get("/ledger/").context["page_obj"]]
+    assert refs == ["ZW-1", "QK-1"]
+    from nongan.core.choices import Role
+    from nongan.core.models import Region
+    from nongan.core.services import user_create
+
+    other = Region.objects.create(code="320703000000", name="连云区", level="district", path="/320703000000/")
+    ly = user_create(
+        actor=None, username="ly", password="x" * 12, role=Role.DISTRICT_ADMIN, jurisdiction=other
+    )
+    client.force_login(ly)
+    assert list(client.get("/ledger/").context["page_obj"]) == []
+    LedgerEntry.objects.filter(pk=qk_entry.pk).update(
+        scope_path=other.path
+    )  # moving an entry breaks its hash
+    _count, problems = ledger.verify()
+    assert [p.seq for p in problems] == [qk_entry.seq]
