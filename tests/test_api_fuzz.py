@@ -8,7 +8,12 @@ rapid test, a draw round) created first. Path parameters and references in bodie
 for real ones, so requests get past the 404s and the "unknown reference" errors into the services.
 
 Checks: no 5xx ever; a documented status must carry the documented content type and match its schema.
-Undocumented statuses (400, 403, 404, 405) are fine: drf-spectacular documents only the success answers.
+Undocumented statuses (400, 403, 404, 405) are fine: drf-spectacular documents only the success answers, so
+schemathesis' status_code_conformance is not run.
+
+One pytest test per operation (schema.parametrize); schemathesis.pytest.from_fixture, which would share one
+world, fails under pytest 9 (it sets Node._nodeid). Examples per operation: 25, or NONGAN_FUZZ_EXAMPLES to
+hunt further locally; derandomized, so CI runs are reproducible. Runs on SQLite and PostgreSQL.
 """
 
 import os
@@ -30,7 +35,9 @@ SCHEMA_PATH = "/api/schema/"
 # Operations left out, each with its reason (keep this list short).
 EXCLUDED_PATH_REGEX = "|".join(
     [
-        # nongan/certificates is still being finished by its engineer (until ~12:20 UTC): add it afterwards.
+        # nongan/certificates was still being finished by its engineer when this was written (until ~12:20
+        # UTC); enable it once its action named `trace` (a 500 for the HTTP TRACE method) and its
+        # NUL-unsafe {number} lookup (a 500 on PostgreSQL) are fixed.
         r"^/api/v1/certificates",
     ]
 )
@@ -309,7 +316,15 @@ def admin_token(users):
     deadline=None,
     derandomize=True,
     database=None,
-    suppress_health_check=list(HealthCheck),
+    # Schemas make big, filtered inputs and requests take time; the fixtures (one world per operation) are
+    # function-scoped on purpose. The usage checks (differing_executors, nested_given) stay on.
+    suppress_health_check=[
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+        HealthCheck.too_slow,
+        HealthCheck.large_base_example,
+        HealthCheck.function_scoped_fixture,
+    ],
 )
 def test_api_answers_bad_input_without_server_errors(case, world, admin_token):
     response = case.call(headers={"Authorization": f"Token {admin_token}"})
