@@ -110,7 +110,7 @@ class CertificateViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def trace(self, request, number=None):
         c = self.get_object()
-        t = selectors.trace([c])
+        t = selectors.trace([c], viewer=request.user)
         cols = [k for k, _label in selectors.TRACE_COLUMNS]
         return Response(
             {

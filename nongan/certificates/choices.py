@@ -79,3 +79,7 @@ class Unit(models.TextChoices):
 
 # Units of mass convert to kilograms; other units must match exactly.
 MASS_IN_KG = {"kg": 1, "斤": 0.5, "吨": 1000}
+
+
+# Producers that are people rather than organisations: their names are masked on public pages.
+INDIVIDUAL_TYPES = {"household", "scale_grower"}

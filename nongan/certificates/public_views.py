@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from nongan.core.validators import mask_name, mask_phone
 
 from . import qrsign, selectors, services
-from .choices import CertificateStatus, ScanResult
+from .choices import INDIVIDUAL_TYPES, CertificateStatus, ScanResult
 
 MAX_PARENTS = 20
 MESSAGES = {
@@ -62,7 +62,7 @@ def _origin_text(region) -> str:
 
 
 def _public_view_of(c):
-    individual = c.producer.type in services.INDIVIDUAL_TYPES
+    individual = c.producer.type in INDIVIDUAL_TYPES
     return {
         "promiser": mask_name(c.promiser) if individual else c.promiser,
         "contact": mask_phone(c.contact),

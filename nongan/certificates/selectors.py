@@ -9,8 +9,10 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from nongan.core.scoping import scoped
+from nongan.core.validators import mask_name
 from nongan.registry.models import Producer, ProductCategory
 
+from .choices import INDIVIDUAL_TYPES
 from .models import (
     Certificate,
     CertificateEvent,
@@ -71,6 +73,8 @@ class TraceRow:
     unit: str = ""
     place: str = ""
     detail: str = ""
+    owner_id: int | None = None  # the producer the row belongs to (not shown)
+    individual: bool = False  # the owner is a household or an individual grower (not shown)
 
 
 @dataclass
@@ -105,7 +109,7 @@ def _chunks(ids):
         yield ids[i : i + CHUNK]
 
 
-def trace(roots: list[Certificate], *, max_rows: int = 1_000_000) -> Trace:
+def trace(roots: list[Certificate], *, max_rows: int = 1_000_000, viewer=None) -> Trace:
     """Back (inputs, plots, harvests, upstream certificates) and forward (collections, re-issued
     certificates, market checks) from the given certificates, level by level with set queries
     (IN lists in chunks, so it runs the same on SQLite and PostgreSQL)."""
@@ -115,6 +119,8 @@ def trace(roots: list[Certificate], *, max_rows: int = 1_000_000) -> Trace:
     def cert_rows(ids, direction, level):
         for chunk in _chunks(ids):
             qs = Certificate.objects.filter(pk__in=chunk).values_list(
+                "producer_id",
+                "producer__type",
                 "issued_at",
                 "number",
                 "producer__name",
@@ -125,7 +131,19 @@ def trace(roots: list[Certificate], *, max_rows: int = 1_000_000) -> Trace:
                 "status",
                 "contradicted_by",
             )
-            for issued_at, number, producer, product, quantity, unit, origin, status, contradicted in qs:
+            for (
+                owner,
+                owner_type,
+                issued_at,
+                number,
+                producer,
+                product,
+                quantity,
+                unit,
+                origin,
+                status,
+                contradicted,
+            ) in qs:
                 detail = " ".join(
                     x
                     for x in [
@@ -147,6 +165,8 @@ def trace(roots: list[Certificate], *, max_rows: int = 1_000_000) -> Trace:
                         unit,
                         origin,
                         detail,
+                        owner,
+                        owner_type in INDIVIDUAL_TYPES,
                     )
                 )
 
@@ -191,6 +211,8 @@ def trace(roots: list[Certificate], *, max_rows: int = 1_000_000) -> Trace:
                     b.unit,
                     b.origin.name,
                     f"{b.code} {plot}".strip(),
+                    b.producer_id,
+                    b.producer.type in INDIVIDUAL_TYPES,
                 )
             )
         for u in InputUse.objects.filter(batch_id__in=chunk):
@@ -208,6 +230,8 @@ def trace(roots: list[Certificate], *, max_rows: int = 1_000_000) -> Trace:
                     u.dose_unit,
                     u.plot or b.plot,
                     f"{u.get_kind_display()} {u.active_ingredient} · {u.interval_days}天".strip(),
+                    b.producer_id,
+                    b.producer.type in INDIVIDUAL_TYPES,
                 )
             )
         for h in HarvestEvent.objects.filter(batch_id__in=chunk):
@@ -225,6 +249,8 @@ def trace(roots: list[Certificate], *, max_rows: int = 1_000_000) -> Trace:
                     h.unit,
                     b.origin.name,
                     h.get_kind_display(),
+                    b.producer_id,
+                    b.producer.type in INDIVIDUAL_TYPES,
                 )
             )
     # ---- the roots themselves
@@ -237,9 +263,19 @@ def trace(roots: list[Certificate], *, max_rows: int = 1_000_000) -> Trace:
         level += 1
         children = set()
         for chunk in _chunks(frontier):
-            for when, number, collector, region, quantity, unit, lot in Collection.objects.filter(
-                certificate_id__in=chunk
-            ).values_list(
+            for (
+                owner,
+                owner_type,
+                when,
+                number,
+                collector,
+                region,
+                quantity,
+                unit,
+                lot,
+            ) in Collection.objects.filter(certificate_id__in=chunk).values_list(
+                "collector_id",
+                "collector__type",
                 "collected_at",
                 "certificate__number",
                 "collector__name",
@@ -261,6 +297,8 @@ def trace(roots: list[Certificate], *, max_rows: int = 1_000_000) -> Trace:
                         unit,
                         region,
                         f"收购批次 {lot}",
+                        owner,
+                        owner_type in INDIVIDUAL_TYPES,
                     )
                 )
             for mc in MarketCheck.objects.filter(certificate_id__in=chunk).select_related("certificate"):
@@ -287,6 +325,32 @@ def trace(roots: list[Certificate], *, max_rows: int = 1_000_000) -> Trace:
         cert_rows(children, "forward", level)
         frontier = list(children)
     t.certificates = len(seen | back_ids)
+    if viewer is not None:
+        redact_for(t, viewer)
+    return t
+
+
+PRODUCTION_EVENTS = {"batch", "input", "harvest"}
+
+
+def redact_for(t: Trace, viewer) -> Trace:
+    """A producer's own account sees other producers' certificates, collections and checks along the chain,
+    but not their production records, and households' and individual growers' names masked. Supervision
+    staff see the whole chain: following it across townships is what the trace is for."""
+    if not getattr(viewer, "is_entity_role", False):
+        return t
+    own = viewer.producer_id
+    kept = []
+    for row in t.rows:
+        if row.owner_id == own:
+            kept.append(row)
+        elif row.event in PRODUCTION_EVENTS:
+            continue
+        else:
+            if row.individual:
+                row.party = mask_name(row.party)
+            kept.append(row)
+    t.rows = kept
     return t
 
 

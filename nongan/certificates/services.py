@@ -25,6 +25,7 @@ from nongan.registry.models import Producer
 from . import keystore, qrsign
 from .choices import (
     FAILED_CHECKS,
+    INDIVIDUAL_TYPES,
     INTERVAL_KINDS,
     MASS_IN_KG,
     PROMISE_TEXT,
@@ -598,9 +599,6 @@ def _promise_fields(
         )[:128],
         "contact": (contact or producer.phone)[:32],
     }
-
-
-INDIVIDUAL_TYPES = {ProducerType.HOUSEHOLD, ProducerType.SCALE_GROWER}
 
 
 @transaction.atomic

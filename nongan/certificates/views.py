@@ -389,7 +389,7 @@ def _trace_from_request(request):
     if params["number"]:
         params["number"] = params["number"].upper()
     roots = selectors.trace_roots(request.user, **params)
-    return params, roots, (selectors.trace(roots) if roots else None)
+    return params, roots, (selectors.trace(roots, viewer=request.user) if roots else None)
 
 
 @login_required
