@@ -59,7 +59,9 @@ def quotas_for(user) -> QuerySet:
     """Quotas of the plans a user reads: the district-wide ones, and the township ones of their own township
     only for township and village staff (as the progress page shows them)."""
     qs = PlanQuota.objects.select_related("township")
-    j = None if user is None or user.is_superuser else user.jurisdiction
+    if user is None or not user.is_authenticated:
+        return qs.none()
+    j = None if user.is_superuser else user.jurisdiction
     if j is None or j.level not in (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
         return qs
     town = j if j.level == RegionLevel.TOWNSHIP else j.parent
