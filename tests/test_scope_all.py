@@ -1470,12 +1470,6 @@ def buyer_chain(world, make_producer):
     return SimpleNamespace(buyer=buyer, account=account, child=child, parent=household_cert)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="certificates.selectors.trace walked the lineage without scope: a producer account saw the "
-    "upstream household's name (reported; the certificates engineer is fixing it: make this a plain test "
-    "once the fix is committed)",
-)
 def test_buyer_account_trace_shows_no_upstream_household_personal_data(client, world, buyer_chain):
     """A buyer's own account traces its re-issued certificate: it may see the certificate numbers it
     collected, but not another producer's (a household's) unmasked name or input-use records."""
