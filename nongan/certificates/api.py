@@ -9,7 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from nongan.core.api import ScopedViewSetMixin
+from nongan.core.api import TEXT_LOOKUP_REGEX, ScopedViewSetMixin
 from nongan.core.scoping import get_scoped_or_404
 
 from . import qrsign, selectors, services
@@ -84,6 +84,7 @@ class CertificateViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     base_queryset = Certificate.objects.select_related("producer", "origin", "batch")
     serializer_class = CertificateSerializer
     lookup_field = "number"
+    lookup_value_regex = TEXT_LOOKUP_REGEX
     filterset_class = CertificateFilterSet
 
     @extend_schema(request=IssueSerializer, responses={201: CertificateSerializer(many=True)})
@@ -107,8 +108,9 @@ class CertificateViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return Response(CertificateSerializer(c).data)
 
     @extend_schema(responses={200: dict})
-    @action(detail=True, methods=["get"])
-    def trace(self, request, number=None):
+    @action(detail=True, methods=["get"], url_path="trace", url_name="trace")
+    def trace_rows(self, request, number=None):
+        """Back and forward trace of one certificate (named so that an HTTP TRACE request is not routed here)."""
         c = self.get_object()
         t = selectors.trace([c], viewer=request.user)
         cols = [k for k, _label in selectors.TRACE_COLUMNS]
