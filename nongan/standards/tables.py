@@ -230,24 +230,3 @@ def parse_date_text(text: str) -> dt.date | None:
         return dt.date(y, m, d)
     except (ValueError, TypeError):
         return None
-
-
-def errors_xlsx(errors: list[dict]) -> bytes:
-    """The error report of a rejected import: row, column, message."""
-    import openpyxl
-    from openpyxl.styles import Font
-
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = _("Errors")[:31]
-    sheet.append([_("Row"), _("Column"), _("Message")])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for e in errors:
-        sheet.append([e.get("row") or "", e.get("column") or "", e.get("message") or ""])
-    sheet.column_dimensions["A"].width = 8
-    sheet.column_dimensions["B"].width = 20
-    sheet.column_dimensions["C"].width = 90
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

@@ -9,13 +9,13 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from nongan.core.excel import error_report
 from nongan.core.models import ImportJob
 
 from . import selectors, services
 from .engine import get_index, judge
 from .filtersets import LimitFilterSet
 from .forms import ImportForm, JudgeForm
-from .tables import errors_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -189,6 +189,6 @@ def import_result(request, pk):
 @login_required
 def import_errors(request, pk):
     job = _job(request, pk)
-    response = HttpResponse(errors_xlsx(job.errors), content_type=XLSX)
+    response = HttpResponse(error_report(job.errors), content_type=XLSX)
     response["Content-Disposition"] = f'attachment; filename="standards-import-{job.pk}-errors.xlsx"'
     return response

@@ -7,6 +7,7 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from nongan.core.excel import error_report
 from nongan.core.models import AuditLog, ImportJob
 from nongan.standards.models import (
     Analyte,
@@ -25,7 +26,7 @@ from nongan.standards.services import (
     normalise_code,
     standards_load,
 )
-from nongan.standards.tables import TableRejected, errors_xlsx, read_table
+from nongan.standards.tables import TableRejected, read_table
 
 
 def counts():
@@ -305,12 +306,10 @@ def test_only_administrators_import(standards, users):
 
 
 def test_error_report_xlsx():
-    content = errors_xlsx([{"row": 3, "column": "限量", "message": "“abc”不是数字。"}])
+    content = error_report([{"row": 3, "column": "限量", "message": "“abc”不是数字。"}])
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
-    from django.utils.translation import gettext as _
-
     assert [list(r) for r in sheet.iter_rows(values_only=True)] == [
-        [_("Row"), _("Column"), _("Message")],
+        ["行号", "列", "问题"],
         [3, "限量", "“abc”不是数字。"],
     ]
 
