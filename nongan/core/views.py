@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
@@ -76,8 +77,24 @@ def home(request):
             "chart": chart,
             "type_totals": type_totals,
             "town_totals": town_totals,
+            **_capability_summaries(user),
         },
     )
+
+
+def _capability_summaries(user) -> dict:
+    """This year's monitoring and certificate figures for the dashboard (dashboards read from every app)."""
+    from nongan.certificates import selectors as certificates
+    from nongan.monitoring import selectors as monitoring
+
+    year = timezone.localdate().year
+    out: dict = {"year": year}
+    plan = monitoring.plans_for(user).filter(year=year).order_by("region__path").first()
+    if plan is not None:
+        out["progress"] = monitoring.plan_progress(user, plan)
+    coverage = certificates.coverage(user, year)
+    out["coverage"] = {k: coverage[k] for k in ("total", "issued", "share", "flagged")}
+    return out
 
 
 @login_required
