@@ -32,3 +32,28 @@ def test_dashboard_shows_this_years_plan_progress(client, users, ganyu):
     assert 'data-testid="samples-done">0 / 800<' in r.content.decode()
     client.force_login(users.qk)  # a township sees its own township's share of the plan
     assert client.get("/").context["progress"].total.planned == 800 // 15 + (1 if 800 % 15 else 0)
+
+
+def test_dashboard_coverage_agrees_with_the_coverage_page(
+    client, users, ganyu, make_producer, shipped_standards
+):
+    import datetime as dt
+
+    from nongan.certificates import selectors as certificates
+    from nongan.certificates import services as issuing
+
+    make_producer(name="另一合作社", town="柘汪镇")  # a scale producer that has not issued
+    batch = issuing.batch_create(
+        actor=users.producer,
+        producer=users.own_producer,
+        product=ganyu.category("黄瓜"),
+        started=timezone.localdate() - dt.timedelta(days=60),
+        plot="1号棚",
+        unit="kg",
+    )
+    issuing.certificate_issue(actor=users.producer, batch=batch, quantity="100", unit="kg", count=1)
+    client.force_login(users.admin)
+    headline = client.get("/").context["coverage"]
+    page = certificates.coverage(users.admin)
+    assert headline == {k: page[k] for k in ("total", "issued", "share", "flagged")}
+    assert headline == {"total": 2, "issued": 1, "share": 50.0, "flagged": 0}

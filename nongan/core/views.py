@@ -1,10 +1,13 @@
 """Core pages: login, the home dashboard, API token, import progress, the ledger."""
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -92,8 +95,23 @@ def _capability_summaries(user) -> dict:
     plan = monitoring.plans_for(user).filter(year=year).order_by("region__path").first()
     if plan is not None:
         out["progress"] = monitoring.plan_progress(user, plan)
-    coverage = certificates.coverage(user, year)
-    out["coverage"] = {k: coverage[k] for k in ("total", "issued", "share", "flagged")}
+    # The coverage page's headline (scale producers that issued a certificate this year), in three counts.
+    start = timezone.make_aware(datetime(year, 1, 1))
+    scale = (
+        certificates.producers_for(user).filter(is_scale=True).exclude(type__in=["buyer", "wholesale_market"])
+    )
+    this_year = certificates.certificates_for(user).filter(
+        issued_at__gte=start, issued_at__lt=start.replace(year=year + 1)
+    )
+    total = scale.count()
+    issued = scale.filter(pk__in=this_year.values("producer_id")).count()
+    flagged = certificates.certificates_for(user).filter(Q(suspicious=True) | ~Q(contradicted_by="")).count()
+    out["coverage"] = {
+        "total": total,
+        "issued": issued,
+        "share": round(100 * issued / total, 1) if total else 0.0,
+        "flagged": flagged,
+    }
     return out
 
 
