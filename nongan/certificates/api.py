@@ -23,6 +23,8 @@ class CertificateSerializer(serializers.ModelSerializer):
     producer_code = serializers.CharField(source="producer.code", read_only=True)
     origin = serializers.CharField(source="origin.code", read_only=True)
     batch = serializers.CharField(source="batch.code", read_only=True, default=None)
+    basis_sample = serializers.CharField(source="basis_sample.code", read_only=True, default=None)
+    basis_rapid_test = serializers.IntegerField(source="basis_rapid_test_id", read_only=True, default=None)
     qr_text = serializers.SerializerMethodField()
 
     class Meta:
@@ -43,6 +45,8 @@ class CertificateSerializer(serializers.ModelSerializer):
             "promise_text",
             "basis",
             "test_record",
+            "basis_sample",
+            "basis_rapid_test",
             "loss_quantity",
             "status",
             "revoked_at",
@@ -68,6 +72,22 @@ class IssueSerializer(serializers.Serializer):
     count = serializers.IntegerField(min_value=1, max_value=services.MAX_BATCH_ISSUE, default=1)
     basis = serializers.ChoiceField(choices=Basis.choices, default=Basis.CONTROL)
     test_record = serializers.CharField(required=False, allow_blank=True, default="")
+    basis_sample = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default=None,
+        max_length=20,
+        help_text=_("Sample number of a qualified sample of this producer"),
+    )
+    basis_rapid_test = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text=_("Id of a negative rapid test of this producer"),
+    )
 
 
 class RevokeSerializer(serializers.Serializer):
@@ -81,7 +101,7 @@ class VerifySerializer(serializers.Serializer):
 class CertificateViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Certificates in the caller's scope; issue (one or many per batch), revoke, trace."""
 
-    base_queryset = Certificate.objects.select_related("producer", "origin", "batch")
+    base_queryset = Certificate.objects.select_related("producer", "origin", "batch", "basis_sample")
     serializer_class = CertificateSerializer
     lookup_field = "number"
     lookup_value_regex = TEXT_LOOKUP_REGEX

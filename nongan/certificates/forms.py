@@ -67,6 +67,18 @@ class IssueForm(forms.Form):
     )
     basis = forms.ChoiceField(label=_("Basis of the promise"), choices=Basis.choices)
     test_record = forms.CharField(label=_("Test record"), max_length=255, required=False)
+    basis_sample = forms.CharField(
+        label=_("Sample number of the test"),
+        max_length=20,
+        required=False,
+        help_text=_("For a lab-test basis: a qualified sample of this producer."),
+    )
+    basis_rapid_test = forms.IntegerField(
+        label=_("Rapid test number"),
+        min_value=1,
+        required=False,
+        help_text=_("For a self-test basis: a negative rapid test of this producer."),
+    )
     promiser = forms.CharField(label=_("Promising party"), max_length=128, required=False)
     contact = forms.CharField(label=_("Contact phone"), max_length=32, required=False)
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from nongan.core.models import Region
@@ -225,6 +226,22 @@ class Certificate(models.Model):
     promise_text = models.CharField(_("promise"), max_length=255)
     basis = models.CharField(_("basis of the promise"), max_length=16, choices=Basis.choices)
     test_record = models.CharField(_("test record"), max_length=255, blank=True)
+    basis_sample = models.ForeignKey(
+        "monitoring.Sample",
+        verbose_name=_("basis sample"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="basis_certificates",
+    )
+    basis_rapid_test = models.ForeignKey(
+        "monitoring.RapidTest",
+        verbose_name=_("basis rapid test"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="basis_certificates",
+    )
     loss_quantity = models.DecimalField(
         _("declared loss"), max_digits=14, decimal_places=2, default=Decimal("0")
     )
@@ -269,6 +286,21 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def basis_record_label(self) -> str:
+        """The linked test record, without personal data (safe for the public page)."""
+        if self.basis_sample_id:
+            s = self.basis_sample
+            return _("Sample %(code)s %(verdict)s") % {"code": s.code, "verdict": s.get_verdict_display()}
+        if self.basis_rapid_test_id:
+            r = self.basis_rapid_test
+            return _("Rapid test no. %(id)s of %(date)s %(outcome)s") % {
+                "id": r.pk,
+                "date": timezone.localtime(r.tested_at).date().isoformat(),
+                "outcome": r.get_outcome_display(),
+            }
+        return ""
 
     @property
     def is_valid(self) -> bool:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from nongan.core import audit, ledger
 from nongan.core.choices import REGISTRY_EDITOR_ROLES, Role
-from nongan.core.scoping import in_jurisdiction
+from nongan.core.scoping import in_jurisdiction, scoped
 from nongan.registry.choices import ProducerType
 from nongan.registry.models import Producer
 
@@ -534,6 +534,8 @@ def _create_certificates(*, actor, signer, template: dict, count: int, parents=N
             "origin": first.origin.code,
             "issued_at": first.issued_at.isoformat(),
             "basis": first.basis,
+            **({"basis_sample": first.basis_sample.code} if first.basis_sample_id else {}),
+            **({"basis_rapid_test": first.basis_rapid_test_id} if first.basis_rapid_test_id else {}),
             "batch": first.batch.code if first.batch_id else None,
             "parents": parents or [],
             "kid": first.kid,
@@ -601,6 +603,72 @@ def _promise_fields(
     }
 
 
+TESTED_BASES = (Basis.SELF_TEST, Basis.ENTRUSTED_TEST)
+
+
+def _basis_records(actor, producer: Producer, basis: str, basis_sample, basis_rapid_test) -> dict:
+    """Check the test record linked to a 自行检测合格 / 委托检测合格 promise: same producer, in the actor's
+    scope, and a pass (a verified or published qualified sample, or a negative rapid test)."""
+    from nongan.monitoring.choices import RapidOutcome, SampleState, Verdict
+    from nongan.monitoring.models import RapidTest, Sample
+
+    if basis_sample in (None, "") and basis_rapid_test in (None, ""):
+        return {"basis_sample": None, "basis_rapid_test": None}
+    if basis not in TESTED_BASES:
+        raise ValidationError(
+            {"basis": _("A test record can only be linked to a self-test or lab-test basis.")}
+        )
+    if basis_sample not in (None, "") and basis_rapid_test not in (None, ""):
+        raise ValidationError({"basis_sample": _("Link either a sample or a rapid test, not both.")})
+    if basis_sample not in (None, ""):
+        sample = basis_sample
+        if not isinstance(sample, Sample):
+            sample = scoped(actor, Sample.objects.all()).filter(code=str(sample).strip().upper()).first()
+        elif not scoped(actor, Sample.objects.filter(pk=sample.pk)).exists():
+            sample = None
+        if sample is None:
+            raise ValidationError({"basis_sample": _("No sample with this number in your scope.")})
+        if sample.producer_id != producer.pk:
+            raise ValidationError({"basis_sample": _("This sample was taken from another producer.")})
+        if sample.verdict != Verdict.PASS or sample.state not in (
+            SampleState.VERIFIED,
+            SampleState.PUBLISHED,
+        ):
+            raise ValidationError(
+                {
+                    "basis_sample": _(
+                        "Sample %(code)s is not a verified qualified result (%(verdict)s) and cannot back the promise."
+                    )
+                    % {
+                        "code": sample.code,
+                        "verdict": sample.get_verdict_display() or sample.get_state_display(),
+                    }
+                }
+            )
+        return {"basis_sample": sample, "basis_rapid_test": None}
+    rapid = basis_rapid_test
+    if not isinstance(rapid, RapidTest):
+        try:
+            rapid_pk = int(str(rapid).strip())
+        except (TypeError, ValueError):
+            rapid_pk = None
+        rapid = scoped(actor, RapidTest.objects.all()).filter(pk=rapid_pk).first() if rapid_pk else None
+    elif not scoped(actor, RapidTest.objects.filter(pk=rapid.pk)).exists():
+        rapid = None
+    if rapid is None:
+        raise ValidationError({"basis_rapid_test": _("No rapid test with this number in your scope.")})
+    if rapid.producer_id != producer.pk:
+        raise ValidationError({"basis_rapid_test": _("This rapid test was made for another producer.")})
+    if rapid.outcome != RapidOutcome.NEGATIVE or rapid.confirmed_positive:
+        raise ValidationError(
+            {
+                "basis_rapid_test": _("Rapid test %(id)s is %(outcome)s and cannot back the promise.")
+                % {"id": rapid.pk, "outcome": rapid.get_outcome_display()}
+            }
+        )
+    return {"basis_sample": None, "basis_rapid_test": rapid}
+
+
 @transaction.atomic
 def certificate_issue(
     *,
@@ -615,6 +683,8 @@ def certificate_issue(
     contact: str = "",
     issued_at: dt.datetime | None = None,
     is_demo: bool = False,
+    basis_sample=None,
+    basis_rapid_test=None,
 ) -> list[Certificate]:
     """Issue ``count`` certificates of ``quantity`` each for a production batch (one per package or
     vehicle). Refused, with every reason, inside a pre-harvest interval or withdrawal period, after
@@ -632,6 +702,11 @@ def certificate_issue(
     try:
         quantity = _decimal(quantity, "quantity")
         unit = _unit(unit)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    records = {}
+    try:
+        records = _basis_records(actor, producer, basis, basis_sample, basis_rapid_test)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     blockers = issue_blockers(batch, timezone.localtime(issued_at).date())
@@ -664,6 +739,7 @@ def certificate_issue(
         "is_demo": is_demo,
         "issued_by": actor if getattr(actor, "pk", None) else None,
         **_promise_fields(producer, PromiseForm.PRODUCER, basis, test_record, promiser, contact),
+        **records,
     }
     return _create_certificates(actor=actor, signer=active_signer(), template=template, count=count)
 

@@ -1,0 +1,192 @@
+"""A 自行检测合格 / 委托检测合格 promise linked to its test record (a lab sample or a rapid test)."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from nongan.certificates.models import Certificate
+from nongan.monitoring import services as monitoring
+from nongan.monitoring.models import RapidTest, Sample
+
+
+@pytest.fixture
+def make_sample(users, ganyu):
+    def make(producer=None, state="published", verdict="pass"):
+        s = monitoring.sample_register(
+            actor=users.sampler,
+            producer=producer or users.own_producer,
+            product=ganyu.category("黄瓜"),
+            quantity="2.5",
+            quantity_unit="kg",
+            place="大棚3号",
+            lot="L1",
+            sampled_at=timezone.now() - dt.timedelta(hours=2),
+            seal_number="F0001",
+        )
+        Sample.objects.filter(pk=s.pk).update(state=state, verdict=verdict)
+        s.refresh_from_db()
+        return s
+
+    return make
+
+
+@pytest.fixture
+def make_rapid(users, ganyu):
+    def make(producer=None, outcome="negative"):
+        producer = producer or users.own_producer
+        return RapidTest.objects.create(
+            region=producer.region.parent,
+            township=producer.region.parent,
+            producer=producer,
+            product=ganyu.category("黄瓜"),
+            sector="crop",
+            method="enzyme",
+            inhibition="12.5",
+            threshold="50",
+            outcome=outcome,
+            tested_at=timezone.now() - dt.timedelta(hours=3),
+            tester=users.sampler,
+        )
+
+    return make
+
+
+@pytest.fixture
+def harvested(batch, users, today):
+    from nongan.certificates import services
+
+    services.harvest_record(
+        actor=users.producer, batch=batch, kind="harvest", date=today, quantity="1000", unit="kg"
+    )
+    return batch
+
+
+def test_link_sample_ok_and_shown(client, users, harvested, issue, make_sample):
+    s = make_sample()
+    [c] = issue(harvested, basis="entrusted_test", basis_sample=s.code.lower(), test_record="检测报告")
+    assert (c.basis_sample, c.basis_rapid_test, c.test_record) == (s, None, "检测报告")
+    client.force_login(users.producer)
+    r = client.get(f"/certificates/c/{c.number}/")
+    assert f"抽样单 {s.code} 合格" in r.content.decode()
+    client.logout()
+    body = client.get(f"/v/{c.number}").content.decode()
+    assert f"委托检测合格：<span data-basis-record>抽样单 {s.code} 合格</span>" in body
+    assert "13812345678" not in body
+
+
+def test_link_rapid_test_ok(harvested, issue, make_rapid):
+    r = make_rapid()
+    [c] = issue(harvested, basis="self_test", basis_rapid_test=str(r.pk))
+    assert c.basis_rapid_test == r
+    assert (
+        c.basis_record_label == f"速测 {r.pk} 号（{timezone.localtime(r.tested_at).date().isoformat()}）阴性"
+    )
+
+
+def test_refused_other_producers_sample(harvested, issue, make_sample, make_producer, users):
+    other = make_producer(name="青口镇另一家合作社")
+    s = make_sample(producer=other)
+    with pytest.raises(ValidationError) as exc:
+        issue(harvested, actor=users.admin, basis="entrusted_test", basis_sample=s.code)
+    assert exc.value.message_dict == {"basis_sample": ["该样品抽自其他生产经营主体。"]}
+    # the producer itself cannot even see the other producer's sample
+    with pytest.raises(ValidationError) as exc:
+        issue(harvested, basis="entrusted_test", basis_sample=s.code)
+    assert exc.value.message_dict == {"basis_sample": ["您的管辖范围内没有该编号的抽样单。"]}
+    assert Certificate.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("state", "verdict", "shown"),
+    [
+        ("published", "fail", "不合格"),
+        ("published", "not_judgeable", "无法判定"),
+        ("received", "", "实验室已接收"),
+    ],
+)
+def test_refused_not_a_pass(harvested, issue, make_sample, state, verdict, shown):
+    s = make_sample(state=state, verdict=verdict)
+    with pytest.raises(ValidationError) as exc:
+        issue(harvested, basis="entrusted_test", basis_sample=s.code)
+    msg = exc.value.message_dict["basis_sample"][0]
+    assert s.code in msg and shown in msg
+    assert Certificate.objects.count() == 0
+
+
+def test_refused_positive_rapid_and_wrong_basis(harvested, issue, make_rapid, make_sample):
+    r = make_rapid(outcome="positive")
+    with pytest.raises(ValidationError) as exc:
+        issue(harvested, basis="self_test", basis_rapid_test=r.pk)
+    assert exc.value.message_dict == {"basis_rapid_test": [f"速测 {r.pk} 号结果为阳性，不能作为承诺依据。"]}
+    s = make_sample()
+    with pytest.raises(ValidationError) as exc:
+        issue(harvested, basis="control", basis_sample=s.code)
+    assert list(exc.value.message_dict) == ["basis"]
+    with pytest.raises(ValidationError) as exc:
+        issue(harvested, basis="self_test", basis_rapid_test="999999")
+    assert list(exc.value.message_dict) == ["basis_rapid_test"]
+    assert Certificate.objects.count() == 0
+
+
+def test_out_of_scope_sample_is_unknown(harvested, issue, make_sample, users):
+    """A township officer of another township cannot link (or even learn about) a sample outside its scope."""
+    s = make_sample()
+    with pytest.raises(ValidationError) as exc:
+        issue(harvested, actor=users.admin, basis="entrusted_test", basis_sample="CY0000000000")
+    assert list(exc.value.message_dict) == ["basis_sample"]
+    [c] = issue(harvested, actor=users.admin, basis="entrusted_test", basis_sample=s.code)
+    assert c.basis_sample == s
+
+
+def test_api_link_and_400(client, users, harvested, make_sample, make_producer):
+    client.force_login(users.producer)
+    s = make_sample()
+    r = client.post(
+        "/api/v1/certificates/",
+        {
+            "batch": harvested.code,
+            "quantity": "20",
+            "unit": "kg",
+            "basis": "entrusted_test",
+            "basis_sample": s.code,
+        },
+        content_type="application/json",
+    )
+    assert r.status_code == 201, r.content
+    assert r.json()[0]["basis_sample"] == s.code
+    bad = make_sample(verdict="fail")
+    r = client.post(
+        "/api/v1/certificates/",
+        {
+            "batch": harvested.code,
+            "quantity": "20",
+            "unit": "kg",
+            "basis": "entrusted_test",
+            "basis_sample": bad.code,
+        },
+        content_type="application/json",
+    )
+    assert r.status_code == 400
+    assert list(r.json()) == ["basis_sample"]
+    assert Certificate.objects.count() == 1
+
+
+def test_form_shows_error(client, users, harvested, make_sample):
+    client.force_login(users.producer)
+    bad = make_sample(verdict="fail")
+    r = client.post(
+        f"/certificates/batches/{harvested.code}/",
+        {
+            "action": "issue",
+            "is-quantity": "10",
+            "is-unit": "kg",
+            "is-count": "1",
+            "is-basis": "entrusted_test",
+            "is-basis_sample": bad.code,
+        },
+    )
+    assert r.status_code == 200
+    assert "不能作为承诺依据" in r.content.decode()
+    assert Certificate.objects.count() == 0
