@@ -1,6 +1,8 @@
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from nongan.core.models import Region
 from nongan.registry.models import Producer, ProductCategory
 
 from .choices import Basis, HarvestKind, InputKind, Unit
@@ -17,6 +19,14 @@ class BatchForm(forms.Form):
         queryset=ProductCategory.objects.filter(certificate_scope=True, children__isnull=True),
         label=_("Product"),
     )
+    origin = forms.ModelChoiceField(
+        queryset=Region.objects.none(),
+        label=_("Origin village"),
+        required=False,
+        help_text=_(
+            "The village the product comes from: the producer's village or a village of its township."
+        ),
+    )
     plot = forms.CharField(label=_("Plot / greenhouse / pen"), max_length=64, required=False)
     started = forms.DateField(label=_("Planted / stocked on"), widget=DateInput)
     expected_quantity = forms.DecimalField(label=_("Expected quantity"), required=False, min_value=0)
@@ -26,6 +36,17 @@ class BatchForm(forms.Form):
     def __init__(self, *args, producers=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["producer"].queryset = producers if producers is not None else Producer.objects.none()
+        regions = self.fields["producer"].queryset.values("region")
+        villages = (
+            Region.objects.filter(level="village")
+            .filter(Q(parent__in=regions) | Q(pk__in=regions))
+            .select_related("parent")
+            .order_by("path")
+        )
+        field = self.fields["origin"]
+        field.queryset = villages
+        field.error_messages["invalid_choice"] = _("Choose a village of the producer's township.")
+        field.label_from_instance = lambda r: f"{r.parent.name} {r.name}" if r.parent_id else r.name
 
 
 class InputUseForm(forms.Form):

@@ -235,6 +235,23 @@ def _batch_code(producer: Producer) -> str:
     return code
 
 
+def origin_villages(producer: Producer):
+    """The villages a batch of this producer may come from (MOA Order 2025 No. 4: origin down to the
+    village): its own village, or the villages of the township it is registered in."""
+    from nongan.core.models import Region
+
+    region = producer.region
+    if region.level == "village":
+        return Region.objects.filter(pk=region.pk)
+    if region.level == "township":
+        return Region.objects.filter(parent=region, level="village")
+    return Region.objects.none()
+
+
+def origin_allowed(producer: Producer, origin) -> bool:
+    return origin.level == "village" and origin_villages(producer).filter(pk=origin.pk).exists()
+
+
 @transaction.atomic
 def batch_create(
     *,
@@ -259,9 +276,15 @@ def batch_create(
         errors["started"] = _("The date lies in the future.")
     if base is not None and base.producer_id != producer.pk:
         errors["base"] = _("This base belongs to another producer.")
-    origin = origin or (base.region if base is not None else producer.region)
-    if origin.level != "village" and producer.region.level == "village":
-        origin = producer.region
+    if origin is not None:
+        if not origin_allowed(producer, origin):
+            errors["origin"] = _(
+                "The origin must be the producer's village or a village of its township (%(region)s)."
+            ) % {"region": producer.region.name}
+    else:
+        origin = base.region if base is not None else producer.region
+        if origin.level != "village" and producer.region.level == "village":
+            origin = producer.region
     if errors:
         raise ValidationError(errors)
     batch = ProductionBatch.objects.create(

@@ -190,3 +190,86 @@ def test_form_shows_error(client, users, harvested, make_sample):
     assert r.status_code == 200
     assert "不能作为承诺依据" in r.content.decode()
     assert Certificate.objects.count() == 0
+
+
+# --- origin down to the village -------------------------------------------------------------------------
+
+
+def test_origin_village_of_township_producer(users, ganyu, today, make_producer):
+    from nongan.certificates import services
+    from nongan.certificates.models import ProductionBatch
+
+    town = ganyu.town["青口镇"]
+    p = make_producer(name="青口镇镇级合作社", region=town)
+    v = ganyu.village("青口镇", 1)
+    b = services.batch_create(
+        actor=users.admin, producer=p, product=ganyu.category("黄瓜"), started=today, origin=v
+    )
+    assert b.origin == v
+    outside = ganyu.village("柘汪镇", 0)
+    with pytest.raises(ValidationError) as exc:
+        services.batch_create(
+            actor=users.admin, producer=p, product=ganyu.category("黄瓜"), started=today, origin=outside
+        )
+    assert exc.value.message_dict == {"origin": ["产地必须是该主体所在村或其所在镇的村（青口镇）。"]}
+    with pytest.raises(ValidationError):
+        services.batch_create(
+            actor=users.admin, producer=p, product=ganyu.category("黄瓜"), started=today, origin=town
+        )
+    assert ProductionBatch.objects.filter(producer=p).count() == 1
+
+
+def test_origin_village_producer_only_its_village(users, ganyu, today):
+    from nongan.certificates import services
+
+    p = users.own_producer
+    other = ganyu.village("青口镇", 1)
+    assert other != p.region
+    with pytest.raises(ValidationError) as exc:
+        services.batch_create(
+            actor=users.producer, producer=p, product=ganyu.category("黄瓜"), started=today, origin=other
+        )
+    assert list(exc.value.message_dict) == ["origin"]
+    b = services.batch_create(
+        actor=users.producer, producer=p, product=ganyu.category("黄瓜"), started=today, origin=p.region
+    )
+    assert b.origin == p.region
+
+
+def test_batch_form_offers_villages_of_the_township(client, users, ganyu, today):
+    from nongan.certificates.forms import BatchForm
+    from nongan.registry.models import Producer
+
+    town = ganyu.town["青口镇"]
+    Producer.objects.filter(pk=users.own_producer.pk).update(region=town)
+    form = BatchForm(producers=Producer.objects.filter(pk=users.own_producer.pk))
+    offered = set(form.fields["origin"].queryset)
+    assert offered == set(town.children.filter(level="village"))
+    assert ganyu.village("柘汪镇", 0) not in offered
+    client.force_login(users.producer)
+    r = client.post(
+        "/certificates/batches/new/",
+        {
+            "producer": users.own_producer.pk,
+            "product": ganyu.category("黄瓜").pk,
+            "origin": ganyu.village("柘汪镇", 0).pk,
+            "started": today.isoformat(),
+            "unit": "kg",
+        },
+    )
+    assert r.status_code == 200
+    assert "请选择该主体所在镇的村。" in r.content.decode()
+    r = client.post(
+        "/certificates/batches/new/",
+        {
+            "producer": users.own_producer.pk,
+            "product": ganyu.category("黄瓜").pk,
+            "origin": ganyu.village("青口镇", 2).pk,
+            "started": today.isoformat(),
+            "unit": "kg",
+        },
+    )
+    assert r.status_code == 302
+    from nongan.certificates.models import ProductionBatch
+
+    assert ProductionBatch.objects.get(producer=users.own_producer).origin == ganyu.village("青口镇", 2)
