@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -10,14 +11,15 @@ from rest_framework.response import Response
 
 from nongan.core.api import ScopedViewSetMixin, SlugRelatedField
 from nongan.core.models import Region
-from nongan.core.scoping import can_manage, regions_for
+from nongan.core.scoping import can_manage, regions_for, scoped
+from nongan.registry.models import Producer
 
 from . import services
-from .choices import INSPECTOR_ROLES, Purpose, Strata
+from .choices import INSPECTOR_ROLES, ConflictKind, Purpose, Strata
 from .export import round_export
 from .filtersets import DrawRoundFilterSet
-from .models import DrawRound
-from .selectors import selections_for_round
+from .models import DrawRound, InspectorConflict
+from .selectors import conflicts_for, eligible_inspectors, selections_for_round
 
 
 class DrawRoundSerializer(serializers.ModelSerializer):
@@ -162,4 +164,105 @@ class DrawRoundViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.Rea
         return self._step(request, "cancel")
 
 
-ROUTES = [("draws", DrawRoundViewSet, "draw-round")]
+# ---------------------------------------------------------------- declared conflicts (回避)
+class ConflictSerializer(serializers.ModelSerializer):
+    inspector_name = serializers.StringRelatedField(source="inspector")
+    producer = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    producer_name = serializers.CharField(source="producer.name", read_only=True)
+    declared_by = serializers.StringRelatedField()
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = InspectorConflict
+        fields = [
+            "id", "inspector", "inspector_name", "producer", "producer_name", "kind", "reason",
+            "declared_at", "declared_by", "withdrawn_at", "withdraw_reason", "is_active",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ConflictDeclareSerializer(serializers.Serializer):
+    """Input of POST /api/v1/draw-conflicts/: the same fields as the conflicts page. ``inspector`` (a user id)
+    only for administrators, who declare for an inspector of their jurisdiction; others declare their own."""
+
+    inspector = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.none(), required=False, allow_null=True
+    )
+    producer = serializers.CharField(max_length=20, help_text=_("Registry number of the producer"))
+    kind = serializers.ChoiceField(choices=ConflictKind.choices)
+    reason = serializers.CharField(max_length=255)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = getattr(self.context.get("request"), "user", None)
+        f = self.fields["inspector"]
+        if user is not None and user.is_authenticated:
+            if can_manage(user) and user.jurisdiction_id:
+                f.queryset = eligible_inspectors(user.jurisdiction)
+            else:
+                f.queryset = get_user_model().objects.filter(pk=user.pk)
+
+    def validate_producer(self, value):
+        user = self.context["request"].user
+        producer = scoped(user, Producer.objects.all()).filter(code=value.strip()).first()
+        if producer is None:
+            raise serializers.ValidationError(
+                _("No producer with this registry number in your jurisdiction.")
+            )
+        return producer
+
+
+class ConflictWithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=255)
+
+
+class ConflictViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Declared conflicts of interest (回避), scoped like the conflicts page: an inspector sees their own, an
+    administrator those on producers of their jurisdiction. Producer accounts see none and may not declare."""
+
+    serializer_class = ConflictSerializer
+
+    def get_queryset(self):
+        user = self.request.user
+        if user.is_entity_role:
+            return InspectorConflict.objects.none()
+        return conflicts_for(user)
+
+    def _staff_only(self):
+        if self.request.user.is_entity_role:
+            raise PermissionDenied
+
+    @extend_schema(request=ConflictDeclareSerializer, responses={201: ConflictSerializer})
+    def create(self, request, *args, **kwargs):
+        """Declare a conflict (the same service as the conflicts page)."""
+        self._staff_only()
+        data = ConflictDeclareSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        conflict = services.conflict_declare(
+            actor=request.user,
+            inspector=d.get("inspector") or request.user,
+            producer=d["producer"],
+            kind=d["kind"],
+            reason=d["reason"],
+        )
+        return Response(ConflictSerializer(conflict, context={"request": request}).data, status=201)
+
+    @extend_schema(request=ConflictWithdrawSerializer, responses=ConflictSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        """Withdraw a conflict: one's own, or (administrators) one in the jurisdiction. The row is kept."""
+        self._staff_only()
+        conflict = self.get_object()
+        data = ConflictWithdrawSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conflict = services.conflict_withdraw(
+            actor=request.user, conflict=conflict, reason=data.validated_data["reason"]
+        )
+        return Response(ConflictSerializer(conflict, context={"request": request}).data)
+
+
+ROUTES = [
+    ("draws", DrawRoundViewSet, "draw-round"),
+    ("draw-conflicts", ConflictViewSet, "draw-conflict"),
+]
