@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from nongan.core.api import TEXT_LOOKUP_REGEX, ScopedViewSetMixin, SlugRelatedField
@@ -16,7 +17,7 @@ from nongan.registry.models import Base, Producer, ProductCategory
 from . import selectors, services
 from .choices import RapidSource, TLine, Verdict
 from .filtersets import LabResultFilter, RapidTestFilter, SampleFilter
-from .models import LabResult, MonitoringPlan, RapidTest, Sample, SamplingTask
+from .models import LabResult, MonitoringPlan, RapidTest, Sample, SamplePhoto, SamplingTask
 
 
 class QuotaSerializer(serializers.Serializer):
@@ -201,6 +202,26 @@ class TransitionSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class SamplePhotoSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SamplePhoto
+        fields = ["id", "url", "caption", "uploaded"]
+        read_only_fields = fields
+
+    def get_url(self, obj) -> str:
+        return obj.image.url
+
+
+class SamplePhotoUploadSerializer(serializers.Serializer):
+    """Input of POST /api/v1/monitoring/samples/<code>/photos/ (multipart): a JPEG, PNG or WebP photo of at
+    most 10 MB; the content is checked, not the file name."""
+
+    image = serializers.FileField(allow_empty_file=True)
+    caption = serializers.CharField(required=False, allow_blank=True, default="", max_length=128)
+
+
 class SampleViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Samples in the caller's jurisdiction; POST registers one; ``transition`` moves it through its states."""
 
@@ -229,6 +250,29 @@ class SampleViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOn
         s.is_valid(raise_exception=True)
         sample = services.sample_transition(actor=request.user, sample=sample, **s.validated_data)
         return Response(SampleSerializer(sample).data)
+
+    @extend_schema(methods=["GET"], request=None, responses=SamplePhotoSerializer(many=True))
+    @extend_schema(
+        methods=["POST"],
+        request={"multipart/form-data": SamplePhotoUploadSerializer},
+        responses={201: SamplePhotoSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        parser_classes=[MultiPartParser, FormParser],
+        pagination_class=None,  # the photos of one sample: a plain list
+        filter_backends=[],
+    )
+    def photos(self, request, code=None):
+        """The sample's photos; POST (multipart, field ``image``) adds one: JPEG, PNG or WebP, at most 10 MB."""
+        sample = self.get_object()
+        if request.method == "GET":
+            return Response(SamplePhotoSerializer(sample.photos.all(), many=True).data)
+        s = SamplePhotoUploadSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        photo = services.sample_photo_add(actor=request.user, sample=sample, **s.validated_data)
+        return Response(SamplePhotoSerializer(photo).data, status=status.HTTP_201_CREATED)
 
 
 class LabResultSerializer(serializers.ModelSerializer):

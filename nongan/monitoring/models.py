@@ -263,6 +263,8 @@ class SamplePhoto(models.Model):
 
     SCOPE_REGION = "sample__producer__region"
     SCOPE_PRODUCER = "sample__producer"
+    # nongan.core.audit cannot serialise a FieldFile; the stored name goes into the audit record's reason.
+    AUDIT_EXCLUDE = ("image",)
 
     sample = models.ForeignKey(
         Sample, verbose_name=_("sample"), on_delete=models.CASCADE, related_name="photos"
