@@ -467,6 +467,7 @@ ROUTES = {
     "standards:restricted": "list",
     "standards:judge": "list",
     "standards:import": "admin",
+    "standards:analyte_edit": "admin",
     "standards:import_result": ("detail", "std_jobs"),
     "standards:import_errors": ("detail", "std_jobs"),
     "standards-judge": "api-extra",
@@ -1686,6 +1687,7 @@ def test_reference_data_is_read_only_to_everyone_but_administrators(client, worl
 API_WRITE_RIGHTS = {
     "producer": REGISTRY_EDITORS,
     "draw-round": {"admin"},
+    "draw-conflict": {"admin"},  # withdraw: administrators and the inspector named (here enforcement)
     "monitoring-sample": {"admin"},  # receive: the lab (administrators are lab roles too)
     "certificate": {"admin", "qk", "zw", "village", "producer"},
 }

@@ -4,8 +4,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from .choices import ImportKind
-from .models import Edition
+from .choices import AnalyteKind, ImportKind
+from .models import Analyte, Edition
 
 
 class ImportForm(forms.Form):
@@ -45,3 +45,40 @@ class JudgeForm(forms.Form):
     date = forms.DateField(
         label=_("Sampling date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+class AnalyteForm(forms.Form):
+    """Edit an analyte. The Chinese name is read-only once limits or lists refer to the analyte."""
+
+    name_zh = forms.CharField(label=_("Chinese name"), max_length=64)
+    name_en = forms.CharField(label=_("English name"), max_length=128, required=False)
+    cas = forms.CharField(
+        label=_("CAS number"),
+        max_length=32,
+        required=False,
+        help_text=_("e.g. 52-68-6; the check digit is verified."),
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=AnalyteKind.choices)
+    aliases = forms.CharField(
+        label=_("Other names"), max_length=255, required=False, help_text=_("Separated by ;")
+    )
+
+    def __init__(self, *args, analyte: Analyte, locked: bool, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "name_zh": analyte.name_zh,
+                "name_en": analyte.name_en,
+                "cas": analyte.cas,
+                "kind": analyte.kind,
+                "aliases": analyte.aliases,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        if locked:
+            f = self.fields["name_zh"]
+            f.disabled = True  # a bound form takes the stored value, whatever is posted
+            f.help_text = _("Limits or lists refer to this analyte: its Chinese name is fixed.")
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)

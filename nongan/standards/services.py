@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from nongan.core import audit
 from nongan.core.choices import ImportStatus
 from nongan.core.models import ImportJob
+from nongan.core.scoping import can_manage
 from nongan.registry.models import ProductCategory
 
 from . import engine
@@ -155,6 +156,90 @@ def analyte_create(
     audit.record_create(actor, analyte)
     _touch()
     return analyte
+
+
+def cas_is_valid(cas: str) -> bool:
+    """A CAS registry number: 2–7 digits, 2 digits, and a check digit equal to the sum of the other digits,
+    each times its position counted from the right, modulo 10 (e.g. 52-68-6: 8·1+6·2+2·3+5·4 = 46 → 6)."""
+    if not CAS_RE.match(cas or ""):
+        return False
+    digits = cas.replace("-", "")
+    body, check = digits[:-1], int(digits[-1])
+    return sum(i * int(d) for i, d in enumerate(reversed(body), start=1)) % 10 == check
+
+
+@transaction.atomic
+def analyte_update(
+    *, actor, analyte: Analyte, name_zh: str, name_en: str = "", cas: str = "", kind: str, aliases: str = ""
+) -> Analyte:
+    """Edit an analyte by hand (district administrators). The Chinese name is the key of the limits and lists:
+    it may be corrected only while no limit, ban or restriction refers to the analyte. Validates everything
+    first; audited; the judgement index is rebuilt after the commit."""
+    if not can_manage(actor):
+        raise PermissionDenied(_("Only a district administrator may edit analytes."))
+    analyte = Analyte.objects.select_for_update().get(pk=analyte.pk)
+    name_zh = (name_zh or "").strip()
+    name_en = " ".join((name_en or "").split())
+    cas = (cas or "").strip()
+    alias_list = list(
+        dict.fromkeys(a.strip() for a in (aliases or "").replace("；", ";").split(";") if a.strip())
+    )
+    errors: dict[str, str] = {}
+    others = Analyte.objects.exclude(pk=analyte.pk)
+    if not name_zh:
+        errors["name_zh"] = _("Enter the Chinese name.")
+    elif name_zh != analyte.name_zh:
+        if analyte.limits.exists() or analyte.bans.exists() or analyte.restrictions.exists():
+            errors["name_zh"] = _(
+                "The Chinese name cannot be changed: limits or lists refer to this analyte. "
+                "Add the other spelling under other names."
+            )
+        elif others.filter(name_zh=name_zh).exists() or name_zh in _other_aliases(others):
+            errors["name_zh"] = _("“%(name)s” is already in the list of analytes.") % {"name": name_zh}
+    if len(name_zh) > 64:
+        errors["name_zh"] = _("At most %(n)d characters.") % {"n": 64}
+    if len(name_en) > 128:
+        errors["name_en"] = _("At most %(n)d characters.") % {"n": 128}
+    elif name_en and others.filter(name_en__iexact=name_en).exists():
+        errors["name_en"] = _("Another analyte already has this English name.")
+    if cas and not cas_is_valid(cas):
+        errors["cas"] = (
+            _("“%(value)s” is not a CAS number such as 52-68-6.") % {"value": cas}
+            if not CAS_RE.match(cas)
+            else _("The check digit of CAS number %(value)s is wrong.") % {"value": cas}
+        )
+    if kind not in AnalyteKind.values:
+        errors["kind"] = _("Unknown kind.")
+    taken = set(others.values_list("name_zh", flat=True))
+    clashes = [a for a in alias_list if a in taken]
+    if clashes:
+        errors["aliases"] = _("These other names are Chinese names of other analytes: %(names)s.") % {
+            "names": "、".join(clashes)
+        }
+    joined = ";".join(a for a in alias_list if a != name_zh)
+    if len(joined) > 255:
+        errors["aliases"] = _("At most %(n)d characters.") % {"n": 255}
+    if errors:
+        raise ValidationError(errors)
+    before = audit.snapshot(analyte)
+    analyte.name_zh, analyte.name_en, analyte.cas, analyte.kind, analyte.aliases = (
+        name_zh,
+        name_en,
+        cas,
+        kind,
+        joined,
+    )
+    analyte.save()
+    if audit.record_update(actor, analyte, before) is not None:
+        _touch()
+    return analyte
+
+
+def _other_aliases(qs) -> set[str]:
+    out: set[str] = set()
+    for a in qs.exclude(aliases=""):
+        out.update(a.alias_list)
+    return out
 
 
 def edition_create(

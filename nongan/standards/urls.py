@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("limits/", views.limit_list, name="limits"),
     path("analytes/", views.analyte_list, name="analytes"),
+    path("analytes/edit/", views.analyte_edit, name="analyte_edit"),  # ?id=<analyte id>
     path("banned/", views.banned_list, name="banned"),
     path("restricted/", views.restricted_list, name="restricted"),
     path("judge/", views.judge_page, name="judge"),

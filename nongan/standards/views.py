@@ -1,13 +1,18 @@
 """Pages of the standards: editions, the limit table, the banned and restricted lists, imports, a judge form."""
 
+import re
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from nongan.core.excel import error_report
 from nongan.core.models import ImportJob
@@ -15,7 +20,8 @@ from nongan.core.models import ImportJob
 from . import selectors, services
 from .engine import get_index, judge
 from .filtersets import LimitFilterSet
-from .forms import ImportForm, JudgeForm
+from .forms import AnalyteForm, ImportForm, JudgeForm
+from .models import Analyte
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -98,7 +104,36 @@ def analyte_list(request):
             "page_obj": page,
             "query": query,
             "q": request.GET.get("q", ""),
+            "can_manage": selectors.may_manage(user),
         },
+    )
+
+
+@login_required
+def analyte_edit(request):
+    """Edit the analyte ``?id=`` (district administrators): English name, CAS number, kind, other names; the
+    Chinese name only while nothing refers to it."""
+    if not selectors.may_manage(request.user):
+        raise PermissionDenied
+    pk = request.GET.get("id", "")
+    if not re.fullmatch(r"[0-9]{1,18}", pk):
+        raise Http404
+    analyte = get_object_or_404(Analyte, pk=int(pk))
+    locked = analyte.limits.exists() or analyte.bans.exists() or analyte.restrictions.exists()
+    form = AnalyteForm(request.POST or None, analyte=analyte, locked=locked)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.analyte_update(actor=request.user, analyte=analyte, **form.cleaned_data)
+        except ValidationError as exc:
+            for field, msgs in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, msgs)
+        else:
+            messages.success(request, _("Analyte %(name)s saved.") % {"name": form.cleaned_data["name_zh"]})
+            return redirect(f"{reverse('standards:analytes')}?q={quote(form.cleaned_data['name_zh'])}")
+    return render(
+        request,
+        "standards/analyte_form.html",
+        {"section": "standards", "form": form, "analyte": analyte, "locked": locked},
     )
 
 
