@@ -78,3 +78,15 @@ def test_the_region_is_part_of_the_hash_and_scopes_the_page(client, users, ganyu
     )  # moving an entry breaks its hash
     _count, problems = ledger.verify()
     assert [p.seq for p in problems] == [qk_entry.seq]
+
+
+def test_audit_records_a_file_field_by_its_stored_name(users):
+    from django.core.files.base import ContentFile
+
+    from nongan.core import audit
+    from nongan.core.models import ImportJob
+
+    job = ImportJob(kind="producers", created_by=users.qk, original_name="a.xlsx")
+    job.file.save("a.xlsx", ContentFile(b"x"), save=True)
+    entry = audit.record_create(users.qk, job)
+    assert entry.changes["file"] == [None, job.file.name]
