@@ -197,6 +197,8 @@ def _samples(rnd, lines, plan, start, end, sampler, analyst, analyst2, admin, to
         for i in range(min(n, len(pool) * 3)):
             line = rnd.choice(pool)
             when = _when(rnd, start, end)
+            if i < 6:  # the newest few of each sector: every early state is shown whatever the draw
+                when = max(start, end - dt.timedelta(days=i, hours=3))
             age = (end - when).days
             try:
                 s = services.sample_register(
