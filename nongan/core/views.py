@@ -1,6 +1,6 @@
 """Core pages: login, the home dashboard, API token, import progress, the ledger."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -17,7 +17,7 @@ from rest_framework.authtoken.models import Token
 from . import ledger
 from .excel import XLSX_CONTENT_TYPE, error_report
 from .models import ImportJob, LedgerEntry
-from .scoping import can_manage
+from .scoping import can_manage, scoped
 
 
 class LoginView(auth_views.LoginView):
@@ -27,7 +27,7 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def home(request):
-    from nongan.core.scoping import scoped
+    """The dashboard; it reads from every app (nothing reads from it)."""
     from nongan.registry.choices import ProducerType
     from nongan.registry.models import Certification, Producer
     from nongan.registry.selectors import counts_by_township
@@ -54,9 +54,6 @@ def home(request):
             }
         )
     producers = scoped(user, Producer.objects.all())
-    from datetime import timedelta
-
-    from django.utils import timezone
 
     today = timezone.localdate()
     stats = {
