@@ -224,6 +224,18 @@ SPECTACULAR_SETTINGS = {
         "BatchStatusEnum": "nongan.certificates.choices.BatchStatus",
         "CertificateStatusEnum": "nongan.certificates.choices.CertificateStatus",
         "ImportStatusEnum": "nongan.core.choices.ImportStatus",
+        # … and several have a field named "kind".
+        "InputKindEnum": "nongan.certificates.choices.InputKind",
+        "HarvestKindEnum": "nongan.certificates.choices.HarvestKind",
+        "ConflictKindEnum": "nongan.draws.choices.ConflictKind",
+        "QuotaKindEnum": "nongan.monitoring.choices.QuotaKind",
+        "CategoryKindEnum": "nongan.registry.choices.CategoryKind",
+        "CertificationKindEnum": "nongan.registry.choices.CertificationKind",
+        "StaffKindEnum": "nongan.registry.choices.StaffKind",
+        "BaseKindEnum": "nongan.registry.choices.BaseKind",
+        "EditionKindEnum": "nongan.standards.choices.EditionKind",
+        "AnalyteKindEnum": "nongan.standards.choices.AnalyteKind",
+        "ImportKindEnum": "nongan.standards.choices.ImportKind",
     },
 }
 

@@ -221,10 +221,11 @@ class ConflictViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     administrator those on producers of their jurisdiction. Producer accounts see none and may not declare."""
 
     serializer_class = ConflictSerializer
+    queryset = InspectorConflict.objects.none()  # for the schema; requests use get_queryset
 
     def get_queryset(self):
         user = self.request.user
-        if user.is_entity_role:
+        if not user.is_authenticated or user.is_entity_role:
             return InspectorConflict.objects.none()
         return conflicts_for(user)
 
