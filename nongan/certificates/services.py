@@ -541,7 +541,7 @@ def _create_certificates(*, actor, signer, template: dict, count: int, parents=N
         [CertificateEvent(certificate=c, kind="issued", to_status=c.status, actor=actor_user) for c in certs],
         batch_size=1000,
     )
-    _audit_create_many(actor, certs)
+    audit.record_create_many(actor, certs)
     # One ledger entry per issue: the common content and, per certificate, its number and the
     # SHA-256 of its signed token (ref = the number, or "first…last" for a batch issue).
     first = certs[0]
@@ -567,41 +567,6 @@ def _create_certificates(*, actor, signer, template: dict, count: int, parents=N
         actor=actor,
     )
     return certs
-
-
-def _audit_create_many(actor, objs) -> None:
-    """One audit "create" entry per object, written in bulk (same content as ``audit.record_create``)."""
-    many = getattr(audit, "record_create_many", None)
-    if many is not None:
-        many(actor, objs)
-        return
-    if len(objs) == 1:
-        audit.record_create(actor, objs[0])
-        return
-    from django.contrib.contenttypes.models import ContentType
-
-    from nongan.core.choices import AuditAction
-    from nongan.core.middleware import current_request_id
-    from nongan.core.models import AuditLog
-
-    ct = ContentType.objects.get_for_model(objs[0], for_concrete_model=True)
-    request_id = current_request_id()
-    rows = []
-    for o in objs:
-        after = audit.snapshot(o)
-        rows.append(
-            AuditLog(
-                actor=actor if getattr(actor, "pk", None) else None,
-                actor_repr=str(actor) if actor is not None else "system",
-                action=AuditAction.CREATE,
-                content_type=ct,
-                object_id=str(o.pk),
-                object_repr=str(o)[:200],
-                changes={k: [None, v] for k, v in after.items() if v not in (None, "", [])},
-                request_id=request_id,
-            )
-        )
-    AuditLog.objects.bulk_create(rows, batch_size=1000)
 
 
 def _promise_fields(

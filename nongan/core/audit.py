@@ -74,6 +74,40 @@ def record_create(actor, obj: models.Model, reason: str = "") -> AuditLog:
     )
 
 
+def record_create_many(
+    actor, objs: list[models.Model], reason: str = "", extra: list[dict] | None = None
+) -> None:
+    """One "create" entry per object, written in bulk, for bulk writers (imports, batch issue).
+
+    Many-to-many fields are not read (one query per object); a writer that sets them passes their values
+    in ``extra``, one dict per object ({field: value})."""
+    if not objs:
+        return
+    ct = ContentType.objects.get_for_model(objs[0], for_concrete_model=True)
+    user = actor if getattr(actor, "pk", None) else None
+    actor_repr = str(actor) if actor is not None else "system"
+    request_id = current_request_id()
+    rows = []
+    for i, obj in enumerate(objs):
+        after = snapshot(obj, m2m=False)
+        if extra is not None:
+            after.update(extra[i])
+        rows.append(
+            AuditLog(
+                actor=user,
+                actor_repr=actor_repr,
+                action=AuditAction.CREATE,
+                content_type=ct,
+                object_id=str(obj.pk),
+                object_repr=str(obj)[:200],
+                changes={k: [None, v] for k, v in after.items() if v not in (None, "", [])},
+                reason=reason[:255],
+                request_id=request_id,
+            )
+        )
+    AuditLog.objects.bulk_create(rows, batch_size=1000)
+
+
 def record_update(actor, obj: models.Model, before: dict[str, Any], reason: str = "") -> AuditLog | None:
     changes = diff(before, snapshot(obj))
     if not changes:

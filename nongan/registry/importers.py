@@ -3,7 +3,6 @@
 import datetime as dt
 import re
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -11,10 +10,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from nongan.core import audit
-from nongan.core.choices import AuditAction, ImportStatus
+from nongan.core.choices import ImportStatus
 from nongan.core.excel import Column, Sheet, open_rows
-from nongan.core.middleware import current_request_id
-from nongan.core.models import AuditLog, ImportJob, Region
+from nongan.core.models import ImportJob, Region
 from nongan.core.scoping import regions_for
 from nongan.core.text import pinyin_initials
 from nongan.core.validators import (
@@ -297,7 +295,6 @@ def validate_producer_rows(rows, user, progress=None) -> tuple[list[dict], list[
 
 def apply_producer_rows(rows: list[dict], actor) -> int:
     """Insert validated rows in one transaction, with registry numbers, product lines and audit entries."""
-    now = timezone.now()
     with transaction.atomic():
         prefixes = {
             r["region"].code[:9] if r["region"].level == "township" else r["region"].parent.code[:9]
@@ -344,32 +341,13 @@ def apply_producer_rows(rows: list[dict], actor) -> int:
             o.pk = created[o.code]
             lines.extend(ProducerProduct(producer_id=o.pk, category_id=c) for c in r["products"])
         ProducerProduct.objects.bulk_create(lines, batch_size=2000)
-        ct = ContentType.objects.get_for_model(Producer)
-        rid = current_request_id()
         names = dict(ProductCategory.objects.values_list("pk", "name"))
-        reason = _("spreadsheet import")
-        entries = []
-        for o, r in zip(objs, rows, strict=True):
-            changes = {
-                k: [None, v] for k, v in audit.snapshot(o, m2m=False).items() if v not in (None, "", [])
-            }
-            if r["products"]:
-                changes["products"] = [None, sorted(names[c] for c in r["products"])]
-            entries.append(
-                AuditLog(
-                    time=now,
-                    actor=actor if getattr(actor, "pk", None) else None,
-                    actor_repr=str(actor or "system"),
-                    action=AuditAction.CREATE,
-                    content_type=ct,
-                    object_id=str(o.pk),
-                    object_repr=o.name[:200],
-                    changes=changes,
-                    reason=reason,
-                    request_id=rid,
-                )
-            )
-        AuditLog.objects.bulk_create(entries, batch_size=1000)
+        audit.record_create_many(
+            actor,
+            objs,
+            reason=_("spreadsheet import"),
+            extra=[{"products": sorted(names[c] for c in r["products"])} for r in rows],
+        )
     return len(objs)
 
 
