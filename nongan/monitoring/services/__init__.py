@@ -1,0 +1,129 @@
+"""Every write of the monitoring app: atomic, validated, audited; state changes go through the
+transition table and write an event row.
+
+The package is split by concern; import from ``nongan.monitoring.services`` (this module), never from
+a submodule, so that the submodules can move without breaking callers:
+
+* ``plans`` — yearly plans and quotas;  ``tasks`` — sampling tasks (by hand, from a draw, cancelled);
+* ``samples`` — registration, the sampled party's confirmation and the sample state table;
+* ``photos`` — sample photos;  ``results`` — lab results, judged at once;
+* ``followups`` — the handling of unqualified samples;  ``rapid`` — rapid tests and sale holds;
+* ``common`` — role sets, limits, role checks, number parsing, the event row, result roll-up.
+
+Public interface (what other apps may call; each write takes ``actor`` and raises ``ValidationError``):
+
+* writes: ``plan_save``, ``task_create``, ``tasks_from_draw``, ``task_cancel``, ``sample_register``,
+  ``sample_confirm_party``, ``sample_transition``, ``sample_photo_add``, ``results_enter``,
+  ``result_correct``, ``follow_up_update``, ``follow_up_close``, ``rapid_tests_record``,
+  ``sale_hold_release``;
+* pure helpers: ``plan_for``, ``split_evenly``, ``sector_of``, ``township_of``, ``roll_up``,
+  ``available_transitions`` (drives the sample buttons), ``photo_check``, ``rapid_outcome``,
+  ``false_positive_risk``, and the tables ``TRANSITIONS``, ``ACTION_LABELS``, ``STATE_LABELS``.
+
+The other names below (role sets, field lists, parsing tables, ``get_judge`` and the ``_private`` names)
+are re-exported for monitoring's own views, API, importers, demo and tests. Tests replace
+``get_judge``, ``_selections_for_round`` and ``_certificate_hook`` on this package; the submodules
+look those three up here at call time, so such a replacement takes effect.
+"""
+
+from .common import (
+    ADMINS,
+    CLOCK_SKEW,
+    DEFAULT_ENZYME_THRESHOLD,
+    EARLIEST,
+    FOLLOW_UP_ROLES,
+    LAB_ROLES,
+    RAPID_ROLES,
+    SAMPLER_ROLES,
+    current_results,
+    parse_decimal,
+    roll_up,
+    sector_of,
+    township_of,
+)
+from .common import _has_role as _has_role
+from .followups import _certificate_hook as _certificate_hook
+from .followups import follow_up_close, follow_up_open, follow_up_update
+from .photos import PHOTO_FORMATS, PHOTO_MAX_BYTES, photo_check, sample_photo_add
+from .plans import PLAN_FIELDS, plan_for, plan_save, split_evenly
+from .rapid import (
+    BOOL_FALSE,
+    BOOL_TRUE,
+    METHOD_NAMES,
+    TLINE_NAMES,
+    false_positive_risk,
+    rapid_clean,
+    rapid_outcome,
+    rapid_tests_record,
+    rapid_validate,
+    sale_hold_release,
+)
+from .results import RESULT_LABELS, get_judge, result_correct, results_enter
+from .results import _check_result_guard as _check_result_guard
+from .results import _clean_result_row as _clean_result_row
+from .samples import (
+    ACTION_LABELS,
+    SAMPLE_FIELDS,
+    STATE_LABELS,
+    TRANSITIONS,
+    Transition,
+    available_transitions,
+    sample_confirm_party,
+    sample_register,
+    sample_transition,
+)
+from .tasks import _selections_for_round as _selections_for_round
+from .tasks import task_cancel, task_create, tasks_from_draw
+
+__all__ = [
+    "ACTION_LABELS",
+    "ADMINS",
+    "BOOL_FALSE",
+    "BOOL_TRUE",
+    "CLOCK_SKEW",
+    "DEFAULT_ENZYME_THRESHOLD",
+    "EARLIEST",
+    "FOLLOW_UP_ROLES",
+    "LAB_ROLES",
+    "METHOD_NAMES",
+    "PHOTO_FORMATS",
+    "PHOTO_MAX_BYTES",
+    "PLAN_FIELDS",
+    "RAPID_ROLES",
+    "RESULT_LABELS",
+    "SAMPLER_ROLES",
+    "SAMPLE_FIELDS",
+    "STATE_LABELS",
+    "TLINE_NAMES",
+    "TRANSITIONS",
+    "Transition",
+    "available_transitions",
+    "current_results",
+    "false_positive_risk",
+    "follow_up_close",
+    "follow_up_open",
+    "follow_up_update",
+    "get_judge",
+    "parse_decimal",
+    "photo_check",
+    "plan_for",
+    "plan_save",
+    "rapid_clean",
+    "rapid_outcome",
+    "rapid_tests_record",
+    "rapid_validate",
+    "result_correct",
+    "results_enter",
+    "roll_up",
+    "sale_hold_release",
+    "sample_confirm_party",
+    "sample_photo_add",
+    "sample_register",
+    "sample_transition",
+    "sector_of",
+    "split_evenly",
+    "task_cancel",
+    "task_create",
+    "tasks_from_draw",
+    "township_of",
+]

@@ -1,0 +1,102 @@
+"""What every part of the monitoring services shares: the role sets, limits, role checks, number
+parsing, the event row, and a sample's current results and their roll-up."""
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from nongan.core.choices import RegionLevel, Role
+from nongan.core.models import Region
+from nongan.registry.models import ProductCategory
+
+from ..choices import KIND_SECTOR, Sector, Verdict
+from ..models import MonitoringEvent, Sample
+
+ADMINS = {Role.DISTRICT_ADMIN, Role.PROVINCE_ADMIN}
+SAMPLER_ROLES = ADMINS | {Role.SAMPLER, Role.ENFORCEMENT}
+LAB_ROLES = ADMINS | {Role.ANALYST}
+RAPID_ROLES = ADMINS | {Role.TOWNSHIP_SUPERVISOR, Role.SAMPLER, Role.ANALYST}
+FOLLOW_UP_ROLES = ADMINS | {Role.TOWNSHIP_SUPERVISOR, Role.ENFORCEMENT}
+DEFAULT_ENZYME_THRESHOLD = Decimal(str(getattr(settings, "NONGAN_ENZYME_THRESHOLD", "50")))
+CLOCK_SKEW = dt.timedelta(minutes=10)
+# Nothing is sampled or tested before this (older times are typing errors; they would not even print).
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def _has_role(user, roles) -> bool:
+    return bool(user is not None and (user.is_superuser or user.role in roles))
+
+
+def _require_role(user, roles, message: str) -> None:
+    if not _has_role(user, roles):
+        raise ValidationError(message)
+
+
+def sector_of(category: ProductCategory) -> str:
+    return KIND_SECTOR.get(category.kind, Sector.CROP)
+
+
+def township_of(region: Region) -> Region:
+    return region if region.level == RegionLevel.TOWNSHIP else region.parent
+
+
+def parse_decimal(value: Any, *, field_label: str, allow_negative: bool = False) -> Decimal:
+    """A decimal from user input, or a ValidationError in Chinese."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValidationError(_("%(field)s is required.") % {"field": field_label})
+    try:
+        number = Decimal(str(value).strip().replace(",", ""))
+    except (InvalidOperation, ValueError):
+        raise ValidationError(
+            _("%(field)s must be a number, not “%(value)s”.") % {"field": field_label, "value": value}
+        ) from None
+    if not number.is_finite():
+        raise ValidationError(
+            _("%(field)s must be a number, not “%(value)s”.") % {"field": field_label, "value": value}
+        )
+    if number < 0 and not allow_negative:
+        raise ValidationError(_("%(field)s cannot be negative.") % {"field": field_label})
+    return number
+
+
+def _event(
+    *,
+    actor,
+    action: str,
+    from_state: str,
+    to_state: str,
+    reason: str = "",
+    sample=None,
+    task=None,
+    subject: str = "sample",
+) -> MonitoringEvent:
+    return MonitoringEvent.objects.create(
+        subject=subject,
+        sample=sample,
+        task=task,
+        action=action,
+        from_state=from_state or "",
+        to_state=to_state,
+        reason=(reason or "")[:255],
+        actor=actor if getattr(actor, "pk", None) else None,
+    )
+
+
+def current_results(sample: Sample):
+    return sample.results.filter(is_current=True)
+
+
+def roll_up(verdicts) -> str:
+    """Sample verdict from its current results: any fail → fail; any not judgeable → not judgeable; else pass."""
+    verdicts = list(verdicts)
+    if not verdicts:
+        return ""
+    if Verdict.FAIL in verdicts:
+        return Verdict.FAIL
+    if Verdict.NOT_JUDGEABLE in verdicts:
+        return Verdict.NOT_JUDGEABLE
+    return Verdict.PASS

@@ -1,0 +1,117 @@
+"""The handling of unqualified samples (follow-ups): opened on a failed verdict, updated, closed."""
+
+import importlib
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from nongan.core import audit
+from nongan.core.scoping import in_jurisdiction
+from nongan.monitoring import services
+
+from ..choices import FollowUpStatus, Verdict
+from ..models import Sample, UnqualifiedFollowUp
+from .common import FOLLOW_UP_ROLES, _event, _require_role, current_results
+
+
+def _certificate_hook():
+    try:
+        mod = importlib.import_module("nongan.certificates.services")
+    except ImportError:
+        return None
+    return getattr(mod, "certificate_promise_contradicted", None)
+
+
+def follow_up_open(*, actor, sample: Sample) -> UnqualifiedFollowUp:
+    """Open the handling of an unqualified sample: notice to the township, key-target flag, certificate hook."""
+    from nongan.registry.services import producer_flag_key_target
+
+    failing = ", ".join(
+        current_results(sample).filter(verdict=Verdict.FAIL).values_list("analyte", flat=True)
+    )
+    notice = _(
+        "Sample %(code)s of %(product)s from %(producer)s, taken on %(date)s, is unqualified (%(analytes)s). "
+        "Trace the lot, check the producer's records and report the measures taken."
+    ) % {
+        "code": sample.code,
+        "product": sample.product.name,
+        "producer": sample.producer.name,
+        "date": timezone.localtime(sample.sampled_at).date().isoformat(),
+        "analytes": failing,
+    }
+    fu = UnqualifiedFollowUp.objects.create(
+        sample=sample, township=sample.township, notice=notice, noticed_at=timezone.now()
+    )
+    reason = _("Unqualified sample %(code)s (%(analytes)s)") % {"code": sample.code, "analytes": failing}
+    producer_flag_key_target(actor=actor, producer=sample.producer, reason=reason)
+    fu.key_target_flagged = True
+    hook = services._certificate_hook()  # looked up on the package: tests replace it there
+    if sample.certificate_number and hook is not None:
+        # The hook returns None when no certificate has that number: then nothing was flagged.
+        fu.certificate_flagged = (
+            hook(actor=actor, number=sample.certificate_number, sample_code=sample.code) is not None
+        )
+    fu.save(update_fields=["key_target_flagged", "certificate_flagged"])
+    _event(
+        actor=actor,
+        action="follow_up_open",
+        from_state="",
+        to_state=FollowUpStatus.OPEN,
+        sample=sample,
+        subject="follow_up",
+    )
+    audit.record_create(actor, fu)
+    return fu
+
+
+def _check_follow_up_actor(actor, fu: UnqualifiedFollowUp) -> None:
+    _require_role(actor, FOLLOW_UP_ROLES, _("Your role may not handle unqualified results."))
+    if not actor.is_superuser and not in_jurisdiction(actor, fu.sample.producer.region):
+        raise ValidationError(_("This producer is outside your jurisdiction."))
+
+
+@transaction.atomic
+def follow_up_update(
+    *, actor, follow_up: UnqualifiedFollowUp, trace_note=None, measures=None, case_number=None
+) -> UnqualifiedFollowUp:
+    _check_follow_up_actor(actor, follow_up)
+    before = audit.snapshot(follow_up)
+    for key, value in (("trace_note", trace_note), ("measures", measures), ("case_number", case_number)):
+        if value is not None:
+            setattr(follow_up, key, value.strip())
+    follow_up.save()
+    audit.record_update(actor, follow_up, before)
+    return follow_up
+
+
+@transaction.atomic
+def follow_up_close(*, actor, follow_up: UnqualifiedFollowUp) -> UnqualifiedFollowUp:
+    """Mark as handled: needs the trace and the measures taken."""
+    _check_follow_up_actor(actor, follow_up)
+    follow_up = UnqualifiedFollowUp.objects.select_for_update().get(pk=follow_up.pk)
+    if follow_up.status != FollowUpStatus.OPEN:
+        raise ValidationError(_("This follow-up is already handled."))
+    errors = {}
+    if not follow_up.trace_note.strip():
+        errors["trace_note"] = _("Record the trace to the producer's records first.")
+    if not follow_up.measures.strip():
+        errors["measures"] = _("Record the measures taken first.")
+    if errors:
+        raise ValidationError(errors)
+    before = audit.snapshot(follow_up)
+    follow_up.status = FollowUpStatus.HANDLED
+    follow_up.handled_by = actor
+    follow_up.handled_at = timezone.now()
+    follow_up.save()
+    _event(
+        actor=actor,
+        action="follow_up_close",
+        from_state=FollowUpStatus.OPEN,
+        to_state=FollowUpStatus.HANDLED,
+        sample=follow_up.sample,
+        subject="follow_up",
+    )
+    audit.record_update(actor, follow_up, before)
+    return follow_up

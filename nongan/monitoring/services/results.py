@@ -1,0 +1,174 @@
+"""Lab results: entered and judged at once, corrected by a superseding row."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from nongan.core import audit
+from nongan.monitoring import services
+from nongan.standards.services import judge
+
+from ..choices import SampleState
+from ..models import LabResult, Sample
+from .common import LAB_ROLES, _require_role, current_results, parse_decimal
+from .samples import sample_transition
+
+
+def get_judge():
+    """The standards app's judgement function (``nongan.standards.services.judge``); a function of its own so
+    that tests can put a fake judge in its place."""
+    return judge
+
+
+RESULT_LABELS = {
+    "analyte": "Analyte",
+    "value": "Value",
+    "unit": "Unit",
+    "lod": "Limit of detection",
+    "loq": "Limit of quantification",
+}
+
+
+def _clean_result_row(sample: Sample, row: dict) -> dict:
+    """Parse and judge one result row; raises ValidationError({field: message})."""
+    errors: dict[str, str] = {}
+    analyte = (row.get("analyte") or "").strip()
+    unit = (row.get("unit") or "").strip()
+    if not analyte:
+        errors["analyte"] = _("Give the analyte.")
+    if not unit:
+        errors["unit"] = _("Give the unit of the value (e.g. mg/kg).")
+    cleaned: dict[str, Any] = {"analyte": analyte, "unit": unit}
+    for key, label in (
+        ("value", _("Value")),
+        ("lod", _("Limit of detection")),
+        ("loq", _("Limit of quantification")),
+    ):
+        raw = row.get(key)
+        if key != "value" and (raw is None or str(raw).strip() == ""):
+            cleaned[key] = None
+            continue
+        try:
+            cleaned[key] = parse_decimal(raw, field_label=label)
+        except ValidationError as e:
+            errors[key] = e.messages[0]
+    for key in ("method", "instrument", "correction_reason"):
+        cleaned[key] = (row.get(key) or "").strip()
+    if errors:
+        raise ValidationError(errors)
+    judge = services.get_judge()  # looked up on the package: tests replace it there
+    try:
+        j = judge(
+            food=sample.product.name,
+            analyte=analyte,
+            value=cleaned["value"],
+            unit=unit,
+            lod=cleaned["lod"],
+            loq=cleaned["loq"],
+            on_date=timezone.localtime(sample.sampled_at).date(),
+        )
+    except ValidationError as e:
+        if hasattr(e, "error_dict"):
+            raise
+        raise ValidationError({"analyte": " ".join(e.messages)}) from None
+    cleaned.update(
+        verdict=j.verdict,
+        reason=(j.reason or "")[:255],
+        limit_mg_kg=j.limit_mg_kg,
+        value_mg_kg=j.value_mg_kg,
+        edition=(j.edition or "")[:64],
+        rule=(j.rule or "")[:64],
+        rule_detail=(j.rule_detail or "")[:255],
+    )
+    return cleaned
+
+
+def _check_result_guard(actor, sample: Sample) -> None:
+    _require_role(actor, LAB_ROLES, _("Only lab analysts may enter results."))
+    if sample.state == SampleState.CANCELLED:
+        raise ValidationError(_("This sample was cancelled; no results can be entered for it."))
+    if sample.state != SampleState.RECEIVED:
+        raise ValidationError(
+            _("Results can be entered only for a sample the lab has received and not yet submitted.")
+        )
+
+
+@transaction.atomic
+def results_enter(*, actor, sample: Sample, rows: list[dict], submit: bool = False) -> list[LabResult]:
+    """Enter results (one row per analyte), each judged at once; all rows are checked before any is saved.
+    A row for an analyte that already has a current result supersedes it (needs a reason)."""
+    sample = Sample.objects.select_for_update().get(pk=sample.pk)
+    _check_result_guard(actor, sample)
+    if not rows:
+        raise ValidationError(_("Enter at least one result."))
+    errors = []
+    cleaned = []
+    seen = set()
+    current = {r.analyte: r for r in current_results(sample)}
+    for row in rows:
+        try:
+            c = _clean_result_row(sample, row)
+            if c["analyte"] in seen:
+                raise ValidationError({"analyte": _("This analyte appears twice.")})
+            if c["analyte"] in current and not c["correction_reason"]:
+                raise ValidationError(
+                    {
+                        "analyte": _(
+                            "This analyte already has a result; enter a retest or correction with its reason instead."
+                        )
+                    }
+                )
+            seen.add(c["analyte"])
+            cleaned.append(c)
+            errors.append({})
+        except ValidationError as e:
+            errors.append(e.message_dict if hasattr(e, "error_dict") else {"__all__": e.messages})
+    if any(errors):
+        raise ValidationError({"rows": [_row_error_text(i, e) for i, e in enumerate(errors) if e]})
+    created = [_save_result(actor, sample, c, supersedes=current.get(c["analyte"])) for c in cleaned]
+    if submit:
+        sample_transition(actor=actor, sample=sample, action="submit")
+    return created
+
+
+def _row_error_text(index: int, err: dict) -> str:
+    parts = []
+    for msgs in err.values():
+        parts.extend(msgs if isinstance(msgs, list) else [msgs])
+    return _("row %(row)d: %(msg)s") % {"row": index + 1, "msg": " ".join(str(p) for p in parts)}
+
+
+def _save_result(actor, sample, c: dict, supersedes: LabResult | None = None) -> LabResult:
+    if supersedes is not None:
+        LabResult.objects.filter(pk=supersedes.pk).update(is_current=False)
+    r = LabResult.objects.create(sample=sample, analyst=actor, supersedes=supersedes, is_current=True, **c)
+    audit.record_create(actor, r, reason=c.get("correction_reason", ""))
+    return r
+
+
+@transaction.atomic
+def result_correct(*, actor, result: LabResult, reason: str, **row) -> LabResult:
+    """A retest or correction: a new row linked to (and superseding) the old one; the old row is kept."""
+    if not (reason or "").strip():
+        raise ValidationError({"correction_reason": _("Give the reason for the retest or correction.")})
+    sample = Sample.objects.select_for_update().get(pk=result.sample_id)
+    _check_result_guard(actor, sample)
+    result.refresh_from_db()
+    if not result.is_current:
+        raise ValidationError(_("This result has already been superseded."))
+    data = {
+        "analyte": result.analyte,
+        "unit": result.unit,
+        "method": result.method,
+        "instrument": result.instrument,
+        "lod": result.lod,
+        "loq": result.loq,
+    }
+    data.update(row)
+    data["analyte"] = result.analyte
+    data["correction_reason"] = reason.strip()
+    c = _clean_result_row(sample, data)
+    return _save_result(actor, sample, c, supersedes=result)

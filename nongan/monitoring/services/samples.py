@@ -1,0 +1,375 @@
+"""Samples: registration, the sampled party's confirmation, and the sample state table with its
+transitions (guards and effects)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from nongan.core import audit, ledger
+from nongan.core.scoping import can_manage, scoped
+from nongan.registry.models import Producer, ProductCategory
+
+from ..choices import FollowUpStatus, SampleState, TaskStatus, Verdict
+from ..models import Sample, SamplingTask, UnqualifiedFollowUp
+from .common import (
+    ADMINS,
+    CLOCK_SKEW,
+    EARLIEST,
+    LAB_ROLES,
+    SAMPLER_ROLES,
+    _event,
+    _has_role,
+    _require_role,
+    current_results,
+    parse_decimal,
+    roll_up,
+    sector_of,
+    township_of,
+)
+from .followups import follow_up_open
+from .photos import _photo_save, photo_check
+from .plans import plan_for
+
+
+def _next_sample_code(year: int) -> str:
+    prefix = f"CY{year}"
+    last = (
+        Sample.objects.filter(code__startswith=prefix)
+        .order_by("-code")
+        .values_list("code", flat=True)
+        .first()
+    )
+    seq = int(last[len(prefix) :]) + 1 if last else 1
+    return f"{prefix}{seq:05d}"
+
+
+SAMPLE_FIELDS = [
+    "lot",
+    "quantity",
+    "quantity_unit",
+    "place",
+    "latitude",
+    "longitude",
+    "sampled_at",
+    "seal_number",
+    "party_name",
+    "party_confirmed",
+    "certificate_number",
+    "notes",
+]
+
+
+@transaction.atomic
+def sample_register(
+    *,
+    actor,
+    producer: Producer,
+    product: ProductCategory,
+    task: SamplingTask | None = None,
+    base=None,
+    photos=(),
+    **data,
+) -> Sample:
+    """Register a sample taken by ``actor``: validates everything first, then writes the sample, its photos,
+    the event row and the audit record; a task it fulfils becomes 'sampled'."""
+    _require_role(actor, SAMPLER_ROLES, _("Only samplers may register samples."))
+    errors: dict[str, str] = {}
+    if not scoped(actor, Producer.objects.filter(pk=producer.pk)).exists():
+        errors["producer"] = _("This producer is outside your jurisdiction.")
+    try:
+        quantity = parse_decimal(data.get("quantity"), field_label=_("Quantity"))
+        if quantity == 0:
+            errors["quantity"] = _("Quantity must be greater than zero.")
+        data["quantity"] = quantity
+    except ValidationError as e:
+        errors["quantity"] = e.messages[0]
+    if not (data.get("quantity_unit") or "").strip():
+        errors["quantity_unit"] = _("Give the unit of the quantity (e.g. kg).")
+    if not (data.get("place") or "").strip():
+        errors["place"] = _("Give the place of sampling.")
+    sampled_at = data.get("sampled_at")
+    if sampled_at is None:
+        errors["sampled_at"] = _("Give the sampling time.")
+    elif timezone.is_naive(sampled_at):
+        sampled_at = data["sampled_at"] = timezone.make_aware(sampled_at)
+    if sampled_at is not None and sampled_at > timezone.now() + CLOCK_SKEW:
+        errors["sampled_at"] = _("The sampling time lies in the future.")
+    elif sampled_at is not None and sampled_at < EARLIEST:
+        errors["sampled_at"] = _("The sampling time lies before the year 2000.")
+    for key, low, high in (("latitude", -90, 90), ("longitude", -180, 180)):
+        v = data.get(key)
+        if v not in (None, ""):
+            try:
+                d = parse_decimal(v, field_label=key, allow_negative=True)
+                if not (low <= d <= high):
+                    raise ValidationError("")
+                data[key] = d
+            except ValidationError:
+                errors[key] = _("GPS coordinates are out of range.")
+        else:
+            data[key] = None
+    if product.children.exists():
+        errors["product"] = _("Choose a specific product, not the group “%(name)s”.") % {"name": product.name}
+    if base is not None and base.producer_id != producer.pk:
+        errors["base"] = _("This base belongs to another producer.")
+    if task is not None:
+        if task.status != TaskStatus.OPEN:
+            errors["task"] = _("This task is no longer open.")
+        elif task.producer_id != producer.pk:
+            errors["task"] = _("The task is for another producer.")
+    if data.get("party_confirmed") and not (data.get("party_name") or "").strip():
+        errors["party_name"] = _("Give the name of the person of the sampled party who confirmed.")
+    photo_formats = []
+    for f in photos:
+        try:
+            photo_formats.append(photo_check(f))
+        except ValidationError as e:
+            errors["photos"] = e.messages[0]
+            break
+    if errors:
+        raise ValidationError(errors)
+    fields = {k: data[k] for k in SAMPLE_FIELDS if k in data}
+    for k in ("lot", "seal_number", "party_name", "certificate_number", "notes"):
+        fields[k] = (fields.get(k) or "").strip()
+    fields["party_confirmed"] = bool(fields.get("party_confirmed"))
+    local_date = timezone.localtime(sampled_at).date()
+    sample = Sample(
+        code=_next_sample_code(local_date.year),
+        task=task,
+        plan=(task.plan if task and task.plan else None) or plan_for(producer.region, local_date),
+        producer=producer,
+        base=base,
+        product=product,
+        sector=sector_of(product),
+        township=township_of(producer.region),
+        sampler=actor,
+        party_confirmed_at=sampled_at if fields["party_confirmed"] else None,  # signed on site
+        **fields,
+    )
+    sample.save()
+    for f, ext in zip(photos, photo_formats, strict=True):
+        _photo_save(sample, f, ext, caption=getattr(f, "name", "") or "")
+    _event(actor=actor, action="register", from_state="", to_state=SampleState.REGISTERED, sample=sample)
+    audit.record_create(actor, sample)
+    if task is not None:
+        before = audit.snapshot(task)
+        task.status = TaskStatus.SAMPLED
+        task.save(update_fields=["status"])
+        _event(
+            actor=actor,
+            action="sample",
+            from_state=TaskStatus.OPEN,
+            to_state=TaskStatus.SAMPLED,
+            task=task,
+            subject="task",
+        )
+        audit.record_update(actor, task, before)
+    return sample
+
+
+@transaction.atomic
+def sample_confirm_party(*, actor, sample: Sample, party_name: str) -> Sample:
+    """The sampled party signs the sample record (on the sampler's device)."""
+    if not (party_name or "").strip():
+        raise ValidationError(
+            {"party_name": _("Give the name of the person of the sampled party who confirmed.")}
+        )
+    if sample.party_confirmed:
+        raise ValidationError(_("The sampled party has already confirmed this sample."))
+    before = audit.snapshot(sample)
+    sample.party_name = party_name.strip()
+    sample.party_confirmed = True
+    sample.party_confirmed_at = timezone.now()
+    sample.save(update_fields=["party_name", "party_confirmed", "party_confirmed_at"])
+    audit.record_update(actor, sample, before)
+    return sample
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One row of the sample state table: allowed sources, target, who may, what must hold, what follows."""
+
+    name: str
+    label: str
+    sources: tuple
+    target: str
+    roles: frozenset
+    needs_reason: bool = False
+    guard: Callable | None = None
+    effect: Callable | None = None
+
+
+def _guard_submit(actor, sample):
+    if not current_results(sample).exists():
+        raise ValidationError(_("Enter at least one result before submitting."))
+
+
+def _guard_verify(actor, sample):
+    analysts = set(current_results(sample).values_list("analyst_id", flat=True))
+    if not analysts:
+        raise ValidationError(_("There are no results to verify."))
+    if actor.pk in analysts:
+        raise ValidationError(
+            _(
+                "You entered results of this sample; results must be verified by someone other than their analyst."
+            )
+        )
+
+
+def _effect_verify(actor, sample):
+    now = timezone.now()
+    current_results(sample).update(verified_by=actor, verified_at=now)
+    sample.verdict = roll_up(current_results(sample).values_list("verdict", flat=True))
+    sample.save(update_fields=["verdict"])
+    if sample.verdict == Verdict.FAIL and not UnqualifiedFollowUp.objects.filter(sample=sample).exists():
+        follow_up_open(actor=actor, sample=sample)
+
+
+def _guard_publish(actor, sample):
+    if not can_manage(actor):
+        raise ValidationError(_("Only the district administration may publish results."))
+
+
+def _effect_publish(actor, sample):
+    sample.published_at = timezone.now()
+    sample.save(update_fields=["published_at"])
+    payload = {
+        "sample": sample.code,
+        "producer": sample.producer.code,
+        "product": sample.product.name,
+        "sampled_at": timezone.localtime(sample.sampled_at).isoformat(),
+        "verdict": sample.verdict,
+        "results": [
+            {
+                "analyte": r.analyte,
+                "value": str(r.value),
+                "unit": r.unit,
+                "verdict": r.verdict,
+                "limit_mg_kg": None if r.limit_mg_kg is None else str(r.limit_mg_kg),
+                "edition": r.edition,
+                "analyst": str(r.analyst),
+                "verified_by": str(r.verified_by) if r.verified_by_id else "",
+            }
+            for r in current_results(sample).select_related("analyst", "verified_by")
+        ],
+    }
+    ledger.append(
+        kind="monitoring.result", ref=sample.code, payload=payload, actor=actor, region=sample.producer.region
+    )
+
+
+def _effect_cancel(actor, sample):
+    if sample.task_id:
+        SamplingTask.objects.filter(pk=sample.task_id).update(status=TaskStatus.CANCELLED)
+
+
+S = SampleState
+TRANSITIONS: dict[str, Transition] = {
+    t.name: t
+    for t in [
+        Transition("receive", gettext_lazy("Receive"), (S.REGISTERED,), S.RECEIVED, frozenset(LAB_ROLES)),
+        Transition(
+            "reject",
+            gettext_lazy("Reject the sample"),
+            (S.REGISTERED,),
+            S.REJECTED,
+            frozenset(LAB_ROLES),
+            needs_reason=True,
+        ),
+        Transition(
+            "submit",
+            gettext_lazy("Submit results"),
+            (S.RECEIVED,),
+            S.RESULTS_SUBMITTED,
+            frozenset(LAB_ROLES),
+            guard=_guard_submit,
+        ),
+        Transition(
+            "send_back",
+            gettext_lazy("Send back to the lab"),
+            (S.RESULTS_SUBMITTED,),
+            S.RECEIVED,
+            frozenset(LAB_ROLES),
+            needs_reason=True,
+        ),
+        Transition(
+            "verify",
+            gettext_lazy("Verify"),
+            (S.RESULTS_SUBMITTED,),
+            S.VERIFIED,
+            frozenset(LAB_ROLES),
+            guard=_guard_verify,
+            effect=_effect_verify,
+        ),
+        Transition(
+            "publish",
+            gettext_lazy("Publish"),
+            (S.VERIFIED,),
+            S.PUBLISHED,
+            frozenset(ADMINS),
+            guard=_guard_publish,
+            effect=_effect_publish,
+        ),
+        Transition(
+            "cancel",
+            gettext_lazy("Cancel the sample"),
+            (S.REGISTERED, S.RECEIVED, S.RESULTS_SUBMITTED),
+            S.CANCELLED,
+            frozenset(SAMPLER_ROLES | LAB_ROLES),
+            needs_reason=True,
+            effect=_effect_cancel,
+        ),
+    ]
+}
+
+
+ACTION_LABELS = {
+    **{name: t.label for name, t in TRANSITIONS.items()},
+    "register": gettext_lazy("Register"),
+    "create": gettext_lazy("Create"),
+    "sample": gettext_lazy("Sampled"),
+    "follow_up_open": gettext_lazy("Follow-up opened"),
+    "follow_up_close": gettext_lazy("Follow-up handled"),
+}
+STATE_LABELS = {
+    **dict(SampleState.choices),
+    **{k: v for k, v in TaskStatus.choices if k not in SampleState.values},
+    **dict(FollowUpStatus.choices),
+}
+
+
+def available_transitions(user, sample: Sample) -> list[Transition]:
+    return [t for t in TRANSITIONS.values() if sample.state in t.sources and _has_role(user, t.roles)]
+
+
+@transaction.atomic
+def sample_transition(*, actor, sample: Sample, action: str, reason: str = "") -> Sample:
+    """Move a sample through the state table; refuses with a clear message and changes nothing otherwise."""
+    t = TRANSITIONS.get(action)
+    if t is None:
+        raise ValidationError(_("Unknown action “%(action)s”.") % {"action": action})
+    sample = Sample.objects.select_for_update().get(pk=sample.pk)
+    if sample.state not in t.sources:
+        raise ValidationError(
+            _("A sample that is “%(state)s” cannot do this.") % {"state": sample.get_state_display()}
+        )
+    if not _has_role(actor, t.roles):
+        raise ValidationError(_("Your role may not do this."))
+    if t.needs_reason and not (reason or "").strip():
+        raise ValidationError({"reason": _("Give a reason.")})
+    if t.guard:
+        t.guard(actor, sample)
+    before = audit.snapshot(sample)
+    from_state = sample.state
+    sample.state = t.target
+    sample.save(update_fields=["state"])
+    _event(actor=actor, action=t.name, from_state=from_state, to_state=t.target, reason=reason, sample=sample)
+    if t.effect:
+        t.effect(actor, sample)
+    audit.record_update(actor, sample, before, reason=reason)
+    return sample

@@ -1,0 +1,130 @@
+"""Sampling tasks: by hand, from a double-random draw, cancelled."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from nongan.core import audit
+from nongan.core.scoping import scoped
+from nongan.draws.selectors import selections_for_round
+from nongan.monitoring import services
+from nongan.registry.models import Producer
+
+from ..choices import TaskSource, TaskStatus
+from ..models import SamplingTask
+from .common import SAMPLER_ROLES, _event, _require_role
+from .plans import plan_for
+
+
+def _selections_for_round(round_id: int) -> list[dict]:
+    return selections_for_round(round_id)
+
+
+@transaction.atomic
+def task_create(
+    *,
+    actor,
+    producer: Producer,
+    product=None,
+    samplers=(),
+    due=None,
+    notes: str = "",
+    plan=None,
+    source: str = TaskSource.MANUAL,
+    draw_round_id=None,
+    stratum: str = "",
+    rank=None,
+) -> SamplingTask:
+    """Create a sampling task by hand (or for a draw, a rapid-test positive)."""
+    if source == TaskSource.MANUAL:
+        _require_role(actor, SAMPLER_ROLES, _("You may not create sampling tasks."))
+        if not scoped(actor, Producer.objects.filter(pk=producer.pk)).exists():
+            raise ValidationError({"producer": _("This producer is outside your jurisdiction.")})
+    for s in samplers if source == TaskSource.MANUAL else ():  # drawn inspectors come from the draw's pool
+        if s.role not in SAMPLER_ROLES and not s.is_superuser:
+            raise ValidationError({"samplers": _("%(name)s is not a sampler.") % {"name": str(s)}})
+    task = SamplingTask.objects.create(
+        plan=plan or plan_for(producer.region, timezone.localdate()),
+        source=source,
+        draw_round_id=draw_round_id,
+        stratum=stratum or "",
+        rank=rank,
+        producer=producer,
+        product=product,
+        due=due,
+        notes=notes,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    if samplers:
+        task.samplers.set(samplers)
+    _event(actor=actor, action="create", from_state="", to_state=TaskStatus.OPEN, task=task, subject="task")
+    audit.record_create(actor, task)
+    return task
+
+
+@transaction.atomic
+def tasks_from_draw(*, actor, round_id: int, due=None) -> list[SamplingTask]:
+    """Create one task per producer selected by a double-random round, with its drawn inspectors as samplers.
+    Running it twice creates nothing new."""
+    _require_role(actor, SAMPLER_ROLES, _("You may not create sampling tasks."))
+    selections = services._selections_for_round(round_id)  # looked up on the package: tests replace it there
+    if not selections:
+        raise ValidationError(_("This draw round selected no producers."))
+    # Every drawn producer must lie in the actor's scope: a township's staff may not make tasks from
+    # another township's (or the whole district's) round.
+    ids = {s["producer_id"] for s in selections}
+    if actor is not None and scoped(actor, Producer.objects.filter(pk__in=ids)).count() != len(ids):
+        raise ValidationError({"round_id": _("No draw round with this number in your jurisdiction.")})
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    producers = Producer.objects.in_bulk([s["producer_id"] for s in selections])
+    have = set(SamplingTask.objects.filter(draw_round_id=round_id).values_list("producer_id", flat=True))
+    created = []
+    for sel in selections:
+        producer = producers.get(sel["producer_id"])
+        if producer is None:
+            raise ValidationError(
+                _("The draw selected a producer that no longer exists (id %(id)s).")
+                % {"id": sel["producer_id"]}
+            )
+        if producer.pk in have:
+            continue
+        samplers = list(User.objects.filter(pk__in=sel.get("inspector_ids") or []))
+        created.append(
+            task_create(
+                actor=actor,
+                producer=producer,
+                samplers=samplers,
+                due=due,
+                source=TaskSource.DRAW,
+                draw_round_id=round_id,
+                stratum=str(sel.get("stratum") or "")[:64],
+                rank=sel.get("rank"),
+            )
+        )
+    return created
+
+
+@transaction.atomic
+def task_cancel(*, actor, task: SamplingTask, reason: str) -> SamplingTask:
+    _require_role(actor, SAMPLER_ROLES, _("You may not cancel sampling tasks."))
+    if task.status != TaskStatus.OPEN:
+        raise ValidationError(_("Only an open task can be cancelled."))
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Give a reason.")})
+    before = audit.snapshot(task)
+    task.status = TaskStatus.CANCELLED
+    task.save(update_fields=["status"])
+    _event(
+        actor=actor,
+        action="cancel",
+        from_state=TaskStatus.OPEN,
+        to_state=TaskStatus.CANCELLED,
+        reason=reason,
+        task=task,
+        subject="task",
+    )
+    audit.record_update(actor, task, before, reason=reason)
+    return task
