@@ -3,6 +3,7 @@
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
 
 from nongan.core.choices import Role
 from nongan.core.models import Region
@@ -111,6 +112,49 @@ def users(ganyu, make_producer):
         market=mk("market", Role.MARKET_CHECKER, ganyu.district),
         own_producer=own,
     )
+
+
+def _run_parallel(fn, n: int = 50, timeout: float = 60.0):
+    """Run ``fn(i)`` for i in 0…n-1 on n threads, each with its own database connection, released together
+    (connected first, then one barrier). Returns (results in order of i, exceptions raised)."""
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+    errors: list = []
+
+    def work(i: int) -> None:
+        try:
+            connection.ensure_connection()
+            barrier.wait(timeout)
+            results[i] = fn(i)
+        except BaseException as e:  # noqa: BLE001 - every failure is counted by the test
+            errors.append(e)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return results, errors
+
+
+@pytest.fixture
+def parallel():
+    """parallel(fn, n=50) → (results, errors): n concurrent calls with their own connections, released
+    together. For PostgreSQL race tests: mark them ``django_db(transaction=True)`` and skip on SQLite
+    (``on_postgresql``)."""
+    return _run_parallel
+
+
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="row locks and parallel connections need PostgreSQL",
+)
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import AuditLog, ImportJob, LedgerEntry, Region, User
+from .models import AuditLog, ImportJob, LedgerEntry, NumberCounter, Region, User
 
 
 @admin.register(Region)
@@ -44,3 +44,15 @@ class LedgerEntryAdmin(AuditLogAdmin):
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
     list_display = ["created", "kind", "original_name", "status", "created_count"]
+
+
+@admin.register(NumberCounter)
+class NumberCounterAdmin(AuditLogAdmin):
+    """Read-only: counters move only through nongan.core.numbering."""
+
+    list_display = ["series", "key", "last"]
+    list_filter = ["series"]
+    search_fields = ["key"]
+
+    def has_add_permission(self, request):
+        return False

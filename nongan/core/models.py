@@ -1,5 +1,5 @@
 """Core data: the region tree, users with roles and jurisdictions, the audit log, the hash-chained
-ledger and import jobs."""
+ledger, import jobs and the counters of record numbers."""
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -213,3 +213,21 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+
+class NumberCounter(models.Model):
+    """The last number handed out in one series and scope key, e.g. ("sample", "2026") or
+    ("certificate", "320707:2026"). Locked while numbers are allocated (``nongan.core.numbering``)."""
+
+    series = models.CharField(_("number series"), max_length=32)
+    key = models.CharField(_("scope key"), max_length=64, blank=True)
+    last = models.PositiveBigIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("number counter")
+        verbose_name_plural = _("number counters")
+        ordering = ["series", "key"]
+        constraints = [models.UniqueConstraint(fields=["series", "key"], name="core_numbercounter_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.series} {self.key}: {self.last}"
