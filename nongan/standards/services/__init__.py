@@ -1,0 +1,58 @@
+"""Writes of the standards: editions, limits, banned and restricted lists, scope mappings, analytes.
+
+Every import reads the whole table, checks every row, and only then writes, in one transaction. Nothing is
+typed over: an edition that exists is never changed; a table for an edition that already has limits is refused
+(or, for the shipped data loaded again, skipped); list rows that exist are skipped when identical and refused
+when they differ. Each created row gets an audit record; each write bumps the revision token so every process
+rebuilds its judgement index.
+
+Public interface of the standards app (what other apps may call):
+
+- judgement: ``judge(...)`` and its result ``Judgement`` (from ``engine``; monitoring judges results with it);
+- the shipped reference data: ``standards_load(actor=None, data_dir=None)`` (demo, ``load_standards``, tests);
+- analytes: ``analyte_create``, ``analyte_update``, ``analytes_import``, ``cas_is_valid``;
+- editions: ``edition_create``, ``editions_import``, ``family_of``, ``normalise_code``;
+- limits: ``mrl_import``; lists: ``banned_import``, ``restricted_import``; ``scope_mappings_load``;
+- uploads on the import page: ``import_upload`` and ``import_job_run`` (also run by the background task).
+
+Reads go through ``nongan.standards.selectors``. The submodules, by concern: ``common`` (standard numbers, the
+food and analyte indexes, the revision touch), ``analytes``, ``editions``, ``limits``, ``lists`` (banned and
+restricted), ``shipped`` (the data shipped in ``nongan/standards/data/``), ``uploads`` (import jobs).
+"""
+
+from ..engine import Judgement, judge
+from .analytes import CAS_RE, analyte_create, analyte_update, analytes_import, cas_is_valid
+from .common import FAMILY_RE, family_of, normalise_code
+from .editions import EDITION_RE, edition_create, editions_import
+from .limits import EXCLUDES_RE, MAX_LIMIT, NOT_DETECTABLE, mrl_import
+from .lists import banned_import, restricted_import
+from .shipped import DATA_DIR, SHIPPED, scope_mappings_load, standards_load
+from .uploads import import_job_run, import_upload
+
+__all__ = [
+    "CAS_RE",
+    "DATA_DIR",
+    "EDITION_RE",
+    "EXCLUDES_RE",
+    "FAMILY_RE",
+    "MAX_LIMIT",
+    "NOT_DETECTABLE",
+    "SHIPPED",
+    "Judgement",
+    "analyte_create",
+    "analyte_update",
+    "analytes_import",
+    "banned_import",
+    "cas_is_valid",
+    "edition_create",
+    "editions_import",
+    "family_of",
+    "import_job_run",
+    "import_upload",
+    "judge",
+    "mrl_import",
+    "normalise_code",
+    "restricted_import",
+    "scope_mappings_load",
+    "standards_load",
+]

@@ -1,0 +1,90 @@
+"""The shipped reference data (nongan/standards/data/): scope mappings, editions, limits, banned and restricted
+lists."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from nongan.core import audit
+from nongan.registry.models import ProductCategory
+
+from .. import engine
+from ..choices import ImportKind
+from ..models import ScopeMapping
+from ..tables import RowError, TableRejected, read_path
+from .common import _food_index, _touch
+from .editions import editions_import
+from .limits import mrl_import
+from .lists import banned_import, restricted_import
+
+DATA_DIR = Path(__file__).parent.parent / "data"
+SHIPPED = {
+    "scope": DATA_DIR / "scope_mappings.csv",
+    ImportKind.EDITIONS: DATA_DIR / "standard_editions.csv",
+    ImportKind.MRL: DATA_DIR / "mrl_sample.csv",
+    ImportKind.BANNED: DATA_DIR / "banned_pesticides.csv",
+    ImportKind.RESTRICTED: DATA_DIR / "restricted_scope_pesticides.csv",
+}
+
+
+@transaction.atomic
+def scope_mappings_load(*, actor=None, path: Path = SHIPPED["scope"]) -> dict[str, int]:
+    """Load the mapping of scope names to tree nodes (name, categories separated by ;, note). A name that exists
+    keeps its mapping."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    foods = _food_index()
+    errors = []
+    for i, row in enumerate(rows, start=2):
+        for name in engine._split(row.get("categories")):
+            if name not in foods:
+                errors.append(
+                    RowError(
+                        i,
+                        "categories",
+                        _("“%(name)s” is not a food or food group of the product classification.")
+                        % {"name": name},
+                    )
+                )
+    if errors:
+        raise TableRejected(errors)
+    created = 0
+    existing = set(ScopeMapping.objects.values_list("name", flat=True))
+    for row in rows:
+        name = row["name"].strip()
+        if name in existing:
+            continue
+        mapping = ScopeMapping.objects.create(name=name, note=(row.get("note") or "").strip()[:500])
+        mapping.categories.set([foods[n] for n in engine._split(row.get("categories"))])
+        audit.record_create(actor, mapping, reason="standards load")
+        created += 1
+    if created:
+        _touch()
+    return {"created": created}
+
+
+# ---------------------------------------------------------------- the shipped data
+@transaction.atomic
+def standards_load(*, actor=None, data_dir: Path | None = None) -> dict[str, dict[str, int]]:
+    """Load the shipped reference data (nongan/standards/data/): scope mappings, editions, limits, banned and
+    restricted lists. Idempotent: a second run creates nothing."""
+    paths = dict(SHIPPED)
+    if data_dir is not None:
+        paths = {k: Path(data_dir) / Path(p).name for k, p in SHIPPED.items()}
+    if not ProductCategory.objects.exists():
+        from nongan.registry.services import categories_load
+
+        categories_load()
+    return {
+        "scope_mappings": scope_mappings_load(actor=actor, path=paths["scope"]),
+        "editions": editions_import(actor=actor, table=read_path("editions", paths[ImportKind.EDITIONS])),
+        "limits": mrl_import(actor=actor, table=read_path("mrl", paths[ImportKind.MRL]), existing="skip"),
+        "banned": banned_import(actor=actor, table=read_path("banned", paths[ImportKind.BANNED])),
+        "restricted": restricted_import(
+            actor=actor, table=read_path("restricted", paths[ImportKind.RESTRICTED])
+        ),
+    }
