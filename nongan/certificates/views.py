@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from nongan.core.forms import errors_to_form
 from nongan.core.scoping import get_scoped_or_404, regions_for
 
 from . import labels, selectors, services
@@ -33,14 +34,6 @@ from .forms import (
 from .models import Certificate, Collection, InputUse, ProductionBatch
 
 SECTION = {"section": "certificates"}
-
-
-def _errors_to_form(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errs in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errs)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _page(request, qs, per=50):
@@ -82,7 +75,7 @@ def batch_create(request):
         try:
             batch = services.batch_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(exc, form)
         else:
             messages.success(request, _("Batch %(code)s recorded.") % {"code": batch.code})
             return redirect("certificates:batch_detail", code=batch.code)
@@ -127,7 +120,7 @@ def batch_detail(request, code):
             else:
                 raise Http404
         except ValidationError as exc:
-            _errors_to_form(f, exc)
+            errors_to_form(exc, f)
     blockers = services.issue_blockers(batch, timezone.localdate())
     return render(
         request,
@@ -156,7 +149,7 @@ def input_edit(request, pk):
         try:
             services.input_use_update(actor=request.user, use=use, reason=reason, **data)
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            errors_to_form(exc, form)
         else:
             messages.success(request, _("Input use corrected."))
             return redirect("certificates:batch_detail", code=use.batch.code)
@@ -180,7 +173,7 @@ def detail(request, number):
                 actor=request.user, certificate=c, reason=revoke_form.cleaned_data["reason"]
             )
         except ValidationError as exc:
-            _errors_to_form(revoke_form, exc)
+            errors_to_form(exc, revoke_form)
         else:
             messages.success(request, _("Certificate revoked."))
             return redirect("certificates:detail", number=number)
@@ -364,7 +357,7 @@ def market_checks(request):
             try:
                 check = services.market_check_record(actor=request.user, region=region, **form.cleaned_data)
             except ValidationError as exc:
-                _errors_to_form(form, exc)
+                errors_to_form(exc, form)
             else:
                 messages.success(
                     request, _("Check recorded: %(result)s.") % {"result": check.get_result_display()}

@@ -1,6 +1,9 @@
-"""Form pieces shared by the apps: a region picker grouped by township, Bootstrap styling."""
+"""Form pieces shared by the apps: a region picker grouped by township, Bootstrap styling, and the one way a
+service's ``ValidationError`` reaches the page (``errors_to_form``)."""
 
 from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import Region
@@ -41,3 +44,31 @@ class RegionChoiceField(forms.ModelChoiceField):
 
     def label_from_instance(self, obj):
         return obj.name
+
+
+def errors_to_form(exc: ValidationError, form=None, request=None) -> None:
+    """Show a service's ``ValidationError`` on the page.
+
+    Each message of a field the form has goes onto that field. Whatever is left (a field the form does not
+    show, or an error without fields) goes to the page's messages when ``request`` is given, otherwise onto
+    the form as a non-field error. Without a form everything goes to the messages.
+    """
+    leftovers: list[str] = []
+    if form is not None and hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            if field in form.fields:
+                for error in errors:
+                    form.add_error(field, error)
+            else:
+                leftovers.extend(m for error in errors for m in error.messages)
+    else:
+        leftovers = list(exc.messages)
+    if not leftovers:
+        return
+    if request is not None:
+        for m in leftovers:
+            messages.error(request, m)
+    elif form is not None:
+        form.add_error(None, leftovers)
+    else:
+        raise ValueError("errors_to_form needs a form or a request")

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from nongan.core.forms import errors_to_form
 from nongan.core.scoping import can_manage, scoped
 from nongan.registry.models import Producer
 
@@ -23,14 +24,6 @@ from .filtersets import DrawRoundFilterSet
 from .forms import CommitForm, ConflictForm, DrawForm, ReasonForm, RoundForm
 
 ALGORITHM_FILE = Path(__file__).with_name("algorithm.py")
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _staff_only(user) -> None:
@@ -76,7 +69,7 @@ def create(request):
                 inspectors=list(d["inspectors"]),
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            errors_to_form(exc, form)
         else:
             messages.success(request, _("Round %(code)s created as a draft.") % {"code": rnd.code})
             return redirect("draws:detail", pk=rnd.pk)
@@ -190,7 +183,7 @@ def conflicts(request):
                     reason=d["reason"],
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                errors_to_form(exc, form)
             else:
                 messages.success(request, _("Conflict declared: %(name)s.") % {"name": producer.name})
                 return redirect("draws:conflicts")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from nongan.core.excel import XLSX_CONTENT_TYPE
+from nongan.core.forms import errors_to_form
 from nongan.core.models import ImportJob
 from nongan.core.scoping import can_manage, get_scoped_or_404
 from nongan.core.services import root_region, townships
@@ -42,20 +43,6 @@ PAGE_SIZE = 50
 def _staff_only(user):
     if user.is_entity_role and not user.is_superuser:
         raise PermissionDenied(_("This page is for supervision staff."))
-
-
-def _errors_to(request, exc: ValidationError, form=None):
-    if form is not None and hasattr(exc, "error_dict"):
-        for field, errs in exc.error_dict.items():
-            for e in errs:
-                if field in form.fields:
-                    form.add_error(field, e)
-                else:
-                    for m in e.messages:
-                        messages.error(request, m)
-    else:
-        for m in exc.messages:
-            messages.error(request, m)
 
 
 def _page(request, qs):
@@ -160,7 +147,7 @@ def plan_edit(request, year=None):
                 },
             )
         except ValidationError as e:
-            _errors_to(request, e, form)
+            errors_to_form(e, form, request)
         else:
             messages.success(request, _("The monitoring plan was saved."))
             return redirect("monitoring:progress", year=plan.year)
@@ -203,7 +190,7 @@ def task_create(request):
             )
             messages.success(request, _("The sampling task was created."))
         except ValidationError as e:
-            _errors_to(request, e)
+            errors_to_form(e, request=request)
     else:
         for errs in form.errors.values():
             for m in errs:
@@ -224,7 +211,7 @@ def tasks_from_draw(request):
                 request, _("%(n)d sampling tasks were created from the draw.") % {"n": len(made)}
             )
         except ValidationError as e:
-            _errors_to(request, e)
+            errors_to_form(e, request=request)
     return redirect("monitoring:task_list")
 
 
@@ -236,7 +223,7 @@ def task_cancel(request, pk):
         services.task_cancel(actor=request.user, task=task, reason=request.POST.get("reason", ""))
         messages.success(request, _("The task was cancelled."))
     except ValidationError as e:
-        _errors_to(request, e)
+        errors_to_form(e, request=request)
     return redirect("monitoring:task_list")
 
 
@@ -276,7 +263,7 @@ def sample_create(request):
                 actor=request.user, task=task, photos=request.FILES.getlist("photos"), **d
             )
         except ValidationError as e:
-            _errors_to(request, e, form)
+            errors_to_form(e, form, request)
         else:
             messages.success(request, _("Sample %(code)s was registered.") % {"code": sample.code})
             return redirect("monitoring:sample_detail", code=sample.code)
@@ -328,7 +315,7 @@ def sample_transition(request, code):
             )
             messages.success(request, _("Done."))
         except ValidationError as e:
-            _errors_to(request, e)
+            errors_to_form(e, request=request)
     return redirect("monitoring:sample_detail", code=sample.code)
 
 
@@ -344,7 +331,7 @@ def sample_confirm(request, code):
         )
         messages.success(request, _("The sampled party's confirmation was recorded."))
     except ValidationError as e:
-        _errors_to(request, e)
+        errors_to_form(e, request=request)
     return redirect("monitoring:sample_detail", code=sample.code)
 
 
@@ -369,7 +356,7 @@ def results_enter(request, code):
                 actor=request.user, sample=sample, rows=rows, submit=bool(request.POST.get("submit"))
             )
         except ValidationError as e:
-            _errors_to(request, e)
+            errors_to_form(e, request=request)
         else:
             messages.success(request, _("The results were saved."))
             return redirect("monitoring:sample_detail", code=sample.code)
@@ -391,7 +378,7 @@ def result_correct(request, pk):
                 actor=request.user, result=result, reason=d["reason"], value=d["value"], unit=d["unit"]
             )
         except ValidationError as e:
-            _errors_to(request, e, form)
+            errors_to_form(e, form, request)
         else:
             messages.success(request, _("The corrected result was saved; the old one is kept."))
             return redirect("monitoring:sample_detail", code=result.sample.code)
@@ -513,11 +500,11 @@ def rapid_create(request):
         try:
             [t] = services.rapid_tests_record(actor=request.user, items=[form.cleaned_data])
         except ValidationError as e:
-            for field, msgs in (getattr(e, "item_errors", None) or [{}])[0].items():
-                for m in msgs:
-                    form.add_error(field if field in form.fields else None, m)
-            if not getattr(e, "item_errors", None):
-                _errors_to(request, e)
+            item_errors = getattr(e, "item_errors", None)
+            if item_errors:  # the one item's field errors
+                errors_to_form(ValidationError(item_errors[0]), form)
+            else:
+                errors_to_form(e, request=request)
         else:
             messages.success(
                 request, _("The rapid test was recorded: %(outcome)s.") % {"outcome": t.get_outcome_display()}
@@ -538,7 +525,7 @@ def hold_release(request, pk):
         services.sale_hold_release(actor=request.user, hold=hold, reason=request.POST.get("reason", ""))
         messages.success(request, _("The lot was released."))
     except ValidationError as e:
-        _errors_to(request, e)
+        errors_to_form(e, request=request)
     return redirect("monitoring:rapid_list")
 
 
@@ -600,7 +587,7 @@ def follow_up_detail(request, pk):
             if d["close"]:
                 services.follow_up_close(actor=request.user, follow_up=fu)
         except ValidationError as e:
-            _errors_to(request, e, form)
+            errors_to_form(e, form, request)
         else:
             messages.success(request, _("The follow-up was saved."))
             return redirect("monitoring:follow_up_detail", pk=fu.pk)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from nongan.core import audit
 from nongan.core.excel import XLSX_CONTENT_TYPE, check_upload, export
+from nongan.core.forms import errors_to_form
 from nongan.core.models import ImportJob
 from nongan.core.scoping import can_edit_registry
 from nongan.core.validators import mask_id_number
@@ -53,16 +54,6 @@ def _filterset(request):
     fs.form.fields["township"].queryset = towns
     fs.form.fields["village"].queryset = fs.form.fields["village"].queryset.filter(parent__in=towns)
     return fs
-
-
-def _form_errors_to_messages(request, exc: ValidationError, form=None):
-    if form is not None and hasattr(exc, "error_dict"):
-        for field, errs in exc.error_dict.items():
-            for e in errs:
-                form.add_error(field if field in form.fields else None, e)
-    else:
-        for m in exc.messages:
-            messages.error(request, m)
 
 
 def _filtered(fs):
@@ -246,7 +237,7 @@ def producer_create(request):
                 actor=request.user, products=form.cleaned_data["products"], **data
             )
         except ValidationError as e:
-            _form_errors_to_messages(request, e, form)
+            errors_to_form(e, form, request)
         else:
             messages.success(
                 request,
@@ -269,7 +260,7 @@ def producer_edit(request, pk):
                 actor=request.user, producer=producer, products=form.cleaned_data["products"], **data
             )
         except ValidationError as e:
-            _form_errors_to_messages(request, e, form)
+            errors_to_form(e, form, request)
         else:
             messages.success(request, _("Changes saved."))
             return redirect("registry:producer_detail", pk=producer.pk)
@@ -309,7 +300,7 @@ def child_edit(request, pk, kind, child_pk=None):
             else:
                 services.contact_save(actor=request.user, contact=obj)
         except ValidationError as e:
-            _form_errors_to_messages(request, e, form)
+            errors_to_form(e, form, request)
         else:
             messages.success(request, _("Saved."))
             return redirect(f"{producer_url(producer)}?tab={tab}")
@@ -366,7 +357,7 @@ def staff_edit(request, pk=None):
         try:
             services.staff_save(actor=request.user, staff=form.instance)
         except ValidationError as e:
-            _form_errors_to_messages(request, e, form)
+            errors_to_form(e, form, request)
         else:
             messages.success(request, _("Saved."))
             return redirect("registry:staff_list")

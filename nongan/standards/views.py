@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from nongan.core.excel import error_report
+from nongan.core.forms import errors_to_form
 from nongan.core.models import ImportJob
 
 from . import selectors, services
@@ -125,8 +126,7 @@ def analyte_edit(request):
         try:
             services.analyte_update(actor=request.user, analyte=analyte, **form.cleaned_data)
         except ValidationError as exc:
-            for field, msgs in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, msgs)
+            errors_to_form(exc, form)
         else:
             messages.success(request, _("Analyte %(name)s saved.") % {"name": form.cleaned_data["name_zh"]})
             return redirect(f"{reverse('standards:analytes')}?q={quote(form.cleaned_data['name_zh'])}")
@@ -177,8 +177,7 @@ def judge_page(request):
                 on_date=d["date"],
             )
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            errors_to_form(exc, form)
     return render(
         request, "standards/judge.html", {"section": "standards", "form": form, "judgement": judgement}
     )
@@ -198,7 +197,7 @@ def import_page(request):
                 edition=form.cleaned_data["edition"],
             )
         except ValidationError as exc:
-            form.add_error(None, exc.messages)
+            errors_to_form(exc, form)
         else:
             if job.status == "done":
                 messages.success(request, job.message)
