@@ -1,24 +1,11 @@
-"""The one API router; each app registers its viewsets in its own ``api.py``."""
-
-from importlib import import_module
+"""The one API router; each app declares its viewsets in ``AppConfig.api_routes()`` (see ``nongan.core.apps``)."""
 
 from rest_framework.routers import DefaultRouter
 
+from nongan.core.apps import project_apps
+
 router = DefaultRouter()
 
-for module in (
-    "nongan.core.api_views",
-    "nongan.registry.api",
-    "nongan.standards.api",
-    "nongan.draws.api",
-    "nongan.monitoring.api",
-    "nongan.certificates.api",
-):
-    try:
-        mod = import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        continue
-    for prefix, viewset, basename in getattr(mod, "ROUTES", []):
+for config in project_apps():
+    for prefix, viewset, basename in config.api_routes():
         router.register(prefix, viewset, basename=basename)

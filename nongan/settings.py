@@ -51,12 +51,14 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
-    "nongan.core",
-    "nongan.registry",
-    "nongan.standards",
-    "nongan.draws",
-    "nongan.monitoring",
-    "nongan.certificates",
+    # The project's apps in their order (nongan/core/apporder.py), each with its AppConfig named.
+    "nongan.core.apps.CoreConfig",
+    "nongan.registry.apps.RegistryConfig",
+    "nongan.standards.apps.StandardsConfig",
+    "nongan.draws.apps.DrawsConfig",
+    "nongan.monitoring.apps.MonitoringConfig",
+    "nongan.certificates.apps.CertificatesConfig",
+    "nongan.dashboard.apps.DashboardConfig",
 ]
 
 MIDDLEWARE = [

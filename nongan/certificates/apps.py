@@ -1,8 +1,25 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from nongan.core.apps import NavItem, NonganAppConfig
 
-class CertificatesConfig(AppConfig):
+
+class CertificatesConfig(NonganAppConfig):
     name = "nongan.certificates"
     label = "certificates"
     verbose_name = _("Certificates and traceability")
+    nav = (NavItem(60, "certificates", _("Certificates"), "qr-code", "certificates:index"),)
+
+    def urls(self):
+        from . import api_urls, public_urls, urls
+
+        return [("certificates/", urls), ("api/v1/", api_urls), ("", public_urls)]
+
+    def api_routes(self):
+        from .api import ROUTES
+
+        return ROUTES
+
+    def demo(self, *, stdout, seed, producers):
+        from . import demo
+
+        demo.build(stdout=stdout, seed=seed)

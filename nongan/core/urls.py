@@ -14,7 +14,6 @@ urlpatterns = [
 
 # Names without a namespace: Django's auth and LOGIN_URL expect these.
 root_urlpatterns = [
-    path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

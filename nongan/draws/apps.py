@@ -1,8 +1,26 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from nongan.core.apps import NavItem, NonganAppConfig
 
 
-class DrawsConfig(AppConfig):
+class DrawsConfig(NonganAppConfig):
     name = "nongan.draws"
     label = "draws"
     verbose_name = _("Double-random draws")
+    nav = (NavItem(50, "draws", pgettext_lazy("navigation", "Draws"), "shuffle", "draws:index", "staff"),)
+
+    def urls(self):
+        from . import urls
+
+        return [("draws/", urls)]
+
+    def api_routes(self):
+        from .api import ROUTES
+
+        return ROUTES
+
+    def demo(self, *, stdout, seed, producers):
+        from . import demo
+
+        demo.build(stdout=stdout, seed=seed)

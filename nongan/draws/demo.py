@@ -10,6 +10,7 @@ import hashlib
 from django.utils import timezone
 
 from nongan.core.choices import Role
+from nongan.core.demo import DEMO_PASSWORD
 from nongan.core.models import Region, User
 from nongan.core.services import user_create
 from nongan.registry.models import Producer
@@ -96,8 +97,6 @@ def _pool(district, purpose, usernames):
 
 
 def _extra_accounts(admin, district) -> None:
-    from nongan.core.management.commands.demo import DEMO_PASSWORD
-
     for username, role, _desc in EXTRA_ACCOUNTS:
         if not User.objects.filter(username=username).exists():
             user_create(

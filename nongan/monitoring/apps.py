@@ -1,8 +1,25 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from nongan.core.apps import NavItem, NonganAppConfig
 
-class MonitoringConfig(AppConfig):
+
+class MonitoringConfig(NonganAppConfig):
     name = "nongan.monitoring"
     label = "monitoring"
     verbose_name = _("Monitoring")
+    nav = (NavItem(40, "monitoring", _("Monitoring"), "clipboard2-pulse", "monitoring:index", "staff"),)
+
+    def urls(self):
+        from . import urls
+
+        return [("monitoring/", urls)]
+
+    def api_routes(self):
+        from .api import ROUTES
+
+        return ROUTES
+
+    def demo(self, *, stdout, seed, producers):
+        from . import demo
+
+        demo.build(stdout=stdout, seed=seed)

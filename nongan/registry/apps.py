@@ -1,8 +1,32 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from nongan.core.apps import NavItem, NonganAppConfig
 
 
-class RegistryConfig(AppConfig):
+class RegistryConfig(NonganAppConfig):
     name = "nongan.registry"
     label = "registry"
     verbose_name = _("Producer registry")
+    nav = (
+        NavItem(10, "registry", _("Producers"), "building", "registry:producer_list"),
+        NavItem(20, "staff", pgettext_lazy("navigation", "Staff"), "people", "registry:staff_list", "staff"),
+    )
+
+    def urls(self):
+        from . import urls
+
+        return [("registry/", urls)]
+
+    def api_routes(self):
+        from .api import ROUTES
+
+        return ROUTES
+
+    def demo(self, *, stdout, seed, producers):
+        from . import demo
+        from .services import categories_load
+
+        categories_load()
+        demo.build(stdout=stdout, seed=seed, count=producers)
+        demo.accounts()

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from nongan.core import demo as core_demo
 from nongan.core.models import Region
 from nongan.core.validators import id_check_digit, uscc_check_char
 
@@ -394,3 +395,27 @@ def _staff(rnd, towns, villages):
                     )
                 )
     StaffMember.objects.bulk_create(staff, batch_size=1000)
+
+
+def accounts() -> None:
+    """The demo logins (``nongan.core.demo.DEMO_USERS``): the producer login belongs to a 紫菜 cooperative of
+    海头镇, and each staff login takes over an unlinked staff record of its region (and its name)."""
+    producer = (
+        Producer.objects.filter(
+            region__parent__code="320707106000",
+            type="cooperative",
+            product_lines__category__name="紫菜",
+        )
+        .order_by("code")
+        .first()
+        or Producer.objects.filter(type="cooperative").order_by("code").first()
+    )
+    for user in core_demo.users_create(producer=producer):
+        if user.jurisdiction_id is None:
+            continue
+        staff = StaffMember.objects.filter(region=user.jurisdiction_id, user__isnull=True).first()
+        if staff is not None:
+            staff.user = user
+            staff.save(update_fields=["user"])
+            user.full_name = staff.name
+            user.save(update_fields=["full_name"])

@@ -1,6 +1,9 @@
 """Every read of the registry goes through the jurisdiction scope."""
 
+from datetime import timedelta
+
 from django.db.models import Count, Prefetch
+from django.utils import timezone
 
 from nongan.core.models import Region
 from nongan.core.scoping import get_scoped_or_404, scoped
@@ -11,6 +14,24 @@ from .models import Base, Certification, Contact, Producer, ProducerProduct, Sta
 def producer_list(user):
     return scoped(user, Producer.objects.defer("search_text", "notes")).select_related(
         "region", "region__parent"
+    )
+
+
+def producers_in_scope(user):
+    """Every producer the user may see (for counts and choices)."""
+    return scoped(user, Producer.objects.all())
+
+
+def demo_loaded() -> bool:
+    return Producer.objects.filter(is_demo=True).exists()
+
+
+def certifications_expiring(user, *, days: int):
+    """Certifications in scope whose validity ends within ``days`` from today."""
+    today = timezone.localdate()
+    return scoped(
+        user,
+        Certification.objects.filter(valid_until__gte=today, valid_until__lte=today + timedelta(days=days)),
     )
 
 

@@ -1,8 +1,35 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from nongan.core.apps import NavItem, NonganAppConfig
 
 
-class StandardsConfig(AppConfig):
+class StandardsConfig(NonganAppConfig):
     name = "nongan.standards"
     label = "standards"
     verbose_name = _("Residue standards")
+    nav = (
+        NavItem(
+            30,
+            "standards",
+            pgettext_lazy("navigation", "Standards"),
+            "journal-check",
+            "standards:index",
+            "staff",
+        ),
+    )
+
+    def urls(self):
+        from . import api_urls, urls
+
+        return [("standards/", urls), ("api/v1/", api_urls)]
+
+    def api_routes(self):
+        from .api import ROUTES
+
+        return ROUTES
+
+    def demo(self, *, stdout, seed, producers):
+        from . import demo
+
+        demo.build(stdout=stdout, seed=seed)

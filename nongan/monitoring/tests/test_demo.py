@@ -1,6 +1,5 @@
 import io
 
-from nongan.core.management.commands.demo import Command
 from nongan.monitoring import demo
 from nongan.monitoring.models import MonitoringPlan, PlanQuota, RapidTest, Sample, UnqualifiedFollowUp
 from nongan.monitoring.selectors import integrity_signals
@@ -14,7 +13,7 @@ def test_demo_builds_once(ganyu):
     from nongan.standards import demo as standards_demo
 
     registry_demo.build(stdout=out, count=400)
-    Command(stdout=out)._users()
+    registry_demo.accounts()
     standards_demo.build(stdout=out)
     demo.build(stdout=out)
     plan = MonitoringPlan.objects.get(year=2026)
