@@ -147,6 +147,8 @@ class LedgerEntry(models.Model):
     edited, inserted or deleted entry breaks the chain (`nongan verify-ledger`).
     """
 
+    SCOPE_PATH = "scope_path"  # who may list an entry follows the jurisdiction (see core.scoping)
+
     seq = models.BigIntegerField(_("sequence"), unique=True)
     time = models.DateTimeField(_("time"))
     kind = models.CharField(_("kind"), max_length=64, db_index=True)

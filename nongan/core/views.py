@@ -13,7 +13,7 @@ from rest_framework.authtoken.models import Token
 from . import ledger
 from .excel import XLSX_CONTENT_TYPE, error_report
 from .models import ImportJob, LedgerEntry
-from .scoping import can_manage
+from .scoping import can_manage, scoped
 
 
 class LoginView(auth_views.LoginView):
@@ -62,9 +62,6 @@ def ledger_view(request):
     if request.method == "POST":
         count, problems = ledger.verify()
         result = {"count": count, "problems": problems}
-    entries = LedgerEntry.objects.order_by("-seq")
-    if not request.user.is_superuser:
-        jurisdiction = request.user.jurisdiction
-        entries = entries.filter(scope_path__startswith=jurisdiction.path) if jurisdiction else entries.none()
+    entries = scoped(request.user, LedgerEntry.objects.order_by("-seq"))
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "core/ledger.html", {"section": "audit", "page_obj": page, "result": result})

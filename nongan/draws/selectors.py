@@ -1,10 +1,10 @@
 """Every read of the draws app. Lists and details go through the jurisdiction choke point."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from nongan.core.models import Region
-from nongan.core.scoping import get_scoped_or_404, scoped
+from nongan.core.scoping import get_scoped_or_404, region_line_q, scoped
 
 from .choices import INSPECTOR_ROLES, ROLES_BY_PURPOSE, RoundStatus
 from .models import DrawAssignment, DrawRound, DrawSelection, InspectorConflict
@@ -50,11 +50,10 @@ def eligible_inspectors(region: Region, purpose: str | None = None) -> QuerySet:
     supervisors, enforcement officers and analysts (sampling rounds: samplers and enforcement officers) whose
     jurisdiction lies inside the region or contains it."""
     user_model = get_user_model()
-    ancestors = [c for c in region.path.strip("/").split("/") if c]
     roles = ROLES_BY_PURPOSE.get(purpose, INSPECTOR_ROLES)
     return (
         user_model.objects.filter(is_active=True, role__in=roles)
-        .filter(Q(jurisdiction__path__startswith=region.path) | Q(jurisdiction__code__in=ancestors))
+        .filter(region_line_q("jurisdiction", region))
         .select_related("jurisdiction")
         .order_by("role", "jurisdiction__path", "username")
     )

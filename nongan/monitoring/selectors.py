@@ -9,9 +9,9 @@ from django.conf import settings
 from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils import timezone
 
-from nongan.core.choices import ENTITY_ROLES, RegionLevel
+from nongan.core.choices import RegionLevel
 from nongan.core.models import Region
-from nongan.core.scoping import scoped
+from nongan.core.scoping import ancestor_codes, scoped, scoped_line
 from nongan.core.validators import mask_name
 from nongan.registry.choices import ProducerType
 
@@ -43,16 +43,7 @@ from .stats import percent, wilson_interval
 def plans_for(user) -> QuerySet:
     """Plans a staff member may read: those of a district containing (or inside) their jurisdiction.
     Producers and dealers see none."""
-    qs = MonitoringPlan.objects.select_related("region")
-    if user is None or not user.is_authenticated:
-        return qs.none()
-    if user.is_superuser:
-        return qs
-    if user.role in ENTITY_ROLES or user.jurisdiction_id is None:
-        return qs.none()
-    path = user.jurisdiction.path
-    codes = [c for c in path.strip("/").split("/") if c]
-    return qs.filter(Q(region__code__in=codes) | Q(region__path__startswith=path))
+    return scoped_line(user, MonitoringPlan.objects.select_related("region"))
 
 
 def quotas_for(user) -> QuerySet:
@@ -167,13 +158,8 @@ def _visible_towns(user, plan: MonitoringPlan) -> tuple[list[Region], bool]:
     j = None if user.is_superuser else user.jurisdiction
     restricted = j is not None and j.path.startswith(plan.region.path) and j.pk != plan.region_id
     if restricted:
-        qs = qs.filter(path__in=_prefixes(j.path)) if j.level != RegionLevel.TOWNSHIP else qs.filter(pk=j.pk)
+        qs = qs.filter(code__in=ancestor_codes(j)) if j.level != RegionLevel.TOWNSHIP else qs.filter(pk=j.pk)
     return list(qs.order_by("sort_order", "code")), restricted
-
-
-def _prefixes(path: str) -> list[str]:
-    codes = [c for c in path.strip("/").split("/") if c]
-    return ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
 
 
 def plan_progress(user, plan: MonitoringPlan, on_date: dt.date | None = None) -> Progress:
