@@ -183,7 +183,6 @@ KNOWN: set[str] = {
     "certificates: interface: nongan.registry.models.Base",
     "certificates: interface: nongan.registry.models.Producer",
     "certificates: interface: nongan.registry.models.ProductCategory",
-    "core: relation: core.User.producer → registry.Producer",
     "draws: interface: nongan.registry.models.Producer",
     "draws: interface: nongan.registry.models.ProducerProduct",
     "draws: interface: nongan.registry.models.ProductCategory",

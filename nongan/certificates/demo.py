@@ -7,6 +7,7 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
+from nongan.registry import selectors as registry
 from nongan.registry.models import Producer, ProductCategory
 
 from . import services
@@ -30,10 +31,8 @@ def _pick_producers(rnd, limit=300):
         .select_related("region", "region__parent")
         .order_by("code")
     )
-    from nongan.core.models import User
-
     # producers with a demo login first, so their accounts show records and certificates
-    with_accounts = set(User.objects.filter(producer__isnull=False).values_list("producer_id", flat=True))
+    with_accounts = set(registry.producers_with_accounts().values_list("pk", flat=True))
     ordered = [p for p in qs.filter(pk__in=with_accounts)] + list(
         qs.exclude(pk__in=with_accounts)[: limit * 3]
     )

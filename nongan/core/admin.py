@@ -13,13 +13,15 @@ class RegionAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ["username", "full_name", "role", "jurisdiction", "producer", "is_active"]
+    """Accounts; the registry adds the producer an account belongs to (an inline, registry/admin.py)."""
+
+    list_display = ["username", "full_name", "role", "jurisdiction", "is_active"]
     list_filter = ["role", "is_active"]
     search_fields = ["username", "full_name"]
-    autocomplete_fields = ["jurisdiction", "producer"]
+    autocomplete_fields = ["jurisdiction"]
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        ("农安", {"fields": ("full_name", "role", "jurisdiction", "producer", "phone")}),
+        ("农安", {"fields": ("full_name", "role", "jurisdiction", "phone")}),
     )
 
 

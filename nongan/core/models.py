@@ -66,6 +66,32 @@ class Region(models.Model):
         return "".join(parts) if parts else self.name
 
 
+class AccountLink:
+    """How an account reaches the producer (or dealer) it belongs to. Core holds no relation to a higher app;
+    the registry registers its link in ``RegistryConfig.ready()`` (``register_account_link``)."""
+
+    def producer_id(self, user) -> int | None:
+        return None
+
+    def producer(self, user):
+        return None
+
+    def set_producer(self, *, actor, user, producer) -> None:
+        raise RuntimeError("no app keeps the account ↔ producer link (is the registry installed?)")
+
+
+_account_link = AccountLink()
+
+
+def register_account_link(link: AccountLink) -> None:
+    global _account_link
+    _account_link = link
+
+
+def account_link() -> AccountLink:
+    return _account_link
+
+
 class User(AbstractUser):
     """A platform account: a role plus a jurisdiction (region subtree) or an owned producer."""
 
@@ -79,14 +105,6 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="users",
     )
-    producer = models.ForeignKey(
-        "registry.Producer",
-        verbose_name=_("producer"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="accounts",
-    )
     phone = models.CharField(_("mobile phone"), max_length=11, blank=True)
 
     AUDIT_EXCLUDE = ("password", "last_login")
@@ -97,6 +115,16 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    @property
+    def producer_id(self) -> int | None:
+        """The producer (or dealer) this account belongs to, kept by the registry (``registry.ProducerAccount``)
+        and read through the hook it registers (``register_account_link``); loaded once per user object."""
+        return _account_link.producer_id(self)
+
+    @property
+    def producer(self):
+        return _account_link.producer(self)
 
     @property
     def is_admin_role(self) -> bool:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from . import audit
 from .choices import LEVEL_DEPTH, RegionLevel, Role
-from .models import Region, User
+from .models import Region, User, account_link
 from .text import pinyin_full, pinyin_initials
 from .validators import validate_division_code
 
@@ -131,13 +131,14 @@ def user_create(
         role=role,
         full_name=full_name,
         jurisdiction=jurisdiction,
-        producer=producer,
         phone=phone,
         email=email,
     )
     user.set_password(password)
     user.save()
     audit.record_create(actor, user)
+    if producer is not None:
+        account_link().set_producer(actor=actor, user=user, producer=producer)
     return user
 
 

@@ -1,6 +1,27 @@
 from django.contrib import admin
 
-from .models import Base, Certification, Contact, Producer, ProductCategory, StaffMember
+from nongan.core import admin as core_admin
+from nongan.core.models import User
+
+from .models import Base, Certification, Contact, Producer, ProducerAccount, ProductCategory, StaffMember
+
+
+class ProducerAccountInline(admin.StackedInline):
+    """The producer a producer or dealer account belongs to."""
+
+    model = ProducerAccount
+    autocomplete_fields = ["producer"]
+    can_delete = True
+    extra = 0
+    max_num = 1
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(core_admin.UserAdmin):
+    inlines = [*core_admin.UserAdmin.inlines, ProducerAccountInline]
 
 
 @admin.register(Producer)

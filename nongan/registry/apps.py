@@ -13,6 +13,13 @@ class RegistryConfig(NonganAppConfig):
         NavItem(20, "staff", pgettext_lazy("navigation", "Staff"), "people", "registry:staff_list", "staff"),
     )
 
+    def ready(self):
+        from nongan.core.models import register_account_link
+
+        from .accounts import ProducerAccountLink
+
+        register_account_link(ProducerAccountLink())
+
     def urls(self):
         from . import urls
 

@@ -133,6 +133,34 @@ class Producer(models.Model):
         return self.status == ProducerStatus.ACTIVE
 
 
+class ProducerAccount(models.Model):
+    """The producer (or dealer) a producer or dealer account belongs to: the account sees that entity's data.
+
+    Core reads it as ``user.producer`` / ``user.producer_id`` through the link the registry registers
+    (``nongan.registry.accounts``)."""
+
+    SCOPE_REGION = "producer__region"
+    SCOPE_PRODUCER = "producer"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="producer_account",
+    )
+    producer = models.ForeignKey(
+        Producer, verbose_name=_("producer"), on_delete=models.PROTECT, related_name="accounts"
+    )
+
+    class Meta:
+        verbose_name = _("producer account")
+        verbose_name_plural = _("producer accounts")
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.producer}"
+
+
 class ProducerProduct(models.Model):
     """A product a producer grows, raises or handles, with its yearly output."""
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from nongan.core.models import Region
 from nongan.core.scoping import get_scoped_or_404, scoped
 
-from .models import Base, Certification, Contact, Producer, ProducerProduct, StaffMember
+from .models import Base, Certification, Contact, Producer, ProducerAccount, ProducerProduct, StaffMember
 
 
 def producer_list(user):
@@ -20,6 +20,11 @@ def producer_list(user):
 def producers_in_scope(user):
     """Every producer the user may see (for counts and choices)."""
     return scoped(user, Producer.objects.all())
+
+
+def producers_with_accounts():
+    """Producers that have at least one account of their own."""
+    return Producer.objects.filter(pk__in=ProducerAccount.objects.values("producer_id"))
 
 
 def demo_loaded() -> bool:

@@ -1,0 +1,14 @@
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    """The account ↔ producer link now lives in registry.ProducerAccount (filled from this column first)."""
+
+    dependencies = [
+        ("core", "0003_ledger_entry_region"),
+        ("registry", "0004_producer_account"),
+    ]
+
+    operations = [
+        migrations.RemoveField(model_name="user", name="producer"),
+    ]
