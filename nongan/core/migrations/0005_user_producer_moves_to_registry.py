@@ -5,7 +5,7 @@ class Migration(migrations.Migration):
     """The account ↔ producer link now lives in registry.ProducerAccount (filled from this column first)."""
 
     dependencies = [
-        ("core", "0003_ledger_entry_region"),
+        ("core", "0004_number_counter"),
         ("registry", "0004_producer_account"),
     ]
 
