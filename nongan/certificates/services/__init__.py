@@ -1,0 +1,133 @@
+"""Every write of the certificates app: production records, issue with its gates, revocation, scans,
+collections with quantity-conserving lineage, market checks. Atomic, validated, audited.
+
+Public interface (what other apps, the API, the pages, the CLI and the demo call; import it from
+``nongan.certificates.services``, never from a submodule):
+
+Production records (``batches``)
+    ``batch_create``, ``input_use_add``, ``input_use_update``, ``harvest_record``;
+    reads used by forms and gates: ``origin_villages``, ``origin_allowed``, ``interval_blockers``,
+    ``substance_blockers``, ``issue_blockers``, ``harvested_quantity``, ``certified_quantity``,
+    ``INPUT_FIELDS``, ``LATE_ENTRY_DAYS``.
+Issue (``issue``, ``numbering``)
+    ``certificate_issue``, ``certificates_mark_printed``, ``allocate_numbers``;
+    ``MAX_BATCH_ISSUE``, ``TESTED_BASES``, ``PROMISE_TEXT``.
+Changes to an issued certificate (``flags``)
+    ``certificate_revoke``; ``certificate_promise_contradicted`` (the monitoring app's reaction to an
+    unqualified sample of a certified lot).
+Lookup and verification (``lookup``)
+    ``certificate_by_number`` (a typed number or a scanned QR text).
+Public scans (``scans``)
+    ``scan_record``, ``expected_scans``.
+Collection and re-issue (``collection``)
+    ``purchase_record``, ``certificate_reissue``.
+Market checks (``market``)
+    ``market_check_record``.
+Signing keys (``keys``)
+    ``signing_key_rotate``, ``active_signer``, ``public_keys``, ``public_keys_map``, ``public_keys_write``.
+Shared (``common``)
+    ``may_act_for`` (who may record for a producer), ``convert`` (units), ``public_base_url``,
+    ``QUANT``, ``RETENTION_YEARS``.
+
+``_payload`` is re-exported for the tests and benchmarks that build signed tokens; other ``_names`` are
+private to this package.
+"""
+
+from ..choices import PROMISE_TEXT
+from .batches import (
+    INPUT_FIELDS,
+    LATE_ENTRY_DAYS,
+    batch_create,
+    certified_quantity,
+    harvest_record,
+    harvested_quantity,
+    input_use_add,
+    input_use_update,
+    interval_blockers,
+    issue_blockers,
+    origin_allowed,
+    origin_villages,
+    substance_blockers,
+)
+from .collection import certificate_reissue, purchase_record
+from .common import QUANT, RETENTION_YEARS, convert, may_act_for, public_base_url
+from .flags import TRANSITIONS, certificate_promise_contradicted, certificate_revoke
+from .issue import (
+    MAX_BATCH_ISSUE,
+    PAYLOAD_PRODUCT_CHARS,
+    TESTED_BASES,
+    _payload,
+    certificate_issue,
+    certificates_mark_printed,
+)
+from .keys import (
+    KEYS_CACHE_SECONDS,
+    active_signer,
+    public_keys,
+    public_keys_map,
+    public_keys_write,
+    signing_key_rotate,
+)
+from .lookup import certificate_by_number
+from .market import market_check_record
+from .numbering import allocate_numbers
+from .scans import (
+    IMPLAUSIBLE_KMH,
+    IMPLAUSIBLE_MIN_KM,
+    MAX_PLACES_PER_DAY,
+    SCANS_BASE,
+    SCANS_PER_KG,
+    SCANS_PER_PIECE,
+    expected_scans,
+    scan_record,
+)
+
+__all__ = [
+    "IMPLAUSIBLE_KMH",
+    "IMPLAUSIBLE_MIN_KM",
+    "INPUT_FIELDS",
+    "KEYS_CACHE_SECONDS",
+    "LATE_ENTRY_DAYS",
+    "MAX_BATCH_ISSUE",
+    "MAX_PLACES_PER_DAY",
+    "PAYLOAD_PRODUCT_CHARS",
+    "PROMISE_TEXT",
+    "QUANT",
+    "RETENTION_YEARS",
+    "SCANS_BASE",
+    "SCANS_PER_KG",
+    "SCANS_PER_PIECE",
+    "TESTED_BASES",
+    "TRANSITIONS",
+    "_payload",
+    "active_signer",
+    "allocate_numbers",
+    "batch_create",
+    "certificate_by_number",
+    "certificate_issue",
+    "certificate_promise_contradicted",
+    "certificate_reissue",
+    "certificate_revoke",
+    "certificates_mark_printed",
+    "certified_quantity",
+    "convert",
+    "expected_scans",
+    "harvest_record",
+    "harvested_quantity",
+    "input_use_add",
+    "input_use_update",
+    "interval_blockers",
+    "issue_blockers",
+    "market_check_record",
+    "may_act_for",
+    "origin_allowed",
+    "origin_villages",
+    "public_base_url",
+    "public_keys",
+    "public_keys_map",
+    "public_keys_write",
+    "purchase_record",
+    "scan_record",
+    "signing_key_rotate",
+    "substance_blockers",
+]

@@ -1,0 +1,237 @@
+"""Collection by buyers (purchase with quantity-conserving lineage) and the re-issue of a mixed or
+repacked lot as one new certificate whose parents are the collected ones."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from nongan.core import audit
+from nongan.registry.choices import ProducerType
+from nongan.registry.models import Producer
+
+from ..choices import Basis, CertificateStatus, PromiseForm
+from ..models import Certificate, Collection, Lineage
+from .common import _decimal, _require_act_for, _unit, convert
+from .issue import _create_certificates, _promise_fields
+from .keys import active_signer
+from .lookup import certificate_by_number
+
+
+def _collector_ok(collector: Producer) -> None:
+    if collector.type not in (
+        ProducerType.BUYER,
+        ProducerType.WHOLESALE_MARKET,
+        ProducerType.SLAUGHTERHOUSE,
+        ProducerType.ENTERPRISE,
+        ProducerType.COOPERATIVE,
+    ):
+        raise ValidationError(
+            _(
+                "Only buyers, collectors, markets, slaughterhouses, enterprises and cooperatives collect certificates."
+            )
+        )
+
+
+@transaction.atomic
+def purchase_record(
+    *,
+    actor,
+    collector: Producer,
+    lot: str,
+    items,
+    collected_at: dt.datetime | None = None,
+    is_demo: bool = False,
+) -> list[Collection]:
+    """Record a purchased lot with the certificates collected for it: ``items`` = [(number, quantity, unit)].
+    A purchase without a certificate is refused; so is collecting more than a certificate has left."""
+    _require_act_for(actor, collector)
+    _collector_ok(collector)
+    lot = (lot or "").strip()
+    errors = []
+    if not lot:
+        errors.append(_("Name the purchase lot."))
+    items = list(items or [])
+    if not items:
+        errors.append(
+            _(
+                "A purchase needs at least one certificate: record the certificate number of every lot you buy."
+            )
+        )
+    parsed = []
+    seen = {}
+    for i, (number, quantity, unit) in enumerate(items, start=1):
+        try:
+            c = certificate_by_number(number)
+            q = _decimal(quantity, "quantity")
+            u = _unit(unit)
+        except ValidationError as exc:
+            errors += [_("Line %(line)s: %(message)s") % {"line": i, "message": m} for m in exc.messages]
+            continue
+        if c.status != CertificateStatus.VALID:
+            errors.append(
+                _("Line %(line)s: certificate %(number)s is revoked.") % {"line": i, "number": c.number}
+            )
+            continue
+        if c.producer_id == collector.pk:
+            errors.append(
+                _("Line %(line)s: certificate %(number)s is your own.") % {"line": i, "number": c.number}
+            )
+            continue
+        in_cert_unit = convert(q, u, c.unit)
+        if in_cert_unit is None:
+            errors.append(
+                _("Line %(line)s: the unit %(unit)s does not convert to the certificate's unit %(cunit)s.")
+                % {"line": i, "unit": u, "cunit": c.unit}
+            )
+            continue
+        seen[c.pk] = seen.get(c.pk, Decimal("0")) + in_cert_unit
+        locked = Certificate.objects.select_for_update().get(pk=c.pk)
+        left = locked.quantity - locked.collected_quantity
+        if seen[c.pk] > left:
+            if left <= 0:
+                errors.append(
+                    _(
+                        "Line %(line)s: certificate %(number)s is already fully used (%(quantity)s %(unit)s collected)."
+                    )
+                    % {"line": i, "number": c.number, "quantity": locked.collected_quantity, "unit": c.unit}
+                )
+            else:
+                errors.append(
+                    _("Line %(line)s: certificate %(number)s has only %(left)s %(unit)s left to collect.")
+                    % {"line": i, "number": c.number, "left": left, "unit": c.unit}
+                )
+            continue
+        parsed.append((c, q, u, in_cert_unit))
+    if errors:
+        raise ValidationError(errors)
+    when = collected_at or timezone.now()
+    out = []
+    for c, q, u, in_cert_unit in parsed:
+        col = Collection.objects.create(
+            collector=collector,
+            certificate=c,
+            lot=lot[:64],
+            quantity=q,
+            unit=u,
+            collected_at=when,
+            recorded_by=actor if getattr(actor, "pk", None) else None,
+            is_demo=is_demo,
+        )
+        Certificate.objects.filter(pk=c.pk).update(collected_quantity=F("collected_quantity") + in_cert_unit)
+        audit.record_create(actor, col)
+        out.append(col)
+    return out
+
+
+@transaction.atomic
+def certificate_reissue(
+    *,
+    actor,
+    collector: Producer,
+    draws,
+    quantity,
+    unit: str,
+    loss=0,
+    product=None,
+    basis: str = Basis.CONTROL,
+    test_record: str = "",
+    issued_at: dt.datetime | None = None,
+    is_demo: bool = False,
+) -> Certificate:
+    """A buyer mixes or repacks collected lots and issues one new certificate whose parents are the
+    collected ones (EPCIS transformation). ``draws`` = [(collection, quantity drawn, in the collection's
+    unit)]. Conservation: drawn (in ``unit``) = issued quantity + declared loss."""
+    _require_act_for(actor, collector)
+    _collector_ok(collector)
+    errors = []
+    if not collector.may_issue_certificates:
+        errors.append(
+            _("The producer's status (%(status)s) does not allow issuing certificates.")
+            % {"status": collector.get_status_display()}
+        )
+    try:
+        quantity = _decimal(quantity, "quantity")
+        unit = _unit(unit)
+        loss = _decimal(loss or 0, "loss", allow_zero=True)
+    except ValidationError as exc:
+        raise ValidationError(exc.messages) from None
+    draws = list(draws or [])
+    if not draws:
+        errors.append(_("Choose the collected certificates this lot is made of."))
+    total = Decimal("0")
+    parsed = []
+    products = set()
+    for col, q in draws:
+        col = Collection.objects.select_for_update().select_related("certificate").get(pk=col.pk)
+        if col.collector_id != collector.pk:
+            errors.append(_("Collection %(lot)s belongs to another collector.") % {"lot": col.lot})
+            continue
+        try:
+            q = _decimal(q, "quantity")
+        except ValidationError as exc:
+            errors += exc.messages
+            continue
+        if q > col.remaining_quantity:
+            errors.append(
+                _("Only %(left)s %(unit)s of certificate %(number)s (lot %(lot)s) are left to use.")
+                % {
+                    "left": col.remaining_quantity,
+                    "unit": col.unit,
+                    "number": col.certificate.number,
+                    "lot": col.lot,
+                }
+            )
+            continue
+        converted = convert(q, col.unit, unit)
+        if converted is None:
+            errors.append(
+                _("The unit %(unit)s does not convert to the certificate's unit %(cunit)s.")
+                % {"unit": col.unit, "cunit": unit}
+            )
+            continue
+        total += converted
+        products.add(col.certificate.product_id)
+        parsed.append((col, q))
+    if not errors and quantity + loss != total:
+        errors.append(
+            _(
+                "Quantities do not add up: %(total)s %(unit)s drawn from collected certificates, "
+                "%(quantity)s %(unit)s issued plus %(loss)s %(unit)s declared loss."
+            )
+            % {"total": total, "quantity": quantity, "loss": loss, "unit": unit}
+        )
+    if errors:
+        raise ValidationError(errors)
+    if product is None:
+        product = parsed[0][0].certificate.product
+    template = {
+        "producer": collector,
+        "batch": None,
+        "product": product,
+        "product_name": product.name,
+        "quantity": quantity,
+        "unit": unit,
+        "origin": parsed[0][0].certificate.origin
+        if len({c.certificate.origin_id for c, _q in parsed}) == 1
+        else collector.region,
+        "issued_at": issued_at or timezone.now(),
+        "loss_quantity": loss,
+        "is_demo": is_demo,
+        "issued_by": actor if getattr(actor, "pk", None) else None,
+        **_promise_fields(collector, PromiseForm.BUYER, basis, test_record, "", ""),
+    }
+    parents_payload = [
+        {"number": col.certificate.number, "quantity": str(q), "unit": col.unit} for col, q in parsed
+    ]
+    [child] = _create_certificates(
+        actor=actor, signer=active_signer(), template=template, count=1, parents=parents_payload
+    )
+    for col, q in parsed:
+        Lineage.objects.create(child=child, collection=col, parent=col.certificate, quantity=q)
+        Collection.objects.filter(pk=col.pk).update(used_quantity=F("used_quantity") + q)
+    return child

@@ -1,0 +1,261 @@
+"""Issue certificates: the gates (intervals, substances, producer status, quantities, the linked test
+record), the signed token, the event rows, audit and one ledger entry per issue."""
+
+import datetime as dt
+import hashlib
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from nongan.core import audit, ledger
+from nongan.core.scoping import scoped
+from nongan.registry.models import Producer
+
+from .. import qrsign
+from ..choices import INDIVIDUAL_TYPES, PROMISE_TEXT, Basis, PromiseForm
+from ..models import Certificate, CertificateEvent, ProductionBatch
+from .batches import certified_quantity, harvested_quantity, issue_blockers
+from .common import _decimal, _require_act_for, _unit
+from .keys import active_signer
+from .numbering import _district_code, allocate_numbers
+
+MAX_BATCH_ISSUE = 10000
+PAYLOAD_PRODUCT_CHARS = 16
+
+
+def _payload(signer: qrsign.Signer, c: Certificate) -> qrsign.Payload:
+    local = timezone.localtime(c.issued_at)
+    return qrsign.Payload(
+        kid=signer.kid,
+        number=c.number,
+        product=c.product_name[:PAYLOAD_PRODUCT_CHARS],
+        quantity=format(c.quantity.normalize(), "f"),
+        unit=c.unit,
+        origin=c.origin.code,
+        issued=f"{local:%Y%m%d}",
+        issuer=c.producer.code,
+    )
+
+
+def _create_certificates(*, actor, signer, template: dict, count: int, parents=None) -> list[Certificate]:
+    producer = template["producer"]
+    year = timezone.localtime(template["issued_at"]).year
+    numbers = allocate_numbers(_district_code(producer), year, count)
+    certs = []
+    for number in numbers:
+        c = Certificate(number=number, kid=signer.kid, **template)
+        c.token = signer.token(_payload(signer, c))
+        certs.append(c)
+    Certificate.objects.bulk_create(certs, batch_size=1000)
+    certs = list(
+        Certificate.objects.filter(number__in=numbers)
+        .select_related("producer", "origin", "product", "batch__product", "issued_by")
+        .order_by("number")
+    )
+    actor_user = actor if getattr(actor, "pk", None) else None
+    CertificateEvent.objects.bulk_create(
+        [CertificateEvent(certificate=c, kind="issued", to_status=c.status, actor=actor_user) for c in certs],
+        batch_size=1000,
+    )
+    audit.record_create_many(actor, certs)
+    # One ledger entry per issue: the common content and, per certificate, its number and the
+    # SHA-256 of its signed token (ref = the number, or "first…last" for a batch issue).
+    first = certs[0]
+    ledger.append(
+        region=producer.region,
+        kind="certificate.issue",
+        ref=first.number if len(certs) == 1 else f"{first.number}…{certs[-1].number}",
+        payload={
+            "producer": producer.code,
+            "product": first.product_name,
+            "quantity": str(first.quantity),
+            "unit": first.unit,
+            "origin": first.origin.code,
+            "issued_at": first.issued_at.isoformat(),
+            "basis": first.basis,
+            **({"basis_sample": first.basis_sample.code} if first.basis_sample_id else {}),
+            **({"basis_rapid_test": first.basis_rapid_test_id} if first.basis_rapid_test_id else {}),
+            "batch": first.batch.code if first.batch_id else None,
+            "parents": parents or [],
+            "kid": first.kid,
+            "certificates": [[c.number, hashlib.sha256(c.token.encode()).hexdigest()] for c in certs],
+        },
+        actor=actor,
+    )
+    return certs
+
+
+def _promise_fields(
+    producer: Producer, promise_form: str, basis: str, test_record: str, promiser: str, contact: str
+):
+    errors = {}
+    if promise_form not in PromiseForm.values:
+        errors["promise_form"] = _("Choose the producer or the buyer form of the promise.")
+    if basis not in Basis.values:
+        errors["basis"] = _("Choose the basis of the promise.")
+    if errors:
+        raise ValidationError(errors)
+    return {
+        "promise_form": promise_form,
+        "promise_text": PROMISE_TEXT[promise_form],
+        "basis": basis,
+        "test_record": (test_record or "").strip()[:255],
+        "promiser": (
+            promiser or (producer.legal_rep if producer.type in INDIVIDUAL_TYPES else producer.name)
+        )[:128],
+        "contact": (contact or producer.phone)[:32],
+    }
+
+
+TESTED_BASES = (Basis.SELF_TEST, Basis.ENTRUSTED_TEST)
+
+
+def _basis_records(actor, producer: Producer, basis: str, basis_sample, basis_rapid_test) -> dict:
+    """Check the test record linked to a 自行检测合格 / 委托检测合格 promise: same producer, in the actor's
+    scope, and a pass (a verified or published qualified sample, or a negative rapid test)."""
+    from nongan.monitoring.choices import RapidOutcome, SampleState, Verdict
+    from nongan.monitoring.models import RapidTest, Sample
+
+    if basis_sample in (None, "") and basis_rapid_test in (None, ""):
+        return {"basis_sample": None, "basis_rapid_test": None}
+    if basis not in TESTED_BASES:
+        raise ValidationError(
+            {"basis": _("A test record can only be linked to a self-test or lab-test basis.")}
+        )
+    if basis_sample not in (None, "") and basis_rapid_test not in (None, ""):
+        raise ValidationError({"basis_sample": _("Link either a sample or a rapid test, not both.")})
+    if basis_sample not in (None, ""):
+        sample = basis_sample
+        if not isinstance(sample, Sample):
+            sample = scoped(actor, Sample.objects.all()).filter(code=str(sample).strip().upper()).first()
+        elif not scoped(actor, Sample.objects.filter(pk=sample.pk)).exists():
+            sample = None
+        if sample is None:
+            raise ValidationError({"basis_sample": _("No sample with this number in your scope.")})
+        if sample.producer_id != producer.pk:
+            raise ValidationError({"basis_sample": _("This sample was taken from another producer.")})
+        if sample.verdict != Verdict.PASS or sample.state not in (
+            SampleState.VERIFIED,
+            SampleState.PUBLISHED,
+        ):
+            raise ValidationError(
+                {
+                    "basis_sample": _(
+                        "Sample %(code)s is not a verified qualified result (%(verdict)s) and cannot back the promise."
+                    )
+                    % {
+                        "code": sample.code,
+                        "verdict": sample.get_verdict_display() or sample.get_state_display(),
+                    }
+                }
+            )
+        return {"basis_sample": sample, "basis_rapid_test": None}
+    rapid = basis_rapid_test
+    if not isinstance(rapid, RapidTest):
+        try:
+            rapid_pk = int(str(rapid).strip())
+        except (TypeError, ValueError):
+            rapid_pk = None
+        rapid = scoped(actor, RapidTest.objects.all()).filter(pk=rapid_pk).first() if rapid_pk else None
+    elif not scoped(actor, RapidTest.objects.filter(pk=rapid.pk)).exists():
+        rapid = None
+    if rapid is None:
+        raise ValidationError({"basis_rapid_test": _("No rapid test with this number in your scope.")})
+    if rapid.producer_id != producer.pk:
+        raise ValidationError({"basis_rapid_test": _("This rapid test was made for another producer.")})
+    if rapid.outcome != RapidOutcome.NEGATIVE or rapid.confirmed_positive:
+        raise ValidationError(
+            {
+                "basis_rapid_test": _("Rapid test %(id)s is %(outcome)s and cannot back the promise.")
+                % {"id": rapid.pk, "outcome": rapid.get_outcome_display()}
+            }
+        )
+    return {"basis_sample": None, "basis_rapid_test": rapid}
+
+
+@transaction.atomic
+def certificate_issue(
+    *,
+    actor,
+    batch: ProductionBatch,
+    quantity,
+    unit: str,
+    count: int = 1,
+    basis: str = Basis.CONTROL,
+    test_record: str = "",
+    promiser: str = "",
+    contact: str = "",
+    issued_at: dt.datetime | None = None,
+    is_demo: bool = False,
+    basis_sample=None,
+    basis_rapid_test=None,
+) -> list[Certificate]:
+    """Issue ``count`` certificates of ``quantity`` each for a production batch (one per package or
+    vehicle). Refused, with every reason, inside a pre-harvest interval or withdrawal period, after
+    a banned or restricted input, or when the producer's status forbids it."""
+    producer = batch.producer
+    _require_act_for(actor, producer)
+    issued_at = issued_at or timezone.now()
+    errors: dict[str, list[str]] = {}
+    try:
+        count = int(count)
+    except (TypeError, ValueError):
+        count = 0
+    if not 1 <= count <= MAX_BATCH_ISSUE:
+        errors["count"] = [_("Issue between 1 and %(max)s certificates at once.") % {"max": MAX_BATCH_ISSUE}]
+    try:
+        quantity = _decimal(quantity, "quantity")
+        unit = _unit(unit)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    records = {}
+    try:
+        records = _basis_records(actor, producer, basis, basis_sample, basis_rapid_test)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    blockers = issue_blockers(batch, timezone.localtime(issued_at).date())
+    if blockers:
+        errors["__all__"] = blockers
+    if not errors:
+        harvested = harvested_quantity(batch, unit)
+        if harvested is not None:
+            wanted = quantity * count
+            already = certified_quantity(batch, unit)
+            if already + wanted > harvested:
+                errors["quantity"] = [
+                    _(
+                        "Quantities do not add up: %(wanted)s %(unit)s asked, %(already)s %(unit)s already certified, "
+                        "%(harvested)s %(unit)s harvested."
+                    )
+                    % {"wanted": wanted, "already": already, "harvested": harvested, "unit": unit}
+                ]
+    if errors:
+        raise ValidationError(errors)
+    template = {
+        "producer": producer,
+        "batch": batch,
+        "product": batch.product,
+        "product_name": batch.product.name,
+        "quantity": quantity,
+        "unit": unit,
+        "origin": batch.origin,
+        "issued_at": issued_at,
+        "is_demo": is_demo,
+        "issued_by": actor if getattr(actor, "pk", None) else None,
+        **_promise_fields(producer, PromiseForm.PRODUCER, basis, test_record, promiser, contact),
+        **records,
+    }
+    return _create_certificates(actor=actor, signer=active_signer(), template=template, count=count)
+
+
+@transaction.atomic
+def certificates_mark_printed(*, actor, certificates) -> None:
+    ids = [c.pk for c in certificates]
+    Certificate.objects.filter(pk__in=ids).update(print_count=F("print_count") + 1)
+    actor_user = actor if getattr(actor, "pk", None) else None
+    CertificateEvent.objects.bulk_create(
+        [CertificateEvent(certificate_id=i, kind="printed", actor=actor_user) for i in ids]
+    )
