@@ -1,5 +1,6 @@
 """Core data: the region tree, users with roles and jurisdictions, the audit log, the hash-chained
-ledger, import jobs and the counters of record numbers."""
+ledger, import jobs, the counters of record numbers and the state changes of records without an event
+table of their own."""
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -166,6 +167,42 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.object_repr}"
+
+
+class WorkflowEvent(models.Model):
+    """A state change of a record whose app keeps no event table of its own (production batches, sale
+    holds, producers, import jobs …): written by ``nongan.core.workflow.Workflow.run``. Read through the
+    record it belongs to (``events_for``), which is itself reached through the scoping choke point."""
+
+    content_type = models.ForeignKey(
+        ContentType, verbose_name=_("object type"), on_delete=models.PROTECT, related_name="+"
+    )
+    object_id = models.CharField(_("object id"), max_length=64)
+    action = models.CharField(_("action"), max_length=32)
+    from_state = models.CharField(_("from"), max_length=32, blank=True)
+    to_state = models.CharField(_("to"), max_length=32)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="workflow_events",
+    )
+    actor_repr = models.CharField(_("actor name"), max_length=150, blank=True)
+    time = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("state change")
+        verbose_name_plural = _("state changes")
+        ordering = ["time", "id"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "time"], name="workflow_event_object_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.from_state} → {self.to_state}"
 
 
 class LedgerEntry(models.Model):

@@ -1,0 +1,494 @@
+"""The one workflow runner: states and transitions as data, one way to move a record between states.
+
+A *workflow* is a model's state field plus a table of :class:`Transition` rows (name, label, sources, target,
+who may, whether a reason is needed, a guard, an effect, an optional ledger kind). :meth:`Workflow.run` is
+the only code that writes the state field of a record after its creation; :meth:`Workflow.available` lists
+what a user may do with a record now and drives the buttons of every page and the actions of the API.
+
+``Workflow.run(actor=…, obj=…, action=…, reason=…, **ctx)`` does, inside one transaction:
+
+1. lock the row (``select_for_update``) and read it again;
+2. ``permission(actor, obj)`` of the workflow, if it has one (e.g. "a district administrator of this
+   jurisdiction");
+3. refuse, with a translated ``ValidationError`` and nothing changed, when the record is not in one of the
+   transition's source states, when the actor's role is not in ``roles``, when ``needs_reason`` and the
+   reason is blank (a field error on ``reason``), or when ``guard(actor, obj, ctx)`` raises;
+4. set and save the state field (and the workflow's ``reason_field``, if it has one);
+5. write the event row (``record_event(step)``; by default a :class:`nongan.core.models.WorkflowEvent`);
+6. run ``effect(actor, obj, ctx)`` in the same transaction — it saves what it changes and may return a dict;
+7. write the audit record (every field before → after, with the reason);
+8. if the transition has a ``ledger_kind``, append a ledger entry whose reference, payload and region the
+   workflow's ``ledger(step, effect_result)`` gives.
+
+Any refusal or exception rolls the whole step back. ``ctx`` (the caller's extra keyword arguments plus
+``reason``) reaches the guard and the effect unchanged.
+
+**Nothing else writes a state field.** A model with a workflow inherits :class:`WorkflowModel` and names
+its field in ``STATE_FIELD``: ``save()`` refuses a changed state (:class:`StateWriteError`) and never writes
+the stored state back from a stale copy, and its querysets refuse ``update()`` / ``bulk_update()`` /
+upserting ``bulk_create()`` of the state field. Creation sets the initial state freely.
+``tests/test_workflows.py`` walks every registered workflow and proves its model is guarded, and that every
+model with a ``state`` / ``status`` field either has a workflow or is listed with the reason why not.
+
+Adding a workflow to a new app (see docs/architecture.md, "Workflows"): make the model inherit
+``WorkflowModel`` with ``STATE_FIELD``; in the app's services, declare ``Transition`` rows and one
+``Workflow(model=…, field=…, transitions=[…])`` at module level; write one service per action that calls
+``WORKFLOW.run(...)``; in views and templates, list ``WORKFLOW.available(user, obj)``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.db import models, transaction
+from django.utils.translation import gettext as _
+
+__all__ = [
+    "StateWriteError",
+    "Step",
+    "Transition",
+    "Workflow",
+    "events_for",
+    "WorkflowModel",
+    "WorkflowQuerySet",
+    "has_role",
+    "registered_workflows",
+    "unguarded_state_writes",
+    "workflow_for",
+]
+
+
+class StateWriteError(RuntimeError):
+    """A state field was written outside :meth:`Workflow.run`: a programming error, never a user's."""
+
+
+# (model label, pk) of the rows whose state the runner is saving right now.
+_writing: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
+    "nongan_workflow_writing", default=frozenset()
+)
+_unguarded: contextvars.ContextVar[bool] = contextvars.ContextVar("nongan_workflow_unguarded", default=False)
+_LOADED = "_workflow_loaded_state"
+_MISSING = object()
+
+
+@contextlib.contextmanager
+def unguarded_state_writes():
+    """Let code write state fields directly: for test fixtures that need a record in a given state, and
+    data repairs run by hand. Never used by the platform's own code (``tests/test_workflows.py`` checks)."""
+    token = _unguarded.set(True)
+    try:
+        yield
+    finally:
+        _unguarded.reset(token)
+
+
+def has_role(user, roles: Iterable[str] | None) -> bool:
+    """True when ``roles`` is None (no restriction) or the user is a superuser or has one of them."""
+    if roles is None:
+        return True
+    return bool(
+        user is not None and (getattr(user, "is_superuser", False) or getattr(user, "role", None) in roles)
+    )
+
+
+# ------------------------------------------------------------------------------------------ the data
+@dataclass(frozen=True)
+class Transition:
+    """One row of a state table.
+
+    ``guard(actor, obj, ctx)`` raises a ``ValidationError`` (a translated refusal) when the step may not
+    happen; ``effect(actor, obj, ctx)`` runs after the state is saved and the event row written, in the same
+    transaction; it saves what it changes and may return a dict (the ledger payload's extra keys, for
+    example). ``ctx`` is the caller's keyword arguments plus ``reason``.
+
+    ``internal`` transitions are the consequence of another service (a sample cancelled cancels its task):
+    never offered as a button, and their role check is the calling service's. ``refusal``,
+    ``role_refusal`` and ``reason_refusal`` replace the workflow's standard messages for this transition
+    (``%(state)s`` is the current state's label). ``destructive`` marks a button as a danger button.
+    """
+
+    name: str
+    label: Any
+    sources: tuple[str, ...]
+    target: str
+    roles: frozenset[str] | None = None
+    needs_reason: bool = False
+    guard: Callable[[Any, Any, dict], None] | None = None
+    effect: Callable[[Any, Any, dict], dict | None] | None = None
+    ledger_kind: str | None = None
+    internal: bool = False
+    destructive: bool = False
+    refusal: Any = None
+    role_refusal: Any = None
+    reason_refusal: Any = None
+
+    def __post_init__(self):
+        if isinstance(self.sources, str):
+            raise ImproperlyConfigured(
+                f"Transition {self.name!r}: sources is a tuple of states, not a string."
+            )
+        object.__setattr__(self, "sources", tuple(self.sources))
+        if self.roles is not None:
+            object.__setattr__(self, "roles", frozenset(self.roles))
+
+
+@dataclass
+class Step:
+    """One run of a transition, as the event writer and the ledger see it."""
+
+    workflow: Workflow
+    transition: Transition
+    actor: Any
+    obj: models.Model
+    source: str
+    target: str
+    reason: str
+    ctx: dict = field(default_factory=dict)
+
+    @property
+    def action(self) -> str:
+        return self.transition.name
+
+
+_REGISTRY: dict[type[models.Model], Workflow] = {}
+
+
+def registered_workflows() -> list[Workflow]:
+    """Every workflow declared so far (each app's services declare theirs at import)."""
+    return list(_REGISTRY.values())
+
+
+def workflow_for(model: type[models.Model]) -> Workflow | None:
+    return _REGISTRY.get(model._meta.concrete_model) or _REGISTRY.get(model)
+
+
+def _default_event(step: Step) -> None:
+    from django.contrib.contenttypes.models import ContentType
+
+    from .models import WorkflowEvent
+
+    actor = step.actor
+    WorkflowEvent.objects.create(
+        content_type=ContentType.objects.get_for_model(step.obj, for_concrete_model=True),
+        object_id=str(step.obj.pk),
+        action=step.action,
+        from_state=step.source or "",
+        to_state=step.target,
+        reason=(step.reason or "")[:255],
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_repr=str(actor) if actor is not None else "system",
+    )
+
+
+def events_for(obj):
+    """The core ``WorkflowEvent`` rows of ``obj`` (records whose app has no event table), oldest first."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from .models import WorkflowEvent
+
+    ct = ContentType.objects.get_for_model(obj, for_concrete_model=True)
+    return WorkflowEvent.objects.filter(content_type=ct, object_id=str(obj.pk)).select_related("actor")
+
+
+class Workflow:
+    """A model's state table and its runner. Declare one per state field, at module level of the app's
+    services (declaring registers it; ``register=False`` is for tests).
+
+    ``record_event(step)`` writes the event row in the app's own event table (default: a core
+    ``WorkflowEvent``); ``ledger(step, effect_result)`` returns ``{"ref", "payload", "region"}`` for
+    transitions with a ``ledger_kind``; ``permission(actor, obj)`` raises a ``ValidationError`` when the actor
+    may not act on this record at all (checked first, and by ``available``); ``wrong_state`` is the refusal
+    for a record in another state (``%(state)s`` is its label); ``reason_field`` stores the reason of each step
+    on the record; ``audit_reason(step)`` is the reason written to the audit record (default: the reason);
+    ``select_related`` is applied to the locking query.
+    """
+
+    def __init__(
+        self,
+        *,
+        model: type[models.Model],
+        field: str = "state",
+        transitions: Iterable[Transition],
+        record_event: Callable[[Step], Any] | None = None,
+        ledger: Callable[[Step, dict], dict] | None = None,
+        permission: Callable[[Any, Any], None] | None = None,
+        wrong_state: Any = None,
+        reason_field: str | None = None,
+        audit_reason: Callable[[Step], str] | None = None,
+        select_related: tuple[str, ...] = (),
+        register: bool = True,
+    ):
+        self.model = model
+        self.field = field
+        self.transitions: dict[str, Transition] = {}
+        for t in transitions:
+            if t.name in self.transitions:
+                raise ImproperlyConfigured(f"{model.__name__}: two transitions are named {t.name!r}.")
+            self.transitions[t.name] = t
+        self.record_event = record_event or _default_event
+        self.ledger = ledger
+        self.permission = permission
+        self.wrong_state = wrong_state
+        self.reason_field = reason_field
+        self.audit_reason = audit_reason
+        self.select_related = tuple(select_related)
+        self._check()
+        if register:
+            if model in _REGISTRY:
+                raise ImproperlyConfigured(f"{model._meta.label} already has a workflow.")
+            _REGISTRY[model] = self
+
+    def __repr__(self) -> str:
+        return f"<Workflow {self.model._meta.label}.{self.field}: {', '.join(self.transitions)}>"
+
+    def _check(self) -> None:
+        label = self.model._meta.label
+        if not (isinstance(self.model, type) and issubclass(self.model, WorkflowModel)):
+            raise ImproperlyConfigured(
+                f"{label} has a workflow: it must inherit nongan.core.workflow.WorkflowModel."
+            )
+        if self.model.STATE_FIELD != self.field:
+            raise ImproperlyConfigured(
+                f"{label}.STATE_FIELD is {self.model.STATE_FIELD!r}, but its workflow runs {self.field!r}."
+            )
+        f = self.model._meta.get_field(self.field)
+        states = {str(v) for v, _label in f.flatchoices} if f.choices else None
+        for t in self.transitions.values():
+            if states is not None:
+                unknown = [s for s in (*t.sources, t.target) if str(s) not in states]
+                if unknown:
+                    raise ImproperlyConfigured(f"{label} transition {t.name!r}: unknown state(s) {unknown}.")
+            if t.ledger_kind and self.ledger is None:
+                raise ImproperlyConfigured(
+                    f"{label} transition {t.name!r} has a ledger kind but no ledger(step)."
+                )
+        if self.reason_field:
+            self.model._meta.get_field(self.reason_field)
+
+    # ------------------------------------------------------------------ reading
+    def __getitem__(self, name: str) -> Transition:
+        return self.transitions[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.transitions
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.transitions)
+
+    def labels(self) -> dict[str, Any]:
+        return {name: t.label for name, t in self.transitions.items()}
+
+    def state_label(self, value: str) -> str:
+        f = self.model._meta.get_field(self.field)
+        return str(dict(f.flatchoices).get(value, value))
+
+    def state_of(self, obj) -> str:
+        return getattr(obj, self.model._meta.get_field(self.field).attname)
+
+    def available(self, user, obj) -> list[Transition]:
+        """What ``user`` may do with ``obj`` now (state, role and the workflow's permission; guards are
+        checked when the action is run). Internal transitions are never offered."""
+        state = self.state_of(obj)
+        found = [
+            t
+            for t in self.transitions.values()
+            if not t.internal and state in t.sources and has_role(user, t.roles)
+        ]
+        if found and self.permission is not None:
+            try:
+                self.permission(user, obj)
+            except ValidationError:
+                return []
+        return found
+
+    def available_names(self, user, obj) -> list[str]:
+        return [t.name for t in self.available(user, obj)]
+
+    # ------------------------------------------------------------------ the runner
+    def get(self, action: str) -> Transition:
+        t = self.transitions.get(action)
+        if t is None:
+            raise ValidationError(_("Unknown action “%(action)s”.") % {"action": action})
+        return t
+
+    def check(self, *, actor, obj, transition: Transition, reason: str = "", ctx: dict | None = None) -> None:
+        """The refusals of :meth:`run`, in its order, without changing anything (``obj`` as it is)."""
+        if self.permission is not None:
+            self.permission(actor, obj)
+        state = self.state_of(obj)
+        if state not in transition.sources:
+            message = (
+                transition.refusal or self.wrong_state or _("This cannot be done in the state “%(state)s”.")
+            )
+            label = self.state_label(state)
+            raise ValidationError(str(message) % {"state": label, "status": label})
+        if not transition.internal and not has_role(actor, transition.roles):
+            raise ValidationError(str(transition.role_refusal or _("Your role may not do this.")))
+        if transition.needs_reason and not (reason or "").strip():
+            raise ValidationError({"reason": str(transition.reason_refusal or _("Give a reason."))})
+        if transition.guard is not None:
+            transition.guard(actor, obj, ctx if ctx is not None else {"reason": reason})
+
+    def run(self, *, actor, obj, action: str, reason: str = "", **ctx):
+        """Move ``obj`` by ``action``; returns the record as saved (``obj`` gets its new state too).
+        Refuses with a ``ValidationError`` and changes nothing when the step may not happen."""
+        from . import audit, ledger
+
+        t = self.get(action)
+        reason = reason or ""
+        ctx = {**ctx, "reason": reason}
+        with transaction.atomic():
+            qs = self.model._default_manager.select_for_update()
+            if self.select_related:
+                qs = qs.select_related(*self.select_related)
+            locked = qs.get(pk=obj.pk)
+            self.check(actor=actor, obj=locked, transition=t, reason=reason, ctx=ctx)
+            before = audit.snapshot(locked)
+            source = self.state_of(locked)
+            step = Step(self, t, actor, locked, source, t.target, reason, ctx)
+            attname = self.model._meta.get_field(self.field).attname
+            setattr(locked, attname, t.target)
+            fields = [self.field]
+            if self.reason_field:
+                setattr(locked, self.reason_field, reason.strip()[:255])
+                fields.append(self.reason_field)
+            with _saving_state(locked):
+                locked.save(update_fields=fields)
+            self.record_event(step)
+            result = t.effect(actor, locked, ctx) if t.effect is not None else None
+            audit.record_update(
+                actor, locked, before, reason=self.audit_reason(step) if self.audit_reason else reason
+            )
+            if t.ledger_kind:
+                entry = self.ledger(step, result or {})
+                ledger.append(kind=t.ledger_kind, actor=actor, **entry)
+        if obj is not locked:
+            # The caller's copy follows (its stored state is the new one now, so saving it writes no state).
+            setattr(obj, attname, t.target)
+            obj.__dict__[_LOADED] = t.target
+            if self.reason_field:
+                setattr(obj, self.reason_field, getattr(locked, self.reason_field))
+        return locked
+
+
+@contextlib.contextmanager
+def _saving_state(obj):
+    key = (obj._meta.concrete_model._meta.label, obj.pk)
+    token = _writing.set(_writing.get() | {key})
+    try:
+        yield
+    finally:
+        _writing.reset(token)
+
+
+def _may_write(obj) -> bool:
+    return _unguarded.get() or (obj._meta.concrete_model._meta.label, obj.pk) in _writing.get()
+
+
+# ------------------------------------------------------------------------------------------ enforcement
+def _refuse(model, how: str):
+    raise StateWriteError(
+        f"{model._meta.label}.{model.STATE_FIELD} is changed only by its workflow "
+        f"(nongan.core.workflow.Workflow.run), not by {how}; call the app's service."
+    )
+
+
+class WorkflowQuerySet(models.QuerySet):
+    """Refuses to write the state field in bulk: ``update()``, ``bulk_update()`` and upserts."""
+
+    def _touches_state(self, names) -> bool:
+        f = self.model._meta.get_field(self.model.STATE_FIELD)
+        return any(n in (f.name, f.attname) for n in names)
+
+    def update(self, **kwargs):
+        if self._touches_state(kwargs) and not _unguarded.get():
+            _refuse(self.model, "QuerySet.update()")
+        return super().update(**kwargs)
+
+    update.alters_data = True
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        if self._touches_state(fields) and not _unguarded.get():
+            _refuse(self.model, "bulk_update()")
+        return super().bulk_update(objs, fields, batch_size=batch_size)
+
+    bulk_update.alters_data = True
+
+    def bulk_create(self, objs, *args, **kwargs):
+        if kwargs.get("update_conflicts") and self._touches_state(kwargs.get("update_fields") or ()):
+            if not _unguarded.get():
+                _refuse(self.model, "bulk_create(update_conflicts=True)")
+        return super().bulk_create(objs, *args, **kwargs)
+
+    bulk_create.alters_data = True
+
+
+class WorkflowManager(models.Manager.from_queryset(WorkflowQuerySet)):
+    pass
+
+
+class WorkflowModel(models.Model):
+    """Base of every model whose ``STATE_FIELD`` is moved by a :class:`Workflow`.
+
+    Remembers the state it was loaded (or created) with; ``save()`` refuses a changed state outside the
+    runner, and leaves the stored state alone when it did not change (so a stale copy saved later cannot
+    put an old state back). The default manager's querysets refuse bulk writes of the state field."""
+
+    STATE_FIELD = "state"
+
+    objects = WorkflowManager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and not _may_write(self):
+            kwargs = self._without_state(kwargs)
+        super().save(*args, **kwargs)
+        attname = self._meta.get_field(self.STATE_FIELD).attname
+        if attname in self.__dict__:
+            self.__dict__[_LOADED] = self.__dict__[attname]
+
+    save.alters_data = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        obj = super().from_db(db, field_names, values)
+        attname = cls._meta.get_field(cls.STATE_FIELD).attname
+        if attname in obj.__dict__:
+            obj.__dict__[_LOADED] = obj.__dict__[attname]
+        return obj
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        attname = self._meta.get_field(self.STATE_FIELD).attname
+        if attname in self.__dict__:
+            self.__dict__[_LOADED] = self.__dict__[attname]
+
+    def _without_state(self, kwargs: dict) -> dict:
+        f = self._meta.get_field(self.STATE_FIELD)
+        update_fields = kwargs.get("update_fields")
+        names = {f.name, f.attname}
+        if update_fields is not None and not names & set(update_fields):
+            return kwargs
+        deferred = self.get_deferred_fields()
+        if f.attname not in deferred:
+            loaded = self.__dict__.get(_LOADED, _MISSING)
+            current = self.__dict__.get(f.attname)
+            if (loaded is _MISSING and update_fields is not None) or (
+                loaded is not _MISSING and current != loaded
+            ):
+                _refuse(type(self), "save()")
+        if update_fields is None:
+            update_fields = [
+                c.attname
+                for c in self._meta.concrete_fields
+                if not c.primary_key and not getattr(c, "generated", False) and c.attname not in deferred
+            ]
+        return {**kwargs, "update_fields": [n for n in update_fields if n not in names]}
