@@ -38,7 +38,19 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from nongan.registry.models import ProductCategory
+
 from .choices import EditionKind, Rule, Verdict
+from .inforce import EDITION_FIELDS, EditionInfo, active_editions
+from .models import (
+    Analyte,
+    BannedSubstance,
+    Edition,
+    MaxResidueLimit,
+    RestrictedUse,
+    ScopeMapping,
+    StandardsRevision,
+)
 
 # How often another process's import is looked for, in seconds (one tiny query).
 CHECK_SECONDS = 1.0
@@ -143,16 +155,6 @@ def normalise_unit(unit: str) -> str:
 
 # ------------------------------------------------------------------ the index
 @dataclass(frozen=True)
-class _EditionInfo:
-    id: int
-    code: str
-    family: str
-    kind: str
-    amends_id: int | None
-    in_force: dt.date
-
-
-@dataclass(frozen=True)
 class _Limit:
     edition_id: int
     limit: Decimal
@@ -193,10 +195,6 @@ class _Index:
     """The standards read once into dictionaries."""
 
     def __init__(self) -> None:
-        from nongan.registry.models import ProductCategory
-
-        from .models import Analyte, BannedSubstance, Edition, MaxResidueLimit, RestrictedUse, ScopeMapping
-
         self.token = _read_token()
         cats = list(
             ProductCategory.objects.values_list("id", "name", "parent_id", "kind", "aliases", "excludes")
@@ -238,10 +236,7 @@ class _Index:
         for aid, name_zh, *_rest in analytes:
             self.analyte_ids[name_zh] = aid
 
-        self.editions = {
-            e[0]: _EditionInfo(*e)
-            for e in Edition.objects.values_list("id", "code", "family", "kind", "amends_id", "in_force")
-        }
+        self.editions = {e[0]: EditionInfo(*e) for e in Edition.objects.values_list(*EDITION_FIELDS)}
         self.families = sorted({e.family for e in self.editions.values()})
         self.analyte_families: dict[int, set[str]] = {}
         self.limits: dict[tuple[int, int], list[_Limit]] = {}
@@ -289,26 +284,7 @@ class _Index:
         hit = self.active_cache.get(on_date)
         if hit is not None:
             return hit
-        result: dict[str, tuple[int, ...]] = {}
-        for family in self.families:
-            fulls = [
-                e
-                for e in self.editions.values()
-                if e.family == family and e.kind == EditionKind.FULL and e.in_force <= on_date
-            ]
-            if not fulls:
-                continue
-            base = max(fulls, key=lambda e: (e.in_force, e.id))
-            amendments = sorted(
-                (
-                    e
-                    for e in self.editions.values()
-                    if e.kind == EditionKind.AMENDMENT and e.amends_id == base.id and e.in_force <= on_date
-                ),
-                key=lambda e: (e.in_force, e.id),
-                reverse=True,
-            )
-            result[family] = tuple([a.id for a in amendments] + [base.id])
+        result = active_editions(self.editions.values(), on_date, self.families)
         if len(self.active_cache) > 4096:
             self.active_cache.clear()
         self.active_cache[on_date] = result
@@ -455,10 +431,6 @@ def _split(text: str | None) -> list[str]:
 
 
 def _read_token() -> str:
-    from nongan.registry.models import ProductCategory
-
-    from .models import StandardsRevision
-
     token = StandardsRevision.objects.order_by("-pk").values_list("token", flat=True).first() or ""
     return f"{token}:{ProductCategory.objects.count()}"
 
@@ -541,8 +513,6 @@ def _today() -> dt.date:
 
 def editions_in_force(on_date: dt.date, family: str | None = None):
     """The Edition rows in force on a date (all families, or one)."""
-    from .models import Edition
-
     active = get_index().active(on_date)
     ids = [eid for fam, eids in active.items() if family is None or fam == family for eid in eids]
     return list(Edition.objects.filter(pk__in=ids))

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from nongan.registry.models import ProductCategory
 
 from .choices import AnalyteKind, EditionKind
+from .inforce import EDITION_FIELDS, EditionInfo, active_editions
 
 
 class Edition(models.Model):
@@ -72,12 +73,10 @@ class Edition(models.Model):
         return self.amends if self.kind == EditionKind.AMENDMENT and self.amends_id else self
 
     def is_in_force(self, on_date: dt.date | None = None) -> bool:
-        """In force on the date as (part of) the standard: see ``engine.editions_in_force``."""
-        from .engine import editions_in_force
-
-        return self.pk in {
-            e.pk for e in editions_in_force(on_date or timezone.localdate(), family=self.family)
-        }
+        """In force on the date as (part of) the standard (the rule in ``inforce``, as the engine applies it)."""
+        editions = [EditionInfo(*row) for row in Edition.objects.values_list(*EDITION_FIELDS)]
+        active = active_editions(editions, on_date or timezone.localdate())
+        return self.pk in active.get(self.family, ())
 
 
 class Analyte(models.Model):

@@ -1,16 +1,10 @@
-"""Background tasks of the standards (run by `nongan db_worker`; inline in tests)."""
+"""Background tasks of the standards (run by `nongan db_worker`; inline in tests).
 
-from django_tasks import task
+``import_standards`` checks and applies a large uploaded table. It is declared in ``services/uploads.py``, beside
+the upload service that enqueues it, so the module graph has no circle (this module imports services, services
+never import it); it stays reachable here under the path the worker knows.
+"""
 
-from nongan.core.models import ImportJob
+from .services.uploads import import_standards
 
-from .models import Edition
-from .services import import_job_run
-
-
-@task()
-def import_standards(job_id: int, edition_code: str = "") -> str:
-    """Check and apply a large uploaded table."""
-    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    edition = Edition.objects.filter(code=edition_code).first() if edition_code else None
-    return import_job_run(job=job, edition=edition).status
+__all__ = ["import_standards"]

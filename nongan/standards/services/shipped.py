@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from nongan.core import audit
 from nongan.registry.models import ProductCategory
+from nongan.registry.services import categories_load
 
 from .. import engine
 from ..choices import ImportKind
@@ -76,8 +77,6 @@ def standards_load(*, actor=None, data_dir: Path | None = None) -> dict[str, dic
     if data_dir is not None:
         paths = {k: Path(data_dir) / Path(p).name for k, p in SHIPPED.items()}
     if not ProductCategory.objects.exists():
-        from nongan.registry.services import categories_load
-
         categories_load()
     return {
         "scope_mappings": scope_mappings_load(actor=actor, path=paths["scope"]),

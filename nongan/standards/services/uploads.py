@@ -1,4 +1,8 @@
-"""Uploads on the import page: the import job, checked and applied at once or by the background worker."""
+"""Uploads on the import page: the import job, checked and applied at once or by the background worker.
+
+The background task ``import_standards`` is declared here, beside the service that enqueues it and the run it
+calls, so that neither imports the other in a circle; ``nongan.standards.tasks`` re-exports it (the path the
+worker and rows queued earlier name)."""
 
 from __future__ import annotations
 
@@ -7,12 +11,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from nongan.core.choices import ImportStatus
 from nongan.core.models import ImportJob
 
 from ..choices import ImportKind
 from ..models import Edition
+from ..selectors import may_manage
 from ..tables import Table, TableRejected, read_table
 from .analytes import analytes_import
 from .editions import editions_import
@@ -26,8 +32,6 @@ def import_upload(
     """Record the upload as an ImportJob, read it, and check and apply it: at once when it is small, as a
     background task (``nongan db_worker``) when it has more rows than ``NONGAN_IMPORT_SYNC_ROWS``. A rejected
     table leaves the job FAILED with its per-row errors (downloadable as .xlsx) and nothing else changed."""
-    from ..selectors import may_manage
-
     if not may_manage(actor):
         raise ValidationError(_("Only a district administrator may import standards."))
     if kind not in ImportKind.values:
@@ -51,8 +55,6 @@ def import_upload(
     if background is None:
         background = job.total_rows > settings.NONGAN_IMPORT_SYNC_ROWS
     if background:
-        from ..tasks import import_standards
-
         job.status = ImportStatus.PENDING
         job.message = _("Waiting for the background worker.")
         job.save(update_fields=["total_rows", "status", "message"])
@@ -117,3 +119,11 @@ def import_job_run(
     job.finished = timezone.now()
     job.save()
     return job
+
+
+@task()
+def import_standards(job_id: int, edition_code: str = "") -> str:
+    """Check and apply a large uploaded table (run by ``nongan db_worker``; inline in tests)."""
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    edition = Edition.objects.filter(code=edition_code).first() if edition_code else None
+    return import_job_run(job=job, edition=edition).status

@@ -222,6 +222,19 @@ def test_date_as_text(standards):
     assert exc.value.message_dict == {"date": ["“2023-02-30”不是日期，请写成 2026-11-28。"]}
 
 
+def test_edition_is_in_force_as_the_engine_says(standards):
+    """Edition.is_in_force (the rule in inforce.py, read from the database) agrees with the engine's index."""
+    codes = ["GB 2763-2021", "GB 2763.1-2022", "GB 2763-2026", "GB 31650-2019", "GB 31650.1-2022"]
+    for day, expected in (
+        (JAN_2023, {"GB 2763-2021", "GB 31650-2019"}),
+        (JUNE_2023, {"GB 2763-2021", "GB 2763.1-2022", "GB 31650-2019", "GB 31650.1-2022"}),
+        (DEC_2026, {"GB 2763-2026", "GB 31650-2019", "GB 31650.1-2022"}),
+    ):
+        in_force = {c for c in codes if Edition.objects.get(code=c).is_in_force(day)}
+        assert in_force == expected
+        assert {e.code for e in engine.editions_in_force(day)} == expected
+
+
 def test_no_edition_in_force(standards):
     j = judge(food="黄瓜", analyte="噻虫嗪", value="0.1", unit="mg/kg", on_date=dt.date(2020, 1, 1))
     assert (j.verdict, j.rule, j.edition) == ("not_judgeable", "no_limit", "")
