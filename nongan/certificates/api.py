@@ -152,27 +152,19 @@ class VerifyView(APIView):
     def post(self, request):
         s = VerifySerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        text = s.validated_data["text"].strip()
-        keys = services.public_keys_map()
-        if qrsign.number_is_valid(text):
-            number, signature = qrsign.normalize_number(text), None
-        else:
-            v = qrsign.verify_text(text, keys)
-            if v.code == qrsign.UNKNOWN_KID:  # a key rotated in another process a moment ago
-                v = qrsign.verify_text(text, services.public_keys_map(kid=v.payload.kid))
-            if not v.ok:
-                return Response(
-                    {"genuine": False, "code": v.code, "message": v.message},
-                    status=status.HTTP_400_BAD_REQUEST,
-                )
-            number, signature = v.payload.number, "ok"
-        c = selectors.public_certificate(number)
+        check = services.verify_text(s.validated_data["text"])
+        if check.signature_failed:
+            return Response(
+                {"genuine": False, "code": check.signature.code, "message": check.signature.message},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        c = check.certificate
         if c is None:
-            raise NotFound(_("No certificate with the number %(number)s.") % {"number": number})
+            raise NotFound(_("No certificate with the number %(number)s.") % {"number": check.number})
         return Response(
             {
-                "genuine": signature == "ok",
-                "signature": signature,
+                "genuine": check.signed,
+                "signature": "ok" if check.signed else None,
                 "number": c.number,
                 "status": c.status,
                 "product": c.product_name,

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from nongan.core.validators import mask_name, mask_phone
 
 from . import qrsign, selectors, services
-from .choices import INDIVIDUAL_TYPES, CertificateStatus, ScanResult
+from .choices import INDIVIDUAL_TYPES
 
 MAX_PARENTS = 20
 MESSAGES = {
@@ -44,13 +44,6 @@ def lookup(request):
     return render(request, "certificates/public/lookup.html", {})
 
 
-def _kid_of(token: str) -> str | None:
-    try:
-        return qrsign.decode_payload(qrsign.b64u_decode(token)[:-64]).kid
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
 def _origin_text(region) -> str:
     names = []
     while region is not None and region.level in ("village", "township", "district"):
@@ -74,29 +67,24 @@ def _public_view_of(c):
 @require_GET
 @never_cache
 def verify(request, code: str):
-    number = qrsign.normalize_number(code)
+    token = request.GET.get("s", "").strip()
+    check = services.verify(code, token)
     ctx = {"code": code}
-    if not qrsign.number_is_valid(number):
+    if check.certificate is None:
+        if check.verdict == services.Verdict.NOT_FOUND:
+            ctx["error"] = _("No certificate with the number %(number)s.") % {"number": check.number}
+            return render(request, "certificates/public/verify.html", ctx, status=404)
         ctx["error"] = _(
             "The certificate number %(number)s is not valid: check the characters you typed."
         ) % {"number": code}
         return render(request, "certificates/public/verify.html", ctx, status=400)
-    c = selectors.public_certificate(number)
-    if c is None:
-        ctx["error"] = _("No certificate with the number %(number)s.") % {"number": number}
-        return render(request, "certificates/public/verify.html", ctx, status=404)
-    token = request.GET.get("s", "").strip()
-    signature = None
-    if token:
-        v = qrsign.verify_token(token, services.public_keys_map(kid=_kid_of(token)), url_number=code)
-        if v.ok and v.payload.number == c.number:
-            signature = "ok"
-            result = ScanResult.REVOKED if c.status == CertificateStatus.REVOKED else ScanResult.GENUINE
-        else:
-            signature = MESSAGES.get(v.code, MESSAGES[qrsign.BAD_SIGNATURE])()
-            result = ScanResult.BAD_SIGNATURE
+    c, number, result = check.certificate, check.number, check.scan_result
+    if check.signed:
+        signature = "ok"
+    elif check.signature is not None:
+        signature = MESSAGES.get(check.signature.code, MESSAGES[qrsign.BAD_SIGNATURE])()
     else:
-        result = ScanResult.REVOKED if c.status == CertificateStatus.REVOKED else ScanResult.UNSIGNED
+        signature = None
     scan = services.scan_record(
         certificate=c,
         number=number,

@@ -212,6 +212,14 @@ def split_qr_text(text: str) -> tuple[str | None, str]:
     return None, text
 
 
+def token_kid(token: str) -> str | None:
+    """The key id a token names (not verified), or None when the token cannot be read."""
+    try:
+        return decode_payload(b64u_decode(token)[:-SIGNATURE_BYTES]).kid
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
 @dataclass
 class Verification:
     ok: bool

@@ -49,9 +49,12 @@ def producers_for(user):
 
 
 def public_certificate(number: str) -> Certificate | None:
-    """The certificate behind /v/<code> (public: no scope; the page masks personal data)."""
+    """The certificate with this (normalised) number, behind /v/<code> and ``services.verify`` (public: no
+    scope; the page masks personal data)."""
     return (
-        Certificate.objects.select_related("producer", "origin__parent__parent").filter(number=number).first()
+        Certificate.objects.select_related("producer", "product", "origin__parent__parent")
+        .filter(number=number)
+        .first()
     )
 
 

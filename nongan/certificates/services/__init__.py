@@ -16,7 +16,10 @@ Changes to an issued certificate (``flags``)
     ``certificate_revoke``; ``certificate_promise_contradicted`` (the monitoring app's reaction to an
     unqualified sample of a certified lot).
 Lookup and verification (``lookup``)
-    ``certificate_by_number`` (a typed number or a scanned QR text).
+    ``verify(number, token)`` and ``verify_text(text)`` → ``VerifyResult`` (``Verdict``: genuine, revoked,
+    unsigned, bad signature, not found, bad number, unreadable; with the certificate and the signature
+    check and its payload): the one verdict behind the public page, the API and ``nongan verify-qr --db``;
+    ``certificate_by_number`` (a typed number or a scanned QR text, or a ValidationError).
 Public scans (``scans``)
     ``scan_record``, ``expected_scans``.
 Collection and re-issue (``collection``)
@@ -68,7 +71,7 @@ from .keys import (
     public_keys_write,
     signing_key_rotate,
 )
-from .lookup import certificate_by_number
+from .lookup import Verdict, VerifyResult, certificate_by_number, verify, verify_text
 from .market import market_check_record
 from .numbering import allocate_numbers
 from .scans import (
@@ -99,6 +102,8 @@ __all__ = [
     "SCANS_PER_PIECE",
     "TESTED_BASES",
     "TRANSITIONS",
+    "Verdict",
+    "VerifyResult",
     "_payload",
     "active_signer",
     "allocate_numbers",
@@ -130,4 +135,6 @@ __all__ = [
     "scan_record",
     "signing_key_rotate",
     "substance_blockers",
+    "verify",
+    "verify_text",
 ]

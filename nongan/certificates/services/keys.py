@@ -87,13 +87,6 @@ def public_keys_map(*, kid: str | None = None) -> dict[str, bytes]:
     return keys
 
 
-def _token_kid(token: str) -> str | None:
-    try:
-        return qrsign.decode_payload(qrsign.b64u_decode(token)[:-64]).kid
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
 def _forget_keys() -> None:
     _KEYS_CACHE.update(keys=None, at=0.0)
 

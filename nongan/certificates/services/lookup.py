@@ -1,11 +1,111 @@
-"""Find a certificate by its number or by a scanned QR text."""
+"""What a certificate number or a scanned QR text means: the one verdict behind the public page, the API,
+``nongan verify-qr --db`` and every service that looks a certificate up by its number."""
+
+from dataclasses import dataclass
+from enum import StrEnum
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from .. import qrsign
+from .. import qrsign, selectors
+from ..choices import CertificateStatus, ScanResult
 from ..models import Certificate
-from .keys import _token_kid, public_keys_map
+from .keys import public_keys_map
+
+
+class Verdict(StrEnum):
+    """The answer to "is this certificate real and current?". The first five are also the
+    ``ScanResult`` a public scan is logged with."""
+
+    GENUINE = "genuine"  # the signature is valid and the certificate is current
+    REVOKED = "revoked"  # the certificate was revoked (signature valid, or none given)
+    UNSIGNED = "unsigned"  # number only: registered and current, no signature to check
+    BAD_SIGNATURE = "bad_signature"  # a signature was given and fails: counterfeit suspect
+    NOT_FOUND = "unknown"  # a well-formed number that no certificate has
+    BAD_NUMBER = "bad_number"  # the number's check character does not match (mistyped)
+    UNREADABLE = "malformed"  # neither a number nor a readable QR text
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    verdict: Verdict
+    # The number asked about, normalised: the one given (typed, or in the QR's address), else the one
+    # inside the token; "" when there is none.
+    number: str
+    certificate: Certificate | None = None
+    # The signature check of the token (None when no token was given): its ``code`` says why it
+    # failed and ``payload`` is the decoded content (trustworthy only when ``ok``).
+    signature: qrsign.Verification | None = None
+
+    @property
+    def payload(self) -> qrsign.Payload | None:
+        return self.signature.payload if self.signature is not None else None
+
+    @property
+    def signed(self) -> bool:
+        """A token was given and its signature is valid for this number."""
+        return self.signature is not None and self.signature.ok and self.verdict != Verdict.BAD_SIGNATURE
+
+    @property
+    def signature_failed(self) -> bool:
+        """A token was given and does not prove this number (unreadable, unknown key, forged, altered)."""
+        return self.signature is not None and not self.signed
+
+    @property
+    def counterfeit_suspect(self) -> bool:
+        """A failed signature, or a certificate already flagged by its scans."""
+        return self.verdict == Verdict.BAD_SIGNATURE or bool(self.certificate and self.certificate.suspicious)
+
+    @property
+    def scan_result(self) -> str:
+        """What a public scan of this certificate is logged as (only when a certificate was found)."""
+        return ScanResult(self.verdict.value)
+
+
+def verify(number: str | None, token: str | None = None) -> VerifyResult:
+    """The verdict on a certificate number (typed, or from the QR's address) and an optional signed token.
+
+    Checked in this order: the number's check character, the certificate's existence, the token's
+    signature (against the published keys, for exactly this number), then the certificate's status.
+    Without a number the token's own (signed) number is looked up."""
+    signature = None
+    if token:
+        signature = qrsign.verify_token(
+            token, public_keys_map(kid=qrsign.token_kid(token)), url_number=number or None
+        )
+    if number:
+        n = qrsign.normalize_number(number)
+    elif signature is not None and signature.payload is not None:
+        n = signature.payload.number
+    else:
+        return VerifyResult(Verdict.UNREADABLE, "", signature=signature)
+    if not qrsign.number_is_valid(n):
+        return VerifyResult(Verdict.BAD_NUMBER, n, signature=signature)
+    c = selectors.public_certificate(n)
+    if c is None:
+        return VerifyResult(Verdict.NOT_FOUND, n, signature=signature)
+    if signature is not None and not (signature.ok and signature.payload.number == c.number):
+        verdict = Verdict.BAD_SIGNATURE
+    elif c.status == CertificateStatus.REVOKED:
+        verdict = Verdict.REVOKED
+    elif signature is not None:
+        verdict = Verdict.GENUINE
+    else:
+        verdict = Verdict.UNSIGNED
+    return VerifyResult(verdict, n, c, signature)
+
+
+def verify_text(text: str) -> VerifyResult:
+    """The verdict on what a person typed or a scanner decoded: a certificate number, a QR text (the
+    whole address) or a bare token."""
+    text = (text or "").strip()
+    if qrsign.number_is_valid(text):
+        return verify(text)
+    try:
+        url_number, token = qrsign.split_qr_text(text)
+    except ValueError:
+        return VerifyResult(Verdict.UNREADABLE, "", signature=qrsign.Verification(False, qrsign.MALFORMED))
+    return verify(url_number, token)
 
 
 def certificate_by_number(number: str) -> Certificate:
@@ -23,21 +123,21 @@ def certificate_by_number(number: str) -> Certificate:
                     "The QR code cannot be read: it is not a certificate QR of this platform, or it is incomplete."
                 )
             )
-        v = qrsign.verify_token(token, public_keys_map(kid=_token_kid(token)), url_number=url_number)
-        if not v.ok:
+        result = verify(url_number, token)
+        if result.signature_failed:
             raise ValidationError(
                 _(
                     "Invalid signature: the QR content was altered or the signature forged. Do not trust this certificate."
                 )
             )
         number = url_number
-    n = qrsign.normalize_number(number)
-    if not qrsign.number_is_valid(n):
+    else:
+        result = verify(number)
+    if result.verdict in (Verdict.BAD_NUMBER, Verdict.UNREADABLE):
         raise ValidationError(
             _("The certificate number %(number)s is not valid: check the characters you typed.")
             % {"number": number}
         )
-    try:
-        return Certificate.objects.select_related("producer", "origin", "product").get(number=n)
-    except Certificate.DoesNotExist:
-        raise ValidationError(_("No certificate with the number %(number)s.") % {"number": n}) from None
+    if result.verdict == Verdict.NOT_FOUND:
+        raise ValidationError(_("No certificate with the number %(number)s.") % {"number": result.number})
+    return result.certificate

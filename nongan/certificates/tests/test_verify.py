@@ -1,0 +1,141 @@
+"""services.verify / verify_text: the one verdict behind the public page, the API, the lookups and
+`nongan verify-qr --db`."""
+
+import json
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+
+from nongan.certificates import qrsign, services
+from nongan.certificates.models import Scan
+from nongan.certificates.services import Verdict
+
+
+def _forged(c, **change):
+    """The certificate's token with a changed payload and its original signature."""
+    raw = qrsign.b64u_decode(c.token)
+    body = qrsign.decode_payload(raw[: -qrsign.SIGNATURE_BYTES])
+    altered = qrsign.encode_payload(body.__class__(**{**body.as_dict(), **change}))
+    return qrsign.b64u_encode(altered + raw[-qrsign.SIGNATURE_BYTES :])
+
+
+def _wrong(number):
+    return number[:5] + ("1" if number[5] != "1" else "2") + number[6:]
+
+
+def test_verdicts(users, batch, issue):
+    c, d = issue(batch, count=2)
+    services.certificate_revoke(actor=None, certificate=d, reason="包装破损")
+    unknown = qrsign.make_number("320707", 2026, 99999)
+    fake_kid = qrsign.Signer("kfake", qrsign.generate_private_key()).token(
+        qrsign.Payload("kfake", c.number, "黄瓜", "500", "kg", c.origin.code, "20261128", "x")
+    )
+    rows = [
+        ((c.number, c.token), Verdict.GENUINE, c, qrsign.OK),
+        ((c.number.lower(), None), Verdict.UNSIGNED, c, None),
+        ((d.number, d.token), Verdict.REVOKED, d, qrsign.OK),
+        ((d.number, ""), Verdict.REVOKED, d, None),
+        ((c.number, _forged(c, quantity="9999")), Verdict.BAD_SIGNATURE, c, qrsign.BAD_SIGNATURE),
+        ((c.number, fake_kid), Verdict.BAD_SIGNATURE, c, qrsign.UNKNOWN_KID),
+        ((c.number, d.token), Verdict.BAD_SIGNATURE, c, qrsign.NUMBER_MISMATCH),
+        ((c.number, "%%%"), Verdict.BAD_SIGNATURE, c, qrsign.MALFORMED),
+        ((unknown, None), Verdict.NOT_FOUND, None, None),
+        ((_wrong(c.number), c.token), Verdict.BAD_NUMBER, None, qrsign.NUMBER_MISMATCH),
+        ((None, c.token), Verdict.GENUINE, c, qrsign.OK),
+        ((None, "%%%"), Verdict.UNREADABLE, None, qrsign.MALFORMED),
+        (("", None), Verdict.UNREADABLE, None, None),
+    ]
+    for args, verdict, cert, code in rows:
+        r = services.verify(*args)
+        assert (r.verdict, r.certificate, r.signature.code if r.signature else None) == (
+            verdict,
+            cert,
+            code,
+        ), args
+        assert r.signed == (code == qrsign.OK)
+        assert r.signature_failed == (code not in (None, qrsign.OK))
+    genuine = services.verify(c.number, c.token)
+    assert (genuine.number, genuine.payload.number, genuine.scan_result) == (c.number, c.number, "genuine")
+    assert genuine.counterfeit_suspect is False
+    assert services.verify(c.number, fake_kid).counterfeit_suspect is True
+    # verify_text: a number, the whole QR text, a bare token, anything else
+    qr = qrsign.qr_text("https://nongan.example.cn", c.number, c.token)
+    assert services.verify_text(f"  {c.number} ").verdict == Verdict.UNSIGNED
+    assert services.verify_text(qr).verdict == Verdict.GENUINE
+    assert services.verify_text(c.token).verdict == Verdict.GENUINE
+    assert services.verify_text("https://nongan.example.cn/v/x").signature.code == qrsign.MALFORMED
+    assert services.verify_text("随便写的").verdict == Verdict.UNREADABLE
+    assert Scan.objects.count() == 0  # verifying logs nothing: the page logs its scans
+
+
+def test_token_kid():
+    signer = qrsign.Signer("k260101a", qrsign.generate_private_key())
+    token = signer.token(
+        qrsign.Payload("k260101a", "32070726000000019", "黄瓜", "1", "kg", "1" * 12, "20260101", "x")
+    )
+    assert qrsign.token_kid(token) == "k260101a"
+    assert [qrsign.token_kid(t) for t in ("", "%%%", "AAAA", token[:10])] == [None] * 4
+
+
+def test_certificate_by_number_refusals_are_unchanged(users, batch, issue):
+    [c] = issue(batch)
+    qr = qrsign.qr_text("https://nongan.example.cn", c.number, c.token)
+    assert services.certificate_by_number(qr) == c
+    assert services.certificate_by_number(c.number.lower()) == c
+    cases = [
+        ("https://nongan.example.cn/v/?s=" + c.token, "二维码内容无法识别"),
+        (qrsign.qr_text("https://nongan.example.cn", c.number, _forged(c, quantity="1")), "签名无效"),
+        (qrsign.qr_text("https://nongan.example.cn", _wrong(c.number), c.token), "签名无效"),
+        (_wrong(c.number), f"合格证编号 {_wrong(c.number)} 有误"),
+        (qrsign.make_number("320707", 2026, 99999), "没有编号为"),
+    ]
+    for text, message in cases:
+        with pytest.raises(ValidationError) as exc:
+            services.certificate_by_number(text)
+        assert message in exc.value.messages[0], text
+
+
+def test_page_and_api_answer_from_the_same_verdict(client, users, batch, issue):
+    [c] = issue(batch)
+    # a mistyped number in the address wins over its token on the page; the API reports the token
+    wrong = _wrong(c.number)
+    r = client.get(f"/v/{wrong}?s={c.token}")
+    assert r.status_code == 400
+    assert f"合格证编号 {wrong} 有误" in r.content.decode()
+    qr = qrsign.qr_text("https://nongan.example.cn", wrong, c.token)
+    r = client.post("/api/v1/certificates-verify/", {"text": qr}, content_type="application/json")
+    assert (r.status_code, r.json()["code"]) == (400, qrsign.NUMBER_MISMATCH)
+    r = client.post("/api/v1/certificates-verify/", {"text": c.token}, content_type="application/json")
+    assert (r.status_code, r.json()["genuine"], r.json()["number"]) == (200, True, c.number)
+    assert Scan.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_verify_qr_command_with_the_database(users, batch, issue, capsys):
+    c, d = issue(batch, count=2)
+    services.certificate_revoke(actor=None, certificate=d, reason="包装破损")
+    qr = qrsign.qr_text("https://nongan.example.cn", c.number, c.token)
+    call_command("verify_qr", qr, "--db")
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "✔ 真实有效"
+    assert f"合格证编号：{c.number}" in out
+    assert "产品名称：黄瓜" in out
+    call_command("verify_qr", c.number, "--db", "--json")
+    data = json.loads(capsys.readouterr().out)
+    assert (data["ok"], data["verdict"], data["status"], data["signature"], data["payload"]) == (
+        True,
+        "unsigned",
+        "valid",
+        None,
+        None,
+    )
+    for text, first in (
+        (qrsign.qr_text("https://nongan.example.cn", d.number, d.token), "✘ 该合格证已撤销"),
+        (qrsign.qr_text("https://nongan.example.cn", c.number, _forged(c, quantity="1")), "✘ 疑似假冒"),
+        (qrsign.make_number("320707", 2026, 99999), "✘ 没有编号为"),
+    ):
+        with pytest.raises(SystemExit) as exc:
+            call_command("verify_qr", text, "--db")
+        assert exc.value.code == 1
+        assert capsys.readouterr().out.startswith(first), text
