@@ -308,6 +308,59 @@ def follow_ups_for(user) -> QuerySet:
     )
 
 
+# ---------------------------------------------------------------- test records behind a certificate's promise
+@dataclass(frozen=True)
+class BasisRecord:
+    """A sample or rapid test offered as the test record of a certificate's self-test / lab-test promise
+    (used by the certificates app; the decision what may back a promise is monitoring's)."""
+
+    record: Sample | RapidTest
+    producer_id: int
+    qualified: bool  # it may back the promise
+    status: str  # what it is, for a refusal: the verdict (or state) of a sample, the outcome of a rapid test
+
+
+def qualified_sample_for_basis(user, sample) -> BasisRecord | None:
+    """The sample (a ``Sample`` or its code) if it is in the user's scope, and whether it is a qualified
+    result that has been verified or published; None when the user does not see it."""
+    if isinstance(sample, Sample):
+        found = scoped(user, Sample.objects.filter(pk=sample.pk)).exists()
+        sample = sample if found else None
+    else:
+        sample = scoped(user, Sample.objects.all()).filter(code=str(sample).strip().upper()).first()
+    if sample is None:
+        return None
+    return BasisRecord(
+        record=sample,
+        producer_id=sample.producer_id,
+        qualified=sample.verdict == Verdict.PASS
+        and sample.state in (SampleState.VERIFIED, SampleState.PUBLISHED),
+        status=sample.get_verdict_display() or sample.get_state_display(),
+    )
+
+
+def negative_rapid_test_for_basis(user, rapid_test) -> BasisRecord | None:
+    """The rapid test (a ``RapidTest`` or its id) if it is in the user's scope, and whether it is negative
+    (and not a positive confirmed by the lab); None when the user does not see it."""
+    if isinstance(rapid_test, RapidTest):
+        found = scoped(user, RapidTest.objects.filter(pk=rapid_test.pk)).exists()
+        rapid = rapid_test if found else None
+    else:
+        try:
+            pk = int(str(rapid_test).strip())
+        except (TypeError, ValueError):
+            pk = None
+        rapid = scoped(user, RapidTest.objects.all()).filter(pk=pk).first() if pk else None
+    if rapid is None:
+        return None
+    return BasisRecord(
+        record=rapid,
+        producer_id=rapid.producer_id,
+        qualified=rapid.outcome == RapidOutcome.NEGATIVE and not rapid.confirmed_positive,
+        status=rapid.get_outcome_display(),
+    )
+
+
 def handling_rate(user, year: int | None = None) -> tuple[int, int, Decimal | None]:
     qs = scoped(user, UnqualifiedFollowUp.objects.all())
     if year:

@@ -1,8 +1,11 @@
 """Production records: batches, input uses (pre-harvest intervals, banned substances), harvests, and the
 quantities harvested / certified that the issue gate checks."""
 
+from __future__ import annotations
+
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -10,12 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from nongan.core import audit
-from nongan.registry.models import Producer
 
 from ..choices import INTERVAL_KINDS, BatchStatus, CertificateStatus, HarvestKind, InputKind
 from ..models import HarvestEvent, InputUse, ProductionBatch
 from ..substances import substance_status
 from .common import _decimal, _require_act_for, _unit, convert
+
+if TYPE_CHECKING:
+    from nongan.registry.models import Producer
 
 # An input use entered more than this many days after its date needs a reason (no silent back-dating).
 LATE_ENTRY_DAYS = 3

@@ -1,8 +1,11 @@
 """Collection by buyers (purchase with quantity-conserving lineage) and the re-issue of a mixed or
 repacked lot as one new certificate whose parents are the collected ones."""
 
+from __future__ import annotations
+
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,7 +15,6 @@ from django.utils.translation import gettext as _
 
 from nongan.core import audit
 from nongan.registry.choices import ProducerType
-from nongan.registry.models import Producer
 
 from ..choices import Basis, CertificateStatus, PromiseForm
 from ..models import Certificate, Collection, Lineage
@@ -20,6 +22,9 @@ from .common import _decimal, _require_act_for, _unit, convert
 from .issue import _create_certificates, _promise_fields
 from .keys import active_signer
 from .lookup import certificate_by_number
+
+if TYPE_CHECKING:
+    from nongan.registry.models import Producer
 
 
 def _collector_ok(collector: Producer) -> None:

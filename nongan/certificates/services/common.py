@@ -1,8 +1,11 @@
 """Shared by every part of the certificates services: limits, units and quantities, who may act for a
 producer, the public base URL."""
 
+from __future__ import annotations
+
 import os
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,9 +13,11 @@ from django.utils.translation import gettext as _
 
 from nongan.core.choices import REGISTRY_EDITOR_ROLES, Role
 from nongan.core.scoping import in_jurisdiction
-from nongan.registry.models import Producer
 
 from ..choices import MASS_IN_KG, Unit
+
+if TYPE_CHECKING:
+    from nongan.registry.models import Producer
 
 # Retention of production records and certificates, in years (DOMAIN.md: ≥ 2 years).
 RETENTION_YEARS = 2

@@ -1,8 +1,11 @@
 """Issue certificates: the gates (intervals, substances, producer status, quantities, the linked test
 record), the signed token, the event rows, audit and one ledger entry per issue."""
 
+from __future__ import annotations
+
 import datetime as dt
 import hashlib
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,8 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from nongan.core import audit, ledger
-from nongan.core.scoping import scoped
-from nongan.registry.models import Producer
+from nongan.monitoring import selectors as monitoring
 
 from .. import qrsign
 from ..choices import INDIVIDUAL_TYPES, PROMISE_TEXT, Basis, PromiseForm
@@ -21,6 +23,9 @@ from .batches import certified_quantity, harvested_quantity, issue_blockers
 from .common import _decimal, _require_act_for, _unit
 from .keys import active_signer
 from .numbering import _district_code, allocate_numbers
+
+if TYPE_CHECKING:
+    from nongan.registry.models import Producer
 
 MAX_BATCH_ISSUE = 10000
 PAYLOAD_PRODUCT_CHARS = 16
@@ -116,9 +121,6 @@ TESTED_BASES = (Basis.SELF_TEST, Basis.ENTRUSTED_TEST)
 def _basis_records(actor, producer: Producer, basis: str, basis_sample, basis_rapid_test) -> dict:
     """Check the test record linked to a 自行检测合格 / 委托检测合格 promise: same producer, in the actor's
     scope, and a pass (a verified or published qualified sample, or a negative rapid test)."""
-    from nongan.monitoring.choices import RapidOutcome, SampleState, Verdict
-    from nongan.monitoring.models import RapidTest, Sample
-
     if basis_sample in (None, "") and basis_rapid_test in (None, ""):
         return {"basis_sample": None, "basis_rapid_test": None}
     if basis not in TESTED_BASES:
@@ -128,52 +130,34 @@ def _basis_records(actor, producer: Producer, basis: str, basis_sample, basis_ra
     if basis_sample not in (None, "") and basis_rapid_test not in (None, ""):
         raise ValidationError({"basis_sample": _("Link either a sample or a rapid test, not both.")})
     if basis_sample not in (None, ""):
-        sample = basis_sample
-        if not isinstance(sample, Sample):
-            sample = scoped(actor, Sample.objects.all()).filter(code=str(sample).strip().upper()).first()
-        elif not scoped(actor, Sample.objects.filter(pk=sample.pk)).exists():
-            sample = None
-        if sample is None:
+        found = monitoring.qualified_sample_for_basis(actor, basis_sample)
+        if found is None:
             raise ValidationError({"basis_sample": _("No sample with this number in your scope.")})
-        if sample.producer_id != producer.pk:
+        if found.producer_id != producer.pk:
             raise ValidationError({"basis_sample": _("This sample was taken from another producer.")})
-        if sample.verdict != Verdict.PASS or sample.state not in (
-            SampleState.VERIFIED,
-            SampleState.PUBLISHED,
-        ):
+        if not found.qualified:
             raise ValidationError(
                 {
                     "basis_sample": _(
                         "Sample %(code)s is not a verified qualified result (%(verdict)s) and cannot back the promise."
                     )
-                    % {
-                        "code": sample.code,
-                        "verdict": sample.get_verdict_display() or sample.get_state_display(),
-                    }
+                    % {"code": found.record.code, "verdict": found.status}
                 }
             )
-        return {"basis_sample": sample, "basis_rapid_test": None}
-    rapid = basis_rapid_test
-    if not isinstance(rapid, RapidTest):
-        try:
-            rapid_pk = int(str(rapid).strip())
-        except (TypeError, ValueError):
-            rapid_pk = None
-        rapid = scoped(actor, RapidTest.objects.all()).filter(pk=rapid_pk).first() if rapid_pk else None
-    elif not scoped(actor, RapidTest.objects.filter(pk=rapid.pk)).exists():
-        rapid = None
-    if rapid is None:
+        return {"basis_sample": found.record, "basis_rapid_test": None}
+    found = monitoring.negative_rapid_test_for_basis(actor, basis_rapid_test)
+    if found is None:
         raise ValidationError({"basis_rapid_test": _("No rapid test with this number in your scope.")})
-    if rapid.producer_id != producer.pk:
+    if found.producer_id != producer.pk:
         raise ValidationError({"basis_rapid_test": _("This rapid test was made for another producer.")})
-    if rapid.outcome != RapidOutcome.NEGATIVE or rapid.confirmed_positive:
+    if not found.qualified:
         raise ValidationError(
             {
                 "basis_rapid_test": _("Rapid test %(id)s is %(outcome)s and cannot back the promise.")
-                % {"id": rapid.pk, "outcome": rapid.get_outcome_display()}
+                % {"id": found.record.pk, "outcome": found.status}
             }
         )
-    return {"basis_sample": None, "basis_rapid_test": rapid}
+    return {"basis_sample": None, "basis_rapid_test": found.record}
 
 
 @transaction.atomic

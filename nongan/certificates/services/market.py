@@ -1,6 +1,9 @@
 """Market checks: an incoming lot with or without a valid certificate number."""
 
+from __future__ import annotations
+
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -9,12 +12,14 @@ from django.utils.translation import gettext as _
 
 from nongan.core import audit
 from nongan.core.scoping import in_jurisdiction
-from nongan.registry.models import Producer
 
 from ..choices import FAILED_CHECKS, CertificateStatus, CheckResult
 from ..models import MarketCheck
 from .common import _decimal, _unit
 from .lookup import certificate_by_number
+
+if TYPE_CHECKING:
+    from nongan.registry.models import Producer
 
 
 @transaction.atomic

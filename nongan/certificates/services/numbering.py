@@ -1,9 +1,14 @@
 """Certificate numbers: a row-locked sequence per district and year."""
 
-from nongan.registry.models import Producer
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from .. import qrsign
 from ..models import NumberSequence
+
+if TYPE_CHECKING:
+    from nongan.registry.models import Producer
 
 
 def _district_code(producer: Producer) -> str:

@@ -273,3 +273,21 @@ def test_batch_form_offers_villages_of_the_township(client, users, ganyu, today)
     from nongan.certificates.models import ProductionBatch
 
     assert ProductionBatch.objects.get(producer=users.own_producer).origin == ganyu.village("青口镇", 2)
+
+
+def test_monitoring_decides_what_backs_a_promise(users, make_sample, make_rapid):
+    """monitoring.selectors answers for its own states: which sample or rapid test may back a promise."""
+    from nongan.monitoring import selectors
+
+    s, held = make_sample(), make_sample(state="verified", verdict="")
+    found = selectors.qualified_sample_for_basis(users.producer, f" {s.code.lower()} ")
+    assert (found.record, found.producer_id, found.qualified) == (s, users.own_producer.pk, True)
+    assert selectors.qualified_sample_for_basis(users.producer, s).record == s
+    assert selectors.qualified_sample_for_basis(users.producer, held).qualified is False
+    assert selectors.qualified_sample_for_basis(users.producer, "CY0000000000") is None
+    negative, positive = make_rapid(), make_rapid(outcome="positive")
+    assert selectors.negative_rapid_test_for_basis(users.producer, str(negative.pk)).qualified is True
+    assert selectors.negative_rapid_test_for_basis(users.producer, positive).qualified is False
+    RapidTest.objects.filter(pk=negative.pk).update(confirmed_positive=True)
+    assert selectors.negative_rapid_test_for_basis(users.producer, negative.pk).qualified is False
+    assert [selectors.negative_rapid_test_for_basis(users.producer, x) for x in ("x", "", 0)] == [None] * 3
