@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from nongan.core.scoping import scoped
 from nongan.core.validators import mask_name
+from nongan.monitoring import selectors as monitoring
 from nongan.registry.models import Producer, ProductCategory
 
 from .choices import INDIVIDUAL_TYPES
@@ -370,16 +371,8 @@ def trace_roots(
         return list(qs.filter(producer__code=producer)[:5000])
     if sample:
         numbers = set(qs.filter(contradicted_by=sample).values_list("number", flat=True))
-        try:  # the monitoring app's sample records the certificate number of the sampled lot
-            from nongan.monitoring.models import Sample
-
-            numbers |= {
-                n.upper()
-                for n in Sample.objects.filter(code=sample).values_list("certificate_number", flat=True)
-                if n
-            }
-        except (ImportError, LookupError):
-            pass
+        # the monitoring app's sample records the certificate number of the sampled lot
+        numbers |= monitoring.certificate_numbers_of_sample(sample)
         return list(qs.filter(number__in=numbers))
     return []
 

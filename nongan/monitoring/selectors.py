@@ -361,6 +361,14 @@ def negative_rapid_test_for_basis(user, rapid_test) -> BasisRecord | None:
     )
 
 
+def certificate_numbers_of_sample(code: str) -> set[str]:
+    """The certificate numbers recorded for the sampled lot of the sample with this code (upper case; no
+    scope: the caller limits what it shows, e.g. a trace inside the user's certificates)."""
+    return {
+        n.upper() for n in Sample.objects.filter(code=code).values_list("certificate_number", flat=True) if n
+    }
+
+
 def handling_rate(user, year: int | None = None) -> tuple[int, int, Decimal | None]:
     qs = scoped(user, UnqualifiedFollowUp.objects.all())
     if year:

@@ -291,3 +291,15 @@ def test_monitoring_decides_what_backs_a_promise(users, make_sample, make_rapid)
     RapidTest.objects.filter(pk=negative.pk).update(confirmed_positive=True)
     assert selectors.negative_rapid_test_for_basis(users.producer, negative.pk).qualified is False
     assert [selectors.negative_rapid_test_for_basis(users.producer, x) for x in ("x", "", 0)] == [None] * 3
+
+
+def test_trace_from_a_sample_follows_its_recorded_certificate_number(users, harvested, issue, make_sample):
+    from nongan.certificates import selectors as certificates
+    from nongan.monitoring import selectors
+
+    [c] = issue(harvested)
+    s = make_sample()
+    Sample.objects.filter(pk=s.pk).update(certificate_number=c.number.lower())
+    assert selectors.certificate_numbers_of_sample(s.code) == {c.number}
+    assert selectors.certificate_numbers_of_sample("CY0000000000") == set()
+    assert certificates.trace_roots(users.admin, sample=s.code) == [c]
