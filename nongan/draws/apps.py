@@ -10,6 +10,9 @@ class DrawsConfig(NonganAppConfig):
     verbose_name = _("Double-random draws")
     nav = (NavItem(50, "draws", pgettext_lazy("navigation", "Draws"), "shuffle", "draws:index", "staff"),)
 
+    def ready(self) -> None:
+        from . import numbering  # noqa: F401 - declares the app's number series
+
     def urls(self):
         from . import urls
 

@@ -34,6 +34,7 @@ from .models import (
     InspectorConflict,
     InspectorPoolMember,
 )
+from .numbering import DRAW_ROUND
 
 # Producer types that are natural persons: their names are masked on public pages (张三 → 张*).
 PERSON_TYPES = {ProducerType.HOUSEHOLD, ProducerType.SCALE_GROWER}
@@ -68,18 +69,6 @@ def parameters(rnd: DrawRound) -> dict:
         "strata": rnd.strata,
         "inspectors_per_object": rnd.inspectors_per_object,
     }
-
-
-def _next_code(year: int) -> str:
-    prefix = f"SJ{year}-"
-    last = (
-        DrawRound.objects.filter(code__startswith=prefix)
-        .order_by("-code")
-        .values_list("code", flat=True)
-        .first()
-    )
-    seq = int(last[len(prefix) :]) + 1 if last else 1
-    return f"{prefix}{seq:04d}"
 
 
 def _choice_list(value, allowed) -> list[str] | None:
@@ -278,7 +267,7 @@ def round_create(
     _validate_numbers(count, ratio, inspectors_per_object)
     spec = clean_filter_spec(filter_spec or {}, region)
     rnd = DrawRound(
-        code=_next_code(year),
+        code=DRAW_ROUND.next(year=year),
         title=title.strip(),
         purpose=purpose,
         year=year,

@@ -16,6 +16,7 @@ class RegistryConfig(NonganAppConfig):
     def ready(self):
         from nongan.core.models import register_account_link
 
+        from . import numbering  # noqa: F401 - declares the app's number series
         from .accounts import ProducerAccountLink
 
         register_account_link(ProducerAccountLink())

@@ -21,6 +21,7 @@ from nongan.core.validators import (
 
 from .choices import ProducerType, Tier
 from .models import Producer, ProducerProduct, ProductCategory
+from .numbering import PRODUCER, township_part
 from .services import _search_text, producer_identifier_errors
 
 PRODUCER_SHEET = Sheet(
@@ -296,25 +297,16 @@ def validate_producer_rows(rows, user, progress=None) -> tuple[list[dict], list[
 def apply_producer_rows(rows: list[dict], actor) -> int:
     """Insert validated rows in one transaction, with registry numbers, product lines and audit entries."""
     with transaction.atomic():
-        prefixes = {
-            r["region"].code[:9] if r["region"].level == "township" else r["region"].parent.code[:9]
-            for r in rows
-        }
-        next_seq = {}
-        for prefix in prefixes:
-            last = (
-                Producer.objects.filter(code__startswith=prefix)
-                .order_by("-code")
-                .values_list("code", flat=True)
-                .first()
-            )
-            next_seq[prefix] = int(last[9:]) + 1 if last else 1
+        wanted: dict[str, int] = {}
+        for r in rows:
+            town = township_part(r["region"])
+            wanted[town] = wanted.get(town, 0) + 1
+        numbers = {town: iter(PRODUCER.take(n, township=town)) for town, n in sorted(wanted.items())}
         objs = []
         for r in rows:
             region = r["region"]
-            prefix = region.code[:9] if region.level == "township" else region.parent.code[:9]
             p = Producer(
-                code=f"{prefix}{next_seq[prefix]:06d}",
+                code=next(numbers[township_part(region)]),
                 name=r["name"],
                 type=r["type"],
                 credit_code=r["credit_code"],
@@ -328,7 +320,6 @@ def apply_producer_rows(rows: list[dict], actor) -> int:
                 tier_reason=r["tier_reason"],
                 established=r["established"],
             )
-            next_seq[prefix] += 1
             p.name_initials = pinyin_initials(p.name)
             p.search_text = _search_text(p)
             objs.append(p)

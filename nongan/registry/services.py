@@ -20,6 +20,7 @@ from nongan.core.validators import (
 
 from .choices import CREDIT_CODE_TYPES, CategoryKind, ProducerStatus, ProducerType, Tier
 from .models import Base, Certification, Contact, Producer, ProducerProduct, ProductCategory, StaffMember
+from .numbering import PRODUCER, township_part
 
 DEFAULT_CATEGORIES_FILE = Path(__file__).parent / "data" / "product_categories.csv"
 
@@ -160,19 +161,6 @@ def _search_text(p: Producer) -> str:
     return " ".join(x for x in parts if x).lower()
 
 
-def _next_code(region) -> str:
-    town = region if region.level == "township" else region.parent
-    prefix = town.code[:9]
-    last = (
-        Producer.objects.filter(code__startswith=prefix)
-        .order_by("-code")
-        .values_list("code", flat=True)
-        .first()
-    )
-    seq = int(last[len(prefix) :]) + 1 if last else 1
-    return f"{prefix}{seq:06d}"
-
-
 def _check_region(actor, region) -> None:
     if actor is not None and not in_jurisdiction(actor, region):
         raise ValidationError({"region": _("This region is outside your jurisdiction.")})
@@ -220,7 +208,7 @@ def producer_create(*, actor, products=(), **data) -> Producer:
         p = Producer(**{k: v for k, v in data.items() if k in PRODUCER_FIELDS})
         if not p.credit_code:
             p.credit_code = None
-        p.code = _next_code(p.region)
+        p.code = PRODUCER.next(township=township_part(p.region))
         _refresh_derived(p)
         try:
             with transaction.atomic():
