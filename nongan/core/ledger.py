@@ -2,7 +2,8 @@
 
 Each entry's hash is SHA-256 of the previous hash and the entry's canonical content. Editing,
 inserting or deleting any entry breaks the chain, which ``verify()`` (and `nongan verify-ledger`)
-finds. Appends are serialised by locking the chain head row.
+finds. Appends are serialised by the ledger's counter in ``nongan.core.numbering`` (locked until the appending
+transaction ends), which also gives each entry its sequence number.
 """
 
 import datetime as dt
@@ -14,9 +15,16 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from . import numbering
 from .models import LedgerEntry
 
 GENESIS = "0" * 64
+LEDGER_SERIES = "ledger"  # one counter (key "") of sequence numbers in nongan.core.numbering
+
+
+def _highest_seq() -> int:
+    head = LedgerEntry.objects.order_by("-seq").values_list("seq", flat=True).first()
+    return head or 0
 
 
 def canonical_json(payload: Any) -> str:
@@ -43,8 +51,10 @@ def append(*, kind: str, ref: str, payload: Any, actor=None, region=None) -> Led
     ``region`` is the region the entry belongs to (a sample's producer, a draw's district…): the ledger
     page lists an entry to the users whose jurisdiction contains it."""
     with transaction.atomic():
-        head = LedgerEntry.objects.select_for_update().order_by("-seq").first()
-        seq = head.seq + 1 if head else 1
+        # The sequence number comes from the ledger's counter, locked until the caller's transaction ends: every
+        # earlier append has committed by then, so the head read next is the real one.
+        seq = numbering.allocate(LEDGER_SERIES, key="", seed=_highest_seq)[0]
+        head = LedgerEntry.objects.order_by("-seq").only("hash").first()
         prev = head.hash if head else GENESIS
         raw = timezone.now()
         now = raw.replace(microsecond=(raw.microsecond // 1000) * 1000).astimezone(dt.UTC)

@@ -9,6 +9,9 @@ class MonitoringConfig(NonganAppConfig):
     verbose_name = _("Monitoring")
     nav = (NavItem(40, "monitoring", _("Monitoring"), "clipboard2-pulse", "monitoring:index", "staff"),)
 
+    def ready(self) -> None:
+        from . import numbering  # noqa: F401 - declares the app's number series
+
     def urls(self):
         from . import urls
 

@@ -1,9 +1,11 @@
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 
+from conftest import on_postgresql
 from nongan.core import ledger
-from nongan.core.models import LedgerEntry
+from nongan.core.models import LedgerEntry, NumberCounter
 
 
 @pytest.fixture
@@ -90,3 +92,41 @@ def test_audit_records_a_file_field_by_its_stored_name(users):
     job.file.save("a.xlsx", ContentFile(b"x"), save=True)
     entry = audit.record_create(users.qk, job)
     assert entry.changes["file"] == [None, job.file.name]
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_fifty_parallel_appends_make_one_intact_chain(parallel):
+    """Locking the head row let two appends read the same head (49 of 50 failed with IntegrityError on
+    PostgreSQL); the ledger's counter in the numbering service serialises them."""
+
+    def append(i):
+        with transaction.atomic():
+            return ledger.append(kind="x.test", ref=str(i), payload={"i": i}).seq
+
+    results, errors = parallel(append, n=50)
+    assert errors == []
+    assert sorted(results) == list(range(1, 51))
+    assert ledger.verify() == (50, [])
+
+
+def test_a_deleted_head_is_not_silently_replaced(chain):
+    """The sequence continues after a deleted last entry, so the next append leaves the gap visible."""
+    LedgerEntry.objects.filter(seq=5).delete()
+    assert ledger.append(kind="x.test", ref="after", payload={}).seq == 6
+    _count, problems = ledger.verify()
+    assert [(p.seq, p.message) for p in problems] == [(6, "entries 5–5 are missing")]
+
+
+def test_the_migration_starts_the_ledger_counter_at_the_head(chain):
+    from django.apps import apps
+    from django.db.migrations.loader import MigrationLoader
+
+    NumberCounter.objects.all().delete()
+    migration = MigrationLoader(None, ignore_no_migrations=True).get_migration(
+        "core", "0007_seed_ledger_counter"
+    )
+    migration.operations[0].code(apps, None)
+    assert NumberCounter.objects.get(series="ledger", key="").last == 5
+    assert ledger.append(kind="x.test", ref="next", payload={}).seq == 6
+    assert ledger.verify() == (6, [])

@@ -16,6 +16,7 @@ from nongan.registry.models import Producer, ProductCategory
 
 from ..choices import FollowUpStatus, SampleState, TaskStatus, Verdict
 from ..models import Sample, SamplingTask, UnqualifiedFollowUp
+from ..numbering import SAMPLE
 from .common import (
     ADMINS,
     CLOCK_SKEW,
@@ -34,19 +35,6 @@ from .common import (
 from .followups import follow_up_open
 from .photos import _photo_save, photo_check
 from .plans import plan_for
-
-
-def _next_sample_code(year: int) -> str:
-    prefix = f"CY{year}"
-    last = (
-        Sample.objects.filter(code__startswith=prefix)
-        .order_by("-code")
-        .values_list("code", flat=True)
-        .first()
-    )
-    seq = int(last[len(prefix) :]) + 1 if last else 1
-    return f"{prefix}{seq:05d}"
-
 
 SAMPLE_FIELDS = [
     "lot",
@@ -139,7 +127,7 @@ def sample_register(
     fields["party_confirmed"] = bool(fields.get("party_confirmed"))
     local_date = timezone.localtime(sampled_at).date()
     sample = Sample(
-        code=_next_sample_code(local_date.year),
+        code=SAMPLE.next(year=local_date.year),
         task=task,
         plan=(task.plan if task and task.plan else None) or plan_for(producer.region, local_date),
         producer=producer,
