@@ -27,7 +27,24 @@ BASE_DIR = Path(env("NONGAN_HOME", str(Path.cwd()))).resolve()
 VAR_DIR = Path(env("NONGAN_VAR", str(BASE_DIR / "var"))).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = env("SECRET_KEY") or "dev-only-key-change-me-" + "x" * 40
+DEV_SECRET_KEY = "dev-only-key-change-me-" + "x" * 40
+SECRET_KEY = env("SECRET_KEY") or DEV_SECRET_KEY
+
+
+def secret_key_problem(key: str | None) -> str | None:
+    """Why ``key`` is unfit for production (None when it is fit): unset, a development or example
+    default, shorter than 50 characters or with fewer than 5 distinct characters (Django's own rule)."""
+    if not key:
+        return "SECRET_KEY must be set"
+    if key == DEV_SECRET_KEY or key.startswith(("dev-only-", "django-insecure")) or "change-me" in key:
+        return "SECRET_KEY is a development default; generate a random one"
+    if len(key) < 50:
+        return "SECRET_KEY must be at least 50 characters long"
+    if len(set(key)) < 5:
+        return "SECRET_KEY must have at least 5 distinct characters"
+    return None
+
+
 DEBUG = env_bool("DEBUG", True)
 ALLOWED_HOSTS = [
     h.strip() for h in (env("ALLOWED_HOSTS") or "127.0.0.1,localhost,testserver").split(",") if h.strip()

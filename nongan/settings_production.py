@@ -9,10 +9,16 @@ import os
 os.environ.setdefault("DEBUG", "false")
 
 from nongan.settings import *  # noqa: E402,F403
-from nongan.settings import env, env_bool  # noqa: E402
+from nongan.settings import env, env_bool, secret_key_problem  # noqa: E402
 
-if not os.environ.get("SECRET_KEY"):
-    raise RuntimeError("SECRET_KEY must be set in production")
+# Refuse to start on a missing, default or short secret: sessions, password-reset links and signed values
+# rest on it.
+_problem = secret_key_problem(os.environ.get("SECRET_KEY"))
+if _problem:
+    raise RuntimeError(
+        _problem + " (production refuses to start; e.g. python3 -c 'import secrets; "
+        "print(secrets.token_urlsafe(50))')"
+    )
 
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
