@@ -10,6 +10,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from nongan.core.pdf import plain
+
 from . import qrsign
 from .services import public_base_url
 
@@ -124,7 +126,7 @@ def _draw_label(cv: canvas.Canvas, c, x: float, y: float, size: LabelSize, borde
     ty = top - font
     cv.setFont(FONT, font)
     for key, value in label_lines(c):
-        for line in wrap(f"{key}：{value}", font, text_w)[:2]:
+        for line in wrap(plain(f"{key}：{value}"), font, text_w)[:2]:
             if ty < y + pad:
                 break
             cv.drawString(tx, ty, line)
@@ -133,7 +135,7 @@ def _draw_label(cv: canvas.Canvas, c, x: float, y: float, size: LabelSize, borde
     small = font * 0.8
     cv.setFont(FONT, small)
     ty -= small * 0.3
-    for line in wrap("承诺：" + c.promise_text, small, text_w):
+    for line in wrap(plain("承诺：" + c.promise_text), small, text_w):
         if ty < y + pad:
             break
         cv.drawString(tx, ty, line)

@@ -1,6 +1,5 @@
 """Pages of the certificates app (thin: forms → services, reads → selectors)."""
 
-import csv
 import io
 from decimal import Decimal
 
@@ -14,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from nongan.core.excel import safe_row, write_csv
 from nongan.core.forms import errors_to_form
 from nongan.core.scoping import get_scoped_or_404, regions_for
 
@@ -415,9 +415,7 @@ def trace_export(request, fmt):
     if fmt == "csv":
         buf = io.StringIO()
         buf.write("\ufeff")
-        w = csv.writer(buf)
-        w.writerow(header)
-        w.writerows(rows)
+        write_csv(buf, header, rows)
         resp = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
         resp["Content-Disposition"] = f'attachment; filename="trace-{stamp}.csv"'
         return resp
@@ -441,9 +439,9 @@ def trace_xlsx(header, rows) -> bytes:
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:K{len(rows) + 1}"
-    ws.append(header)
+    ws.append(safe_row(header))
     for r in rows:
-        ws.append(r)
+        ws.append(safe_row(r))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -4,12 +4,14 @@
   reads an upload (matching headers in Chinese, English or by key) and writes exports.
 * ``read_upload`` checks the file (type, size, header row) before any row is looked at.
 * ``error_report`` turns [{row, column, message}] into an .xlsx the user can download.
+* ``safe_cell`` / ``safe_row`` neutralise formulas: every .xlsx and CSV writer passes its cells through them.
 Exports use openpyxl's write-only mode so 100,000 rows stream in constant memory.
 """
 
 import datetime as dt
 import decimal
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -26,6 +28,35 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 MAX_ROWS = 200_000
 HEADER_FILL = PatternFill("solid", fgColor="D9EAD3")
 REQUIRED_FONT = Font(bold=True, color="9C0006")
+
+
+# A text cell starting with one of these is read as a formula (or a DDE call) by Excel, LibreOffice and
+# Google Sheets, in an .xlsx as in a CSV: "=HYPERLINK(…)", "+cmd|…", "-2+3", "@SUM(…)", a tab or a CR.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def safe_cell(value):
+    """A cell value that no spreadsheet program will run as a formula.
+
+    Text starting with ``= + - @``, a tab or a carriage return gets a leading apostrophe (OWASP's advice for
+    CSV injection; shown as text everywhere). Numbers, dates, booleans and None are returned unchanged, and so
+    is text that is a plain number ("-12.5"), so numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def safe_row(values: Iterable) -> list:
+    """``safe_cell`` over a row; Decimals become floats (numbers in the sheet, not text)."""
+    return [safe_cell(float(v) if isinstance(v, decimal.Decimal) else v) for v in values]
+
+
+def unneutralise(text: str) -> str:
+    """The inverse of ``safe_cell`` for a cell read back from an import (an exported sheet re-imported)."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
 
 
 @dataclass(frozen=True)
@@ -67,16 +98,16 @@ class Sheet:
             if c.help:
                 cell.comment = Comment(str(c.help), "Nongan")
             ws.column_dimensions[get_column_letter(i)].width = c.width
-            ws.cell(row=2, column=i, value=c.example or None)
+            ws.cell(row=2, column=i, value=safe_cell(c.example) or None)
         ws.freeze_panes = "A2"
         info = wb.create_sheet(_("Instructions"))
         info.column_dimensions["A"].width = 24
         info.column_dimensions["B"].width = 90
         info.append([_("Column"), _("How to fill it")])
         for c in self.columns:
-            info.append([str(c.label) + ("*" if c.required else ""), str(c.help)])
+            info.append(safe_row([str(c.label) + ("*" if c.required else ""), str(c.help)]))
         for line in self.instructions:
-            info.append(["", str(line)])
+            info.append(safe_row(["", str(line)]))
         info.append(["", _("Columns marked * are required. Delete the example row before importing.")])
         for row in info.iter_rows():
             for cell in row:
@@ -103,7 +134,7 @@ def cell_text(value) -> str:
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value).strip()
+    return unneutralise(str(value).strip())
 
 
 def check_upload(upload) -> None:
@@ -167,7 +198,7 @@ def error_report(errors: list[dict], sheet: Sheet | None = None) -> bytes:
         c.font = Font(bold=True)
         c.fill = HEADER_FILL
     for e in errors:
-        ws.append([e.get("row"), e.get("column", ""), e.get("message", "")])
+        ws.append(safe_row([e.get("row"), e.get("column", ""), e.get("message", "")]))
     ws.column_dimensions["A"].width = 8
     ws.column_dimensions["B"].width = 20
     ws.column_dimensions["C"].width = 80
@@ -179,7 +210,17 @@ def export(columns: list[tuple[str, object]], rows: Iterable[Iterable], title: s
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(str(title)[:31])
     ws.freeze_panes = "A2"
-    ws.append([str(label) for _key, label in columns])
+    ws.append(safe_row(str(label) for _key, label in columns))
     for row in rows:
-        ws.append([(float(v) if isinstance(v, decimal.Decimal) else v) for v in row])
+        ws.append(safe_row(row))
     return _save(wb)
+
+
+def write_csv(out, header: Iterable, rows: Iterable[Iterable]) -> None:
+    """CSV with every cell neutralised (``safe_cell``): the one way the platform writes CSV."""
+    import csv
+
+    w = csv.writer(out)
+    w.writerow(safe_row(header))
+    for row in rows:
+        w.writerow(safe_row(row))

@@ -11,6 +11,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from nongan.core.pdf import plain, text_paragraph
+
 FONT = "STSong-Light"
 
 
@@ -42,7 +44,7 @@ def sample_pdf(sample) -> bytes:
         rightMargin=18 * mm,
         topMargin=16 * mm,
         bottomMargin=16 * mm,
-        title=f"农产品抽样单 {sample.code}",
+        title=plain(f"农产品抽样单 {sample.code}"),
         author="农安",
     )
     p = sample.producer
@@ -67,7 +69,7 @@ def sample_pdf(sample) -> bytes:
             _fmt(sample.party_confirmed_at),
         ],
     ]
-    data = [[Paragraph(str(c), body) for c in r] for r in rows]
+    data = [[text_paragraph(c, body) for c in r] for r in rows]  # user text: never markup
     table = Table(data, colWidths=[30 * mm, 57 * mm, 27 * mm, 60 * mm])
     table.setStyle(
         TableStyle(
@@ -93,7 +95,7 @@ def sample_pdf(sample) -> bytes:
     story = [
         Paragraph("农产品质量安全监测抽样单", title),
         Spacer(1, 4 * mm),
-        Paragraph(f"监测计划：{sample.plan.title if sample.plan_id else '—'}", small),
+        text_paragraph(f"监测计划：{sample.plan.title if sample.plan_id else '—'}", small),
         Spacer(1, 3 * mm),
         table,
         Spacer(1, 4 * mm),

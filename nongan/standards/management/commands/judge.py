@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from nongan.core.excel import safe_cell, safe_row
 from nongan.standards.choices import Rule, Verdict
 from nongan.standards.engine import fmt, judge, parse_date
 
@@ -105,8 +106,9 @@ class Command(BaseCommand):
         out = out or path.with_name(path.stem + ".judged.csv")
         counts = {Verdict.PASS.value: 0, Verdict.FAIL.value: 0, Verdict.NOT_JUDGEABLE.value: 0, "error": 0}
         with open(out, "w", newline="", encoding="utf-8-sig") as f:
-            writer = csv.DictWriter(f, fieldnames=fields + [c for c in OUT_COLUMNS if c not in fields])
-            writer.writeheader()
+            fieldnames = fields + [c for c in OUT_COLUMNS if c not in fields]
+            writer = csv.DictWriter(f, fieldnames=fieldnames)
+            csv.writer(f).writerow(safe_row(fieldnames))  # every cell neutralised, the header too
             for row in reader:
                 row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k}
                 result = dict.fromkeys(OUT_COLUMNS, "")
@@ -137,7 +139,7 @@ class Command(BaseCommand):
                             "reason": j.reason,
                         }
                     )
-                writer.writerow({**row, **result})
+                writer.writerow({k: safe_cell(v) for k, v in {**row, **result}.items()})
         self.stdout.write(
             _("Pass %(pass)d, fail %(fail)d, not judgeable %(not_judgeable)d, errors %(error)d.") % counts
         )
