@@ -26,9 +26,10 @@ from django.db import close_old_connections
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+
+from nongan.core.accounts import token_create
 
 SCHEMA_PATH = "/api/schema/"
 
@@ -299,7 +300,7 @@ def world(users, ganyu, make_producer):
 
 @pytest.fixture
 def admin_token(users):
-    return Token.objects.create(user=users.admin).key
+    return token_create(actor=users.admin, user=users.admin)[1]
 
 
 @schema.parametrize()

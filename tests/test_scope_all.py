@@ -312,6 +312,16 @@ def world(users, make_producer, ganyu, monkeypatch, tmp_path):
         job.file.save(f"{u.username}.xlsx", ContentFile(b"x"), save=False)
         job.save()
         w.jobs.append(job)
+
+    # API tokens: one per account, each its owner's only; the accounts an administrator looks after
+    from nongan.core.accounts import token_create
+
+    w.tokens = [
+        token_create(actor=u, user=u, name=u.username)[0]
+        for u in vars(w.users).values()
+        if hasattr(u, "role")
+    ]
+    w.accounts = [u for u in vars(w.users).values() if hasattr(u, "role")]
     return w
 
 
@@ -342,6 +352,17 @@ def may_see(user, obj) -> bool:
     label = model._meta.label
     if label in GLOBAL_MODELS:
         return True
+    if label == "core.ApiToken":
+        return obj.user_id == user.pk
+    if label == "core.User":  # accounts: administrators see those of their jurisdiction (not their own)
+        region = obj.jurisdiction if obj.role not in ENTITY_ROLES else obj.producer.region
+        return (
+            user.role in ("district_admin", "province_admin")
+            and obj.pk != user.pk
+            and not obj.is_superuser
+            and region is not None
+            and region.path.startswith(user.jurisdiction.path)
+        )
     if label == "core.ImportJob":
         if obj.kind.startswith("standards."):  # the national standards are shared: any administrator
             return user.role in ("district_admin", "province_admin")
@@ -438,6 +459,11 @@ ROUTES = {
     "core:import_job": ("detail", "jobs"),
     "core:import_errors": ("detail", "jobs"),
     "core:ledger": "admin",
+    "core:password_change": "list",
+    "core:password_reset": "auth",
+    "core:users": "admin",
+    "core:user_detail": ("detail", "accounts"),
+    "api-password": "auth",
     "registry:producer_list": "list",
     "registry:index": "list",
     "registry:producer_create": "list",
@@ -626,6 +652,8 @@ def _objects(w, key):
         return [({"number": c.number}, c) for c in w.certs]
     if key == "cert_codes":
         return [({"code": c.number}, c) for c in w.certs]
+    if key == "accounts":
+        return [({"pk": u.pk}, u) for u in w.accounts]
     if key == "trace_formats":
         return [({"fmt": "xlsx"}, None), ({"fmt": "csv"}, None)]
     raise KeyError(key)

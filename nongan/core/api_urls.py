@@ -4,4 +4,5 @@ from . import api_views
 
 urlpatterns = [
     path("auth/token/", api_views.ObtainTokenView.as_view(), name="api-token"),
+    path("auth/password/", api_views.PasswordChangeView.as_view(), name="api-password"),
 ]

@@ -83,6 +83,14 @@ class CoreConfig(NonganAppConfig):
 
         return [("", urls.root_urlpatterns), ("", urls), ("api/v1/", api_urls)]
 
+    def api_routes(self):
+        from .api_views import ROUTES
+
+        return ROUTES
+
+    def ready(self):
+        from . import auth  # noqa: F401  (connects the logout hook that ends session-bound API tokens)
+
     def demo(self, *, stdout, seed, producers):
         from .services import regions_load
 

@@ -115,6 +115,12 @@ def record_update(actor, obj: models.Model, before: dict[str, Any], reason: str 
     return _write(actor, obj, AuditAction.UPDATE, changes, reason)
 
 
+def record_change(actor, obj: models.Model, changes: dict[str, list[Any]], reason: str = "") -> AuditLog:
+    """An update whose changes the caller states, for what a snapshot does not show (a password changed:
+    ``{"password": ["******", "changed"]}``, never the value)."""
+    return _write(actor, obj, AuditAction.UPDATE, changes, reason)
+
+
 def record_delete(actor, obj: models.Model, reason: str = "") -> AuditLog:
     before = snapshot(obj)
     return _write(

@@ -298,3 +298,86 @@ class NumberCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.series} {self.key}: {self.last}"
+
+
+class ApiToken(models.Model):
+    """An API token (``Authorization: Token <key>``). Only the SHA-256 of the key is stored: the key is shown
+    once, when it is created. A token ends at ``expires``, when revoked (by its owner or an administrator of
+    the owner's jurisdiction), and, if bound to a login session, when that session ends."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=64, blank=True)
+    prefix = models.CharField(_("beginning of the key"), max_length=16, editable=False)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    expires = models.DateTimeField(_("expires"))
+    last_used = models.DateTimeField(_("last used"), null=True, blank=True)
+    session_key = models.CharField(
+        _("login session"),
+        max_length=40,
+        blank=True,
+        editable=False,
+        help_text=_("When set, the token works only while this login session lasts."),
+    )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    revoke_reason = models.CharField(_("reason for revoking"), max_length=120, blank=True)
+
+    AUDIT_EXCLUDE = ("key_hash", "session_key", "last_used")
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… {self.name}".strip()
+
+    @property
+    def is_active(self) -> bool:
+        from django.utils import timezone
+
+        return self.revoked_at is None and self.expires > timezone.now()
+
+
+class PasswordResetLink(models.Model):
+    """A one-time link an administrator makes for an account of their jurisdiction: it expires, works once,
+    and only the SHA-256 of its secret is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="password_reset_links",
+    )
+    token_hash = models.CharField(_("secret hash"), max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    expires = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+
+    AUDIT_EXCLUDE = ("token_hash",)
+
+    class Meta:
+        verbose_name = _("password reset link")
+        verbose_name_plural = _("password reset links")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created:%Y-%m-%d %H:%M}" if self.created else str(self.user)

@@ -3,6 +3,7 @@
 import csv
 from pathlib import Path
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -134,6 +135,10 @@ def user_create(
         phone=phone,
         email=email,
     )
+    try:
+        password_validation.validate_password(password, user)  # length ≥ 10, not common, not like the names
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
     user.set_password(password)
     user.save()
     audit.record_create(actor, user)

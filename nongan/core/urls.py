@@ -1,12 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import account_views, views
 
 app_name = "core"
 
 urlpatterns = [
-    path("token/", views.token, name="token"),
+    path("token/", account_views.tokens, name="token"),
+    path("account/password/", account_views.password_change, name="password_change"),
+    path("account/reset/<str:secret>/", account_views.password_reset, name="password_reset"),
+    path("users/", account_views.users, name="users"),
+    path("users/<int:pk>/", account_views.user_detail, name="user_detail"),
     path("imports/<int:pk>/", views.import_job, name="import_job"),
     path("imports/<int:pk>/errors.xlsx", views.import_errors, name="import_errors"),
     path("ledger/", views.ledger_view, name="ledger"),

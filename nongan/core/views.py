@@ -1,14 +1,11 @@
-"""Core pages: login, API token, import progress, the ledger (the home page is the dashboard app's)."""
+"""Core pages: login, import progress, the ledger (accounts: account_views; the home page is the dashboard app's)."""
 
-from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 
 from . import ledger
 from .excel import XLSX_CONTENT_TYPE, error_report
@@ -19,17 +16,6 @@ from .scoping import can_manage, scoped
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
-
-
-@login_required
-def token(request):
-    if request.method == "POST":
-        Token.objects.filter(user=request.user).delete()
-        tok = Token.objects.create(user=request.user)
-        messages.success(request, _("A new API token was created; the old one no longer works."))
-    else:
-        tok = Token.objects.filter(user=request.user).first()
-    return render(request, "core/token.html", {"token": tok})
 
 
 def _job_for(request, pk) -> ImportJob:

@@ -1,6 +1,6 @@
 import pytest
-from rest_framework.authtoken.models import Token
 
+from nongan.core.accounts import token_create
 from nongan.core.models import AuditLog
 from nongan.core.validators import uscc_check_char
 from nongan.registry.models import Producer
@@ -8,8 +8,8 @@ from nongan.registry.models import Producer
 
 @pytest.fixture
 def api(client, users):
-    token = Token.objects.create(user=users.qk)
-    client.defaults["HTTP_AUTHORIZATION"] = f"Token {token.key}"
+    _token, key = token_create(actor=users.qk, user=users.qk)
+    client.defaults["HTTP_AUTHORIZATION"] = f"Token {key}"
     return client
 
 
