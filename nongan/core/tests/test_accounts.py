@@ -15,7 +15,7 @@ from django.utils import timezone
 from conftest import PASSWORD
 from nongan.core import accounts
 from nongan.core.choices import Role
-from nongan.core.management.commands.demo import DEMO_PASSWORD, DEMO_USERS
+from nongan.core.demo import DEMO_PASSWORD, DEMO_USERS
 from nongan.core.models import ApiToken, AuditLog, PasswordResetLink, User
 from nongan.core.services import user_create
 
