@@ -145,7 +145,9 @@ PASSWORD_HASHERS = [
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
-        "OPTIONS": {"user_attributes": ("username", "full_name", "first_name", "last_name", "email", "phone")},
+        "OPTIONS": {
+            "user_attributes": ("username", "full_name", "first_name", "last_name", "email", "phone")
+        },
     },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

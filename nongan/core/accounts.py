@@ -316,10 +316,11 @@ def tokens_end_session(*, user, session_key: str) -> int:
 
 def _session_alive(token: ApiToken) -> bool:
     from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.middleware import SessionMiddleware
     from django.utils.crypto import constant_time_compare
-    from django.utils.module_loading import import_string
 
-    store = import_string(settings.SESSION_ENGINE + ".SessionStore")(session_key=token.session_key)
+    # The configured session engine's store, as the session middleware loads it.
+    store = SessionMiddleware(lambda request: None).SessionStore(session_key=token.session_key)
     data = store.load()  # {} when the session is gone or expired
     return str(data.get(SESSION_KEY)) == str(token.user_id) and constant_time_compare(
         data.get(HASH_SESSION_KEY, ""), token.user.get_session_auth_hash()
