@@ -543,6 +543,7 @@ ROUTES = {
     "certificates:input_edit": ("detail", "inputs"),
     "certificates:labels": "list",
     "certificates:labels_pdf": "list",
+    "certificates:labels_printed": "list",
     "certificates:collect": "list",
     "certificates:collections": "list",
     "certificates:reissue": "list",
@@ -1403,6 +1404,8 @@ def _body_cases(w, t):
             },
         ),
         (w.users.qk, "post", "/certificates/keys/rotate/", {}),
+        (w.users.zw, "post", "/certificates/labels/printed/", {"n": w.certs[0].number}),
+        (w.users.zw, "post", "/certificates/labels.pdf", {"batch": w.batches[0].code}),
         (w.users.qk, "post", "/standards/import/", {}),
         (w.users.qk, "post", "/monitoring/plans/new/", {"year": 2027, "title": "越权计划"}),
     ]

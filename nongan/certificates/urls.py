@@ -12,6 +12,7 @@ urlpatterns = [
     path("inputs/<int:pk>/edit/", views.input_edit, name="input_edit"),
     path("labels/", views.labels_page, name="labels"),
     path("labels.pdf", views.labels_pdf, name="labels_pdf"),
+    path("labels/printed/", views.labels_printed, name="labels_printed"),
     path("collect/", views.collect, name="collect"),
     path("collections/", views.collections, name="collections"),
     path("reissue/", views.reissue, name="reissue"),

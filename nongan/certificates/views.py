@@ -2,13 +2,16 @@
 
 import io
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.db import DataError
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -204,46 +207,78 @@ def qr_image(request, number):
     return HttpResponse(labels.qr_code(c).svg_inline(scale=4), content_type="image/svg+xml")
 
 
-def _certs_for_labels(request):
+def _certs_for_labels(request, data=None):
+    data = request.GET if data is None else data
     qs = selectors.certificates_for(request.user).select_related("origin__parent")
-    numbers = [n for n in request.GET.getlist("n") if n]
-    batch = request.GET.get("batch", "")
+    numbers = [n for n in data.getlist("n") if n][:2000]
+    batch = data.get("batch", "")
     if numbers:
         qs = qs.filter(number__in=numbers)
     elif batch:
         qs = qs.filter(batch__code=batch)
     else:
         raise Http404
-    certs = list(qs.order_by("number")[:2000])
+    try:
+        certs = list(qs.order_by("number")[:2000])
+    except (ValueError, DataError):  # a NUL in a number or batch code (PostgreSQL)
+        raise Http404 from None
     if not certs:
         raise Http404
     return certs
 
 
+def _label_options(data) -> tuple[str, str]:
+    form = LabelForm(data)
+    form.is_valid()
+    return form.cleaned_data.get("size") or labels.DEFAULT_SIZE, form.cleaned_data.get("sheet") or "label"
+
+
 @login_required
 def labels_page(request):
+    """The labels to print from the browser. Opening the page changes nothing; its print button POSTs to
+    ``labels_printed`` (which counts the print) and then opens the print dialog."""
     certs = _certs_for_labels(request)
-    form = LabelForm(request.GET)
-    form.is_valid()
-    size = labels.SIZES.get(form.cleaned_data.get("size") or labels.DEFAULT_SIZE)
-    services.certificates_mark_printed(actor=request.user, certificates=certs)
+    size_key, sheet = _label_options(request.GET)
     items = [{"c": c, "svg": labels.qr_svg(c, scale=2), "lines": labels.label_lines(c)} for c in certs]
     return render(
         request,
         "certificates/labels.html",
-        {**SECTION, "items": items, "size": size, "sheet": form.cleaned_data.get("sheet") or "label"},
+        {
+            **SECTION,
+            "items": items,
+            "size": labels.SIZES[size_key],
+            "sheet": sheet,
+            "numbers": [c.number for c in certs] if request.GET.getlist("n") else [],
+            "batch": "" if request.GET.getlist("n") else request.GET.get("batch", ""),
+        },
     )
 
 
 @login_required
-def labels_pdf(request):
-    certs = _certs_for_labels(request)
-    form = LabelForm(request.GET)
-    form.is_valid()
-    pdf = labels.labels_pdf(
-        certs, form.cleaned_data.get("size") or labels.DEFAULT_SIZE, form.cleaned_data.get("sheet") or "label"
-    )
+@require_POST
+def labels_printed(request):
+    """Count a print of these labels (the print button of the labels page)."""
+    certs = _certs_for_labels(request, request.POST)
     services.certificates_mark_printed(actor=request.user, certificates=certs)
+    if request.headers.get("X-Requested-With") == "fetch":
+        return JsonResponse({"printed": len(certs)})
+    messages.success(request, _("%(n)d labels counted as printed.") % {"n": len(certs)})
+    query = (
+        {"n": [c.number for c in certs]} if request.POST.getlist("n") else {"batch": request.POST["batch"]}
+    )
+    query.update({"size": request.POST.get("size", ""), "sheet": request.POST.get("sheet", "")})
+    return redirect(reverse("certificates:labels") + "?" + urlencode(query, doseq=True))
+
+
+@login_required
+def labels_pdf(request):
+    """The labels as PDF. A POST (the PDF buttons) counts the print; a plain GET only shows the file."""
+    data = request.POST if request.method == "POST" else request.GET
+    certs = _certs_for_labels(request, data)
+    size_key, sheet = _label_options(data)
+    pdf = labels.labels_pdf(certs, size_key, sheet)
+    if request.method == "POST":
+        services.certificates_mark_printed(actor=request.user, certificates=certs)
     resp = HttpResponse(pdf, content_type="application/pdf")
     resp["Content-Disposition"] = f'inline; filename="certificates-{certs[0].number}.pdf"'
     return resp

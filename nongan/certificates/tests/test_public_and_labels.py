@@ -188,10 +188,24 @@ def test_label_pages_and_print_count(client, users, batch, issue):
     assert r.content.decode().count("承诺达标合格证") >= 2
     r = client.get("/certificates/labels.pdf", {"n": certs[0].number})
     assert r["Content-Type"] == "application/pdf"
-    assert Certificate.objects.get(pk=certs[0].pk).print_count == 2
-    # another township's supervisor cannot print them
+    # looking changes nothing: a print is counted by the print button's POST (or a PDF asked for by POST)
+    assert [c.print_count for c in Certificate.objects.order_by("number")] == [0, 0]
+    r = client.post(
+        "/certificates/labels/printed/", {"batch": batch.code, "size": "70x50"}, HTTP_X_REQUESTED_WITH="fetch"
+    )
+    assert r.json() == {"printed": 2}
+    r = client.post("/certificates/labels.pdf", {"n": certs[0].number})
+    assert r["Content-Type"] == "application/pdf"
+    assert [c.print_count for c in Certificate.objects.order_by("number")] == [2, 1]
+    r = client.post("/certificates/labels/printed/", {"n": certs[1].number, "size": "60x40", "sheet": "a4"})
+    assert r.status_code == 302
+    assert r["Location"] == f"/certificates/labels/?n={certs[1].number}&size=60x40&sheet=a4"
+    assert client.get("/certificates/labels/printed/").status_code == 405
+    # another township's supervisor cannot print them, nor count a print
     client.force_login(users.zw)
     assert client.get("/certificates/labels.pdf", {"n": certs[0].number}).status_code == 404
+    assert client.post("/certificates/labels/printed/", {"n": certs[0].number}).status_code == 404
+    assert [c.print_count for c in Certificate.objects.order_by("number")] == [2, 2]
 
 
 def test_pages_render_and_scope(client, users, batch, issue, make_producer, ganyu, today):
