@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from nongan.core import audit
+from nongan.core.choices import Role
 from nongan.core.excel import XLSX_CONTENT_TYPE, check_upload, export
 from nongan.core.forms import errors_to_form
 from nongan.core.models import ImportJob
@@ -74,6 +75,7 @@ def producer_list(request):
         "page_obj": page,
         "producers": page.object_list,
         "can_edit": can_edit_registry(request.user),
+        "can_export": bool(export_columns_for(request.user)),
         "villages": _villages(request),
     }
     template = (
@@ -114,8 +116,37 @@ def village_options(request):
     return render(request, "registry/_village_options.html", {"villages": _villages(request)})
 
 
+# Who may export the producer list, and which columns (a role not listed gets 403). Contact and identity
+# columns (credit code, head, phone, address) and the supervision tier go only to those who keep the registry
+# or enforce it; field staff and market checkers get the register without them; the lab (blind testing) and
+# anyone else get nothing. Producer and dealer accounts export their own row.
+EXPORT_BASIC = ("code", "name", "type", "township", "village", "is_scale", "status", "products")
+EXPORT_FULL = tuple(k for k, _label in EXPORT_COLUMNS)
+EXPORT_POLICY = {
+    Role.PROVINCE_ADMIN: EXPORT_FULL,
+    Role.DISTRICT_ADMIN: EXPORT_FULL,
+    Role.TOWNSHIP_SUPERVISOR: EXPORT_FULL,
+    Role.VILLAGE_COORDINATOR: EXPORT_FULL,
+    Role.ENFORCEMENT: EXPORT_FULL,
+    Role.PRODUCER: EXPORT_FULL,
+    Role.INPUT_DEALER: EXPORT_FULL,
+    Role.SAMPLER: EXPORT_BASIC,
+    Role.MARKET_CHECKER: EXPORT_BASIC,
+}
+
+
+def export_columns_for(user) -> tuple[str, ...]:
+    """The producer-export columns ``user`` may have (empty: no export)."""
+    if user.is_superuser:
+        return EXPORT_FULL
+    return EXPORT_POLICY.get(user.role, ())
+
+
 @login_required
 def producer_export(request):
+    keys = export_columns_for(request.user)
+    if not keys:
+        raise PermissionDenied
     fs = _filterset(request)
     qs = (
         (fs.qs if fs.is_bound and fs.is_valid() else fs.queryset)
@@ -126,23 +157,24 @@ def producer_export(request):
     def rows():
         for p in qs.iterator(chunk_size=2000):
             town = p.region if p.region.level == "township" else p.region.parent
-            yield [
-                p.code,
-                p.name,
-                p.get_type_display(),
-                p.credit_code or "",
-                p.legal_rep,
-                p.phone,
-                town.name if town else "",
-                p.region.name if p.region.level == "village" else "",
-                p.address,
-                _("yes") if p.is_scale else _("no"),
-                p.tier,
-                p.get_status_display(),
-                "、".join(pl.category.name for pl in p.product_lines.all()),
-            ]
+            values = {
+                "code": p.code,
+                "name": p.name,
+                "type": p.get_type_display(),
+                "credit_code": p.credit_code or "",
+                "legal_rep": p.legal_rep,
+                "phone": p.phone,
+                "township": town.name if town else "",
+                "village": p.region.name if p.region.level == "village" else "",
+                "address": p.address,
+                "is_scale": _("yes") if p.is_scale else _("no"),
+                "tier": p.tier,
+                "status": p.get_status_display(),
+                "products": "、".join(pl.category.name for pl in p.product_lines.all()),
+            }
+            yield [values[k] for k in keys]
 
-    columns = [(k, str(label)) for k, label in EXPORT_COLUMNS]
+    columns = [(k, str(label)) for k, label in EXPORT_COLUMNS if k in keys]
     data = export(columns, rows(), _("Producers"))
     response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
