@@ -1721,6 +1721,7 @@ API_WRITE_RIGHTS = {
     "draw-conflict": {"admin"},  # withdraw: administrators and the inspector named (here enforcement)
     "monitoring-sample": {"admin"},  # receive: the lab (administrators are lab roles too)
     "certificate": {"admin", "qk", "zw", "village", "producer"},
+    "api-token-own": set(ROLES),  # everyone revokes their own tokens (and sees no one else's)
 }
 
 
