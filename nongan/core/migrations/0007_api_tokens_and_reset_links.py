@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0005_user_producer_moves_to_registry'),
+        ('core', '0006_workflow_event'),
     ]
 
     operations = [
