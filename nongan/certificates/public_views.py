@@ -6,10 +6,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
-from nongan.core.validators import mask_name, mask_phone
+from nongan.core.validators import mask_phone, public_producer_name
 
 from . import qrsign, selectors, services
-from .choices import INDIVIDUAL_TYPES
 
 MAX_PARENTS = 20
 MESSAGES = {
@@ -40,7 +39,15 @@ def keys_json(request):
 def lookup(request):
     number = request.GET.get("number", "").strip()
     if number:
-        return redirect("certificates_verify", code=qrsign.normalize_number(number))
+        code = qrsign.normalize_number(number)
+        if "/" in code or len(code) > 64:  # not a number at all (and no path for the verify page)
+            error = _("The certificate number %(number)s is not valid: check the characters you typed.") % {
+                "number": number[:64]
+            }
+            return render(
+                request, "certificates/public/verify.html", {"code": number[:64], "error": error}, status=400
+            )
+        return redirect("certificates_verify", code=code)
     return render(request, "certificates/public/lookup.html", {})
 
 
@@ -55,11 +62,11 @@ def _origin_text(region) -> str:
 
 
 def _public_view_of(c):
-    individual = c.producer.type in INDIVIDUAL_TYPES
+    p = c.producer
     return {
-        "promiser": mask_name(c.promiser) if individual else c.promiser,
+        "promiser": public_producer_name(c.promiser, kind=p.type, person=p.legal_rep),
         "contact": mask_phone(c.contact),
-        "issuer": mask_name(c.producer.name) if individual else c.producer.name,
+        "issuer": public_producer_name(p.name, kind=p.type, person=p.legal_rep),
         "origin": _origin_text(c.origin),
     }
 

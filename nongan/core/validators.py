@@ -105,3 +105,35 @@ def mask_name(value: str) -> str:
     if not value:
         return ""
     return value[0] + "*" * max(1, len(value) - 1)
+
+
+# Producer types whose names are (or contain) a natural person's name: households, individual scale growers and
+# family farms (赣榆区张三家庭农场). Values of registry.choices.ProducerType.
+PERSONAL_PRODUCER_TYPES = frozenset({"household", "scale_grower", "family_farm"})
+_REGION_PREFIX = re.compile(r"^(.*[省市区县旗镇乡])")
+FAMILY_FARM = "家庭农场"
+
+
+def public_producer_name(name: str, *, kind: str, person: str = "") -> str:
+    """A producer's name as every public page shows it (the one masking rule).
+
+    Registered entities keep their name. For a person's producer (``PERSONAL_PRODUCER_TYPES``) the personal name
+    is masked as ``mask_name`` does, and what describes it is kept: the head's name where it appears
+    (赣榆区张三家庭农场 → 赣榆区张*家庭农场), the part before a bracket (郭杰（紫菜养殖大户） → 郭*（紫菜养殖大户）),
+    or, for a family farm whose head is not named in it, the part between the place and 家庭农场."""
+    name = name or ""
+    if kind not in PERSONAL_PRODUCER_TYPES or not name:
+        return name
+    person = (person or "").strip()
+    if len(person) >= 2 and person in name:
+        return name.replace(person, mask_name(person))
+    for bracket in ("（", "("):
+        if bracket in name:
+            head, rest = name.split(bracket, 1)
+            return public_producer_name(head.strip(), kind=kind) + bracket + rest
+    if name.endswith(FAMILY_FARM) and len(name) > len(FAMILY_FARM):
+        stem = name[: -len(FAMILY_FARM)]
+        match = _REGION_PREFIX.match(stem)
+        prefix = match.group(1) if match and len(match.group(1)) < len(stem) else ""
+        return prefix + mask_name(stem[len(prefix) :]) + FAMILY_FARM
+    return mask_name(name)

@@ -1,14 +1,16 @@
 """The published form of a round (format nongan-draw/1): everything needed to re-run the draw offline.
 
-No personal data: natural persons' names are masked at freeze time, inspectors appear with their account id
-and name, declared conflicts with their kind only (the reason stays inside the bureau).
+No personal data: persons' names are masked at freeze time (core's ``public_producer_name``), inspectors appear
+with their account id and name, and an exclusion only as a recusal (kind "recusal", 回避) for rounds frozen since
+that rule (``recusals_as_one_kind``; older rounds keep the kinds they were hashed with); reasons stay inside the
+bureau.
 """
 
 from django.utils import timezone
 
 from . import algorithm
 from .models import DrawRound
-from .services import parameters
+from .services import parameters, published_kind
 
 VERIFY_SCRIPT_URL = "/draws/public/draw_verify.py"
 
@@ -51,12 +53,13 @@ def round_export(rnd: DrawRound, *, reveal: bool = True) -> dict:
         ],
         "candidate_hash": rnd.candidate_hash,
         "inspectors": [{"id": uid, "name": name} for uid, name in pool],
-        "exclusions": [
-            {"inspector": uid, "producer": code, "kind": kind}
-            for uid, code, kind in rnd.exclusions.order_by(
-                "inspector_id", "producer_code", "kind"
-            ).values_list("inspector_id", "producer_code", "kind")
-        ],
+        "exclusions": sorted(
+            (
+                {"inspector": uid, "producer": code, "kind": published_kind(rnd, kind)}
+                for uid, code, kind in rnd.exclusions.values_list("inspector_id", "producer_code", "kind")
+            ),
+            key=lambda e: (e["inspector"], e["producer"], e["kind"]),
+        ),
         "inspector_hash": rnd.inspector_hash,
         "seed_commitment": rnd.seed_commitment,
         "beacon": {"source": rnd.beacon_source, "value": rnd.beacon_value if show else ""},

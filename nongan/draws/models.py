@@ -50,6 +50,14 @@ class DrawRound(models.Model):
     candidate_count = models.PositiveIntegerField(_("candidates"), default=0)
     candidate_hash = models.CharField(_("candidate hash"), max_length=64, blank=True)
     inspector_hash = models.CharField(_("inspector pool hash"), max_length=64, blank=True)
+    recusals_as_one_kind = models.BooleanField(
+        _("recusals published as one kind"),
+        default=True,
+        help_text=_(
+            "The published exclusions (and the inspector hash) name every recusal only as 回避, never the "
+            "relationship behind it. Rounds frozen before this rule keep the kinds they were hashed with."
+        ),
+    )
     seed_source = models.CharField(_("seed source"), max_length=16, choices=SeedSource.choices, blank=True)
     seed_commitment = models.CharField(_("seed commitment (SHA-256 of the seed)"), max_length=64, blank=True)
     seed_escrow = models.CharField(_("server-held seed (secret until the draw)"), max_length=128, blank=True)

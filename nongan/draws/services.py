@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from nongan.core import audit, ledger
 from nongan.core.choices import RegionLevel
 from nongan.core.scoping import can_manage, in_jurisdiction
-from nongan.core.validators import mask_name
+from nongan.core.validators import public_producer_name
 from nongan.registry.choices import ProducerStatus, ProducerType
 from nongan.registry.models import Producer, ProducerProduct, ProductCategory, StaffMember
 
@@ -36,9 +36,10 @@ from .models import (
 )
 from .numbering import DRAW_ROUND
 
-# Producer types that are natural persons: their names are masked on public pages (张三 → 张*).
-PERSON_TYPES = {ProducerType.HOUSEHOLD, ProducerType.SCALE_GROWER}
 FILTER_KEYS = ("township", "village", "types", "tiers", "category", "is_scale")
+# The one kind a published exclusion carries (回避): a round's public data names no relationship between an
+# inspector and a producer (rounds with ``recusals_as_one_kind``; older ones keep the kinds they were hashed with).
+RECUSAL = "recusal"
 MIN_SEED_LENGTH = 16
 NO_CATEGORY = "none"
 
@@ -52,7 +53,13 @@ def _require_manager(actor, region) -> None:
 
 
 def public_name(producer: Producer) -> str:
-    return mask_name(producer.name) if producer.type in PERSON_TYPES else producer.name
+    """The name a published round shows (frozen with the candidates): core's one masking rule."""
+    return public_producer_name(producer.name, kind=producer.type, person=producer.legal_rep)
+
+
+def published_kind(rnd: DrawRound, kind: str) -> str:
+    """The exclusion kind as published and hashed for this round."""
+    return RECUSAL if rnd.recusals_as_one_kind else kind
 
 
 def ratio_text(ratio) -> str | None:
@@ -417,7 +424,7 @@ def _freeze_effect(rnd, actor, **kw) -> dict:
     rnd.inspector_hash = algorithm.inspector_hash(
         [{"id": m.user_id, "name": m.name} for m in pool],
         [
-            {"inspector": x.inspector_id, "producer": x.producer_code, "kind": x.kind}
+            {"inspector": x.inspector_id, "producer": x.producer_code, "kind": published_kind(rnd, x.kind)}
             for x in exclusions.values()
         ],
     )
@@ -495,7 +502,14 @@ def _draw_effect(rnd, actor, seed: str = "", beacon_value: str = "", **kw) -> di
         selections, hashes = algorithm.draw(
             [{"code": c.producer_code, "stratum": c.stratum, "name": c.name} for c in candidates],
             [{"id": m.user_id, "name": m.name} for m in pool],
-            [{"inspector": x.inspector_id, "producer": x.producer_code, "kind": x.kind} for x in exclusions],
+            [
+                {
+                    "inspector": x.inspector_id,
+                    "producer": x.producer_code,
+                    "kind": published_kind(rnd, x.kind),
+                }
+                for x in exclusions
+            ],
             seed,
             beacon=beacon,
             count=rnd.count,

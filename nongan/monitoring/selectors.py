@@ -12,8 +12,7 @@ from django.utils import timezone
 from nongan.core.choices import RegionLevel
 from nongan.core.models import Region
 from nongan.core.scoping import ancestor_codes, scoped, scoped_line
-from nongan.core.validators import mask_name
-from nongan.registry.choices import ProducerType
+from nongan.core.validators import public_producer_name
 
 from .choices import (
     COUNTED_STATES,
@@ -379,20 +378,10 @@ def handling_rate(user, year: int | None = None) -> tuple[int, int, Decimal | No
 
 
 # ---------------------------------------------------------------- public disclosure
-PERSON_TYPES = {ProducerType.HOUSEHOLD, ProducerType.SCALE_GROWER}  # natural persons, not registered entities
-
-
 def public_name(producer) -> str:
-    """A producer's name for the public page: a household's (or individual grower's) personal name is masked,
-    a description in brackets after it is kept: 郭杰（紫菜养殖大户） → 郭*（紫菜养殖大户）."""
-    if producer.type not in PERSON_TYPES:
-        return producer.name
-    name = producer.name
-    for bracket in ("（", "("):
-        if bracket in name:
-            person, rest = name.split(bracket, 1)
-            return mask_name(person.strip()) + bracket + rest
-    return mask_name(name)
+    """A producer's name for the public page: a person's name masked (core's one rule for every public page):
+    郭杰（紫菜养殖大户） → 郭*（紫菜养殖大户）, 赣榆区张三家庭农场 → 赣榆区张*家庭农场."""
+    return public_producer_name(producer.name, kind=producer.type, person=producer.legal_rep)
 
 
 def published_results(year: int | None = None) -> QuerySet:

@@ -1,5 +1,7 @@
 """Monitoring pages. Thin: scope through selectors, collect through forms, write through services."""
 
+import re
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -598,8 +600,9 @@ def follow_up_detail(request, pk):
 
 # ---------------------------------------------------------------- public disclosure (no login)
 def public(request):
-    year = request.GET.get("year")
-    year = int(year) if year and year.isdigit() else None
+    year = request.GET.get("year") or ""
+    # a four-digit year (ASCII digits) or none: "99999", "²" or a NUL is simply no filter
+    year = int(year) if re.fullmatch(r"[0-9]{4}", year) and 1900 <= int(year) <= 2999 else None
     page = _page(request, selectors.published_results(year))
     rows = [{"s": s, "name": selectors.public_name(s.producer)} for s in page.object_list]
     years = sorted(
