@@ -390,7 +390,7 @@ def test_existing_plain_text_tokens_are_hashed_by_the_migration(users):
             "INSERT INTO authtoken_token (key, created, user_id) VALUES (%s, %s, %s)",
             ["0123456789abcdef0123456789abcdef01234567", timezone.now(), users.qk.pk],
         )
-    migration = MigrationLoader(connection).get_migration("core", "0008_hash_existing_api_tokens")
+    migration = MigrationLoader(connection).get_migration("core", "0009_hash_existing_api_tokens")
     from django.apps import apps
 
     class Editor:  # the migration's use of its schema editor, inside this test's transaction

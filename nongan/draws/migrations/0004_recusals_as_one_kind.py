@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('draws', '0002_inspector_labels'),
+        ('draws', '0003_seed_round_numbers'),
     ]
 
     # Rounds that exist already were hashed with their exclusions' own kinds: they keep them (False); rounds

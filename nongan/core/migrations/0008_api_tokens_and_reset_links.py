@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0006_workflow_event'),
+        ('core', '0007_seed_ledger_counter'),
     ]
 
     operations = [

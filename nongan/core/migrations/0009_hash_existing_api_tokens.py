@@ -36,6 +36,6 @@ def hash_existing_tokens(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("core", "0007_api_tokens_and_reset_links")]
+    dependencies = [("core", "0008_api_tokens_and_reset_links")]
 
     operations = [migrations.RunPython(hash_existing_tokens, migrations.RunPython.noop)]
