@@ -146,7 +146,7 @@ def test_certificate_label_prints_markup_as_text(users, evil_batch):
         quantity="5",
         unit="kg",
         count=1,
-        promiser="<b>李</b> & 子\x00",
+        promiser="<b>李</b> & 子\x07",
     )
     text = "".join(PdfReader(io.BytesIO(labels.labels_pdf([c], "100x70"))).pages[0].extract_text().split())
     assert "<b>李</b>&子" in text

@@ -96,7 +96,7 @@ def verify(request, code: str):
         certificate=c,
         number=number,
         result=result,
-        place=request.GET.get("place", ""),
+        place=request.GET.get("place", "").replace("\x00", ""),  # PostgreSQL stores no NUL
         latitude=request.GET.get("lat"),
         longitude=request.GET.get("lon"),
     )

@@ -227,7 +227,7 @@ def public_index(request):
 
 
 def public_detail(request, code):
-    rnd = selectors.public_round(code)
+    rnd = selectors.public_round(code) if "\x00" not in code else None  # PostgreSQL compares no NUL
     if rnd is None:
         raise Http404
     data = round_export(rnd, reveal=rnd.status == RoundStatus.PUBLISHED)
@@ -245,7 +245,7 @@ def public_detail(request, code):
 
 
 def public_export(request, code):
-    rnd = selectors.public_round(code)
+    rnd = selectors.public_round(code) if "\x00" not in code else None
     if rnd is None:
         raise Http404
     return _json_download(round_export(rnd, reveal=rnd.status == RoundStatus.PUBLISHED), rnd.code)
