@@ -33,7 +33,6 @@ NOT_ON_A_WORKFLOW = {
     "monitoring.SaleHold": "moves onto the runner after the monitoring services split (issue 7)",
     "certificates.ProductionBatch": "moves onto the runner after the certificates services split (issue 7)",
     "certificates.Certificate": "moves onto the runner after the certificates services split (issue 7)",
-    "draws.DrawRound": "moves onto the runner next (issue 7)",
 }
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from nongan.core.models import Region
+from nongan.core.workflow import WorkflowModel
 
 from .choices import ConflictKind, ExclusionSource, Purpose, RoundStatus, SeedSource, Strata
 
@@ -16,11 +17,12 @@ from .choices import ConflictKind, ExclusionSource, Purpose, RoundStatus, SeedSo
 RESULTS_DUE_DAYS = 20
 
 
-class DrawRound(models.Model):
+class DrawRound(WorkflowModel):
     """One sampling or inspection round: the registry filter, how many objects, strata, the inspector pool,
     and the commit-reveal record that lets anyone re-run the draw (see docs/draws.md)."""
 
     SCOPE_REGION = "region"
+    STATE_FIELD = "status"  # moved only by services.ROUND_WORKFLOW
     # The server-generated seed must not leak into the audit log before it is revealed.
     AUDIT_EXCLUDE = ("seed_escrow",)
 

@@ -1,24 +1,25 @@
 """Every write of the draws app: rounds and their state machine, and declared conflicts.
 
 The round moves draft → candidates_frozen → seed_committed → drawn → published (or cancelled with a reason).
-Each step is one row of ``TRANSITIONS`` with a guard and an effect; every step writes an event row, an audit
-record and (for freeze, commit, draw, publish, cancel) a ledger entry with the hashes.
+Each step is one ``Transition`` of ``ROUND_WORKFLOW`` (nongan.core.workflow) with a guard and an effect; the
+runner writes the round's event row, an audit record and (for freeze, commit, draw, publish, cancel) a ledger
+entry with the hashes. ``ROUND_WORKFLOW.available(user, rnd)`` is what the round's page offers.
 """
 
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from nongan.core import audit, ledger
+from nongan.core import audit
 from nongan.core.choices import RegionLevel
 from nongan.core.scoping import can_manage, in_jurisdiction
 from nongan.core.validators import public_producer_name
+from nongan.core.workflow import Transition, Workflow
 from nongan.registry.choices import ProducerStatus, ProducerType
 from nongan.registry.models import Producer, ProducerProduct, ProductCategory, StaffMember
 
@@ -300,20 +301,7 @@ def round_create(
 
 
 # ---------------------------------------------------------------- the state machine
-@dataclass(frozen=True)
-class Transition:
-    sources: tuple[str, ...]
-    target: str
-    guard: Callable
-    effect: Callable
-    ledger_kind: str | None
-
-
-def _no_guard(rnd, actor, **kw) -> None:
-    return None
-
-
-def _freeze_guard(rnd, actor, **kw) -> None:
+def _freeze_guard(actor, rnd, ctx) -> None:
     if rnd.pool.count() < rnd.inspectors_per_object:
         raise ValidationError(
             _("The pool needs at least %(n)d inspectors (the number drawn per object).")
@@ -321,7 +309,7 @@ def _freeze_guard(rnd, actor, **kw) -> None:
         )
 
 
-def _freeze_effect(rnd, actor, **kw) -> dict:
+def _freeze_effect(actor, rnd, ctx) -> dict:
     producers = list(candidate_queryset(rnd).select_related("region", "region__parent").order_by("code"))
     if not producers:
         raise ValidationError(_("No producer matches the registry filter; there is nothing to draw from."))
@@ -429,6 +417,7 @@ def _freeze_effect(rnd, actor, **kw) -> dict:
         ],
     )
     rnd.frozen_at = timezone.now()
+    rnd.save(update_fields=["candidate_count", "candidate_hash", "inspector_hash", "frozen_at"])
     return {
         "region": rnd.region.code,
         "filter": rnd.filter_spec,
@@ -441,8 +430,8 @@ def _freeze_effect(rnd, actor, **kw) -> dict:
     }
 
 
-def _commit_effect(rnd, actor, seed: str = "", beacon_source: str = "", **kw) -> dict:
-    seed = (seed or "").strip()
+def _commit_effect(actor, rnd, ctx) -> dict:
+    seed = (ctx.get("seed") or "").strip()
     if seed:
         if len(seed) < MIN_SEED_LENGTH or len(seed) > 128:
             raise ValidationError(
@@ -460,8 +449,9 @@ def _commit_effect(rnd, actor, seed: str = "", beacon_source: str = "", **kw) ->
         rnd.seed_source = SeedSource.GENERATED
         rnd.seed_escrow = seed
     rnd.seed_commitment = algorithm.sha256(seed)
-    rnd.beacon_source = (beacon_source or "").strip()[:255]
+    rnd.beacon_source = (ctx.get("beacon_source") or "").strip()[:255]
     rnd.committed_at = timezone.now()
+    rnd.save(update_fields=["seed_source", "seed_escrow", "seed_commitment", "beacon_source", "committed_at"])
     return {
         "candidate_hash": rnd.candidate_hash,
         "inspector_hash": rnd.inspector_hash,
@@ -471,8 +461,8 @@ def _commit_effect(rnd, actor, seed: str = "", beacon_source: str = "", **kw) ->
     }
 
 
-def _draw_guard(rnd, actor, seed: str = "", beacon_value: str = "", **kw) -> None:
-    seed = (seed or "").strip()
+def _draw_guard(actor, rnd, ctx) -> None:
+    seed = (ctx.get("seed") or "").strip()
     if not seed and not rnd.seed_escrow:
         raise ValidationError({"seed": _("Enter the seed that was committed for this round.")})
     if seed and algorithm.sha256(seed) != rnd.seed_commitment:
@@ -483,7 +473,7 @@ def _draw_guard(rnd, actor, seed: str = "", beacon_value: str = "", **kw) -> Non
                 )
             }
         )
-    if rnd.beacon_source and not (beacon_value or "").strip():
+    if rnd.beacon_source and not (ctx.get("beacon_value") or "").strip():
         raise ValidationError(
             {
                 "beacon_value": _("Enter the public random value named at the commitment: %(source)s.")
@@ -492,9 +482,9 @@ def _draw_guard(rnd, actor, seed: str = "", beacon_value: str = "", **kw) -> Non
         )
 
 
-def _draw_effect(rnd, actor, seed: str = "", beacon_value: str = "", **kw) -> dict:
-    seed = (seed or "").strip() or rnd.seed_escrow
-    beacon = (beacon_value or "").strip()[:128] if rnd.beacon_source else ""
+def _draw_effect(actor, rnd, ctx) -> dict:
+    seed = (ctx.get("seed") or "").strip() or rnd.seed_escrow
+    beacon = (ctx.get("beacon_value") or "").strip()[:128] if rnd.beacon_source else ""
     candidates = list(rnd.candidates.all())
     pool = list(rnd.pool.all())
     exclusions = list(rnd.exclusions.all())
@@ -558,6 +548,7 @@ def _draw_effect(rnd, actor, seed: str = "", beacon_value: str = "", **kw) -> di
     rnd.beacon_value = beacon
     rnd.selection_hash = hashes["selection_hash"]
     rnd.drawn_at = timezone.now()
+    rnd.save(update_fields=["seed", "seed_escrow", "beacon_value", "selection_hash", "drawn_at"])
     return {
         "candidate_hash": rnd.candidate_hash,
         "inspector_hash": rnd.inspector_hash,
@@ -569,79 +560,112 @@ def _draw_effect(rnd, actor, seed: str = "", beacon_value: str = "", **kw) -> di
     }
 
 
-def _publish_effect(rnd, actor, **kw) -> dict:
+def _publish_effect(actor, rnd, ctx) -> dict:
     rnd.published_at = timezone.now()
+    rnd.save(update_fields=["published_at"])
     return {"selection_hash": rnd.selection_hash}
 
 
-def _cancel_guard(rnd, actor, reason: str = "", **kw) -> None:
-    if not (reason or "").strip():
-        raise ValidationError({"reason": _("Give the reason for cancelling the round.")})
+def _cancel_effect(actor, rnd, ctx) -> dict:
+    return {"reason": ctx["reason"].strip(), "seed_commitment": rnd.seed_commitment}
 
 
-def _cancel_effect(rnd, actor, reason: str = "", **kw) -> dict:
-    return {"reason": reason.strip(), "seed_commitment": rnd.seed_commitment}
+def _permission(actor, rnd) -> None:
+    _require_manager(actor, rnd.region)
+
+
+def _record_event(step) -> None:
+    DrawRoundEvent.objects.create(
+        round=step.obj,
+        actor=step.actor,
+        actor_repr=str(step.actor) if step.actor else "system",
+        from_status=step.source,
+        to_status=step.target,
+        reason=step.obj.status_reason,
+    )
+
+
+def _ledger_entry(step, result: dict) -> dict:
+    rnd = step.obj
+    return {
+        "ref": rnd.code,
+        "payload": {"round": rnd.code, "status": step.target, **result},
+        "region": rnd.region,
+    }
 
 
 S = RoundStatus
-TRANSITIONS: dict[str, Transition] = {
-    "freeze": Transition(
-        (S.DRAFT,), S.CANDIDATES_FROZEN, _freeze_guard, _freeze_effect, "draw.candidates_frozen"
-    ),
-    "commit": Transition(
-        (S.CANDIDATES_FROZEN,), S.SEED_COMMITTED, _no_guard, _commit_effect, "draw.seed_committed"
-    ),
-    "draw": Transition((S.SEED_COMMITTED,), S.DRAWN, _draw_guard, _draw_effect, "draw.drawn"),
-    "publish": Transition((S.DRAWN,), S.PUBLISHED, _no_guard, _publish_effect, "draw.published"),
-    "cancel": Transition(
-        (S.DRAFT, S.CANDIDATES_FROZEN, S.SEED_COMMITTED, S.DRAWN),
-        S.CANCELLED,
-        _cancel_guard,
-        _cancel_effect,
-        "draw.cancelled",
-    ),
-}
+ROUND_WORKFLOW = Workflow(
+    model=DrawRound,
+    field="status",
+    transitions=[
+        Transition(
+            "freeze",
+            gettext_lazy("Freeze the candidate list"),
+            (S.DRAFT,),
+            S.CANDIDATES_FROZEN,
+            guard=_freeze_guard,
+            effect=_freeze_effect,
+            ledger_kind="draw.candidates_frozen",
+        ),
+        Transition(
+            "commit",
+            gettext_lazy("Commit the seed"),
+            (S.CANDIDATES_FROZEN,),
+            S.SEED_COMMITTED,
+            effect=_commit_effect,
+            ledger_kind="draw.seed_committed",
+        ),
+        Transition(
+            "draw",
+            gettext_lazy("Reveal the seed and draw"),
+            (S.SEED_COMMITTED,),
+            S.DRAWN,
+            guard=_draw_guard,
+            effect=_draw_effect,
+            ledger_kind="draw.drawn",
+        ),
+        Transition(
+            "publish",
+            gettext_lazy("Publish"),
+            (S.DRAWN,),
+            S.PUBLISHED,
+            effect=_publish_effect,
+            ledger_kind="draw.published",
+        ),
+        Transition(
+            "cancel",
+            gettext_lazy("Cancel the round"),
+            (S.DRAFT, S.CANDIDATES_FROZEN, S.SEED_COMMITTED, S.DRAWN),
+            S.CANCELLED,
+            needs_reason=True,
+            reason_refusal=gettext_lazy("Give the reason for cancelling the round."),
+            destructive=True,
+            effect=_cancel_effect,
+            ledger_kind="draw.cancelled",
+        ),
+    ],
+    record_event=_record_event,
+    ledger=_ledger_entry,
+    permission=_permission,
+    wrong_state=gettext_lazy("A round in the state “%(status)s” cannot do this."),
+    reason_field="status_reason",
+    audit_reason=lambda step: step.obj.status_reason or step.action,
+    select_related=("region",),
+)
+# The transition table by name (kept for callers that read it).
+TRANSITIONS = ROUND_WORKFLOW.transitions
 
 
-def allowed_actions(rnd: DrawRound) -> list[str]:
+def allowed_actions(rnd: DrawRound, user=None) -> list[str]:
+    """The names of the steps the round can take now (for ``user``, when given: the page's buttons)."""
+    if user is not None:
+        return ROUND_WORKFLOW.available_names(user, rnd)
     return [name for name, t in TRANSITIONS.items() if rnd.status in t.sources]
 
 
-def _apply(name: str, *, actor, rnd: DrawRound, reason: str = "", **kw) -> DrawRound:
-    t = TRANSITIONS[name]
-    with transaction.atomic():
-        rnd = DrawRound.objects.select_for_update().select_related("region").get(pk=rnd.pk)
-        _require_manager(actor, rnd.region)
-        if rnd.status not in t.sources:
-            raise ValidationError(
-                _("A round in the state “%(status)s” cannot do this.")
-                % {"status": RoundStatus(rnd.status).label}
-            )
-        before = audit.snapshot(rnd)
-        t.guard(rnd, actor, reason=reason, **kw)
-        payload = t.effect(rnd, actor, reason=reason, **kw)
-        from_status = rnd.status
-        rnd.status = t.target
-        rnd.status_reason = (reason or "").strip()[:255]
-        rnd.save()
-        DrawRoundEvent.objects.create(
-            round=rnd,
-            actor=actor,
-            actor_repr=str(actor) if actor else "system",
-            from_status=from_status,
-            to_status=t.target,
-            reason=rnd.status_reason,
-        )
-        audit.record_update(actor, rnd, before, reason=rnd.status_reason or name)
-        if t.ledger_kind:
-            ledger.append(
-                kind=t.ledger_kind,
-                ref=rnd.code,
-                payload={"round": rnd.code, "status": t.target, **payload},
-                actor=actor,
-                region=rnd.region,
-            )
-    return rnd
+def _apply(name: str, *, actor, rnd: DrawRound, **kw) -> DrawRound:
+    return ROUND_WORKFLOW.run(actor=actor, obj=rnd, action=name, **kw)
 
 
 def round_freeze(*, actor, rnd: DrawRound) -> DrawRound:

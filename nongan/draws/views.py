@@ -86,8 +86,8 @@ def detail(request, pk):
     drawn = {row["stratum"]: row["n"] for row in rnd.selections.values("stratum").annotate(n=Count("id"))}
     for row in strata:
         row["drawn"] = drawn.get(row["stratum"], 0)
-    manager = can_manage(request.user)
-    actions = services.allowed_actions(rnd) if manager else []
+    # The next steps are the workflow's: what this user may do with the round in its state now.
+    actions = {t.name: t for t in services.ROUND_WORKFLOW.available(request.user, rnd)}
     return render(
         request,
         "draws/detail.html",
