@@ -27,10 +27,6 @@ STATE_FIELD_NAMES = {"state", "status"}
 NOT_ON_A_WORKFLOW = {
     "core.ImportJob": "moved by the import pipeline (nongan.core.imports), which puts it on the runner",
     "registry.Producer": "moves onto the runner next (issue 7)",
-    "monitoring.SamplingTask": "moves onto the runner after the monitoring services split (issue 7)",
-    "monitoring.Sample": "moves onto the runner after the monitoring services split (issue 7)",
-    "monitoring.UnqualifiedFollowUp": "moves onto the runner after the monitoring services split (issue 7)",
-    "monitoring.SaleHold": "moves onto the runner after the monitoring services split (issue 7)",
     "certificates.ProductionBatch": "moves onto the runner after the certificates services split (issue 7)",
     "certificates.Certificate": "moves onto the runner after the certificates services split (issue 7)",
 }

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from nongan.core.models import Region
+from nongan.core.workflow import WorkflowModel
 from nongan.registry.models import Base, Producer, ProductCategory
 
 from .choices import (
@@ -110,11 +111,12 @@ class PlanQuota(models.Model):
         return f"{self.plan} · {self.get_kind_display()} · {self.sector or self.township or '-'}"
 
 
-class SamplingTask(models.Model):
+class SamplingTask(WorkflowModel):
     """A producer to be sampled: drawn by a double-random round, created by hand, or ordered to confirm a
     rapid-test positive; assigned to samplers."""
 
     SCOPE_REGION = "producer__region"
+    STATE_FIELD = "status"  # moved only by services.TASK_WORKFLOW
     SCOPE_PRODUCER = "producer"
 
     plan = models.ForeignKey(
@@ -176,11 +178,12 @@ class SamplingTask(models.Model):
         return f"{self.producer} ({self.get_source_display()})"
 
 
-class Sample(models.Model):
+class Sample(WorkflowModel):
     """A sample record (抽样单): who was sampled, what, where and when, sealed and confirmed by the sampled
     party; its state runs registered → received → results submitted → verified → published."""
 
     SCOPE_REGION = "producer__region"
+    STATE_FIELD = "state"  # moved only by services.SAMPLE_WORKFLOW
     SCOPE_PRODUCER = "producer"
 
     code = models.CharField(_("sample number"), max_length=20, unique=True)
@@ -394,11 +397,12 @@ class MonitoringEvent(models.Model):
         return f"{self.action}: {self.from_state} → {self.to_state}"
 
 
-class UnqualifiedFollowUp(models.Model):
+class UnqualifiedFollowUp(WorkflowModel):
     """The handling of an unqualified sample: notice to the producer's township, trace to the producer's
     records, key-target flag, case number once enforcement opens one."""
 
     SCOPE_REGION = "sample__producer__region"
+    STATE_FIELD = "status"  # moved only by services.FOLLOW_UP_WORKFLOW
     SCOPE_PRODUCER = "sample__producer"
 
     sample = models.OneToOneField(
@@ -516,11 +520,12 @@ class RapidTest(models.Model):
         return f"{self.product} {self.get_outcome_display()}"
 
 
-class SaleHold(models.Model):
+class SaleHold(WorkflowModel):
     """A lot whose sale is stopped after a confirmed rapid-test positive, until the confirmatory
     quantitative sample clears it."""
 
     SCOPE_REGION = "rapid_test__region"
+    STATE_FIELD = "status"  # moved only by services.HOLD_WORKFLOW
     SCOPE_PRODUCER = "rapid_test__producer"
 
     rapid_test = models.OneToOneField(

@@ -166,15 +166,21 @@ def task_list(request):
         qs = qs.filter(status=status)
     if request.GET.get("mine"):
         qs = qs.filter(samplers=request.user)
+    page = _page(request, qs)
+    page.object_list = list(page.object_list)
+    can_create = services._has_role(request.user, services.SAMPLER_ROLES)
+    for t in page.object_list:  # the row's buttons are the task workflow's
+        t.actions = {a.name: a for a in services.TASK_WORKFLOW.available(request.user, t)}
+        t.can_sample = can_create and t.status in services.TASK_WORKFLOW["sample"].sources
     return render(
         request,
         "monitoring/task_list.html",
         {
             "section": "monitoring",
-            "page_obj": _page(request, qs),
+            "page_obj": page,
             "task_form": TaskForm(user=request.user),
             "draw_form": DrawTasksForm(),
-            "can_create": services._has_role(request.user, services.SAMPLER_ROLES),
+            "can_create": can_create,
         },
     )
 
@@ -464,7 +470,9 @@ def rapid_list(request):
     _staff_only(request.user)
     fs = RapidTestFilter(request.GET or None, queryset=selectors.rapid_tests_for(request.user))
     qs = fs.qs if fs.is_bound and fs.is_valid() else fs.queryset
-    holds = selectors.holds_for(request.user)
+    holds = list(selectors.holds_for(request.user))
+    for h in holds:  # the release button is the hold workflow's
+        h.actions = {a.name: a for a in services.HOLD_WORKFLOW.available(request.user, h)}
     return render(
         request,
         "monitoring/rapid_list.html",
@@ -594,7 +602,14 @@ def follow_up_detail(request, pk):
             messages.success(request, _("The follow-up was saved."))
             return redirect("monitoring:follow_up_detail", pk=fu.pk)
     return render(
-        request, "monitoring/follow_up_detail.html", {"section": "monitoring", "fu": fu, "form": form}
+        request,
+        "monitoring/follow_up_detail.html",
+        {
+            "section": "monitoring",
+            "fu": fu,
+            "form": form,
+            "can_close": "close" in services.FOLLOW_UP_WORKFLOW.available_names(request.user, fu),
+        },
     )
 
 

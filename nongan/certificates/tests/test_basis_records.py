@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from nongan.certificates.models import Certificate
+from nongan.core.workflow import unguarded_state_writes
 from nongan.monitoring import services as monitoring
 from nongan.monitoring.models import RapidTest, Sample
 
@@ -25,7 +26,8 @@ def make_sample(users, ganyu):
             sampled_at=timezone.now() - dt.timedelta(hours=2),
             seal_number="F0001",
         )
-        Sample.objects.filter(pk=s.pk).update(state=state, verdict=verdict)
+        with unguarded_state_writes():  # a sample in the given state, without walking the lab's steps
+            Sample.objects.filter(pk=s.pk).update(state=state, verdict=verdict)
         s.refresh_from_db()
         return s
 

@@ -1,5 +1,6 @@
-"""Every write of the monitoring app: atomic, validated, audited; state changes go through the
-transition table and write an event row.
+"""Every write of the monitoring app: atomic, validated, audited; every state change goes through one
+of the app's workflows on the core runner (``SAMPLE_WORKFLOW``, ``TASK_WORKFLOW``, ``FOLLOW_UP_WORKFLOW``,
+``HOLD_WORKFLOW``), which writes the event row.
 
 The package is split by concern; import from ``nongan.monitoring.services`` (this module), never from
 a submodule, so that the submodules can move without breaking callers:
@@ -18,7 +19,9 @@ Public interface (what other apps may call; each write takes ``actor`` and raise
   ``sale_hold_release``;
 * pure helpers: ``plan_for``, ``split_evenly``, ``sector_of``, ``township_of``, ``roll_up``,
   ``available_transitions`` (drives the sample buttons), ``photo_check``, ``rapid_outcome``,
-  ``false_positive_risk``, and the tables ``TRANSITIONS``, ``ACTION_LABELS``, ``STATE_LABELS``.
+  ``false_positive_risk``, and the tables ``TRANSITIONS``, ``ACTION_LABELS``, ``STATE_LABELS``;
+* the workflows ``SAMPLE_WORKFLOW``, ``TASK_WORKFLOW``, ``FOLLOW_UP_WORKFLOW``, ``HOLD_WORKFLOW``
+  (``available(user, obj)`` drives the buttons).
 
 The other names below (role sets, field lists, parsing tables, ``get_judge`` and the ``_private`` names)
 are re-exported for monitoring's own views, API, importers, demo and tests. Tests replace
@@ -42,13 +45,14 @@ from .common import (
     township_of,
 )
 from .common import _has_role as _has_role
+from .followups import FOLLOW_UP_WORKFLOW, follow_up_close, follow_up_open, follow_up_update
 from .followups import _certificate_hook as _certificate_hook
-from .followups import follow_up_close, follow_up_open, follow_up_update
 from .photos import PHOTO_FORMATS, PHOTO_MAX_BYTES, photo_check, sample_photo_add
 from .plans import PLAN_FIELDS, plan_for, plan_save, split_evenly
 from .rapid import (
     BOOL_FALSE,
     BOOL_TRUE,
+    HOLD_WORKFLOW,
     METHOD_NAMES,
     TLINE_NAMES,
     false_positive_risk,
@@ -64,6 +68,7 @@ from .results import _clean_result_row as _clean_result_row
 from .samples import (
     ACTION_LABELS,
     SAMPLE_FIELDS,
+    SAMPLE_WORKFLOW,
     STATE_LABELS,
     TRANSITIONS,
     Transition,
@@ -72,8 +77,8 @@ from .samples import (
     sample_register,
     sample_transition,
 )
+from .tasks import TASK_WORKFLOW, task_cancel, task_create, tasks_from_draw
 from .tasks import _selections_for_round as _selections_for_round
-from .tasks import task_cancel, task_create, tasks_from_draw
 
 __all__ = [
     "ACTION_LABELS",
@@ -84,6 +89,8 @@ __all__ = [
     "DEFAULT_ENZYME_THRESHOLD",
     "EARLIEST",
     "FOLLOW_UP_ROLES",
+    "FOLLOW_UP_WORKFLOW",
+    "HOLD_WORKFLOW",
     "LAB_ROLES",
     "METHOD_NAMES",
     "PHOTO_FORMATS",
@@ -93,7 +100,9 @@ __all__ = [
     "RESULT_LABELS",
     "SAMPLER_ROLES",
     "SAMPLE_FIELDS",
+    "SAMPLE_WORKFLOW",
     "STATE_LABELS",
+    "TASK_WORKFLOW",
     "TLINE_NAMES",
     "TRANSITIONS",
     "Transition",

@@ -1,4 +1,5 @@
-"""The handling of unqualified samples (follow-ups): opened on a failed verdict, updated, closed."""
+"""The handling of unqualified samples (follow-ups): opened on a failed verdict, updated, closed
+(``FOLLOW_UP_WORKFLOW``: open → handled)."""
 
 import importlib
 
@@ -6,9 +7,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from nongan.core import audit
 from nongan.core.scoping import in_jurisdiction
+from nongan.core.workflow import Transition, Workflow
 from nongan.monitoring import services
 
 from ..choices import FollowUpStatus, Verdict
@@ -86,32 +89,53 @@ def follow_up_update(
     return follow_up
 
 
-@transaction.atomic
-def follow_up_close(*, actor, follow_up: UnqualifiedFollowUp) -> UnqualifiedFollowUp:
-    """Mark as handled: needs the trace and the measures taken."""
-    _check_follow_up_actor(actor, follow_up)
-    follow_up = UnqualifiedFollowUp.objects.select_for_update().get(pk=follow_up.pk)
-    if follow_up.status != FollowUpStatus.OPEN:
-        raise ValidationError(_("This follow-up is already handled."))
+def _guard_close(actor, fu: UnqualifiedFollowUp, ctx) -> None:
     errors = {}
-    if not follow_up.trace_note.strip():
+    if not fu.trace_note.strip():
         errors["trace_note"] = _("Record the trace to the producer's records first.")
-    if not follow_up.measures.strip():
+    if not fu.measures.strip():
         errors["measures"] = _("Record the measures taken first.")
     if errors:
         raise ValidationError(errors)
-    before = audit.snapshot(follow_up)
-    follow_up.status = FollowUpStatus.HANDLED
-    follow_up.handled_by = actor
-    follow_up.handled_at = timezone.now()
-    follow_up.save()
+
+
+def _effect_close(actor, fu: UnqualifiedFollowUp, ctx) -> None:
+    fu.handled_by = actor
+    fu.handled_at = timezone.now()
+    fu.save(update_fields=["handled_by", "handled_at"])
+
+
+def _record_event(step) -> None:
     _event(
-        actor=actor,
-        action="follow_up_close",
-        from_state=FollowUpStatus.OPEN,
-        to_state=FollowUpStatus.HANDLED,
-        sample=follow_up.sample,
+        actor=step.actor,
+        action=f"follow_up_{step.action}",
+        from_state=step.source,
+        to_state=step.target,
+        reason=step.reason,
+        sample=step.obj.sample,
         subject="follow_up",
     )
-    audit.record_update(actor, follow_up, before)
-    return follow_up
+
+
+FOLLOW_UP_WORKFLOW = Workflow(
+    model=UnqualifiedFollowUp,
+    field="status",
+    transitions=[
+        Transition(
+            "close",
+            gettext_lazy("Mark as handled"),
+            (FollowUpStatus.OPEN,),
+            FollowUpStatus.HANDLED,
+            guard=_guard_close,
+            effect=_effect_close,
+            refusal=gettext_lazy("This follow-up is already handled."),
+        ),
+    ],
+    record_event=_record_event,
+    permission=_check_follow_up_actor,
+)
+
+
+def follow_up_close(*, actor, follow_up: UnqualifiedFollowUp) -> UnqualifiedFollowUp:
+    """Mark as handled: needs the trace and the measures taken."""
+    return FOLLOW_UP_WORKFLOW.run(actor=actor, obj=follow_up, action="close")

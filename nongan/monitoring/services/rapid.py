@@ -1,5 +1,6 @@
 """Rapid tests (enzyme inhibition, colloidal gold): parsing, checking and recording a batch; a positive
-confirmed by its retest holds the lot for sale and orders a confirmatory task; releasing a hold."""
+confirmed by its retest holds the lot for sale and orders a confirmatory task; releasing a hold
+(``HOLD_WORKFLOW``: held → released)."""
 
 import datetime as dt
 from typing import Any
@@ -8,11 +9,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from nongan.core import audit
 from nongan.core.choices import RegionLevel
 from nongan.core.models import Region
 from nongan.core.scoping import in_jurisdiction, scoped
+from nongan.core.workflow import Transition, Workflow
 from nongan.registry.models import Producer, ProductCategory
 
 from ..choices import (
@@ -325,17 +328,33 @@ def _after_retest(actor, retest: RapidTest) -> None:
     audit.record_create(actor, hold)
 
 
-@transaction.atomic
-def sale_hold_release(*, actor, hold: SaleHold, reason: str) -> SaleHold:
-    _require_role(actor, FOLLOW_UP_ROLES, _("Your role may not release a held lot."))
-    if hold.status != HoldStatus.HELD:
-        raise ValidationError(_("This lot is not held."))
-    if not (reason or "").strip():
-        raise ValidationError({"reason": _("Give a reason.")})
-    before = audit.snapshot(hold)
-    hold.status = HoldStatus.RELEASED
+def _effect_release(actor, hold: SaleHold, ctx) -> None:
     hold.released_at = timezone.now()
-    hold.release_reason = reason.strip()[:255]
-    hold.save()
-    audit.record_update(actor, hold, before, reason=reason)
-    return hold
+    hold.save(update_fields=["released_at"])
+
+
+HOLD_WORKFLOW = Workflow(
+    model=SaleHold,
+    field="status",
+    transitions=[
+        Transition(
+            "release",
+            gettext_lazy("Release"),
+            (HoldStatus.HELD,),
+            HoldStatus.RELEASED,
+            roles=frozenset(FOLLOW_UP_ROLES),
+            needs_reason=True,
+            effect=_effect_release,
+            refusal=gettext_lazy("This lot is not held."),
+            role_refusal=gettext_lazy("Your role may not release a held lot."),
+        ),
+    ],
+    # A hold's history: the core WorkflowEvent rows, and its audit records.
+    reason_field="release_reason",
+)
+
+
+def sale_hold_release(*, actor, hold: SaleHold, reason: str) -> SaleHold:
+    """Release a held lot (township supervisors, enforcement officers, administrators), with a reason."""
+    _require_role(actor, FOLLOW_UP_ROLES, _("Your role may not release a held lot."))
+    return HOLD_WORKFLOW.run(actor=actor, obj=hold, action="release", reason=reason)

@@ -1,8 +1,5 @@
-"""Samples: registration, the sampled party's confirmation, and the sample state table with its
-transitions (guards and effects)."""
-
-from collections.abc import Callable
-from dataclasses import dataclass
+"""Samples: registration, the sampled party's confirmation, and ``SAMPLE_WORKFLOW``, the sample's
+states and transitions (guards and effects) on the core workflow runner."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -10,8 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nongan.core import audit, ledger
+from nongan.core import audit
 from nongan.core.scoping import can_manage, scoped
+from nongan.core.workflow import Transition, Workflow
 from nongan.registry.models import Producer, ProductCategory
 
 from ..choices import FollowUpStatus, SampleState, TaskStatus, Verdict
@@ -24,7 +22,6 @@ from .common import (
     LAB_ROLES,
     SAMPLER_ROLES,
     _event,
-    _has_role,
     _require_role,
     current_results,
     parse_decimal,
@@ -35,6 +32,7 @@ from .common import (
 from .followups import follow_up_open
 from .photos import _photo_save, photo_check
 from .plans import plan_for
+from .tasks import TASK_WORKFLOW
 
 SAMPLE_FIELDS = [
     "lot",
@@ -145,18 +143,7 @@ def sample_register(
     _event(actor=actor, action="register", from_state="", to_state=SampleState.REGISTERED, sample=sample)
     audit.record_create(actor, sample)
     if task is not None:
-        before = audit.snapshot(task)
-        task.status = TaskStatus.SAMPLED
-        task.save(update_fields=["status"])
-        _event(
-            actor=actor,
-            action="sample",
-            from_state=TaskStatus.OPEN,
-            to_state=TaskStatus.SAMPLED,
-            task=task,
-            subject="task",
-        )
-        audit.record_update(actor, task, before)
+        TASK_WORKFLOW.run(actor=actor, obj=task, action="sample")
     return sample
 
 
@@ -178,26 +165,12 @@ def sample_confirm_party(*, actor, sample: Sample, party_name: str) -> Sample:
     return sample
 
 
-@dataclass(frozen=True)
-class Transition:
-    """One row of the sample state table: allowed sources, target, who may, what must hold, what follows."""
-
-    name: str
-    label: str
-    sources: tuple
-    target: str
-    roles: frozenset
-    needs_reason: bool = False
-    guard: Callable | None = None
-    effect: Callable | None = None
-
-
-def _guard_submit(actor, sample):
+def _guard_submit(actor, sample, ctx):
     if not current_results(sample).exists():
         raise ValidationError(_("Enter at least one result before submitting."))
 
 
-def _guard_verify(actor, sample):
+def _guard_verify(actor, sample, ctx):
     analysts = set(current_results(sample).values_list("analyst_id", flat=True))
     if not analysts:
         raise ValidationError(_("There are no results to verify."))
@@ -209,7 +182,7 @@ def _guard_verify(actor, sample):
         )
 
 
-def _effect_verify(actor, sample):
+def _effect_verify(actor, sample, ctx):
     now = timezone.now()
     current_results(sample).update(verified_by=actor, verified_at=now)
     sample.verdict = roll_up(current_results(sample).values_list("verdict", flat=True))
@@ -218,15 +191,16 @@ def _effect_verify(actor, sample):
         follow_up_open(actor=actor, sample=sample)
 
 
-def _guard_publish(actor, sample):
+def _guard_publish(actor, sample, ctx):
     if not can_manage(actor):
         raise ValidationError(_("Only the district administration may publish results."))
 
 
-def _effect_publish(actor, sample):
+def _effect_publish(actor, sample, ctx) -> dict:
+    """Publish: the time, and the ledger entry's payload (the results as published)."""
     sample.published_at = timezone.now()
     sample.save(update_fields=["published_at"])
-    payload = {
+    return {
         "sample": sample.code,
         "producer": sample.producer.code,
         "product": sample.product.name,
@@ -246,20 +220,35 @@ def _effect_publish(actor, sample):
             for r in current_results(sample).select_related("analyst", "verified_by")
         ],
     }
-    ledger.append(
-        kind="monitoring.result", ref=sample.code, payload=payload, actor=actor, region=sample.producer.region
+
+
+def _effect_cancel(actor, sample, ctx):
+    """A cancelled sample ends the task it was taken for."""
+    task = sample.task
+    if task is not None and task.status != TaskStatus.CANCELLED:
+        TASK_WORKFLOW.run(actor=actor, obj=task, action="sample_cancelled", reason=ctx["reason"])
+
+
+def _record_event(step) -> None:
+    _event(
+        actor=step.actor,
+        action=step.action,
+        from_state=step.source,
+        to_state=step.target,
+        reason=step.reason,
+        sample=step.obj,
     )
 
 
-def _effect_cancel(actor, sample):
-    if sample.task_id:
-        SamplingTask.objects.filter(pk=sample.task_id).update(status=TaskStatus.CANCELLED)
+def _ledger_entry(step, result: dict) -> dict:
+    return {"ref": step.obj.code, "payload": result, "region": step.obj.producer.region}
 
 
 S = SampleState
-TRANSITIONS: dict[str, Transition] = {
-    t.name: t
-    for t in [
+SAMPLE_WORKFLOW = Workflow(
+    model=Sample,
+    field="state",
+    transitions=[
         Transition("receive", gettext_lazy("Receive"), (S.REGISTERED,), S.RECEIVED, frozenset(LAB_ROLES)),
         Transition(
             "reject",
@@ -268,6 +257,7 @@ TRANSITIONS: dict[str, Transition] = {
             S.REJECTED,
             frozenset(LAB_ROLES),
             needs_reason=True,
+            destructive=True,
         ),
         Transition(
             "submit",
@@ -284,6 +274,7 @@ TRANSITIONS: dict[str, Transition] = {
             S.RECEIVED,
             frozenset(LAB_ROLES),
             needs_reason=True,
+            destructive=True,
         ),
         Transition(
             "verify",
@@ -302,6 +293,7 @@ TRANSITIONS: dict[str, Transition] = {
             frozenset(ADMINS),
             guard=_guard_publish,
             effect=_effect_publish,
+            ledger_kind="monitoring.result",
         ),
         Transition(
             "cancel",
@@ -310,17 +302,24 @@ TRANSITIONS: dict[str, Transition] = {
             S.CANCELLED,
             frozenset(SAMPLER_ROLES | LAB_ROLES),
             needs_reason=True,
+            destructive=True,
             effect=_effect_cancel,
         ),
-    ]
-}
+    ],
+    record_event=_record_event,
+    ledger=_ledger_entry,
+    wrong_state=gettext_lazy("A sample that is “%(state)s” cannot do this."),
+)
+# The sample's transitions by name (the API's action choices).
+TRANSITIONS = SAMPLE_WORKFLOW.transitions
 
 
 ACTION_LABELS = {
     **{name: t.label for name, t in TRANSITIONS.items()},
     "register": gettext_lazy("Register"),
     "create": gettext_lazy("Create"),
-    "sample": gettext_lazy("Sampled"),
+    "sample": TASK_WORKFLOW["sample"].label,
+    "sample_cancelled": TASK_WORKFLOW["sample_cancelled"].label,
     "follow_up_open": gettext_lazy("Follow-up opened"),
     "follow_up_close": gettext_lazy("Follow-up handled"),
 }
@@ -332,32 +331,10 @@ STATE_LABELS = {
 
 
 def available_transitions(user, sample: Sample) -> list[Transition]:
-    return [t for t in TRANSITIONS.values() if sample.state in t.sources and _has_role(user, t.roles)]
+    """What ``user`` may do with ``sample`` now: the buttons of the sample's page."""
+    return SAMPLE_WORKFLOW.available(user, sample)
 
 
-@transaction.atomic
 def sample_transition(*, actor, sample: Sample, action: str, reason: str = "") -> Sample:
-    """Move a sample through the state table; refuses with a clear message and changes nothing otherwise."""
-    t = TRANSITIONS.get(action)
-    if t is None:
-        raise ValidationError(_("Unknown action “%(action)s”.") % {"action": action})
-    sample = Sample.objects.select_for_update().get(pk=sample.pk)
-    if sample.state not in t.sources:
-        raise ValidationError(
-            _("A sample that is “%(state)s” cannot do this.") % {"state": sample.get_state_display()}
-        )
-    if not _has_role(actor, t.roles):
-        raise ValidationError(_("Your role may not do this."))
-    if t.needs_reason and not (reason or "").strip():
-        raise ValidationError({"reason": _("Give a reason.")})
-    if t.guard:
-        t.guard(actor, sample)
-    before = audit.snapshot(sample)
-    from_state = sample.state
-    sample.state = t.target
-    sample.save(update_fields=["state"])
-    _event(actor=actor, action=t.name, from_state=from_state, to_state=t.target, reason=reason, sample=sample)
-    if t.effect:
-        t.effect(actor, sample)
-    audit.record_update(actor, sample, before, reason=reason)
-    return sample
+    """Move a sample through its workflow; refuses with a clear message and changes nothing otherwise."""
+    return SAMPLE_WORKFLOW.run(actor=actor, obj=sample, action=action, reason=reason)

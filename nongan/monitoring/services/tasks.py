@@ -1,12 +1,16 @@
-"""Sampling tasks: by hand, from a double-random draw, cancelled."""
+"""Sampling tasks: by hand, from a double-random draw, cancelled; ``TASK_WORKFLOW`` moves their status
+(open → sampled when a sample is registered for the task, open → cancelled by hand, → cancelled when the
+task's sample is cancelled)."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from nongan.core import audit
 from nongan.core.scoping import scoped
+from nongan.core.workflow import Transition, Workflow
 from nongan.draws.selectors import selections_for_round
 from nongan.monitoring import services
 from nongan.registry.models import Producer
@@ -15,6 +19,56 @@ from ..choices import TaskSource, TaskStatus
 from ..models import SamplingTask
 from .common import SAMPLER_ROLES, _event, _require_role
 from .plans import plan_for
+
+
+def _record_event(step) -> None:
+    _event(
+        actor=step.actor,
+        action=step.action,
+        from_state=step.source,
+        to_state=step.target,
+        reason=step.reason,
+        task=step.obj,
+        subject="task",
+    )
+
+
+T = TaskStatus
+TASK_WORKFLOW = Workflow(
+    model=SamplingTask,
+    field="status",
+    transitions=[
+        # sample_register: a sample was taken for the task (its own role and jurisdiction checks apply).
+        Transition(
+            "sample",
+            gettext_lazy("Sampled"),
+            (T.OPEN,),
+            T.SAMPLED,
+            internal=True,
+            refusal=gettext_lazy("This task is no longer open."),
+        ),
+        Transition(
+            "cancel",
+            gettext_lazy("Cancel the task"),
+            (T.OPEN,),
+            T.CANCELLED,
+            roles=frozenset(SAMPLER_ROLES),
+            needs_reason=True,
+            destructive=True,
+            refusal=gettext_lazy("Only an open task can be cancelled."),
+            role_refusal=gettext_lazy("You may not cancel sampling tasks."),
+        ),
+        # The sample taken for the task was cancelled (by the sampler or the lab): the task ends with it.
+        Transition(
+            "sample_cancelled",
+            gettext_lazy("Cancelled with its sample"),
+            (T.OPEN, T.SAMPLED),
+            T.CANCELLED,
+            internal=True,
+        ),
+    ],
+    record_event=_record_event,
+)
 
 
 def _selections_for_round(round_id: int) -> list[dict]:
@@ -107,24 +161,7 @@ def tasks_from_draw(*, actor, round_id: int, due=None) -> list[SamplingTask]:
     return created
 
 
-@transaction.atomic
 def task_cancel(*, actor, task: SamplingTask, reason: str) -> SamplingTask:
+    """Cancel an open task (samplers, enforcement officers, administrators), with a reason."""
     _require_role(actor, SAMPLER_ROLES, _("You may not cancel sampling tasks."))
-    if task.status != TaskStatus.OPEN:
-        raise ValidationError(_("Only an open task can be cancelled."))
-    if not (reason or "").strip():
-        raise ValidationError({"reason": _("Give a reason.")})
-    before = audit.snapshot(task)
-    task.status = TaskStatus.CANCELLED
-    task.save(update_fields=["status"])
-    _event(
-        actor=actor,
-        action="cancel",
-        from_state=TaskStatus.OPEN,
-        to_state=TaskStatus.CANCELLED,
-        reason=reason,
-        task=task,
-        subject="task",
-    )
-    audit.record_update(actor, task, before, reason=reason)
-    return task
+    return TASK_WORKFLOW.run(actor=actor, obj=task, action="cancel", reason=reason)
