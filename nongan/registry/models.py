@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from nongan.core.models import Region
+from nongan.core.workflow import WorkflowModel
 
 from .choices import BaseKind, CategoryKind, CertificationKind, ProducerStatus, ProducerType, StaffKind, Tier
 
@@ -57,13 +58,14 @@ class ProductCategory(models.Model):
         return not self.children.exists()
 
 
-class Producer(models.Model):
+class Producer(WorkflowModel):
     """A producer or operator: enterprise, cooperative, family farm, scale grower, household,
     buyer/collector, slaughterhouse or wholesale market."""
 
     SCOPE_REGION = "region"
     SCOPE_PRODUCER = "pk"
     AUDIT_EXCLUDE = ("search_text", "name_initials", "updated")
+    STATE_FIELD = "status"  # moved only by services.PRODUCER_WORKFLOW
 
     code = models.CharField(_("registry number"), max_length=20, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=128, db_index=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from nongan.core import audit
 from nongan.core.scoping import in_jurisdiction
@@ -17,6 +18,7 @@ from nongan.core.validators import (
     validate_mobile,
     validate_uscc,
 )
+from nongan.core.workflow import Transition, Workflow
 
 from .choices import CREDIT_CODE_TYPES, CategoryKind, ProducerStatus, ProducerType, Tier
 from .models import Base, Certification, Contact, Producer, ProducerProduct, ProductCategory, StaffMember
@@ -223,6 +225,8 @@ def producer_create(*, actor, products=(), **data) -> Producer:
 
 
 def producer_update(*, actor, producer: Producer, products=None, reason: str = "", **data) -> Producer:
+    """Change a producer's record. A new status moves through ``PRODUCER_WORKFLOW`` (its own audit record and
+    state change row, with the status reason); the other fields are saved and audited together."""
     if "region" in data:
         _check_region(actor, data["region"])
     with transaction.atomic():
@@ -231,6 +235,12 @@ def producer_update(*, actor, producer: Producer, products=None, reason: str = "
         for k, v in data.items():
             if k in PRODUCER_FIELDS:
                 setattr(producer, k, v)
+        status, status_reason = producer.status, producer.status_reason
+        producer.refresh_from_db(
+            fields=["status", "status_reason"]
+        )  # the stored status: the workflow moves it
+        if status == producer.status:
+            producer.status_reason = status_reason
         if not producer.credit_code:
             producer.credit_code = None
         _refresh_derived(producer)
@@ -244,6 +254,8 @@ def producer_update(*, actor, producer: Producer, products=None, reason: str = "
         if products is not None:
             _set_products(producer, products)
         audit.record_update(actor, producer, before, reason=reason)
+        if status != producer.status:
+            producer_set_status(actor=actor, producer=producer, status=status, reason=status_reason)
     return producer
 
 
@@ -260,14 +272,49 @@ def producer_flag_key_target(*, actor, producer: Producer, reason: str) -> Produ
     return producer
 
 
+def _touch(actor, producer: Producer, ctx) -> None:
+    producer.save(update_fields=["updated"])
+
+
+PS = ProducerStatus
+# One transition per status; any other status may move to it (the registry's staff correct it either way).
+STATUS_ACTIONS = {PS.ACTIVE: "activate", PS.SUSPENDED: "suspend", PS.REVOKED: "revoke", PS.CLOSED: "close"}
+PRODUCER_WORKFLOW = Workflow(
+    model=Producer,
+    field="status",
+    transitions=[
+        Transition(
+            STATUS_ACTIONS[target],
+            label,
+            tuple(s for s in PS.values if s != target),
+            target,
+            effect=_touch,
+        )
+        for target, label in (
+            (PS.ACTIVE, gettext_lazy("Set active again")),
+            (PS.SUSPENDED, gettext_lazy("Suspend")),
+            (PS.REVOKED, gettext_lazy("Revoke certificate issuing")),
+            (PS.CLOSED, gettext_lazy("Mark as closed down")),
+        )
+    ],
+    reason_field="status_reason",
+)
+
+
 @transaction.atomic
 def producer_set_status(*, actor, producer: Producer, status: str, reason: str) -> Producer:
+    """Set a producer's status (with its reason) through ``PRODUCER_WORKFLOW``; the same status again only
+    updates the reason."""
     if status not in ProducerStatus.values:
         raise ValidationError({"status": _("Unknown status.")})
-    before = audit.snapshot(producer)
-    producer.status = status
+    stored = Producer.objects.get(pk=producer.pk)
+    if stored.status != status:
+        PRODUCER_WORKFLOW.run(actor=actor, obj=producer, action=STATUS_ACTIONS[status], reason=reason)
+        return producer
+    before = audit.snapshot(stored)
+    producer.refresh_from_db(fields=["status"])
     producer.status_reason = reason
-    producer.save(update_fields=["status", "status_reason", "updated"])
+    producer.save(update_fields=["status_reason", "updated"])
     audit.record_update(actor, producer, before, reason=reason)
     return producer
 

@@ -184,3 +184,56 @@ def test_a_producer_lands_on_its_own_page_with_its_certificate_work(client, user
         'data-testid="producer-actions"'
         not in client.get(f"/registry/producers/{users.own_producer.pk}/").content.decode()
     )
+
+
+def test_a_status_change_through_the_edit_form_goes_through_the_workflow(qk_client, ganyu, users):
+    from nongan.core.workflow import events_for
+
+    assert post(qk_client, ganyu).status_code == 302
+    p = Producer.objects.get(name=GOOD["name"])
+    data = dict(
+        GOOD,
+        credit_code=p.credit_code,
+        region=p.region_id,
+        products=[ganyu.category("黄瓜").pk],
+        address="青口镇人民路2号",
+        status="suspended",
+        status_reason="停产整顿",
+    )
+    r = qk_client.post(f"/registry/producers/{p.pk}/edit/", data)
+    assert r.status_code == 302
+    p.refresh_from_db()
+    assert (p.status, p.status_reason, p.address) == ("suspended", "停产整顿", "青口镇人民路2号")
+    ev = events_for(p).get()
+    assert (ev.action, ev.from_state, ev.to_state, ev.reason, ev.actor) == (
+        "suspend",
+        "active",
+        "suspended",
+        "停产整顿",
+        users.qk,
+    )
+    changes = [
+        e.changes
+        for e in AuditLog.objects.filter(object_id=str(p.pk), content_type__model="producer", action="update")
+    ]
+    assert {"status": ["active", "suspended"], "status_reason": ["", "停产整顿"]} in changes
+    assert any(c.get("address") == ["青口镇人民路1号", "青口镇人民路2号"] for c in changes)
+    # Only the reason changes: no state change row, the reason is saved.
+    r = qk_client.post(f"/registry/producers/{p.pk}/edit/", dict(data, status_reason="停产整顿（延期）"))
+    p.refresh_from_db()
+    assert (p.status, p.status_reason, events_for(p).count()) == ("suspended", "停产整顿（延期）", 1)
+
+
+def test_the_producer_status_is_never_written_directly(users):
+    from nongan.core.workflow import StateWriteError
+    from nongan.registry.services import producer_set_status
+
+    p = users.own_producer
+    p.status = "closed"
+    with pytest.raises(StateWriteError):
+        p.save()
+    with pytest.raises(StateWriteError):
+        Producer.objects.filter(pk=p.pk).update(status="closed")
+    p.refresh_from_db()
+    producer_set_status(actor=users.admin, producer=p, status="revoked", reason="虚假承诺")
+    assert Producer.objects.get(pk=p.pk).status == "revoked" and p.status == "revoked"
