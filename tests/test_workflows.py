@@ -26,8 +26,6 @@ STATE_FIELD_NAMES = {"state", "status"}
 # model label → why its state/status field is not moved by a workflow (yet).
 NOT_ON_A_WORKFLOW = {
     "core.ImportJob": "moved by the import pipeline (nongan.core.imports), which puts it on the runner",
-    "certificates.ProductionBatch": "moves onto the runner after the certificates services split (issue 7)",
-    "certificates.Certificate": "moves onto the runner after the certificates services split (issue 7)",
 }
 
 

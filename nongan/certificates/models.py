@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from nongan.core.models import Region
+from nongan.core.workflow import WorkflowModel
 from nongan.registry.models import Base, Producer, ProductCategory
 
 from .choices import (
@@ -63,11 +64,12 @@ class NumberSequence(models.Model):
         return f"{self.district}/{self.year}: {self.last}"
 
 
-class ProductionBatch(models.Model):
+class ProductionBatch(WorkflowModel):
     """A planting or breeding batch (生产批次) of one product on a plot or pen: the unit a certificate covers."""
 
     SCOPE_REGION = "producer__region"
     SCOPE_PRODUCER = "producer"
+    STATE_FIELD = "status"  # moved only by services.BATCH_WORKFLOW
 
     code = models.CharField(_("batch number"), max_length=32, unique=True)
     producer = models.ForeignKey(
@@ -191,12 +193,13 @@ class HarvestEvent(models.Model):
         return f"{self.get_kind_display()} {self.date}"
 
 
-class Certificate(models.Model):
+class Certificate(WorkflowModel):
     """A 承诺达标合格证: one per production batch (or per package/vehicle), or re-issued by a buyer
     from collected certificates (its ``parents``). Its number is the trace code (证码合一)."""
 
     SCOPE_REGION = "producer__region"
     SCOPE_PRODUCER = "producer"
+    STATE_FIELD = "status"  # moved only by services.CERTIFICATE_WORKFLOW
 
     number = models.CharField(_("certificate no."), max_length=17, unique=True)
     producer = models.ForeignKey(

@@ -194,7 +194,8 @@ def detail(request, number):
             "parents": c.inputs.select_related("parent", "collection"),
             "collections": c.collections.select_related("collector"),
             "label_form": LabelForm(),
-            "may_act": services.may_act_for(request.user, c.producer),
+            # The certificate's next steps are its workflow's (revoke while valid, for who may act).
+            "actions": {t.name: t for t in services.CERTIFICATE_WORKFLOW.available(request.user, c)},
         },
     )
 

@@ -5,7 +5,7 @@ Public interface (what other apps, the API, the pages, the CLI and the demo call
 ``nongan.certificates.services``, never from a submodule):
 
 Production records (``batches``)
-    ``batch_create``, ``input_use_add``, ``input_use_update``, ``harvest_record``;
+    ``batch_create``, ``input_use_add``, ``input_use_update``, ``harvest_record``; ``BATCH_WORKFLOW``;
     reads used by forms and gates: ``origin_villages``, ``origin_allowed``, ``interval_blockers``,
     ``substance_blockers``, ``issue_blockers``, ``harvested_quantity``, ``certified_quantity``,
     ``INPUT_FIELDS``, ``LATE_ENTRY_DAYS``.
@@ -13,7 +13,8 @@ Issue (``issue``, ``numbering``)
     ``certificate_issue``, ``certificates_mark_printed``, ``allocate_numbers``;
     ``MAX_BATCH_ISSUE``, ``TESTED_BASES``, ``PROMISE_TEXT``.
 Changes to an issued certificate (``flags``)
-    ``certificate_revoke``; ``certificate_promise_contradicted`` (the monitoring app's reaction to an
+    ``certificate_revoke``; ``CERTIFICATE_WORKFLOW`` (its ``available(user, certificate)`` drives the
+    certificate page's buttons); ``certificate_promise_contradicted`` (the monitoring app's reaction to an
     unqualified sample of a certified lot).
 Lookup and verification (``lookup``)
     ``verify(number, token)`` and ``verify_text(text)`` → ``VerifyResult`` (``Verdict``: genuine, revoked,
@@ -38,6 +39,7 @@ private to this package.
 
 from ..choices import PROMISE_TEXT
 from .batches import (
+    BATCH_WORKFLOW,
     INPUT_FIELDS,
     LATE_ENTRY_DAYS,
     batch_create,
@@ -54,7 +56,7 @@ from .batches import (
 )
 from .collection import certificate_reissue, purchase_record
 from .common import QUANT, RETENTION_YEARS, convert, may_act_for, public_base_url
-from .flags import TRANSITIONS, certificate_promise_contradicted, certificate_revoke
+from .flags import CERTIFICATE_WORKFLOW, TRANSITIONS, certificate_promise_contradicted, certificate_revoke
 from .issue import (
     MAX_BATCH_ISSUE,
     PAYLOAD_PRODUCT_CHARS,
@@ -86,6 +88,8 @@ from .scans import (
 )
 
 __all__ = [
+    "BATCH_WORKFLOW",
+    "CERTIFICATE_WORKFLOW",
     "IMPLAUSIBLE_KMH",
     "IMPLAUSIBLE_MIN_KM",
     "INPUT_FIELDS",

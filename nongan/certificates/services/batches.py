@@ -11,8 +11,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from nongan.core import audit
+from nongan.core.workflow import Transition, Workflow
 
 from ..choices import INTERVAL_KINDS, BatchStatus, CertificateStatus, HarvestKind, InputKind
 from ..models import HarvestEvent, InputUse, ProductionBatch
@@ -238,6 +240,20 @@ def issue_blockers(batch: ProductionBatch, on: dt.date) -> list[str]:
     return problems
 
 
+# A batch's states: growing → harvested at its first harvest record (the batch's history: the core
+# WorkflowEvent rows and the audit records).
+BATCH_WORKFLOW = Workflow(
+    model=ProductionBatch,
+    field="status",
+    transitions=[
+        # harvest_record: the first harvest, slaughter or catch of the batch (its own checks apply).
+        Transition(
+            "harvest", gettext_lazy("Harvested"), (BatchStatus.GROWING,), BatchStatus.HARVESTED, internal=True
+        ),
+    ],
+)
+
+
 @transaction.atomic
 def harvest_record(
     *, actor, batch: ProductionBatch, date: dt.date, quantity, unit: str, kind: str = HarvestKind.HARVEST
@@ -264,11 +280,8 @@ def harvest_record(
         recorded_by=actor if getattr(actor, "pk", None) else None,
     )
     audit.record_create(actor, event)
-    if batch.status == BatchStatus.GROWING:
-        before = audit.snapshot(batch)
-        batch.status = BatchStatus.HARVESTED
-        batch.save(update_fields=["status"])
-        audit.record_update(actor, batch, before)
+    if batch.status in BATCH_WORKFLOW["harvest"].sources:
+        BATCH_WORKFLOW.run(actor=actor, obj=batch, action="harvest")
     return event
 
 

@@ -1,67 +1,84 @@
-"""State changes of an issued certificate: revocation, and the promise contradicted by a failed sample."""
+"""State changes of an issued certificate: revocation (``CERTIFICATE_WORKFLOW`` on the core workflow runner),
+and the promise contradicted by a failed sample (a flag and an event, not a state)."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from nongan.core import audit, ledger
+from nongan.core.workflow import Transition, Workflow
 
 from ..choices import CertificateStatus
 from ..models import Certificate, CertificateEvent
 from .common import _require_act_for
 from .lookup import certificate_by_number
 
-TRANSITIONS = {
-    # (from, to): guard description; effects are in the service functions
-    (CertificateStatus.VALID, CertificateStatus.REVOKED): "revoke"
-}
+
+def _permission(actor, c: Certificate) -> None:
+    _require_act_for(actor, c.producer)
 
 
-def _transition(actor, c: Certificate, to: str, reason: str, kind: str) -> None:
-    if (c.status, to) not in TRANSITIONS:
-        raise ValidationError(
-            _("A certificate that is %(status)s cannot be changed this way.")
-            % {"status": c.get_status_display()}
-        )
+def _effect_revoke(actor, c: Certificate, ctx) -> None:
+    c.revoked_at = timezone.now()
+    c.revoke_reason = ctx["reason"][:255]
+    c.save(update_fields=["revoked_at", "revoke_reason"])
+
+
+def _record_event(step) -> None:
     CertificateEvent.objects.create(
-        certificate=c,
-        kind=kind,
-        from_status=c.status,
-        to_status=to,
-        reason=reason,
-        actor=actor if getattr(actor, "pk", None) else None,
+        certificate=step.obj,
+        kind=EVENT_KINDS[step.action],
+        from_status=step.source,
+        to_status=step.target,
+        reason=step.reason,
+        actor=step.actor if getattr(step.actor, "pk", None) else None,
     )
 
 
-@transaction.atomic
+def _ledger_entry(step, result: dict) -> dict:
+    c = step.obj
+    return {
+        "ref": c.number,
+        "payload": {"number": c.number, "reason": step.reason},
+        "region": c.producer.region,
+    }
+
+
+# The certificate's event row names the step by what happened to it.
+EVENT_KINDS = {"revoke": "revoked"}
+CERTIFICATE_WORKFLOW = Workflow(
+    model=Certificate,
+    field="status",
+    transitions=[
+        Transition(
+            "revoke",
+            gettext_lazy("Revoke"),
+            (CertificateStatus.VALID,),
+            CertificateStatus.REVOKED,
+            needs_reason=True,
+            destructive=True,
+            effect=_effect_revoke,
+            ledger_kind="certificate.revoke",
+            refusal=gettext_lazy("This certificate is already revoked."),
+            reason_refusal=gettext_lazy("Give the reason for the change."),
+        ),
+    ],
+    record_event=_record_event,
+    ledger=_ledger_entry,
+    permission=_permission,
+    wrong_state=gettext_lazy("A certificate that is %(status)s cannot be changed this way."),
+    select_related=("producer",),
+)
+# The certificate's transitions by name.
+TRANSITIONS = CERTIFICATE_WORKFLOW.transitions
+
+
 def certificate_revoke(*, actor, certificate: Certificate, reason: str) -> Certificate:
     """Revoke a certificate (wrong data, lot withdrawn); it stays on record, verification shows it revoked."""
-    c = Certificate.objects.select_for_update().get(pk=certificate.pk)
-    _require_act_for(actor, c.producer)
-    if not (reason or "").strip():
-        raise ValidationError({"reason": _("Give the reason for the change.")})
-    if c.status == CertificateStatus.REVOKED:
-        raise ValidationError(_("This certificate is already revoked."))
-    before = audit.snapshot(c)
-    _transition(actor, c, CertificateStatus.REVOKED, reason, "revoked")
-    c.status = CertificateStatus.REVOKED
-    c.revoked_at = timezone.now()
-    c.revoke_reason = reason[:255]
-    c.save(update_fields=["status", "revoked_at", "revoke_reason"])
-    audit.record_update(actor, c, before, reason=reason)
-    ledger.append(
-        kind="certificate.revoke",
-        ref=c.number,
-        payload={"number": c.number, "reason": reason},
-        actor=actor,
-        region=c.producer.region,
-    )
-    certificate.status, certificate.revoked_at, certificate.revoke_reason = (
-        c.status,
-        c.revoked_at,
-        c.revoke_reason,
-    )
+    c = CERTIFICATE_WORKFLOW.run(actor=actor, obj=certificate, action="revoke", reason=reason)
+    certificate.revoked_at, certificate.revoke_reason = c.revoked_at, c.revoke_reason
     return c
 
 
