@@ -13,7 +13,8 @@ what a user may do with a record now and drives the buttons of every page and th
 3. refuse, with a translated ``ValidationError`` and nothing changed, when the record is not in one of the
    transition's source states, when the actor's role is not in ``roles``, when ``needs_reason`` and the
    reason is blank (a field error on ``reason``), or when ``guard(actor, obj, ctx)`` raises;
-4. set and save the state field (and the workflow's ``reason_field``, if it has one);
+4. save the state field (and the workflow's ``reason_field``, if it has one) as a compare-and-set: an
+   ``UPDATE … WHERE state = <the state checked>``, so two racing steps never both happen, even on SQLite;
 5. write the event row (``record_event(step)``; by default a :class:`nongan.core.models.WorkflowEvent`);
 6. run ``effect(actor, obj, ctx)`` in the same transaction — it saves what it changes and may return a dict;
 7. write the audit record (every field before → after, with the reason);
@@ -22,6 +23,10 @@ what a user may do with a record now and drives the buttons of every page and th
 
 Any refusal or exception rolls the whole step back. ``ctx`` (the caller's extra keyword arguments plus
 ``reason``) reaches the guard and the effect unchanged.
+
+``Workflow.try_run(…, where={…}, skip_locked=True)`` is the same step for workers that race each other (the
+import pipeline's jobs): it returns ``None`` and changes nothing when the record is in another state, does not
+match ``where`` (e.g. ``{"worker": token}``) or is locked by another transaction, instead of refusing or waiting.
 
 **Nothing else writes a state field.** A model with a workflow inherits :class:`WorkflowModel` and names
 its field in ``STATE_FIELD``: ``save()`` refuses a changed state (:class:`StateWriteError`) and never writes
@@ -67,10 +72,6 @@ class StateWriteError(RuntimeError):
     """A state field was written outside :meth:`Workflow.run`: a programming error, never a user's."""
 
 
-# (model label, pk) of the rows whose state the runner is saving right now.
-_writing: contextvars.ContextVar[frozenset] = contextvars.ContextVar(
-    "nongan_workflow_writing", default=frozenset()
-)
 _unguarded: contextvars.ContextVar[bool] = contextvars.ContextVar("nongan_workflow_unguarded", default=False)
 _LOADED = "_workflow_loaded_state"
 _MISSING = object()
@@ -338,28 +339,70 @@ class Workflow:
     def run(self, *, actor, obj, action: str, reason: str = "", **ctx):
         """Move ``obj`` by ``action``; returns the record as saved (``obj`` gets its new state too).
         Refuses with a ``ValidationError`` and changes nothing when the step may not happen."""
+        return self._run(actor, obj, action, reason, ctx)
+
+    def try_run(
+        self,
+        *,
+        actor,
+        obj,
+        action: str,
+        reason: str = "",
+        where: dict | None = None,
+        skip_locked: bool = False,
+        **ctx,
+    ):
+        """:meth:`run` for workers that race each other (background jobs): returns ``None`` and changes nothing
+        when the record is not in a source state of ``action``, does not match ``where`` (more field
+        conditions, e.g. ``{"worker": token}``), or — with ``skip_locked`` — is locked by another
+        transaction (it does not wait). The other refusals (permission, role, reason, guard) raise as in
+        :meth:`run`."""
+        return self._run(
+            actor, obj, action, reason, ctx, where=where or {}, skip_locked=skip_locked, quiet=True
+        )
+
+    def _run(self, actor, obj, action, reason, ctx, *, where=None, skip_locked=False, quiet=False):
         from . import audit, ledger
 
         t = self.get(action)
         reason = reason or ""
         ctx = {**ctx, "reason": reason}
+        attname = self.model._meta.get_field(self.field).attname
+        manager = self.model._default_manager
         with transaction.atomic():
-            qs = self.model._default_manager.select_for_update()
+            qs = manager.select_for_update(skip_locked=skip_locked)
             if self.select_related:
                 qs = qs.select_related(*self.select_related)
-            locked = qs.get(pk=obj.pk)
+            if quiet:
+                locked = qs.filter(pk=obj.pk, **where).first()
+                if locked is None or self.state_of(locked) not in t.sources:
+                    return None
+            else:
+                locked = qs.get(pk=obj.pk)
             self.check(actor=actor, obj=locked, transition=t, reason=reason, ctx=ctx)
             before = audit.snapshot(locked)
             source = self.state_of(locked)
             step = Step(self, t, actor, locked, source, t.target, reason, ctx)
-            attname = self.model._meta.get_field(self.field).attname
-            setattr(locked, attname, t.target)
-            fields = [self.field]
+            values = {attname: t.target}
             if self.reason_field:
-                setattr(locked, self.reason_field, reason.strip()[:255])
-                fields.append(self.reason_field)
-            with _saving_state(locked):
-                locked.save(update_fields=fields)
+                values[self.reason_field] = reason.strip()[:255]
+            # Compare and set: the row must still be in the state just checked (row locks make this certain on
+            # PostgreSQL; on SQLite, which has none, it is what keeps two racing steps from both happening).
+            moved = models.QuerySet.update(
+                manager.filter(pk=locked.pk, **{attname: source}, **(where or {})), **values
+            )
+            if moved != 1:
+                if quiet:
+                    return None
+                now = manager.filter(pk=locked.pk).values_list(attname, flat=True).first()
+                setattr(locked, attname, now)
+                self.check(actor=actor, obj=locked, transition=t, reason=reason, ctx=ctx)
+                raise ValidationError(
+                    _("This cannot be done in the state “%(state)s”.") % {"state": self.state_label(now)}
+                )
+            for name, value in values.items():
+                setattr(locked, name, value)
+            locked.__dict__[_LOADED] = t.target
             self.record_event(step)
             result = t.effect(actor, locked, ctx) if t.effect is not None else None
             audit.record_update(
@@ -375,20 +418,6 @@ class Workflow:
             if self.reason_field:
                 setattr(obj, self.reason_field, getattr(locked, self.reason_field))
         return locked
-
-
-@contextlib.contextmanager
-def _saving_state(obj):
-    key = (obj._meta.concrete_model._meta.label, obj.pk)
-    token = _writing.set(_writing.get() | {key})
-    try:
-        yield
-    finally:
-        _writing.reset(token)
-
-
-def _may_write(obj) -> bool:
-    return _unguarded.get() or (obj._meta.concrete_model._meta.label, obj.pk) in _writing.get()
 
 
 # ------------------------------------------------------------------------------------------ enforcement
@@ -448,7 +477,7 @@ class WorkflowModel(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        if not self._state.adding and not _may_write(self):
+        if not self._state.adding and not _unguarded.get():
             kwargs = self._without_state(kwargs)
         super().save(*args, **kwargs)
         attname = self._meta.get_field(self.STATE_FIELD).attname

@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from conftest import on_postgresql
 from nongan.core import ledger
 from nongan.core.choices import ImportStatus, Role
 from nongan.core.models import AuditLog, ImportJob, LedgerEntry, WorkflowEvent
@@ -19,6 +20,7 @@ from nongan.core.workflow import (
     StateWriteError,
     Transition,
     Workflow,
+    WorkflowManager,
     WorkflowModel,
     events_for,
     registered_workflows,
@@ -26,8 +28,9 @@ from nongan.core.workflow import (
 )
 
 
-class Job(WorkflowModel, ImportJob):
+class Job(ImportJob, WorkflowModel):
     STATE_FIELD = "status"
+    objects = WorkflowManager()
 
     class Meta:
         proxy = True
@@ -373,3 +376,66 @@ def test_declaration_errors_are_found_at_import():
     with pytest.raises(ImproperlyConfigured, match="tuple of states"):
         Transition("x", "x", S.PENDING, S.DONE)
     assert WF not in registered_workflows()
+
+
+# ------------------------------------------------------------------------------------------ races
+def test_try_run_moves_only_a_matching_record(job, people):
+    assert WF.try_run(actor=people["admin"], obj=job, action="apply") is None  # another state: nothing
+    assert WF.try_run(actor=people["admin"], obj=job, action="check", where={"kind": "other"}) is None
+    assert _fingerprint(job)[0] == S.PENDING and WorkflowEvent.objects.count() == 0
+    moved = WF.try_run(
+        actor=people["admin"], obj=job, action="check", where={"kind": "test"}, skip_locked=True
+    )
+    assert moved.status == S.VALIDATING and job.status == S.VALIDATING
+    assert events_for(job).count() == 1
+    with pytest.raises(ValidationError):  # the other refusals still speak
+        WF.try_run(actor=people["sampler"], obj=job, action="fail", reason="x")
+
+
+def test_the_state_is_saved_only_if_it_is_still_the_one_checked(job, people):
+    """Compare and set: a state that changed between the check and the save (on SQLite, which has no row
+    locks, another process can do that) refuses the step, and nothing of it stays."""
+
+    def sneaky(actor, j, ctx):
+        with unguarded_state_writes():
+            Job.objects.filter(pk=j.pk).update(status=S.FAILED)
+
+    wf = Workflow(
+        model=Job,
+        field="status",
+        transitions=[Transition("check", "检查", (S.PENDING,), S.VALIDATING, guard=sneaky)],
+        register=False,
+    )
+    events = WorkflowEvent.objects.count()
+    with pytest.raises(ValidationError) as e:
+        wf.run(actor=people["admin"], obj=job, action="check")
+    assert e.value.messages == ["处于“已退回”状态时不能进行此操作。"]
+    assert ImportJob.objects.get(pk=job.pk).status == S.PENDING  # the whole step, the guard's write too
+    assert WorkflowEvent.objects.count() == events
+    assert wf.try_run(actor=people["admin"], obj=job, action="check") is None
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_racing_steps_happen_once(parallel):
+    """20 transactions released together on one job: half run() (they wait for the lock, then see the new
+    state), half try_run(skip_locked=True) (they do not wait); exactly one step happens."""
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create(username="race-admin", role=Role.DISTRICT_ADMIN)
+    job = Job.objects.create(kind="test", created_by=admin, file="x", original_name="x")
+
+    def step(i):
+        if i % 2:
+            return WF.try_run(actor=admin, obj=Job(pk=job.pk), action="check", skip_locked=True)
+        try:
+            return WF.run(actor=admin, obj=Job(pk=job.pk), action="check")
+        except ValidationError as e:
+            return e.messages
+
+    results, errors = parallel(step, n=20)
+    assert errors == []
+    moved = [r for r in results if isinstance(r, Job)]
+    assert len(moved) == 1 and ImportJob.objects.get(pk=job.pk).status == S.VALIDATING
+    assert all(r is None or r == ["处于“校验中”状态时不能进行此操作。"] for r in results if r not in moved)
+    assert events_for(job).count() == 1
