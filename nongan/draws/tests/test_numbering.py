@@ -5,9 +5,9 @@ import pytest
 from django.apps import apps
 from django.db.migrations.loader import MigrationLoader
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from conftest import on_postgresql
+from nongan.core.accounts import token_create
 from nongan.core.models import NumberCounter
 from nongan.draws.models import DrawRound
 
@@ -45,7 +45,7 @@ def test_the_migration_seeds_each_year_from_its_highest_number(make_round):
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_fifty_rounds_created_at_once(parallel, ganyu, users):
-    token = Token.objects.create(user=users.admin).key
+    _t, token = token_create(actor=users.admin, user=users.admin)
     body = {
         "title": "并发轮次",
         "purpose": "sampling",

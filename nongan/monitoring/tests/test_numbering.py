@@ -8,9 +8,9 @@ from django.apps import apps
 from django.db.migrations.loader import MigrationLoader
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from conftest import on_postgresql
+from nongan.core.accounts import token_create
 from nongan.core.models import NumberCounter
 from nongan.monitoring.models import Sample
 
@@ -47,7 +47,7 @@ def test_the_migration_seeds_each_year_from_its_highest_number_and_a_missing_cou
 @pytest.mark.django_db(transaction=True)
 def test_fifty_samples_registered_at_once(parallel, users):
     """Before the numbering service, 63 of 120 such requests failed with HTTP 500 (IntegrityError on the code)."""
-    token = Token.objects.create(user=users.sampler).key
+    _t, token = token_create(actor=users.sampler, user=users.sampler)
     body = {
         "producer": users.own_producer.code,
         "product": "黄瓜",

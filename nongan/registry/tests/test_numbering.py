@@ -5,9 +5,9 @@ import pytest
 from django.apps import apps
 from django.db.migrations.loader import MigrationLoader
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from conftest import on_postgresql
+from nongan.core.accounts import token_create
 from nongan.core.models import NumberCounter
 from nongan.core.validators import uscc_check_char
 from nongan.registry.importers import apply_producer_rows
@@ -103,7 +103,7 @@ def test_the_migration_seeds_each_township_from_its_highest_number(ganyu, make_p
 def test_fifty_producers_registered_at_once_in_one_village(parallel, ganyu, users):
     """Before the numbering service, 76 of 150 such requests were refused with a wrong "credit code already
     registered" (two got the same "highest + 1")."""
-    token = Token.objects.create(user=users.qk).key
+    _t, token = token_create(actor=users.qk, user=users.qk)
     village = ganyu.village("青口镇", 1).code
 
     def register(i):
