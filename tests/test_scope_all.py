@@ -1494,7 +1494,7 @@ def buyer_chain(world, make_producer):
     household_cert = world.certs[4]
     assert household_cert.producer == world.zw_hh
     [col] = cert_services.purchase_record(
-        actor=account, collector=buyer, lot="G1", items=[(household_cert.number, "50", "kg")]
+        actor=account, collector=buyer, lot="G1", items=[(household_cert.token, "50", "kg")]
     )
     child = cert_services.certificate_reissue(
         actor=account, collector=buyer, draws=[(col, "50")], quantity="50", unit="kg"

@@ -140,7 +140,7 @@ def _collections_and_checks(rnd) -> None:
             actor=None,
             collector=buyer,
             lot=f"SG-{i + 1:03d}",
-            items=[(c.number, c.quantity, c.unit) for c in group if c.producer_id != buyer.pk],
+            items=[(c.token, c.quantity, c.unit) for c in group if c.producer_id != buyer.pk],
             is_demo=True,
         )
         if cols and i % 2 == 0:

@@ -128,8 +128,11 @@ class PurchaseForm(forms.Form):
     lot = forms.CharField(label=_("Purchase lot"), max_length=64)
     lines = forms.CharField(
         label=_("Certificates collected"),
-        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "32070726000001230 500 kg"}),
-        help_text=_("One line per certificate: number, quantity, unit."),
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "https://…/v/32070726000001230?s=… 500 kg"}),
+        help_text=_(
+            "One line per certificate: the scanned QR code (the whole text), quantity, unit. "
+            "The certificate number alone is not accepted."
+        ),
     )
 
     def __init__(self, *args, producers=None, **kwargs):

@@ -293,7 +293,9 @@ def _parse_lines(text: str):
         if not parts:
             continue
         if len(parts) != 3:
-            errors.append(_("Line %(line)s: write the number, the quantity and the unit.") % {"line": i})
+            errors.append(
+                _("Line %(line)s: write the scanned QR code, the quantity and the unit.") % {"line": i}
+            )
             continue
         items.append(tuple(parts))
     return items, errors

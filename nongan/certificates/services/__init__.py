@@ -20,11 +20,12 @@ Lookup and verification (``lookup``)
     ``verify(number, token)`` and ``verify_text(text)`` → ``VerifyResult`` (``Verdict``: genuine, revoked,
     unsigned, bad signature, not found, bad number, unreadable; with the certificate and the signature
     check and its payload): the one verdict behind the public page, the API and ``nongan verify-qr --db``;
-    ``certificate_by_number`` (a typed number or a scanned QR text, or a ValidationError).
+    ``certificate_by_number`` (a typed number or a scanned QR text, or a ValidationError);
+    ``certificate_by_qr`` (a scanned QR text or bare token only: the proof of possession collection needs).
 Public scans (``scans``)
     ``scan_record``, ``expected_scans``.
 Collection and re-issue (``collection``)
-    ``purchase_record``, ``certificate_reissue``.
+    ``purchase_record`` (each certificate by its scanned QR, never its number alone), ``certificate_reissue``.
 Market checks (``market``)
     ``market_check_record``.
 Signing keys (``keys``)
@@ -73,7 +74,7 @@ from .keys import (
     public_keys_write,
     signing_key_rotate,
 )
-from .lookup import Verdict, VerifyResult, certificate_by_number, verify, verify_text
+from .lookup import Verdict, VerifyResult, certificate_by_number, certificate_by_qr, verify, verify_text
 from .market import market_check_record
 from .numbering import allocate_numbers
 from .scans import (
@@ -113,6 +114,7 @@ __all__ = [
     "allocate_numbers",
     "batch_create",
     "certificate_by_number",
+    "certificate_by_qr",
     "certificate_issue",
     "certificate_promise_contradicted",
     "certificate_reissue",

@@ -21,7 +21,7 @@ from ..models import Certificate, Collection, Lineage
 from .common import _decimal, _require_act_for, _unit, convert
 from .issue import _create_certificates, _promise_fields
 from .keys import active_signer
-from .lookup import certificate_by_number
+from .lookup import certificate_by_qr
 
 if TYPE_CHECKING:
     from nongan.registry.models import Producer
@@ -52,8 +52,11 @@ def purchase_record(
     collected_at: dt.datetime | None = None,
     is_demo: bool = False,
 ) -> list[Collection]:
-    """Record a purchased lot with the certificates collected for it: ``items`` = [(number, quantity, unit)].
-    A purchase without a certificate is refused; so is collecting more than a certificate has left."""
+    """Record a purchased lot with the certificates collected for it: ``items`` = [(QR text, quantity, unit)]
+    where the QR text is what a scan of the label yields (the whole address, or the bare signed token).
+    A number alone is refused (anyone can read it off a label or the public page); so is a purchase
+    without a certificate, and collecting more than a certificate has left (the message never names the
+    certificate's producer or another collector)."""
     _require_act_for(actor, collector)
     _collector_ok(collector)
     lot = (lot or "").strip()
@@ -69,9 +72,9 @@ def purchase_record(
         )
     parsed = []
     seen = {}
-    for i, (number, quantity, unit) in enumerate(items, start=1):
+    for i, (qr, quantity, unit) in enumerate(items, start=1):
         try:
-            c = certificate_by_number(number)
+            c = certificate_by_qr(qr)
             q = _decimal(quantity, "quantity")
             u = _unit(unit)
         except ValidationError as exc:

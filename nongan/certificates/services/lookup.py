@@ -1,6 +1,7 @@
 """What a certificate number or a scanned QR text means: the one verdict behind the public page, the API,
 ``nongan verify-qr --db`` and every service that looks a certificate up by its number."""
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -140,4 +141,34 @@ def certificate_by_number(number: str) -> Certificate:
         )
     if result.verdict == Verdict.NOT_FOUND:
         raise ValidationError(_("No certificate with the number %(number)s.") % {"number": result.number})
+    return result.certificate
+
+
+def certificate_by_qr(text: str) -> Certificate:
+    """The certificate a scanned QR text (the whole address, or the bare signed token) proves, or a
+    ValidationError. Unlike ``certificate_by_number`` a number alone is refused: it is printed on the
+    label and shown on the public page, so it proves nothing about holding the certificate. Collection
+    uses this: only whoever holds the label (or the issuer's own record of it) can collect against it."""
+    text = (text or "").strip()
+    try:
+        url_number, token = qrsign.split_qr_text(text)
+    except ValueError:  # an address without its s= token
+        url_number, token = None, ""
+    looks_like_number = re.fullmatch(r"[0-9]{16}[0-9A-Z]", qrsign.normalize_number(token)) is not None
+    if not token or looks_like_number or "/v/" in token:
+        raise ValidationError(
+            _(
+                "Collecting a certificate needs its QR code scanned (or the signed text it holds); "
+                "the certificate number alone is not enough."
+            )
+        )
+    result = verify(url_number, token)
+    if result.signature_failed or result.certificate is None:
+        if result.verdict == Verdict.NOT_FOUND and not result.signature_failed:
+            raise ValidationError(_("No certificate with the number %(number)s.") % {"number": result.number})
+        raise ValidationError(
+            _(
+                "Invalid signature: the QR content was altered or the signature forged. Do not trust this certificate."
+            )
+        )
     return result.certificate

@@ -30,7 +30,7 @@ def test_collect_and_reissue_conserves_quantity(users, batch, issue, buyer, gany
     )
     [b] = issue(b2, actor=None, quantity="300")
     cols = services.purchase_record(
-        actor=users.qk, collector=buyer, lot="L-001", items=[(a.number, "400", "kg"), (b.number, "600", "斤")]
+        actor=users.qk, collector=buyer, lot="L-001", items=[(a.token, "400", "kg"), (b.token, "600", "斤")]
     )
     assert [c.quantity for c in cols] == [Decimal("400.00"), Decimal("600.00")]
     a.refresh_from_db()
@@ -85,18 +85,18 @@ def test_purchase_needs_a_valid_unused_certificate(users, batch, issue, buyer):
     with pytest.raises(ValidationError) as exc:
         services.purchase_record(actor=users.qk, collector=buyer, lot="L-1", items=[])
     assert exc.value.messages == ["收购必须收取合格证：请为每个收购批次录入合格证编号。"]
-    services.purchase_record(actor=users.qk, collector=buyer, lot="L-1", items=[(a.number, "100", "kg")])
+    services.purchase_record(actor=users.qk, collector=buyer, lot="L-1", items=[(a.token, "100", "kg")])
     with pytest.raises(ValidationError) as exc:
-        services.purchase_record(actor=users.qk, collector=buyer, lot="L-2", items=[(a.number, "1", "kg")])
+        services.purchase_record(actor=users.qk, collector=buyer, lot="L-2", items=[(a.token, "1", "kg")])
     assert exc.value.messages == [f"第 1 行：合格证 {a.number} 已全部被收取（已收取 100.00 kg）。"]
     wrong = a.number[:-1] + ("0" if a.number[-1] != "0" else "1")
     with pytest.raises(ValidationError) as exc:
         services.purchase_record(actor=users.qk, collector=buyer, lot="L-3", items=[(wrong, "1", "kg")])
-    assert "有误" in exc.value.messages[0]
+    assert "仅凭合格证编号不能收取" in exc.value.messages[0]
     [r] = issue(batch, quantity="5")
     services.certificate_revoke(actor=None, certificate=r, reason="x")
     with pytest.raises(ValidationError) as exc:
-        services.purchase_record(actor=users.qk, collector=buyer, lot="L-4", items=[(r.number, "1", "kg")])
+        services.purchase_record(actor=users.qk, collector=buyer, lot="L-4", items=[(r.token, "1", "kg")])
     assert exc.value.messages == [f"第 1 行：合格证 {r.number} 已撤销。"]
     assert Collection.objects.count() == 1
     # a scanned QR (the whole URL) works; a forged one is refused
@@ -111,7 +111,7 @@ def test_purchase_needs_a_valid_unused_certificate(users, batch, issue, buyer):
     assert col.certificate == q
     # a collector outside the supervisor's township
     with pytest.raises(ValidationError):
-        services.purchase_record(actor=users.zw, collector=buyer, lot="L-5", items=[(r.number, "1", "kg")])
+        services.purchase_record(actor=users.zw, collector=buyer, lot="L-5", items=[(r.token, "1", "kg")])
 
 
 def test_market_checks_flag_producers(users, batch, issue, ganyu):
@@ -177,15 +177,15 @@ def _chain(users, batch, issue, make_producer):
     b1 = make_producer(name="一级收购商", type="buyer", credit_code=None)
     b2 = make_producer(name="二级收购商", type="buyer", credit_code=None)
     m = make_producer(name="批发市场", type="wholesale_market", credit_code=None)
-    [c1] = services.purchase_record(actor=None, collector=b1, lot="A", items=[(a.number, "1000", "kg")])
+    [c1] = services.purchase_record(actor=None, collector=b1, lot="A", items=[(a.token, "1000", "kg")])
     x1 = services.certificate_reissue(
         actor=None, collector=b1, draws=[(c1, "1000")], quantity="990", unit="kg", loss="10"
     )
-    [c2] = services.purchase_record(actor=None, collector=b2, lot="B", items=[(x1.number, "990", "kg")])
+    [c2] = services.purchase_record(actor=None, collector=b2, lot="B", items=[(x1.token, "990", "kg")])
     x2 = services.certificate_reissue(
         actor=None, collector=b2, draws=[(c2, "990")], quantity="990", unit="kg"
     )
-    services.purchase_record(actor=None, collector=m, lot="C", items=[(x2.number, "500", "kg")])
+    services.purchase_record(actor=None, collector=m, lot="C", items=[(x2.token, "500", "kg")])
     services.market_check_record(
         actor=None, region=m.region, market="批发市场", product_name="黄瓜", number=x2.number
     )

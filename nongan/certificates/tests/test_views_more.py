@@ -94,14 +94,19 @@ def test_purchase_reissue_and_market_pages(client, users, batch, issue, make_pro
     client.force_login(users.qk)
     r = client.post("/certificates/collect/", {"collector": buyer.pk, "lot": "L1", "lines": "无编号"})
     assert r.status_code == 200
-    assert "请填写编号、数量和单位" in r.content.decode()
+    assert "请填写扫描所得的二维码内容、数量和单位" in r.content.decode()
     r = client.post(
-        "/certificates/collect/", {"collector": buyer.pk, "lot": "L1", "lines": f"{a.number} 400 kg"}
+        "/certificates/collect/", {"collector": buyer.pk, "lot": "L1", "lines": f"{a.token} 400 kg"}
     )
     assert "仅剩 300.00 kg 可收取" in r.content.decode()
     assert Collection.objects.count() == 0
     r = client.post(
-        "/certificates/collect/", {"collector": buyer.pk, "lot": "L1", "lines": f"{a.number.lower()} 300 kg"}
+        "/certificates/collect/",
+        {
+            "collector": buyer.pk,
+            "lot": "L1",
+            "lines": f"http://127.0.0.1:8000/v/{a.number.lower()}?s={a.token} 300 kg",
+        },
     )
     assert r.status_code == 302
     col = Collection.objects.get()
