@@ -190,8 +190,14 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Uploads (sample photos, import files) live under MEDIA_ROOT with random names; no URL serves MEDIA_ROOT.
+# Files go out only through views that check the owning record's scope (nongan.core.files.serve_file).
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
+# How serve_file sends the body: "" (Django streams it), "x-accel-redirect" (nginx: an internal location at
+# NONGAN_FILE_ACCEL_PREFIX aliased to MEDIA_ROOT) or "x-sendfile" (Apache mod_xsendfile, lighttpd).
+NONGAN_FILE_SEND = env("NONGAN_FILE_SEND", "")
+NONGAN_FILE_ACCEL_PREFIX = env("NONGAN_FILE_ACCEL_PREFIX", "/_protected/")
 WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

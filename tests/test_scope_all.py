@@ -69,6 +69,17 @@ SECOND_COUNTY = """code,name,level,parent_code,is_demo
 """
 
 
+def _photo(mon, actor, sample):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4), (0, 128, 0)).save(buf, format="PNG")
+    return mon.sample_photo_add(actor=actor, sample=sample, image=SimpleUploadedFile("p.png", buf.getvalue()))
+
+
 @pytest.fixture
 def world(users, make_producer, ganyu, monkeypatch, tmp_path):
     """Producers and their data in 青口镇 and 柘汪镇, made through each app's services; a second county
@@ -230,6 +241,7 @@ def world(users, make_producer, ganyu, monkeypatch, tmp_path):
         s.refresh_from_db()
         w.received.append(s)
     w.samples = w.published + w.registered + w.received
+    w.photos = [_photo(mon, users.sampler, s) for s in w.registered]
 
     w.rapid = []
     for town, p in (("青口镇", w.qk_p), ("柘汪镇", w.zw_p)):
@@ -523,6 +535,7 @@ ROUTES = {
     "monitoring:sample_transition": ("write", "samples"),
     "monitoring:sample_confirm": ("write", "samples"),
     "monitoring:sample_print": ("detail", "samples"),
+    "monitoring:photo_file": ("detail", "photos"),
     "monitoring:results_enter": ("detail", "samples"),
     "monitoring:result_correct": ("detail", "results"),
     "monitoring:results_import": "list",
@@ -639,6 +652,8 @@ def _objects(w, key):
         return [({"pk": t.pk}, t) for t in w.tasks]
     if key == "samples":
         return [({"code": s.code}, s) for s in w.samples]
+    if key == "photos":
+        return [({"pk": p.pk}, p) for p in w.photos]
     if key == "results":
         return [({"pk": r.pk}, r) for r in LabResult.objects.filter(sample__in=w.received)]
     if key == "holds":

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -211,7 +212,8 @@ class SamplePhotoSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, obj) -> str:
-        return obj.image.url
+        # Not the storage URL: files are served only by the view that checks the caller's jurisdiction.
+        return reverse("monitoring:photo_file", kwargs={"pk": obj.pk})
 
 
 class SamplePhotoUploadSerializer(serializers.Serializer):

@@ -19,6 +19,7 @@ urlpatterns = [
     path("samples/<str:code>/", views.sample_detail, name="sample_detail"),
     path("samples/<str:code>/transition/", views.sample_transition, name="sample_transition"),
     path("samples/<str:code>/confirm/", views.sample_confirm, name="sample_confirm"),
+    path("photos/<int:pk>", views.photo_file, name="photo_file"),
     path("samples/<str:code>/print.pdf", views.sample_print, name="sample_print"),
     path("samples/<str:code>/results/", views.results_enter, name="results_enter"),
     path("results/<int:pk>/correct/", views.result_correct, name="result_correct"),

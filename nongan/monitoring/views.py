@@ -8,13 +8,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from nongan.core.excel import XLSX_CONTENT_TYPE
+from nongan.core.files import serve_file
 from nongan.core.forms import errors_to_form
 from nongan.core.models import ImportJob
 from nongan.core.scoping import can_manage, get_scoped_or_404
@@ -35,7 +36,7 @@ from .forms import (
     TransitionForm,
     UploadForm,
 )
-from .models import LabResult, SaleHold, Sample, SamplingTask, UnqualifiedFollowUp
+from .models import LabResult, SaleHold, Sample, SamplePhoto, SamplingTask, UnqualifiedFollowUp
 from .pdf import sample_pdf
 from .tasks import run_import
 
@@ -278,6 +279,15 @@ def sample_create(request):
     return render(
         request, "monitoring/sample_form.html", {"section": "monitoring", "form": form, "task": task}
     )
+
+
+@login_required
+def photo_file(request, pk):
+    """A sample photo, to whoever may see its sample (``serve_file`` applies the scoping choke point)."""
+    photo = SamplePhoto.objects.filter(pk=pk).first()
+    if photo is None:
+        raise Http404
+    return serve_file(request, photo, "image")
 
 
 @login_required

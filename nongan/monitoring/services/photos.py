@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from nongan.core import audit
+from nongan.core.files import random_name
 from nongan.core.scoping import scoped
 
 from ..models import Sample, SamplePhoto
@@ -42,8 +43,8 @@ def photo_check(f) -> str:
 
 
 def _photo_save(sample: Sample, f, ext: str, *, caption: str) -> SamplePhoto:
-    n = sample.photos.count() + 1
-    f.name = f"{sample.code}-{n}.{ext}"  # the stored name follows the content, whatever the upload was called
+    # A random stored name (nothing to guess, nothing of the uploader's); the extension follows the content.
+    f.name = random_name(ext)
     return SamplePhoto.objects.create(sample=sample, image=f, caption=(caption or "").strip()[:128])
 
 

@@ -1,6 +1,7 @@
 """Sample photos through the API: POST /api/v1/monitoring/samples/<code>/photos/ (multipart), GET lists them."""
 
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -38,10 +39,13 @@ def test_a_real_png_is_stored_listed_and_audited(client, users, make_sample, med
     assert r.status_code == 201, r.content
     photo = SamplePhoto.objects.get()
     assert (photo.sample, photo.caption) == (sample, "封样袋")
-    assert photo.image.name.endswith(f"{sample.code}-1.png")  # the extension follows the content
+    # A random stored name (32 hex digits), the extension from the content; nothing of the upload's name.
+    assert re.fullmatch(r"monitoring/photos/\d{4}/\d{2}/[0-9a-f]{32}\.png", photo.image.name), (
+        photo.image.name
+    )
     with Image.open(photo.image.path) as im:
         assert (im.format, im.size) == ("PNG", (8, 6))
-    assert r.json()["url"] == photo.image.url
+    assert r.json()["url"] == f"/monitoring/photos/{photo.pk}"
     assert AuditLog.objects.filter(object_id=str(photo.pk), object_repr="封样袋").count() == 1
     listed = client.get(url(sample)).json()
     assert [p["id"] for p in listed] == [photo.pk]
@@ -132,7 +136,7 @@ def test_register_with_a_fake_photo_saves_nothing(users, make_sample, media):
     assert e.value.message_dict == {"photos": ["文件不是JPEG、PNG或WebP格式的图片。"]}
     assert Sample.objects.count() == 0 and stored_files(media) == []
     sample = make_sample(photos=[SimpleUploadedFile("a.png", png_bytes())])
-    assert sample.photos.get().image.name.endswith(f"{sample.code}-1.png")
+    assert re.search(r"/[0-9a-f]{32}\.png$", sample.photos.get().image.name)
 
 
 def test_the_sample_form_refuses_a_fake_photo_and_keeps_a_real_one(client, users, plan, media):
@@ -161,4 +165,130 @@ def test_the_sample_form_refuses_a_fake_photo_and_keeps_a_real_one(client, users
     real = SimpleUploadedFile("现场.jpg", png_bytes(fmt="JPEG"), content_type="image/jpeg")
     r = client.post(reverse("monitoring:sample_create"), {**data, "photos": real})
     assert r.status_code == 302
-    assert Sample.objects.get().photos.get().image.name.endswith("-1.jpg")
+    assert re.search(r"/[0-9a-f]{32}\.jpg$", Sample.objects.get().photos.get().image.name)
+
+
+def _add_photo(client, users, sample) -> SamplePhoto:
+    client.force_login(users.sampler)
+    r = client.post(url(sample), {"image": SimpleUploadedFile("a.png", png_bytes())})
+    assert r.status_code == 201, r.content
+    client.logout()
+    return SamplePhoto.objects.get(pk=r.json()["id"])
+
+
+def test_a_photo_is_served_only_to_who_may_see_its_sample_with_exact_headers(
+    client, users, make_sample, media
+):
+    sample = make_sample()  # a 青口镇 producer's sample
+    photo = _add_photo(client, users, sample)
+    path = f"/monitoring/photos/{photo.pk}"
+    # Anonymous: to the login page, no bytes.
+    r = client.get(path)
+    assert r.status_code == 302 and r["Location"] == f"/login/?next={path}"
+    # Another township's supervisor: 404, as for a photo that does not exist.
+    client.force_login(users.zw)
+    assert client.get(path).status_code == 404
+    assert client.get("/monitoring/photos/999999").status_code == 404
+    # The sample's township: the image, inline, not sniffable, running nothing.
+    client.force_login(users.qk)
+    r = client.get(path)
+    assert r.status_code == 200
+    assert b"".join(r.streaming_content) == photo.image.open("rb").read()
+    assert r["Content-Type"] == "image/png"
+    assert r["Content-Disposition"] == "inline"
+    assert r["X-Content-Type-Options"] == "nosniff"
+    assert r["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert r["Cache-Control"] == "private, no-store"
+    # The sample page links to the view, never to the stored file.
+    page = client.get(f"/monitoring/samples/{sample.code}/").content.decode()
+    assert f'href="{path}"' in page and photo.image.name not in page
+
+
+def test_no_url_serves_the_upload_directory(client, users, make_sample, media, settings):
+    sample = make_sample()
+    photo = _add_photo(client, users, sample)
+    client.force_login(users.admin)
+    settings.DEBUG = True
+    assert client.get(f"/media/{photo.image.name}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("mode", "header", "value"),
+    [("x-accel-redirect", "X-Accel-Redirect", "/_protected/{name}"), ("x-sendfile", "X-Sendfile", "{path}")],
+)
+def test_the_proxy_sends_the_body_when_configured(
+    client, users, make_sample, media, settings, mode, header, value
+):
+    settings.NONGAN_FILE_SEND = mode
+    sample = make_sample()
+    photo = _add_photo(client, users, sample)
+    client.force_login(users.qk)
+    r = client.get(f"/monitoring/photos/{photo.pk}")
+    assert r.status_code == 200 and r.content == b""
+    assert r[header] == value.format(name=photo.image.name, path=photo.image.path)
+    assert (r["Content-Type"], r["Content-Disposition"], r["X-Content-Type-Options"]) == (
+        "image/png",
+        "inline",
+        "nosniff",
+    )
+    client.force_login(users.zw)
+    r = client.get(f"/monitoring/photos/{photo.pk}")
+    assert r.status_code == 404 and not r.has_header(header)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("x.html", b"<html><script>fetch('/api/v1/producers/')</script></html>"),
+        ("x.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+        ("x.png", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'),
+    ],
+)
+def test_html_and_svg_uploads_are_refused_and_nothing_stored(
+    client, users, make_sample, media, name, content
+):
+    sample = make_sample()
+    client.force_login(users.sampler)
+    r = client.post(url(sample), {"image": SimpleUploadedFile(name, content, content_type="image/svg+xml")})
+    assert r.status_code == 400 and r.json() == {"image": ["文件不是JPEG、PNG或WebP格式的图片。"]}
+    assert SamplePhoto.objects.count() == 0 and stored_files(media) == []
+
+
+def test_a_non_image_file_is_served_as_an_attachment(rf, users, make_sample, media):
+    from django.core.files.base import ContentFile
+
+    from nongan.core.files import random_name, serve_file
+
+    sample = make_sample()
+    photo = SamplePhoto(sample=sample)
+    photo.image.save(random_name("html"), ContentFile(b"<script>alert(1)</script>"), save=True)
+    request = rf.get("/")
+    request.user = users.qk
+    r = serve_file(request, photo, "image", download_name="报告.html")
+    assert r["Content-Type"] == "application/octet-stream"
+    assert (
+        r["Content-Disposition"] == "attachment; filename=\".html\"; filename*=UTF-8''%E6%8A%A5%E5%91%8A.html"
+    )
+    assert r["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_migration_moves_existing_photos_to_random_names(users, make_sample, media):
+    import importlib
+
+    from django.apps import apps
+    from django.core.files.base import ContentFile
+
+    sample = make_sample()
+    photo = SamplePhoto(sample=sample)
+    photo.image.save(f"{sample.code}-1.png", ContentFile(png_bytes()), save=True)
+    old = photo.image.name
+    assert old.endswith(f"{sample.code}-1.png")
+    migration = importlib.import_module("nongan.monitoring.migrations.0003_random_photo_names")
+    migration.forwards(apps, None)
+    photo.refresh_from_db()
+    assert re.fullmatch(r"monitoring/photos/\d{4}/\d{2}/[0-9a-f]{32}\.png", photo.image.name)
+    assert [p.name for p in stored_files(media)] == [photo.image.name.rsplit("/", 1)[1]]
+    with Image.open(photo.image.path) as im:
+        assert im.format == "PNG"
+    migration.forwards(apps, None)  # a second run changes nothing
+    assert SamplePhoto.objects.get().image.name == photo.image.name
