@@ -9,6 +9,9 @@ class CertificatesConfig(NonganAppConfig):
     verbose_name = _("Certificates and traceability")
     nav = (NavItem(60, "certificates", _("Certificates"), "qr-code", "certificates:index"),)
 
+    def ready(self) -> None:
+        from . import numbering  # noqa: F401 - declares the app's number series
+
     def urls(self):
         from . import api_urls, public_urls, urls
 

@@ -48,22 +48,6 @@ class SigningKey(models.Model):
         return self.kid
 
 
-class NumberSequence(models.Model):
-    """The last serial used for certificate numbers of one district and year (locked while allocating)."""
-
-    district = models.CharField(_("district code"), max_length=6)
-    year = models.PositiveSmallIntegerField(_("year"))
-    last = models.PositiveBigIntegerField(_("last serial"), default=0)
-
-    class Meta:
-        verbose_name = _("number sequence")
-        verbose_name_plural = _("number sequences")
-        constraints = [models.UniqueConstraint(fields=["district", "year"], name="cert_numseq_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.district}/{self.year}: {self.last}"
-
-
 class ProductionBatch(WorkflowModel):
     """A planting or breeding batch (生产批次) of one product on a plot or pen: the unit a certificate covers."""
 

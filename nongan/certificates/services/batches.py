@@ -18,6 +18,7 @@ from nongan.core.workflow import Transition, Workflow
 
 from ..choices import INTERVAL_KINDS, BatchStatus, CertificateStatus, HarvestKind, InputKind
 from ..models import HarvestEvent, InputUse, ProductionBatch
+from ..numbering import BATCH, producer_part
 from ..substances import substance_status
 from .common import _decimal, _require_act_for, _unit, convert
 
@@ -29,13 +30,8 @@ LATE_ENTRY_DAYS = 3
 
 
 def _batch_code(producer: Producer) -> str:
-    prefix = f"B{producer.code[-8:]}{timezone.localdate():%y}"
-    n = ProductionBatch.objects.filter(code__startswith=prefix).count() + 1
-    code = f"{prefix}{n:04d}"
-    while ProductionBatch.objects.filter(code=code).exists():
-        n += 1
-        code = f"{prefix}{n:04d}"
-    return code
+    """The next batch code of this producer and year (the "batch" series, nongan.core.numbering)."""
+    return BATCH.next(producer=producer_part(producer), year=timezone.localdate().year)
 
 
 def origin_villages(producer: Producer):
