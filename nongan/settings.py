@@ -211,6 +211,8 @@ NONGAN_MAX_UPLOAD_BYTES = int(env("NONGAN_MAX_UPLOAD_BYTES", str(20 * 1024 * 102
 NONGAN_IMPORT_SYNC_ROWS = int(env("NONGAN_IMPORT_SYNC_ROWS", "500"))
 # Enzyme-inhibition rapid tests: inhibition at or above this percentage is positive (GB/T 5009.199).
 NONGAN_ENZYME_THRESHOLD = env("NONGAN_ENZYME_THRESHOLD", "50")
+# A 自行检测合格 / 委托检测合格 certificate needs its test record taken at most this many days before the issue.
+NONGAN_BASIS_MAX_DAYS = int(env("NONGAN_BASIS_MAX_DAYS", "30"))
 # The base URL printed into certificate QR codes (not signed: it may change without invalidating them).
 NONGAN_PUBLIC_URL = env("NONGAN_PUBLIC_URL", "http://127.0.0.1:8000")
 # The district (or province) the installation serves; the demo loads Ganyu District.

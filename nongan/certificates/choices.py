@@ -31,10 +31,13 @@ class PromiseForm(models.TextChoices):
     BUYER = "buyer", _("Buyer's promise")
 
 
+# The three promises of MOA Order 2025 No. 4 (承诺达标合格证管理办法), on every certificate; a buyer's
+# re-issue adds what it promises about the collected lots.
+PROMISES = "不使用禁用农药兽药、停用兽药和非法添加物；常规农药兽药残留不超标；对承诺的真实性负责。"
 PROMISE_TEXT = {
-    PromiseForm.PRODUCER: "未使用禁用农药、兽药及其他化合物；使用的常规农药、兽药残留不超标。",
+    PromiseForm.PRODUCER: PROMISES,
     PromiseForm.BUYER: "已按规定收取并保存该批次农产品承诺达标合格证或者其他质量安全合格证明；"
-    "未违规使用保鲜剂、防腐剂、添加剂等。",
+    "未违规使用保鲜剂、防腐剂、添加剂等；" + PROMISES,
 }
 
 

@@ -108,7 +108,8 @@ def build(*, stdout, seed: int = 320707) -> None:
                 quantity=each,
                 unit=unit,
                 count=count,
-                basis=rnd.choice(["control", "control", "self_test", "entrusted_test"]),
+                # 自行检测合格 / 委托检测合格 need a test record of this lot; the demo's lots have none
+                basis="control",
                 issued_at=timezone.now() - dt.timedelta(hours=rnd.randint(0, 20)),
                 is_demo=True,
             )
@@ -132,8 +133,14 @@ def _collections_and_checks(rnd) -> None:
         Certificate.objects.filter(is_demo=True, unit="kg").select_related("origin").order_by("number")
     )
     rnd.shuffle(certs)
+    # each buyer collects lots of one product (a re-issue conserves product)
+    by_product: dict[int, list] = {}
+    for c in certs:
+        by_product.setdefault(c.product_id, []).append(c)
+    groups = [g[k : k + 4] for g in by_product.values() for k in range(0, len(g), 4)]
+    groups.sort(key=len, reverse=True)
     for i, buyer in enumerate(buyers):
-        group = certs[i * 4 : i * 4 + 4]
+        group = groups[i] if i < len(groups) else []
         if not group:
             break
         cols = services.purchase_record(

@@ -62,7 +62,7 @@ def label_lines(c) -> list[tuple[str, str]]:
     return [
         ("产品", c.product_name),
         ("数量", f"{qty} {c.unit}"),
-        ("产地", origin_text(c.origin)),
+        ("产地", "、".join(origin_text(r) for r in c.grower_origins())),
         ("开具日期", f"{local:%Y-%m-%d %H:%M}"),
         ("承诺主体", c.promiser),
         ("联系电话", c.contact),

@@ -274,6 +274,17 @@ class Certificate(WorkflowModel):
     def __str__(self) -> str:
         return self.number
 
+    def grower_origins(self) -> list:
+        """Where the product was grown: the origin of each parent certificate of a buyer's re-issue (in code
+        order), else the certificate's own origin."""
+        if self.promise_form == "buyer":
+            regions = list(
+                Region.objects.filter(pk__in=self.inputs.values("parent__origin")).order_by("code")
+            )
+            if regions:
+                return regions
+        return [self.origin]
+
     @property
     def basis_record_label(self) -> str:
         """The linked test record, without personal data (safe for the public page)."""

@@ -67,7 +67,7 @@ def _public_view_of(c):
         "promiser": public_producer_name(c.promiser, kind=p.type, person=p.legal_rep),
         "contact": mask_phone(c.contact),
         "issuer": public_producer_name(p.name, kind=p.type, person=p.legal_rep),
-        "origin": _origin_text(c.origin),
+        "origin": "、".join(_origin_text(r) for r in c.grower_origins()),
     }
 
 

@@ -317,6 +317,8 @@ class BasisRecord:
     producer_id: int
     qualified: bool  # it may back the promise
     status: str  # what it is, for a refusal: the verdict (or state) of a sample, the outcome of a rapid test
+    product: object  # the ProductCategory tested
+    tested_at: object  # when the sample was taken / the rapid test made
 
 
 def qualified_sample_for_basis(user, sample) -> BasisRecord | None:
@@ -335,6 +337,8 @@ def qualified_sample_for_basis(user, sample) -> BasisRecord | None:
         qualified=sample.verdict == Verdict.PASS
         and sample.state in (SampleState.VERIFIED, SampleState.PUBLISHED),
         status=sample.get_verdict_display() or sample.get_state_display(),
+        product=sample.product,
+        tested_at=sample.sampled_at,
     )
 
 
@@ -357,6 +361,8 @@ def negative_rapid_test_for_basis(user, rapid_test) -> BasisRecord | None:
         producer_id=rapid.producer_id,
         qualified=rapid.outcome == RapidOutcome.NEGATIVE and not rapid.confirmed_positive,
         status=rapid.get_outcome_display(),
+        product=rapid.product,
+        tested_at=rapid.tested_at,
     )
 
 

@@ -14,12 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from nongan.core import audit
+from nongan.core.models import Region
 from nongan.registry.choices import ProducerType
 
 from ..choices import Basis, CertificateStatus, PromiseForm
 from ..models import Certificate, Collection, Lineage
 from .common import _decimal, _require_act_for, _unit, convert
-from .issue import _create_certificates, _promise_fields
+from .issue import _basis_records, _create_certificates, _promise_fields
 from .keys import active_signer
 from .lookup import certificate_by_qr
 
@@ -40,6 +41,42 @@ def _collector_ok(collector: Producer) -> None:
                 "Only buyers, collectors, markets, slaughterhouses, enterprises and cooperatives collect certificates."
             )
         )
+
+
+def _product_errors(declared, parents) -> list[str]:
+    """Product conservation of a re-issue: the parents' products, and the declared product when given."""
+    names = sorted({p.name for p in parents})
+    if declared is None:
+        if len({p.pk for p in parents}) > 1:
+            return [
+                _(
+                    "The collected certificates are of different products (%(products)s): declare the mixture as "
+                    "a category that contains them all (such as their common parent category)."
+                )
+                % {"products": "、".join(names)}
+            ]
+        return []
+    outside = sorted({p.name for p in parents if not p.path.startswith(declared.path)})
+    if outside:
+        return [
+            _("The declared product %(product)s does not contain %(products)s of the collected certificates.")
+            % {"product": declared.name, "products": "、".join(outside)}
+        ]
+    return []
+
+
+def _common_region(regions):
+    """The smallest region that holds all ``regions`` (their common ancestor, or the one region)."""
+    first = regions[0]
+    if all(r.pk == first.pk for r in regions):
+        return first
+    paths = [[c for c in r.path.strip("/").split("/") if c] for r in regions]
+    common = []
+    for codes in zip(*paths, strict=False):
+        if len(set(codes)) != 1:
+            break
+        common.append(codes[0])
+    return Region.objects.get(code=common[-1]) if common else first
 
 
 @transaction.atomic
@@ -150,10 +187,16 @@ def certificate_reissue(
     test_record: str = "",
     issued_at: dt.datetime | None = None,
     is_demo: bool = False,
+    basis_sample=None,
+    basis_rapid_test=None,
 ) -> Certificate:
     """A buyer mixes or repacks collected lots and issues one new certificate whose parents are the
     collected ones (EPCIS transformation). ``draws`` = [(collection, quantity drawn, in the collection's
-    unit)]. Conservation: drawn (in ``unit``) = issued quantity + declared loss."""
+    unit)]. Conservation: drawn (in ``unit``) = issued quantity + declared loss, and of product: every
+    parent is of the certificate's product — without ``product``, all parents are of one product; a mixture
+    is declared as a ``product`` category that contains every parent's product. The origin is the growers':
+    the smallest region holding every parent's origin (the page, label and public page list each of them),
+    never the buyer's own village. A tested basis needs its record, as for an issue."""
     _require_act_for(actor, collector)
     _collector_ok(collector)
     errors = []
@@ -173,7 +216,6 @@ def certificate_reissue(
         errors.append(_("Choose the collected certificates this lot is made of."))
     total = Decimal("0")
     parsed = []
-    products = set()
     for col, q in draws:
         col = Collection.objects.select_for_update().select_related("certificate").get(pk=col.pk)
         if col.collector_id != collector.pk:
@@ -203,7 +245,6 @@ def certificate_reissue(
             )
             continue
         total += converted
-        products.add(col.certificate.product_id)
         parsed.append((col, q))
     if not errors and quantity + loss != total:
         errors.append(
@@ -213,10 +254,14 @@ def certificate_reissue(
             )
             % {"total": total, "quantity": quantity, "loss": loss, "unit": unit}
         )
+    if not errors:
+        errors += _product_errors(product, [col.certificate.product for col, _q in parsed])
     if errors:
         raise ValidationError(errors)
     if product is None:
         product = parsed[0][0].certificate.product
+    issued_at = issued_at or timezone.now()
+    records = _basis_records(actor, collector, basis, basis_sample, basis_rapid_test, product, issued_at)
     template = {
         "producer": collector,
         "batch": None,
@@ -224,14 +269,13 @@ def certificate_reissue(
         "product_name": product.name,
         "quantity": quantity,
         "unit": unit,
-        "origin": parsed[0][0].certificate.origin
-        if len({c.certificate.origin_id for c, _q in parsed}) == 1
-        else collector.region,
-        "issued_at": issued_at or timezone.now(),
+        "origin": _common_region([col.certificate.origin for col, _q in parsed]),
+        "issued_at": issued_at,
         "loss_quantity": loss,
         "is_demo": is_demo,
         "issued_by": actor if getattr(actor, "pk", None) else None,
         **_promise_fields(collector, PromiseForm.BUYER, basis, test_record, "", ""),
+        **records,
     }
     parents_payload = [
         {"number": col.certificate.number, "quantity": str(q), "unit": col.unit} for col, q in parsed

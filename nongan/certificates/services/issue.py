@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -118,10 +119,47 @@ def _promise_fields(
 TESTED_BASES = (Basis.SELF_TEST, Basis.ENTRUSTED_TEST)
 
 
-def _basis_records(actor, producer: Producer, basis: str, basis_sample, basis_rapid_test) -> dict:
-    """Check the test record linked to a 自行检测合格 / 委托检测合格 promise: same producer, in the actor's
-    scope, and a pass (a verified or published qualified sample, or a negative rapid test)."""
+def _record_fits(found, field: str, label: str, product, issued_at: dt.datetime) -> None:
+    """The test record is of the certificate's product (or a product inside a declared mixture) and was
+    made within ``NONGAN_BASIS_MAX_DAYS`` days before the issue."""
+    if product is not None and not found.product.path.startswith(product.path):
+        raise ValidationError(
+            {
+                field: _(
+                    "%(record)s is of %(record_product)s, not of this certificate's product %(product)s."
+                )
+                % {"record": label, "record_product": found.product.name, "product": product.name}
+            }
+        )
+    days = settings.NONGAN_BASIS_MAX_DAYS
+    if not issued_at - dt.timedelta(days=days) <= found.tested_at <= issued_at:
+        raise ValidationError(
+            {
+                field: _(
+                    "%(record)s was not made within the %(days)s days before the issue and cannot back this promise."
+                )
+                % {"record": label, "days": days}
+            }
+        )
+
+
+def _basis_records(
+    actor, producer: Producer, basis: str, basis_sample, basis_rapid_test, product=None, issued_at=None
+) -> dict:
+    """Check the test record a 自行检测合格 / 委托检测合格 promise needs: present, same producer, in the actor's
+    scope, a pass (a verified or published qualified sample, or a negative rapid test), of the same product
+    and made within ``NONGAN_BASIS_MAX_DAYS`` days before the issue."""
+    issued_at = issued_at or timezone.now()
     if basis_sample in (None, "") and basis_rapid_test in (None, ""):
+        if basis in TESTED_BASES:
+            raise ValidationError(
+                {
+                    "basis": _(
+                        "A self-test or lab-test basis needs its test record: enter the number of a qualified "
+                        "sample or of a negative rapid test."
+                    )
+                }
+            )
         return {"basis_sample": None, "basis_rapid_test": None}
     if basis not in TESTED_BASES:
         raise ValidationError(
@@ -144,6 +182,9 @@ def _basis_records(actor, producer: Producer, basis: str, basis_sample, basis_ra
                     % {"code": found.record.code, "verdict": found.status}
                 }
             )
+        _record_fits(
+            found, "basis_sample", _("Sample %(code)s") % {"code": found.record.code}, product, issued_at
+        )
         return {"basis_sample": found.record, "basis_rapid_test": None}
     found = monitoring.negative_rapid_test_for_basis(actor, basis_rapid_test)
     if found is None:
@@ -157,6 +198,9 @@ def _basis_records(actor, producer: Producer, basis: str, basis_sample, basis_ra
                 % {"id": found.record.pk, "outcome": found.status}
             }
         )
+    _record_fits(
+        found, "basis_rapid_test", _("Rapid test %(id)s") % {"id": found.record.pk}, product, issued_at
+    )
     return {"basis_sample": None, "basis_rapid_test": found.record}
 
 
@@ -197,7 +241,9 @@ def certificate_issue(
         errors.update(exc.message_dict)
     records = {}
     try:
-        records = _basis_records(actor, producer, basis, basis_sample, basis_rapid_test)
+        records = _basis_records(
+            actor, producer, basis, basis_sample, basis_rapid_test, batch.product, issued_at
+        )
     except ValidationError as exc:
         errors.update(exc.message_dict)
     blockers = issue_blockers(batch, timezone.localtime(issued_at).date())

@@ -6,11 +6,13 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from nongan.certificates import qrsign, selectors, services
 from nongan.certificates.models import Certificate, CertificateEvent, InputUse, SigningKey
 from nongan.core.audit import history_for
 from nongan.core.models import AuditLog, LedgerEntry
+from nongan.monitoring.models import RapidTest
 from nongan.registry.services import producer_set_status
 
 
@@ -19,13 +21,30 @@ def _counts():
 
 
 def test_issue_signs_and_records(users, batch, issue, today):
-    [c] = issue(batch, quantity="500", basis="self_test", test_record="自检 2026-11-28 速测阴性")
+    rapid = RapidTest.objects.create(
+        region=users.own_producer.region.parent,
+        producer=users.own_producer,
+        product=batch.product,
+        sector="crop",
+        method="enzyme",
+        inhibition="12.5",
+        threshold="50",
+        outcome="negative",
+        tested_at=timezone.now() - dt.timedelta(hours=3),
+        tester=users.sampler,
+    )
+    [c] = issue(
+        batch, quantity="500", basis="self_test", test_record="自检 速测阴性", basis_rapid_test=rapid.pk
+    )
     assert qrsign.number_is_valid(c.number)
     assert c.number.startswith("320707" + f"{today:%y}")
     assert c.product_name == "黄瓜"
     assert c.quantity == Decimal("500.00")
     assert c.origin == users.own_producer.region
-    assert c.promise_text == "未使用禁用农药、兽药及其他化合物；使用的常规农药、兽药残留不超标。"
+    assert (
+        c.promise_text
+        == "不使用禁用农药兽药、停用兽药和非法添加物；常规农药兽药残留不超标；对承诺的真实性负责。"
+    )
     assert c.promiser == "青口镇绿源蔬菜专业合作社"
     assert c.get_basis_display() == "自行检测合格"
     key = SigningKey.objects.get(active=True)
