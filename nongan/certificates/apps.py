@@ -10,7 +10,13 @@ class CertificatesConfig(NonganAppConfig):
     nav = (NavItem(60, "certificates", _("Certificates"), "qr-code", "certificates:index"),)
 
     def ready(self) -> None:
+        from nongan.monitoring.events import certified_sample_failed
+
         from . import numbering  # noqa: F401 - declares the app's number series
+        from .services import certificate_promise_contradicted
+
+        # A failed sample that names a certificate contradicts its promise (inside the verdict's transaction).
+        certified_sample_failed.connect(certificate_promise_contradicted)
 
     def urls(self):
         from . import api_urls, public_urls, urls

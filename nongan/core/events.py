@@ -10,7 +10,10 @@ and sends it from the service that made the change, inside that service's transa
 
 A higher app connects its receivers in ``AppConfig.ready()``::
 
-    sample_failed.connect(contradict_certificates)     # receiver(*, actor, sample) -> None
+    sample_failed.connect(contradict_certificates)     # receiver(*, actor, sample) -> answer or None
+
+``send`` returns the receivers' answers in order (what they marked, or None), so the sender can record that
+something reacted without knowing who.
 
 Delivery is synchronous and inside the sender's transaction: a receiver's writes commit or roll back with
 the sender's change, and a receiver that raises rolls the whole change back (the exception reaches the
@@ -59,14 +62,14 @@ class Event:
         if receiver in self._receivers:
             self._receivers.remove(receiver)
 
-    def send(self, *, actor, using: str = DEFAULT_DB_ALIAS, **payload) -> None:
-        """Deliver to every receiver now, inside the caller's transaction."""
+    def send(self, *, actor, using: str = DEFAULT_DB_ALIAS, **payload) -> list:
+        """Deliver to every receiver now, inside the caller's transaction; returns the receivers' answers
+        (their return values, in order; a receiver with nothing to report answers None)."""
         if set(payload) != set(self.payload):
             raise TypeError(f"{self.name} carries {sorted(self.payload)}, got {sorted(payload)}")
         if not transaction.get_connection(using).in_atomic_block:
             raise EventOutsideTransaction(f"{self.name} must be sent inside transaction.atomic()")
-        for receiver in list(self._receivers):
-            receiver(actor=actor, **payload)
+        return [receiver(actor=actor, **payload) for receiver in list(self._receivers)]
 
 
 def all_events() -> dict[str, Event]:

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from nongan.certificates import services
 from nongan.certificates.models import Certificate
 from nongan.core.workflow import unguarded_state_writes
 from nongan.monitoring import services as monitoring
@@ -305,3 +306,40 @@ def test_trace_from_a_sample_follows_its_recorded_certificate_number(users, harv
     assert selectors.certificate_numbers_of_sample(s.code) == {c.number}
     assert selectors.certificate_numbers_of_sample("CY0000000000") == set()
     assert certificates.trace_roots(users.admin, sample=s.code) == [c]
+
+
+def test_a_failed_sample_naming_a_certificate_contradicts_it_in_the_same_transaction(
+    users, batch, issue, make_sample
+):
+    """monitoring sends certified_sample_failed; the certificates app's receiver (connected in its
+    AppConfig.ready) marks the certificate, and the follow-up records that a certificate was flagged."""
+    from django.db import transaction
+
+    from nongan.certificates.models import CertificateEvent
+    from nongan.monitoring.events import certified_sample_failed
+    from nongan.monitoring.models import UnqualifiedFollowUp
+
+    assert services.certificate_promise_contradicted in certified_sample_failed.receivers
+    [c] = issue(batch)
+    s = make_sample(verdict="fail")
+    Sample.objects.filter(pk=s.pk).update(certificate_number=c.number.lower())
+    s.refresh_from_db()
+    with pytest.raises(ZeroDivisionError), transaction.atomic():  # the reaction rolls back with the change
+        monitoring.follow_up_open(actor=users.analyst, sample=s)
+        1 / 0  # noqa: B018
+    c.refresh_from_db()
+    assert c.contradicted_by == "" and not UnqualifiedFollowUp.objects.exists()
+    with transaction.atomic():
+        fu = monitoring.follow_up_open(actor=users.analyst, sample=s)
+    c.refresh_from_db()
+    assert (fu.certificate_flagged, c.contradicted_by) == (True, s.code)
+    assert list(
+        CertificateEvent.objects.filter(kind="contradicted").values_list("certificate", flat=True)
+    ) == [c.pk]
+    # an unknown number flags nothing and blocks nothing
+    other = make_sample(verdict="fail")
+    Sample.objects.filter(pk=other.pk).update(certificate_number="HG-001")
+    other.refresh_from_db()
+    with transaction.atomic():
+        assert monitoring.follow_up_open(actor=users.analyst, sample=other).certificate_flagged is False
+    assert CertificateEvent.objects.filter(kind="contradicted").count() == 1

@@ -76,3 +76,22 @@ def test_an_event_carries_exactly_its_payload_and_has_one_name(db):
     with pytest.raises(ValueError):
         Event("core_test.changed", payload=())
     assert all_events()["core_test.changed"] is changed
+
+
+def test_send_returns_the_receivers_answers_in_order(db):
+    def marks(*, actor, region):
+        return f"marked {region}"
+
+    def nothing(*, actor, region):
+        return None
+
+    changed.connect(marks)
+    changed.connect(nothing)
+    try:
+        with transaction.atomic():
+            assert changed.send(actor=None, region="R1") == ["marked R1", None]
+    finally:
+        changed.disconnect(marks)
+        changed.disconnect(nothing)
+    with transaction.atomic():
+        assert changed.send(actor=None, region="R1") == []

@@ -25,8 +25,11 @@ Public interface (what other apps may call; each write takes ``actor`` and raise
 
 The other names below (role sets, field lists, parsing tables, ``get_judge`` and the ``_private`` names)
 are re-exported for monitoring's own views, API, importers, demo and tests. Tests replace
-``get_judge``, ``_selections_for_round`` and ``_certificate_hook`` on this package; the submodules
-look those three up here at call time, so such a replacement takes effect.
+``get_judge`` and ``_selections_for_round`` on this package; the submodules look those two up here at
+call time, so such a replacement takes effect.
+
+Events (``nongan.monitoring.events``, delivered inside the sender's transaction): ``certified_sample_failed``
+(sent by ``follow_up_open``; the certificates app marks the certificate's promise contradicted).
 """
 
 from .common import (
@@ -46,7 +49,6 @@ from .common import (
 )
 from .common import _has_role as _has_role
 from .followups import FOLLOW_UP_WORKFLOW, follow_up_close, follow_up_open, follow_up_update
-from .followups import _certificate_hook as _certificate_hook
 from .photos import PHOTO_FORMATS, PHOTO_MAX_BYTES, photo_check, sample_photo_add
 from .plans import PLAN_FIELDS, plan_for, plan_save, split_evenly
 from .rapid import (

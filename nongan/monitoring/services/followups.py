@@ -1,8 +1,6 @@
 """The handling of unqualified samples (follow-ups): opened on a failed verdict, updated, closed
 (``FOLLOW_UP_WORKFLOW``: open → handled)."""
 
-import importlib
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -12,23 +10,16 @@ from django.utils.translation import gettext_lazy
 from nongan.core import audit
 from nongan.core.scoping import in_jurisdiction
 from nongan.core.workflow import Transition, Workflow
-from nongan.monitoring import services
 
 from ..choices import FollowUpStatus, Verdict
+from ..events import certified_sample_failed
 from ..models import Sample, UnqualifiedFollowUp
 from .common import FOLLOW_UP_ROLES, _event, _require_role, current_results
 
 
-def _certificate_hook():
-    try:
-        mod = importlib.import_module("nongan.certificates.services")
-    except ImportError:
-        return None
-    return getattr(mod, "certificate_promise_contradicted", None)
-
-
 def follow_up_open(*, actor, sample: Sample) -> UnqualifiedFollowUp:
-    """Open the handling of an unqualified sample: notice to the township, key-target flag, certificate hook."""
+    """Open the handling of an unqualified sample: notice to the township, key-target flag, and the event
+    ``certified_sample_failed`` when the sample names its lot's certificate."""
     from nongan.registry.services import producer_flag_key_target
 
     failing = ", ".join(
@@ -50,12 +41,12 @@ def follow_up_open(*, actor, sample: Sample) -> UnqualifiedFollowUp:
     reason = _("Unqualified sample %(code)s (%(analytes)s)") % {"code": sample.code, "analytes": failing}
     producer_flag_key_target(actor=actor, producer=sample.producer, reason=reason)
     fu.key_target_flagged = True
-    hook = services._certificate_hook()  # looked up on the package: tests replace it there
-    if sample.certificate_number and hook is not None:
-        # The hook returns None when no certificate has that number: then nothing was flagged.
-        fu.certificate_flagged = (
-            hook(actor=actor, number=sample.certificate_number, sample_code=sample.code) is not None
+    if sample.certificate_number:
+        # Receivers (the certificates app) answer None when no certificate has that number: nothing flagged.
+        answers = certified_sample_failed.send(
+            actor=actor, number=sample.certificate_number, sample_code=sample.code
         )
+        fu.certificate_flagged = any(answer is not None for answer in answers)
     fu.save(update_fields=["key_target_flagged", "certificate_flagged"])
     _event(
         actor=actor,

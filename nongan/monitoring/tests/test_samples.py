@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from nongan.core.models import AuditLog, LedgerEntry
 from nongan.monitoring import services
+from nongan.monitoring.events import certified_sample_failed
 from nongan.monitoring.models import LabResult, MonitoringEvent, Sample, SamplingTask, UnqualifiedFollowUp
 from nongan.monitoring.services import roll_up
 
@@ -177,10 +178,22 @@ def test_wrong_state_and_role_refused(make_sample, users):
     assert s.events.count() == 1
 
 
-def test_correction_is_new_row_and_failure_opens_follow_up(received, users, judge, monkeypatch):
+@pytest.fixture
+def certificate_receiver():
+    """A receiver of ``certified_sample_failed`` that answers what it marked (as the certificates app does)."""
     calls = []
-    # The certificates hook returns the certificate it marked (None when no certificate has the number).
-    monkeypatch.setattr(services, "_certificate_hook", lambda: lambda **kw: calls.append(kw) or "certificate")
+
+    def mark(**kw):
+        calls.append(kw)
+        return "certificate"
+
+    certified_sample_failed.connect(mark)
+    yield calls
+    certified_sample_failed.disconnect(mark)
+
+
+def test_correction_is_new_row_and_failure_opens_follow_up(received, users, judge, certificate_receiver):
+    calls = certificate_receiver
     Sample.objects.filter(pk=received.pk).update(certificate_number="3207070001")
     received.refresh_from_db()
     [r1] = services.results_enter(
