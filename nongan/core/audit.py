@@ -110,7 +110,7 @@ def record_create_many(
 
 def record_update(actor, obj: models.Model, before: dict[str, Any], reason: str = "") -> AuditLog | None:
     changes = diff(before, snapshot(obj))
-    if not changes:
+    if not changes or set(changes) == {"version"}:  # a save that changed nothing but its version
         return None
     return _write(actor, obj, AuditAction.UPDATE, changes, reason)
 

@@ -3,7 +3,11 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, pagination
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from .versions import StaleVersion
 
 
 class StandardPagination(pagination.PageNumberPagination):
@@ -21,7 +25,11 @@ def django_errors_to_drf(exc: DjangoValidationError) -> exceptions.ValidationErr
 
 
 def exception_handler(exc, context):
-    """Service-layer ValidationErrors become 400 with field errors, never 500."""
+    """Service-layer ValidationErrors become 400 with field errors, never 500; a stale version 412 with what
+    changed (``nongan.core.versions``)."""
+    if isinstance(exc, StaleVersion):
+        set_rollback()
+        return Response(exc.as_api(), status=412, headers={"ETag": f'"{exc.current}"'})
     if isinstance(exc, DjangoValidationError):
         exc = django_errors_to_drf(exc)
     elif isinstance(exc, Http404):

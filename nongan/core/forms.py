@@ -4,8 +4,10 @@ service's ``ValidationError`` reaches the page (``errors_to_form``)."""
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from . import audit, versions
 from .models import Region
 from .scoping import regions_for
 
@@ -72,3 +74,71 @@ def errors_to_form(exc: ValidationError, form=None, request=None) -> None:
         form.add_error(None, leftovers)
     else:
         raise ValueError("errors_to_form needs a form or a request")
+
+
+# ------------------------------------------------------------------------------------------ versions
+class VersionedFormMixin:
+    """An edit form of a versioned record (``nongan.core.versions``) carries the version it was opened at in a
+    hidden ``version`` field (rendered by ``includes/form_errors.html``); the view passes
+    ``form.cleaned_data["version"]`` to the service as ``expected_version``. A form posted without it (a page
+    from before versions) is checked only by the save's own compare-and-set."""
+
+    stale: list[dict] | None = None
+    stale_message = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        instance = getattr(self, "instance", None)
+        if instance is not None and instance.pk and hasattr(instance, "version"):
+            self.fields["version"] = version_field(instance)
+
+
+def version_field(obj) -> forms.IntegerField:
+    """The hidden field that carries ``obj``'s version in a form."""
+    return forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0, initial=obj.version)
+
+
+def _shown(value):
+    if isinstance(value, (models.QuerySet, list, tuple, set)) and not isinstance(value, str):
+        return sorted(str(v) for v in value)
+    return audit._plain(value)
+
+
+def stale_rows(form, exc: versions.StaleVersion, current: dict | None = None) -> list[dict]:
+    """What to show a user whose save was refused as stale: per field of the form, the value when they opened
+    it, the value they sent and the value now, for each field someone else changed since (``changed``) or
+    that they changed themselves. ``current`` is the record's values now (default: its audit snapshot)."""
+    changed = exc.changes()
+    if current is None:
+        current = audit.snapshot(type(exc.obj)._base_manager.get(pk=exc.obj.pk))
+    cleaned = getattr(form, "cleaned_data", {}) or {}
+    rows = []
+    for name, field in form.fields.items():
+        if name == "version" or (name not in changed and name not in current):
+            continue
+        now = changed[name]["now"] if name in changed else current.get(name)
+        was = changed[name]["was"] if name in changed else now
+        yours = _shown(cleaned.get(name)) if name in cleaned else was
+        if name in changed or yours != was:
+            rows.append(
+                {
+                    "field": field.label or name,
+                    "was": _text(was),
+                    "yours": _text(yours),
+                    "now": _text(now),
+                    "changed": name in changed,
+                }
+            )
+    return rows
+
+
+def _text(value):
+    return "、".join(value) if isinstance(value, list) else value
+
+
+def refuse_stale(form, exc: versions.StaleVersion, fresh_form) -> object:
+    """The form to show again after a stale save: ``fresh_form`` (the record as it is now, with its current
+    version) carrying the refusal and :func:`stale_rows` of ``form`` (what the user sent)."""
+    fresh_form.stale = stale_rows(form, exc)
+    fresh_form.stale_message = exc.messages[0]
+    return fresh_form

@@ -53,6 +53,8 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from .versions import Versioned
+
 __all__ = [
     "StateWriteError",
     "Step",
@@ -386,11 +388,14 @@ class Workflow:
             values = {attname: t.target}
             if self.reason_field:
                 values[self.reason_field] = reason.strip()[:255]
+            # A versioned record's version moves with its state: an edit form opened before the step is stale.
+            version = getattr(locked, "version", None) if _is_versioned(self.model) else None
+            if version is not None:
+                values["version"] = version + 1
             # Compare and set: the row must still be in the state just checked (row locks make this certain on
             # PostgreSQL; on SQLite, which has none, it is what keeps two racing steps from both happening).
-            moved = models.QuerySet.update(
-                manager.filter(pk=locked.pk, **{attname: source}, **(where or {})), **values
-            )
+            cas = {attname: source, **({"version": version} if version is not None else {})}
+            moved = models.QuerySet.update(manager.filter(pk=locked.pk, **cas, **(where or {})), **values)
             if moved != 1:
                 if quiet:
                     return None
@@ -412,12 +417,19 @@ class Workflow:
                 entry = self.ledger(step, result or {})
                 ledger.append(kind=t.ledger_kind, actor=actor, **entry)
         if obj is not locked:
-            # The caller's copy follows (its stored state is the new one now, so saving it writes no state).
+            # The caller's copy follows (its stored state is the new one now, so saving it writes no state); its
+            # version follows only when it was the stored one (a stale copy stays stale).
+            if version is not None and getattr(obj, "version", None) == version:
+                obj.version = locked.version
             setattr(obj, attname, t.target)
             obj.__dict__[_LOADED] = t.target
             if self.reason_field:
                 setattr(obj, self.reason_field, getattr(locked, self.reason_field))
         return locked
+
+
+def _is_versioned(model) -> bool:
+    return issubclass(model, Versioned)
 
 
 # ------------------------------------------------------------------------------------------ enforcement

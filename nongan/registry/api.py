@@ -6,7 +6,13 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import PermissionDenied
 
-from nongan.core.api import TEXT_LOOKUP_REGEX, ScopedViewSetMixin, SlugRelatedField
+from nongan.core.api import (
+    TEXT_LOOKUP_REGEX,
+    ScopedViewSetMixin,
+    SlugRelatedField,
+    VersionedUpdateMixin,
+    versioned_update_schema,
+)
 from nongan.core.models import Region
 from nongan.core.scoping import can_edit_registry, in_jurisdiction
 from nongan.core.validators import (
@@ -117,10 +123,11 @@ class ProducerSerializer(serializers.ModelSerializer):
             "established",
             "products",
             "notes",
+            "version",
             "created",
             "updated",
         ]
-        read_only_fields = ["code", "key_target", "key_target_reason", "created", "updated"]
+        read_only_fields = ["code", "key_target", "key_target_reason", "version", "created", "updated"]
 
     def get_township(self, obj) -> str:
         town = obj.region if obj.region.level == "township" else obj.region.parent
@@ -215,11 +222,20 @@ class StaffSerializer(serializers.ModelSerializer):
 @extend_schema_view(
     list=extend_schema(summary="List producers in your jurisdiction (filters as on the list page)"),
     create=extend_schema(summary="Register a producer"),
+    retrieve=extend_schema(summary="A producer (its version is also the response's ETag)"),
+    update=versioned_update_schema(ProducerSerializer),
+    partial_update=versioned_update_schema(ProducerSerializer),
 )
 class ProducerViewSet(
-    ScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+    VersionedUpdateMixin,
+    ScopedViewSetMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
 ):
-    """Producers and operators (生产经营主体). Region and products by code."""
+    """Producers and operators (生产经营主体). Region and products by code. Detail GETs carry the record's
+    version as ``ETag``; send it back as ``If-Match`` (or ``version`` in the body) with PUT/PATCH: a stale one
+    answers 412 with what changed, and nothing is saved."""
 
     serializer_class = ProducerSerializer
     filterset_class = ProducerFilterSet
@@ -246,7 +262,11 @@ class ProducerViewSet(
         data = dict(serializer.validated_data)
         products = data.pop("product_categories", None)
         serializer.instance = services.producer_update(
-            actor=self.request.user, producer=serializer.instance, products=products, **data
+            actor=self.request.user,
+            producer=serializer.instance,
+            products=products,
+            expected_version=self.expected_version,
+            **data,
         )
 
 

@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from nongan.core.forms import BootstrapMixin, RegionChoiceField
+from nongan.core.forms import BootstrapMixin, RegionChoiceField, VersionedFormMixin
 from nongan.core.validators import (
     normalize_id_number,
     validate_id_number,
@@ -20,7 +20,7 @@ class CategoryMultipleField(forms.ModelMultipleChoiceField):
         return ("　" * obj.depth) + obj.name
 
 
-class ProducerForm(BootstrapMixin, forms.ModelForm):
+class ProducerForm(VersionedFormMixin, BootstrapMixin, forms.ModelForm):
     products = CategoryMultipleField(
         label=_("Products"),
         queryset=ProductCategory.objects.order_by("path"),
@@ -85,7 +85,7 @@ class ProducerForm(BootstrapMixin, forms.ModelForm):
         """Uniqueness is checked in clean() with a Chinese message; the service guards the race."""
 
 
-class BaseForm(BootstrapMixin, forms.ModelForm):
+class BaseForm(VersionedFormMixin, BootstrapMixin, forms.ModelForm):
     products = CategoryMultipleField(
         label=_("Crops or animals"),
         queryset=ProductCategory.objects.order_by("path"),
@@ -119,7 +119,7 @@ class BaseForm(BootstrapMixin, forms.ModelForm):
         return cleaned
 
 
-class CertificationForm(BootstrapMixin, forms.ModelForm):
+class CertificationForm(VersionedFormMixin, BootstrapMixin, forms.ModelForm):
     class Meta:
         model = Certification
         fields = ["kind", "number", "product_name", "scope", "issuer", "issued_on", "valid_until"]
@@ -161,7 +161,7 @@ class PersonFieldsMixin:
         return idn
 
 
-class ContactForm(PersonFieldsMixin, BootstrapMixin, forms.ModelForm):
+class ContactForm(VersionedFormMixin, PersonFieldsMixin, BootstrapMixin, forms.ModelForm):
     class Meta:
         model = Contact
         fields = ["name", "title", "phone", "id_number", "is_primary"]
@@ -171,7 +171,7 @@ class ContactForm(PersonFieldsMixin, BootstrapMixin, forms.ModelForm):
         self._style()
 
 
-class StaffForm(PersonFieldsMixin, BootstrapMixin, forms.ModelForm):
+class StaffForm(VersionedFormMixin, PersonFieldsMixin, BootstrapMixin, forms.ModelForm):
     class Meta:
         model = StaffMember
         fields = ["name", "kind", "region", "position", "phone", "id_number", "full_time", "active"]

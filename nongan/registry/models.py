@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from nongan.core.models import Region
+from nongan.core.versions import Versioned
 from nongan.core.workflow import WorkflowModel
 
 from .choices import BaseKind, CategoryKind, CertificationKind, ProducerStatus, ProducerType, StaffKind, Tier
@@ -58,7 +59,7 @@ class ProductCategory(models.Model):
         return not self.children.exists()
 
 
-class Producer(WorkflowModel):
+class Producer(Versioned, WorkflowModel):
     """A producer or operator: enterprise, cooperative, family farm, scale grower, household,
     buyer/collector, slaughterhouse or wholesale market."""
 
@@ -191,7 +192,7 @@ class ProducerProduct(models.Model):
         return f"{self.producer} · {self.category}"
 
 
-class Base(models.Model):
+class Base(Versioned):
     """A production base of a producer: a field, greenhouse, orchard, farm or pond."""
 
     SCOPE_REGION = "producer__region"
@@ -224,7 +225,7 @@ class Base(models.Model):
         return self.name
 
 
-class Certification(models.Model):
+class Certification(Versioned):
     """A green-food, organic or geographical-indication certification (二品一标) of a producer."""
 
     SCOPE_REGION = "producer__region"
@@ -262,7 +263,7 @@ class Certification(models.Model):
         return 0 <= self.days_left() <= EXPIRY_WARNING_DAYS
 
 
-class Contact(models.Model):
+class Contact(Versioned):
     """A person to reach at a producer."""
 
     SCOPE_REGION = "producer__region"
@@ -286,7 +287,7 @@ class Contact(models.Model):
         return self.name
 
 
-class StaffMember(models.Model):
+class StaffMember(Versioned):
     """A person of the supervision network: district staff, township station staff, village coordinators.
     Later capabilities use these records for training hours and grid assignments."""
 

@@ -5,10 +5,11 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nongan.core import audit
+from nongan.core import audit, versions
 from nongan.core.scoping import in_jurisdiction
 from nongan.core.text import pinyin_full, pinyin_initials
 from nongan.core.validators import (
@@ -224,12 +225,17 @@ def producer_create(*, actor, products=(), **data) -> Producer:
     return p
 
 
-def producer_update(*, actor, producer: Producer, products=None, reason: str = "", **data) -> Producer:
+def producer_update(
+    *, actor, producer: Producer, products=None, reason: str = "", expected_version=None, **data
+) -> Producer:
     """Change a producer's record. A new status moves through ``PRODUCER_WORKFLOW`` (its own audit record and
-    state change row, with the status reason); the other fields are saved and audited together."""
+    state change row, with the status reason); the other fields are saved and audited together.
+    ``expected_version`` is the version the user started from: another one refuses (``StaleVersion``), and
+    the save itself is a compare-and-set (``nongan.core.versions``)."""
     if "region" in data:
         _check_region(actor, data["region"])
     with transaction.atomic():
+        versions.expect(producer, expected_version)
         # The form may already have written its values onto ``producer``: compare with the stored row.
         before = audit.snapshot(Producer.objects.get(pk=producer.pk))
         for k, v in data.items():
@@ -273,7 +279,9 @@ def producer_flag_key_target(*, actor, producer: Producer, reason: str) -> Produ
 
 
 def _touch(actor, producer: Producer, ctx) -> None:
-    producer.save(update_fields=["updated"])
+    # The runner has moved the version with the state already: only the time of the change is written here.
+    producer.updated = timezone.now()
+    Producer.objects.filter(pk=producer.pk).update(updated=producer.updated)
 
 
 PS = ProducerStatus
@@ -326,8 +334,10 @@ def producer_delete(*, actor, producer: Producer, reason: str = "") -> None:
 
 
 # ---------------------------------------------------------------- children of a producer
-def _save_child(actor, obj, before=None, m2m: dict | None = None):
+def _save_child(actor, obj, before=None, m2m: dict | None = None, expected_version=None):
     with transaction.atomic():
+        if obj.pk:
+            versions.expect(obj, expected_version)
         obj.full_clean()
         obj.save()
         for name, values in (m2m or {}).items():
@@ -339,7 +349,7 @@ def _save_child(actor, obj, before=None, m2m: dict | None = None):
     return obj
 
 
-def base_save(*, actor, base: Base, products=None) -> Base:
+def base_save(*, actor, base: Base, products=None, expected_version=None) -> Base:
     if (
         actor is not None
         and not in_jurisdiction(actor, base.region)
@@ -347,10 +357,16 @@ def base_save(*, actor, base: Base, products=None) -> Base:
     ):
         raise ValidationError({"region": _("This region is outside your jurisdiction.")})
     before = audit.snapshot(Base.objects.get(pk=base.pk)) if base.pk else None
-    return _save_child(actor, base, before, {"products": products} if products is not None else None)
+    return _save_child(
+        actor,
+        base,
+        before,
+        {"products": products} if products is not None else None,
+        expected_version=expected_version,
+    )
 
 
-def certification_save(*, actor, certification: Certification) -> Certification:
+def certification_save(*, actor, certification: Certification, expected_version=None) -> Certification:
     if (
         certification.valid_until
         and certification.issued_on
@@ -359,21 +375,21 @@ def certification_save(*, actor, certification: Certification) -> Certification:
         raise ValidationError({"valid_until": _("The end of validity is before the issue date.")})
     before = audit.snapshot(Certification.objects.get(pk=certification.pk)) if certification.pk else None
     try:
-        return _save_child(actor, certification, before)
+        return _save_child(actor, certification, before, expected_version=expected_version)
     except IntegrityError:
         raise ValidationError({"number": _("This certificate number is already registered.")}) from None
 
 
-def contact_save(*, actor, contact: Contact) -> Contact:
+def contact_save(*, actor, contact: Contact, expected_version=None) -> Contact:
     before = audit.snapshot(Contact.objects.get(pk=contact.pk)) if contact.pk else None
-    return _save_child(actor, contact, before)
+    return _save_child(actor, contact, before, expected_version=expected_version)
 
 
-def staff_save(*, actor, staff: StaffMember) -> StaffMember:
+def staff_save(*, actor, staff: StaffMember, expected_version=None) -> StaffMember:
     if actor is not None and not in_jurisdiction(actor, staff.region):
         raise ValidationError({"region": _("This region is outside your jurisdiction.")})
     before = audit.snapshot(StaffMember.objects.get(pk=staff.pk)) if staff.pk else None
-    return _save_child(actor, staff, before)
+    return _save_child(actor, staff, before, expected_version=expected_version)
 
 
 @transaction.atomic

@@ -16,10 +16,11 @@ from django.views.decorators.http import require_POST
 from nongan.core import audit
 from nongan.core.choices import Role
 from nongan.core.excel import XLSX_CONTENT_TYPE, check_upload, export
-from nongan.core.forms import errors_to_form
+from nongan.core.forms import errors_to_form, refuse_stale
 from nongan.core.models import ImportJob
 from nongan.core.scoping import can_edit_registry
 from nongan.core.validators import mask_id_number
+from nongan.core.versions import StaleVersion
 
 from . import selectors, services
 from .filtersets import ProducerFilterSet, StaffFilterSet
@@ -286,11 +287,18 @@ def producer_edit(request, pk):
     producer = selectors.producer_get(request.user, pk)
     form = ProducerForm(request.POST or None, instance=producer, user=request.user)
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "products"}
+        data = {k: v for k, v in form.cleaned_data.items() if k not in ("products", "version")}
         try:
             services.producer_update(
-                actor=request.user, producer=producer, products=form.cleaned_data["products"], **data
+                actor=request.user,
+                producer=producer,
+                products=form.cleaned_data["products"],
+                expected_version=form.cleaned_data.get("version"),
+                **data,
             )
+        except StaleVersion as e:
+            producer = selectors.producer_get(request.user, pk)
+            form = refuse_stale(form, e, ProducerForm(instance=producer, user=request.user))
         except ValidationError as e:
             errors_to_form(e, form, request)
         else:
@@ -324,13 +332,22 @@ def child_edit(request, pk, kind, child_pk=None):
     if request.method == "POST" and form.is_valid():
         obj = form.instance
         obj.producer = producer
+        version = form.cleaned_data.get("version")
         try:
             if kind == "base":
-                services.base_save(actor=request.user, base=obj, products=form.cleaned_data["products"])
+                services.base_save(
+                    actor=request.user,
+                    base=obj,
+                    products=form.cleaned_data["products"],
+                    expected_version=version,
+                )
             elif kind == "certification":
-                services.certification_save(actor=request.user, certification=obj)
+                services.certification_save(actor=request.user, certification=obj, expected_version=version)
             else:
-                services.contact_save(actor=request.user, contact=obj)
+                services.contact_save(actor=request.user, contact=obj, expected_version=version)
+        except StaleVersion as e:
+            fresh = selectors.child_get(request.user, model, child_pk, producer)
+            form = refuse_stale(form, e, form_class(instance=fresh, **kwargs))
         except ValidationError as e:
             errors_to_form(e, form, request)
         else:
@@ -387,7 +404,12 @@ def staff_edit(request, pk=None):
     form = StaffForm(request.POST or None, instance=instance, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            services.staff_save(actor=request.user, staff=form.instance)
+            services.staff_save(
+                actor=request.user, staff=form.instance, expected_version=form.cleaned_data.get("version")
+            )
+        except StaleVersion as e:
+            instance = get_scoped_or_404(request.user, StaffMember.objects.all(), pk=pk)
+            form = refuse_stale(form, e, StaffForm(instance=instance, user=request.user))
         except ValidationError as e:
             errors_to_form(e, form, request)
         else:

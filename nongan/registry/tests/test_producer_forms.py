@@ -216,7 +216,11 @@ def test_a_status_change_through_the_edit_form_goes_through_the_workflow(qk_clie
         e.changes
         for e in AuditLog.objects.filter(object_id=str(p.pk), content_type__model="producer", action="update")
     ]
-    assert {"status": ["active", "suspended"], "status_reason": ["", "停产整顿"]} in changes
+    assert {
+        "version": [2, 3],
+        "status": ["active", "suspended"],
+        "status_reason": ["", "停产整顿"],
+    } in changes
     assert any(c.get("address") == ["青口镇人民路1号", "青口镇人民路2号"] for c in changes)
     # Only the reason changes: no state change row, the reason is saved.
     r = qk_client.post(f"/registry/producers/{p.pk}/edit/", dict(data, status_reason="停产整顿（延期）"))
