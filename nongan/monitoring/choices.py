@@ -48,6 +48,9 @@ class SampleState(models.TextChoices):
     PUBLISHED = "published", _("Published")
     CANCELLED = "cancelled", _("Cancelled")
     REJECTED = "rejected", _("Rejected by the lab")
+    # A sample with entered results is never cancelled: a district administrator voids it with a reason;
+    # its results, follow-up and ledger entry stay.
+    VOIDED = "voided", _("Voided")
 
 
 # States in which a sample counts toward the quantitative quota.

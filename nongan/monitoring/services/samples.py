@@ -222,6 +222,44 @@ def _effect_publish(actor, sample, ctx) -> dict:
     }
 
 
+def _guard_cancel(actor, sample, ctx):
+    if sample.results.exists():
+        raise ValidationError(
+            _(
+                "Results have been entered for this sample: it cannot be cancelled, only voided by a district "
+                "administrator with a reason."
+            )
+        )
+
+
+def _guard_void(actor, sample, ctx):
+    if not can_manage(actor):
+        raise ValidationError(_("Only a district administrator may void a sample."))
+
+
+def _effect_void(actor, sample, ctx) -> dict:
+    """A voided sample ends its task; a failing result keeps (or opens) its follow-up; the ledger entry
+    carries the results as they stood."""
+    task = sample.task
+    if task is not None and task.status != TaskStatus.CANCELLED:
+        TASK_WORKFLOW.run(actor=actor, obj=task, action="sample_cancelled", reason=ctx["reason"])
+    results = list(current_results(sample).select_related("analyst", "verified_by"))
+    failing = any(r.verdict == Verdict.FAIL for r in results) or sample.verdict == Verdict.FAIL
+    if failing and not UnqualifiedFollowUp.objects.filter(sample=sample).exists():
+        follow_up_open(actor=actor, sample=sample)
+    return {
+        "sample": sample.code,
+        "producer": sample.producer.code,
+        "product": sample.product.name,
+        "reason": ctx["reason"],
+        "verdict": sample.verdict,
+        "results": [
+            {"analyte": r.analyte, "value": str(r.value), "unit": r.unit, "verdict": r.verdict}
+            for r in results
+        ],
+    }
+
+
 def _effect_cancel(actor, sample, ctx):
     """A cancelled sample ends the task it was taken for."""
     task = sample.task
@@ -241,6 +279,8 @@ def _record_event(step) -> None:
 
 
 def _ledger_entry(step, result: dict) -> dict:
+    if step.action == "void":
+        result = {**result, "from_state": step.source}
     return {"ref": step.obj.code, "payload": result, "region": step.obj.producer.region}
 
 
@@ -303,7 +343,20 @@ SAMPLE_WORKFLOW = Workflow(
             frozenset(SAMPLER_ROLES | LAB_ROLES),
             needs_reason=True,
             destructive=True,
+            guard=_guard_cancel,
             effect=_effect_cancel,
+        ),
+        Transition(
+            "void",
+            gettext_lazy("Void the sample"),
+            (S.RECEIVED, S.RESULTS_SUBMITTED, S.VERIFIED, S.PUBLISHED),
+            S.VOIDED,
+            frozenset(ADMINS),
+            needs_reason=True,
+            destructive=True,
+            guard=_guard_void,
+            effect=_effect_void,
+            ledger_kind="monitoring.void",
         ),
     ],
     record_event=_record_event,
@@ -331,8 +384,12 @@ STATE_LABELS = {
 
 
 def available_transitions(user, sample: Sample) -> list[Transition]:
-    """What ``user`` may do with ``sample`` now: the buttons of the sample's page."""
-    return SAMPLE_WORKFLOW.available(user, sample)
+    """What ``user`` may do with ``sample`` now: the buttons of the sample's page (no "cancel" once a
+    result is entered: such a sample is only voided)."""
+    found = SAMPLE_WORKFLOW.available(user, sample)
+    if any(t.name == "cancel" for t in found) and sample.results.exists():
+        found = [t for t in found if t.name != "cancel"]
+    return found
 
 
 def sample_transition(*, actor, sample: Sample, action: str, reason: str = "") -> Sample:
