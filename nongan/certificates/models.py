@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from nongan.core.models import Region
+from nongan.core.versions import Versioned
 from nongan.core.workflow import WorkflowModel
 from nongan.registry.models import Base, Producer, ProductCategory
 
@@ -98,7 +99,7 @@ class ProductionBatch(WorkflowModel):
         return f"{self.code} {self.product}"
 
 
-class InputUse(models.Model):
+class InputUse(Versioned):
     """One use of an agricultural input on a batch: pesticide, veterinary drug, fertilizer or feed.
 
     ``recorded_at`` is set by the platform; an entry whose use date lies more than a few days before

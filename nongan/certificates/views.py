@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from nongan.core.excel import safe_row, write_csv
-from nongan.core.forms import errors_to_form
+from nongan.core.forms import errors_to_form, refuse_stale, with_version
 from nongan.core.scoping import get_scoped_or_404, regions_for
+from nongan.core.versions import StaleVersion
 
 from . import labels, selectors, services
 from .choices import Basis
@@ -145,12 +146,19 @@ def batch_detail(request, code):
 def input_edit(request, pk):
     use = get_scoped_or_404(request.user, InputUse.objects.select_related("batch"), pk=pk)
     initial = {f: getattr(use, f) for f in services.INPUT_FIELDS}
-    form = InputEditForm(request.POST or None, initial=initial)
+    form = with_version(InputEditForm(request.POST or None, initial=initial), use)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         reason = data.pop("reason")
+        version = data.pop("version", None)
         try:
-            services.input_use_update(actor=request.user, use=use, reason=reason, **data)
+            services.input_use_update(
+                actor=request.user, use=use, reason=reason, expected_version=version, **data
+            )
+        except StaleVersion as exc:
+            use = get_scoped_or_404(request.user, InputUse.objects.select_related("batch"), pk=pk)
+            fresh = InputEditForm(initial={f: getattr(use, f) for f in services.INPUT_FIELDS})
+            form = refuse_stale(form, exc, with_version(fresh, use))
         except ValidationError as exc:
             errors_to_form(exc, form)
         else:

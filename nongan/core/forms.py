@@ -93,6 +93,14 @@ class VersionedFormMixin:
             self.fields["version"] = version_field(instance)
 
 
+def with_version(form, obj):
+    """Give a plain (not model) edit form of the versioned ``obj`` its hidden ``version`` field; returns the
+    form. Nothing for a record not saved yet."""
+    if obj is not None and obj.pk:
+        form.fields["version"] = version_field(obj)
+    return form
+
+
 def version_field(obj) -> forms.IntegerField:
     """The hidden field that carries ``obj``'s version in a form."""
     return forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0, initial=obj.version)

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from nongan.core.models import Region
+from nongan.core.versions import Versioned
 from nongan.core.workflow import WorkflowModel
 from nongan.registry.models import Base, Producer, ProductCategory
 
@@ -27,7 +28,7 @@ from .choices import (
 )
 
 
-class MonitoringPlan(models.Model):
+class MonitoringPlan(Versioned):
     """The year's monitoring plan of a district: totals, pass-rate target, focus products and analytes.
     Per-sector and per-township numbers are its ``PlanQuota`` rows."""
 
@@ -397,7 +398,7 @@ class MonitoringEvent(models.Model):
         return f"{self.action}: {self.from_state} → {self.to_state}"
 
 
-class UnqualifiedFollowUp(WorkflowModel):
+class UnqualifiedFollowUp(Versioned, WorkflowModel):
     """The handling of an unqualified sample: notice to the producer's township, trace to the producer's
     records, key-target flag, case number once enforcement opens one."""
 

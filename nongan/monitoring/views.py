@@ -16,10 +16,11 @@ from django.views.decorators.http import require_POST
 
 from nongan.core.excel import XLSX_CONTENT_TYPE
 from nongan.core.files import serve_file
-from nongan.core.forms import errors_to_form
+from nongan.core.forms import errors_to_form, refuse_stale, with_version
 from nongan.core.models import ImportJob
 from nongan.core.scoping import can_manage, get_scoped_or_404
 from nongan.core.services import root_region, townships
+from nongan.core.versions import StaleVersion
 
 from . import importers, selectors, services
 from .choices import QuotaKind, RapidOutcome, SampleState, Sector
@@ -106,13 +107,11 @@ def plan_list(request):
     )
 
 
-@login_required
-def plan_edit(request, year=None):
-    if not can_manage(request.user):
-        raise PermissionDenied(_("Only the district administration may set the monitoring plan."))
-    district = request.user.jurisdiction if request.user.jurisdiction_id else root_region()
-    towns = list(townships(district))
-    plan = selectors.plans_for(request.user).filter(year=year, region=district).first() if year else None
+def _follow_up_initial(fu):
+    return {"trace_note": fu.trace_note, "measures": fu.measures, "case_number": fu.case_number}
+
+
+def _plan_initial(plan, towns, year):
     initial = {"year": year or timezone.localdate().year}
     if plan:
         q = {(x.kind, x.sector, x.township_id): x.planned for x in plan.quotas.all()}
@@ -125,7 +124,19 @@ def plan_edit(request, year=None):
     else:
         initial.update({f"q_{t.pk}": v for t, v in services.split_evenly(800, towns).items()})
         initial.update({f"r_{t.pk}": v for t, v in services.split_evenly(7200, towns).items()})
-    form = PlanForm(request.POST or None, initial=initial, towns=towns)
+    return initial
+
+
+@login_required
+def plan_edit(request, year=None):
+    if not can_manage(request.user):
+        raise PermissionDenied(_("Only the district administration may set the monitoring plan."))
+    district = request.user.jurisdiction if request.user.jurisdiction_id else root_region()
+    towns = list(townships(district))
+    plan = selectors.plans_for(request.user).filter(year=year, region=district).first() if year else None
+    form = with_version(
+        PlanForm(request.POST or None, initial=_plan_initial(plan, towns, year), towns=towns), plan
+    )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -137,6 +148,7 @@ def plan_edit(request, year=None):
                 township_quantitative={t: d[f"q_{t.pk}"] for t in towns if d.get(f"q_{t.pk}") is not None},
                 township_rapid={t: d[f"r_{t.pk}"] for t in towns if d.get(f"r_{t.pk}") is not None},
                 focus_products=d["focus_products"],
+                expected_version=d.get("version"),
                 **{
                     f: d[f]
                     for f in (
@@ -149,6 +161,10 @@ def plan_edit(request, year=None):
                     )
                 },
             )
+        except StaleVersion as e:
+            plan = selectors.plans_for(request.user).filter(year=year, region=district).first()
+            fresh = PlanForm(initial=_plan_initial(plan, towns, year), towns=towns)
+            form = refuse_stale(form, e, with_version(fresh, plan))
         except ValidationError as e:
             errors_to_form(e, form, request)
         else:
@@ -590,10 +606,7 @@ def follow_up_list(request):
 def follow_up_detail(request, pk):
     _staff_only(request.user)  # as the list: the notice, trace notes and case number are the bureau's
     fu = get_scoped_or_404(request.user, selectors.follow_ups_for(request.user), pk=pk)
-    form = FollowUpForm(
-        request.POST or None,
-        initial={"trace_note": fu.trace_note, "measures": fu.measures, "case_number": fu.case_number},
-    )
+    form = with_version(FollowUpForm(request.POST or None, initial=_follow_up_initial(fu)), fu)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -603,9 +616,13 @@ def follow_up_detail(request, pk):
                 trace_note=d["trace_note"],
                 measures=d["measures"],
                 case_number=d["case_number"],
-            )
+                expected_version=d.get("version"),
+            )  # a stale one refuses before anything is closed
             if d["close"]:
                 services.follow_up_close(actor=request.user, follow_up=fu)
+        except StaleVersion as e:
+            fu = get_scoped_or_404(request.user, selectors.follow_ups_for(request.user), pk=pk)
+            form = refuse_stale(form, e, with_version(FollowUpForm(initial=_follow_up_initial(fu)), fu))
         except ValidationError as e:
             errors_to_form(e, form, request)
         else:

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from nongan.core.versions import Versioned
 from nongan.registry.models import ProductCategory
 
 from .choices import AnalyteKind, EditionKind
@@ -79,7 +80,7 @@ class Edition(models.Model):
         return self.pk in active.get(self.family, ())
 
 
-class Analyte(models.Model):
+class Analyte(Versioned):
     """A substance that is tested for: a pesticide, a veterinary drug or a prohibited compound."""
 
     name_zh = models.CharField(_("Chinese name"), max_length=64, unique=True)

@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from nongan.core.excel import error_report
-from nongan.core.forms import errors_to_form
+from nongan.core.forms import errors_to_form, refuse_stale, with_version
 from nongan.core.models import ImportJob
+from nongan.core.versions import StaleVersion
 
 from . import selectors, services
 from .engine import get_index, judge
@@ -121,10 +122,16 @@ def analyte_edit(request):
         raise Http404
     analyte = get_object_or_404(Analyte, pk=int(pk))
     locked = analyte.limits.exists() or analyte.bans.exists() or analyte.restrictions.exists()
-    form = AnalyteForm(request.POST or None, analyte=analyte, locked=locked)
+    form = with_version(AnalyteForm(request.POST or None, analyte=analyte, locked=locked), analyte)
     if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         try:
-            services.analyte_update(actor=request.user, analyte=analyte, **form.cleaned_data)
+            services.analyte_update(
+                actor=request.user, analyte=analyte, expected_version=form.cleaned_data.get("version"), **data
+            )
+        except StaleVersion as exc:
+            analyte = get_object_or_404(Analyte, pk=int(pk))
+            form = refuse_stale(form, exc, with_version(AnalyteForm(analyte=analyte, locked=locked), analyte))
         except ValidationError as exc:
             errors_to_form(exc, form)
         else:

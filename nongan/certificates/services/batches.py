@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nongan.core import audit
+from nongan.core import audit, versions
 from nongan.core.workflow import Transition, Workflow
 
 from ..choices import INTERVAL_KINDS, BatchStatus, CertificateStatus, HarvestKind, InputKind
@@ -166,11 +166,12 @@ def input_use_add(*, actor, batch: ProductionBatch, today: dt.date | None = None
 
 
 @transaction.atomic
-def input_use_update(*, actor, use: InputUse, reason: str, **data) -> InputUse:
+def input_use_update(*, actor, use: InputUse, reason: str, expected_version=None, **data) -> InputUse:
     """Correct an input record; the reason is required and goes into the audit log with before → after."""
     _require_act_for(actor, use.batch.producer)
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Give the reason for the change.")})
+    versions.expect(use, expected_version)
     before = audit.snapshot(use)
     for k, v in data.items():
         if k in INPUT_FIELDS:

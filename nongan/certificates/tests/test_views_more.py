@@ -151,3 +151,40 @@ def test_keys_command(db, tmp_path):
     call_command("keys", "list", stdout=listing)
     assert "启用" in listing.getvalue()
     assert services.public_keys()["keys"][1]["kid"] == SigningKey.objects.get(active=True).kid
+
+
+def test_a_stale_input_correction_is_refused_and_shows_what_changed(client, users, batch, today):
+    use = services.input_use_add(
+        actor=users.producer,
+        batch=batch,
+        kind="pesticide",
+        product_name="吡虫啉",
+        used_on=today,
+        interval_days=7,
+    )
+    client.force_login(users.producer)
+    url = f"/certificates/inputs/{use.pk}/edit/"
+    assert 'name="version" value="1"' in client.get(url).content.decode()
+    services.input_use_update(
+        actor=users.producer, use=use, reason="剂量补记", expected_version=1, plot="2号棚"
+    )
+    form = {
+        "kind": "pesticide",
+        "product_name": "吡虫啉",
+        "used_on": today.isoformat(),
+        "interval_days": "0",
+        "reason": "间隔期填错",
+        "version": "1",
+    }
+    r = client.post(url, form)
+    assert r.status_code == 200
+    use.refresh_from_db()
+    assert (use.interval_days, use.plot, use.version) == (7, "2号棚", 2)
+    rows = [(str(x["field"]), x["was"], x["yours"], x["now"]) for x in r.context["form"].stale]
+    assert ("地块 / 圈舍", "", "", "2号棚") in rows
+    assert ("安全间隔期 / 休药期（天）", 7, 0, 7) in rows
+    assert 'name="version" value="2"' in r.content.decode()
+    r = client.post(url, dict(form, plot="2号棚", version="2"))  # redone on the current version: saved
+    assert r.status_code == 302
+    use.refresh_from_db()
+    assert (use.interval_days, use.plot, use.version) == (0, "2号棚", 3)

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nongan.core import audit
+from nongan.core import audit, versions
 from nongan.core.scoping import in_jurisdiction
 from nongan.core.workflow import Transition, Workflow
 
@@ -68,9 +68,16 @@ def _check_follow_up_actor(actor, fu: UnqualifiedFollowUp) -> None:
 
 @transaction.atomic
 def follow_up_update(
-    *, actor, follow_up: UnqualifiedFollowUp, trace_note=None, measures=None, case_number=None
+    *,
+    actor,
+    follow_up: UnqualifiedFollowUp,
+    trace_note=None,
+    measures=None,
+    case_number=None,
+    expected_version=None,
 ) -> UnqualifiedFollowUp:
     _check_follow_up_actor(actor, follow_up)
+    versions.expect(follow_up, expected_version)
     before = audit.snapshot(follow_up)
     for key, value in (("trace_note", trace_note), ("measures", measures), ("case_number", case_number)):
         if value is not None:

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from nongan.core import audit
+from nongan.core import audit, versions
 from nongan.core.choices import RegionLevel
 from nongan.core.models import Region
 from nongan.core.scoping import can_manage, in_jurisdiction
@@ -67,9 +67,11 @@ def plan_save(
     township_quantitative: dict[Region, int] | None = None,
     township_rapid: dict[Region, int] | None = None,
     focus_products=None,
+    expected_version=None,
     **values,
 ) -> MonitoringPlan:
-    """Create or update the year's plan of a district with its quotas (the whole set replaces the old one)."""
+    """Create or update the year's plan of a district with its quotas (the whole set replaces the old one).
+    ``expected_version`` is the version of the plan the user started from (``nongan.core.versions``)."""
     if not can_manage(actor):
         raise ValidationError(_("Only the district administration may set the monitoring plan."))
     if region.level not in (RegionLevel.DISTRICT, RegionLevel.CITY, RegionLevel.PROVINCE):
@@ -82,6 +84,8 @@ def plan_save(
     township_quantitative = township_quantitative or {}
     township_rapid = township_rapid or {}
     plan = MonitoringPlan.objects.select_for_update().filter(region=region, year=year).first()
+    if plan is not None:
+        versions.expect(plan, expected_version)
     merged = {
         f: getattr(plan, f) if plan else MonitoringPlan._meta.get_field(f).get_default() for f in PLAN_FIELDS
     }

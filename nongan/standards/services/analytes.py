@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from nongan.core import audit
+from nongan.core import audit, versions
 from nongan.core.scoping import can_manage
 
 from .. import engine
@@ -59,7 +59,15 @@ def cas_is_valid(cas: str) -> bool:
 
 @transaction.atomic
 def analyte_update(
-    *, actor, analyte: Analyte, name_zh: str, name_en: str = "", cas: str = "", kind: str, aliases: str = ""
+    *,
+    actor,
+    analyte: Analyte,
+    name_zh: str,
+    name_en: str = "",
+    cas: str = "",
+    kind: str,
+    aliases: str = "",
+    expected_version=None,
 ) -> Analyte:
     """Edit an analyte by hand (district administrators). The Chinese name is the key of the limits and lists:
     it may be corrected only while no limit, ban or restriction refers to the analyte. Validates everything
@@ -67,6 +75,7 @@ def analyte_update(
     if not can_manage(actor):
         raise PermissionDenied(_("Only a district administrator may edit analytes."))
     analyte = Analyte.objects.select_for_update().get(pk=analyte.pk)
+    versions.expect(analyte, expected_version)  # the version the user started from
     name_zh = (name_zh or "").strip()
     name_en = " ".join((name_en or "").split())
     cas = (cas or "").strip()

@@ -121,3 +121,33 @@ def test_the_list_links_to_the_form_for_administrators_only(client, users, stand
     assert URL in client.get("/standards/analytes/").content.decode()
     client.force_login(users.qk)
     assert URL not in client.get("/standards/analytes/").content.decode()
+
+
+def test_a_stale_analyte_form_is_refused_and_shows_what_changed(client, users, standards):
+    a = Analyte.objects.get(name_zh="腐霉利")
+    client.force_login(users.admin)
+    assert f'name="version" value="{a.version}"' in client.get(URL, {"id": a.pk}).content.decode()
+    opened, en = a.version, a.name_en
+    services.analyte_update(
+        actor=users.admin,
+        analyte=a,
+        name_zh=a.name_zh,
+        name_en="Procymidone X",
+        kind=a.kind,
+        aliases=a.aliases,
+    )
+    was_en = Analyte.objects.get(pk=a.pk).name_en
+    before, logs = snapshot(a), AuditLog.objects.count()
+    r = client.post(
+        f"{URL}?id={a.pk}",
+        {"name_zh": a.name_zh, "name_en": en, "cas": "32809-16-8", "kind": a.kind, "version": opened},
+    )
+    assert r.status_code == 200
+    assert snapshot(a) == before and AuditLog.objects.count() == logs
+    form = r.context["form"]
+    assert form.stale_message.startswith(f"这条记录在您打开后已被他人修改（您打开的是第 {opened} 版")
+    rows = {str(x["field"]): (x["was"], x["yours"], x["now"], x["changed"]) for x in form.stale}
+    assert was_en == "Procymidone X"
+    assert rows["英文名称"] == (en, en, "Procymidone X", True)
+    assert rows["CAS 号"] == (a.cas, "32809-16-8", a.cas, False)
+    assert f'name="version" value="{opened + 1}"' in r.content.decode()
