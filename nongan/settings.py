@@ -215,6 +215,12 @@ NONGAN_ENZYME_THRESHOLD = env("NONGAN_ENZYME_THRESHOLD", "50")
 NONGAN_BASIS_MAX_DAYS = int(env("NONGAN_BASIS_MAX_DAYS", "30"))
 # The base URL printed into certificate QR codes (not signed: it may change without invalidating them).
 NONGAN_PUBLIC_URL = env("NONGAN_PUBLIC_URL", "http://127.0.0.1:8000")
+# The key-encryption key that seals the certificate-signing private keys (nongan/certificates/keystore.py): a key
+# file made by `nongan init-keys` (mode 0600, never in the database; back it up with the database), or a passphrase.
+NONGAN_KEY_FILE = Path(env("NONGAN_KEY_FILE", str(VAR_DIR / "keys" / "nongan.kek")))
+NONGAN_KEY_PASSPHRASE = env("NONGAN_KEY_PASSPHRASE") or None
+# Development: make the key file on the first `migrate` (or the first key rotation) when it is missing.
+NONGAN_KEY_AUTOCREATE = env_bool("NONGAN_KEY_AUTOCREATE", DEBUG)
 # The district (or province) the installation serves; the demo loads Ganyu District.
 NONGAN_ROOT_REGION = env("NONGAN_ROOT_REGION", "320707000000")
 

@@ -1,13 +1,17 @@
 """Production settings: everything of ``nongan.settings`` plus the hardening `check --deploy` asks for.
 
-Required environment: SECRET_KEY (50+ random characters), ALLOWED_HOSTS, DATABASE_URL (PostgreSQL).
+Required environment: SECRET_KEY (50+ random characters), ALLOWED_HOSTS, DATABASE_URL (PostgreSQL), and the
+key-encryption key file at NONGAN_KEY_FILE (default VAR_DIR/keys/nongan.kek, made by `nongan init-keys`) or
+NONGAN_KEY_PASSPHRASE.
 The app is served by gunicorn behind a TLS-terminating reverse proxy (docs/operations.md).
 """
 
 import os
+import sys
 
 os.environ.setdefault("DEBUG", "false")
 
+from nongan.core.kek import kek_problem  # noqa: E402
 from nongan.settings import *  # noqa: E402,F403
 from nongan.settings import env, env_bool, secret_key_problem  # noqa: E402
 
@@ -19,6 +23,18 @@ if _problem:
         _problem + " (production refuses to start; e.g. python3 -c 'import secrets; "
         "print(secrets.token_urlsafe(50))')"
     )
+
+# Refuse to start without the key-encryption key that seals the certificate-signing keys (a key file of
+# `nongan init-keys`, owner-only, or a passphrase): without it no certificate can be issued. `nongan init-keys`
+# itself is what makes the file.
+NONGAN_KEY_AUTOCREATE = False
+if sys.argv[1:2] not in (["init-keys"], ["init_keys"]):
+    _problem = kek_problem(NONGAN_KEY_FILE, NONGAN_KEY_PASSPHRASE)  # noqa: F405
+    if _problem:
+        raise RuntimeError(
+            _problem + " (production refuses to start; make the key file once with `nongan init-keys`, "
+            "keep it at NONGAN_KEY_FILE and in the backups, or set NONGAN_KEY_PASSPHRASE)"
+        )
 
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -10,6 +10,8 @@ class CertificatesConfig(NonganAppConfig):
     nav = (NavItem(60, "certificates", _("Certificates"), "qr-code", "certificates:index"),)
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from nongan.monitoring.events import certified_sample_failed
 
         from . import numbering  # noqa: F401 - declares the app's number series
@@ -17,6 +19,7 @@ class CertificatesConfig(NonganAppConfig):
 
         # A failed sample that names a certificate contradicts its promise (inside the verdict's transaction).
         certified_sample_failed.connect(certificate_promise_contradicted)
+        post_migrate.connect(_make_dev_key_file, sender=self, dispatch_uid="certificates_dev_key_file")
 
     def urls(self):
         from . import api_urls, public_urls, urls
@@ -32,3 +35,14 @@ class CertificatesConfig(NonganAppConfig):
         from . import demo
 
         demo.build(stdout=stdout, seed=seed)
+
+
+def _make_dev_key_file(sender, **kwargs):
+    """Development: the first `migrate` makes the key-encryption key file (NONGAN_KEY_AUTOCREATE; off in
+    production, where `nongan init-keys` makes it at install)."""
+    from django.conf import settings
+
+    from . import keystore
+
+    if settings.NONGAN_KEY_AUTOCREATE and not settings.NONGAN_KEY_PASSPHRASE:
+        keystore.settings_kek(create=True)

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,16 +28,21 @@ from .choices import (
 class SigningKey(models.Model):
     """An Ed25519 key of the district that signs certificate QR payloads.
 
-    The private key is stored encrypted (AES-GCM under a key derived from SECRET_KEY with HKDF).
-    One key is active; retired keys stay published so old certificates still verify.
+    The private key is sealed (AES-256-GCM) with the installation's key-encryption key, which is never in
+    the database (``keystore.py``). One key is active; retired keys stay published so old certificates still
+    verify. A token is genuine only when its certificate was signed inside the key's window
+    (``valid_from`` … ``valid_until``, set at rotation) and before the key's ``compromised_at``.
     """
 
     kid = models.CharField(_("key id"), max_length=16, unique=True)
     public_key = models.CharField(_("public key (base64url)"), max_length=64)
-    private_key_encrypted = models.TextField(_("private key (encrypted)"))
+    private_key_encrypted = models.TextField(_("private key (sealed)"))
     active = models.BooleanField(_("active"), default=False, db_index=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
-    retired = models.DateTimeField(_("retired"), null=True, blank=True)
+    valid_from = models.DateTimeField(_("valid from"), default=timezone.now)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    compromised_at = models.DateTimeField(_("compromised at"), null=True, blank=True)
+    compromise_reason = models.CharField(_("reason (compromise)"), max_length=255, blank=True)
 
     AUDIT_EXCLUDE = ("private_key_encrypted",)
 
@@ -47,6 +53,13 @@ class SigningKey(models.Model):
 
     def __str__(self) -> str:
         return self.kid
+
+    @property
+    def state(self) -> str:
+        """compromised, active or retired (as published in /v/keys.json)."""
+        if self.compromised_at is not None:
+            return "compromised"
+        return "active" if self.active else "retired"
 
 
 class ProductionBatch(WorkflowModel):
@@ -235,6 +248,9 @@ class Certificate(WorkflowModel):
     )
     kid = models.CharField(_("signing key"), max_length=16)
     token = models.CharField(_("signed QR token"), max_length=600)
+    # When the platform signed the token (server clock; ``issued_at`` may be the date the producer gives): what
+    # the signing key's window and compromise are checked against.
+    signed_at = models.DateTimeField(_("signed at"), default=timezone.now, db_default=Now(), editable=False)
     status = models.CharField(
         _("status"),
         max_length=16,

@@ -44,6 +44,10 @@ BAD_NUMBER = "bad_number"
 UNKNOWN_KID = "unknown_kid"
 BAD_SIGNATURE = "bad_signature"
 NUMBER_MISMATCH = "number_mismatch"
+# Set by the platform's verdict (services.verify), which also checks the key's record: never by verify_token.
+KEY_WINDOW = "key_window"
+KEY_COMPROMISED = "key_compromised"
+NOT_ISSUED = "not_issued"
 MESSAGES_ZH = {
     OK: "签名有效：该合格证由监管平台签发，内容未被篡改。",
     MALFORMED: "二维码内容无法识别：不是本平台的合格证二维码，或内容不完整。",
@@ -51,6 +55,9 @@ MESSAGES_ZH = {
     UNKNOWN_KID: "签名密钥未知：该二维码的密钥编号不在已公布的公钥列表中，可能是伪造的合格证。",
     BAD_SIGNATURE: "签名无效：二维码内容被篡改或签名伪造，请勿相信该合格证。",
     NUMBER_MISMATCH: "网址中的合格证编号与签名内容不一致，二维码可能被篡改。",
+    KEY_WINDOW: "签名密钥不在有效期内：该合格证的签发时间不在其签名密钥的启用期内，可能是伪造的合格证。",
+    KEY_COMPROMISED: "签名密钥已泄露：该合格证签发于密钥被标记泄露之后，请勿相信该合格证。",
+    NOT_ISSUED: "签名内容与平台签发记录不一致：该二维码不是平台为此合格证签发的，可能是伪造的合格证。",
 }
 
 

@@ -29,7 +29,9 @@ Collection and re-issue (``collection``)
 Market checks (``market``)
     ``market_check_record``.
 Signing keys (``keys``)
-    ``signing_key_rotate``, ``active_signer``, ``public_keys``, ``public_keys_map``, ``public_keys_write``.
+    ``signing_key_rotate``, ``signing_key_compromise``, ``active_signer`` (``SigningUnavailable`` when the
+    key-encryption key is missing or wrong), ``public_keys``, ``public_keys_map``, ``key_records``
+    (``KeyRecord``: window and compromise), ``public_keys_write``; ``ROTATION_GRACE``.
 Shared (``common``)
     ``may_act_for`` (who may record for a producer), ``convert`` (units), ``public_base_url``,
     ``QUANT``, ``RETENTION_YEARS``.
@@ -68,10 +70,15 @@ from .issue import (
 )
 from .keys import (
     KEYS_CACHE_SECONDS,
+    ROTATION_GRACE,
+    KeyRecord,
+    SigningUnavailable,
     active_signer,
+    key_records,
     public_keys,
     public_keys_map,
     public_keys_write,
+    signing_key_compromise,
     signing_key_rotate,
 )
 from .lookup import Verdict, VerifyResult, certificate_by_number, certificate_by_qr, verify, verify_text
@@ -95,6 +102,7 @@ __all__ = [
     "IMPLAUSIBLE_MIN_KM",
     "INPUT_FIELDS",
     "KEYS_CACHE_SECONDS",
+    "KeyRecord",
     "LATE_ENTRY_DAYS",
     "MAX_BATCH_ISSUE",
     "MAX_PLACES_PER_DAY",
@@ -102,9 +110,11 @@ __all__ = [
     "PROMISE_TEXT",
     "QUANT",
     "RETENTION_YEARS",
+    "ROTATION_GRACE",
     "SCANS_BASE",
     "SCANS_PER_KG",
     "SCANS_PER_PIECE",
+    "SigningUnavailable",
     "TESTED_BASES",
     "TRANSITIONS",
     "Verdict",
@@ -129,6 +139,7 @@ __all__ = [
     "input_use_update",
     "interval_blockers",
     "issue_blockers",
+    "key_records",
     "market_check_record",
     "may_act_for",
     "origin_allowed",
@@ -139,6 +150,7 @@ __all__ = [
     "public_keys_write",
     "purchase_record",
     "scan_record",
+    "signing_key_compromise",
     "signing_key_rotate",
     "substance_blockers",
     "verify",

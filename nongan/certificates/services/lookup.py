@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from .. import qrsign, selectors
 from ..choices import CertificateStatus, ScanResult
 from ..models import Certificate
-from .keys import public_keys_map
+from .keys import key_records
 
 
 class Verdict(StrEnum):
@@ -67,12 +67,15 @@ def verify(number: str | None, token: str | None = None) -> VerifyResult:
     """The verdict on a certificate number (typed, or from the QR's address) and an optional signed token.
 
     Checked in this order: the number's check character, the certificate's existence, the token's
-    signature (against the published keys, for exactly this number), then the certificate's status.
+    signature (against the published keys, for exactly this number, signed inside its key's window and
+    before any compromise of the key, with the content the platform issued), then the certificate's status.
     Without a number the token's own (signed) number is looked up."""
     signature = None
+    records = {}
     if token:
+        records = key_records(kid=qrsign.token_kid(token))
         signature = qrsign.verify_token(
-            token, public_keys_map(kid=qrsign.token_kid(token)), url_number=number or None
+            token, {k: r.public for k, r in records.items()}, url_number=number or None
         )
     if number:
         n = qrsign.normalize_number(number)
@@ -85,6 +88,8 @@ def verify(number: str | None, token: str | None = None) -> VerifyResult:
     c = selectors.public_certificate(n)
     if c is None:
         return VerifyResult(Verdict.NOT_FOUND, n, signature=signature)
+    if signature is not None and signature.ok:
+        signature = _against_record(signature, c, records[signature.payload.kid])
     if signature is not None and not (signature.ok and signature.payload.number == c.number):
         verdict = Verdict.BAD_SIGNATURE
     elif c.status == CertificateStatus.REVOKED:
@@ -94,6 +99,31 @@ def verify(number: str | None, token: str | None = None) -> VerifyResult:
     else:
         verdict = Verdict.UNSIGNED
     return VerifyResult(verdict, n, c, signature)
+
+
+def _against_record(signature: qrsign.Verification, c: Certificate, key) -> qrsign.Verification:
+    """A valid signature proves the certificate only if the platform's records agree: the certificate was
+    signed (its ``signed_at``, the server's clock, never the token's date) inside the key's window and before
+    any compromise of it, and the token is the one issued for it (so a key taken from a database copy cannot
+    vouch for other content under an existing number)."""
+    if not key.signed_inside(c.signed_at):
+        code = (
+            qrsign.KEY_COMPROMISED
+            if key.compromised_at is not None and c.signed_at >= key.compromised_at
+            else qrsign.KEY_WINDOW
+        )
+        return qrsign.Verification(False, code, signature.payload)
+    if c.kid != key.kid or not _same_token(c.token, signature):
+        return qrsign.Verification(False, qrsign.NOT_ISSUED, signature.payload)
+    return signature
+
+
+def _same_token(stored: str, signature: qrsign.Verification) -> bool:
+    try:
+        issued = qrsign.decode_payload(qrsign.b64u_decode(stored)[: -qrsign.SIGNATURE_BYTES])
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return issued == signature.payload
 
 
 def verify_text(text: str) -> VerifyResult:
