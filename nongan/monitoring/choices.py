@@ -95,6 +95,7 @@ class RapidSource(models.TextChoices):
 
 class FollowUpStatus(models.TextChoices):
     OPEN = "open", _("Being handled")
+    PROPOSED = "proposed", _("Closing proposed")
     HANDLED = "handled", _("Handled")
 
 

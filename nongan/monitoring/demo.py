@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils import timezone
 
+from nongan.core.choices import Role
 from nongan.core.models import User
 from nongan.core.services import root_region, townships
 from nongan.registry.models import ProducerProduct, ProductCategory
@@ -241,7 +242,15 @@ def _samples(rnd, lines, plan, start, end, sampler, analyst, analyst2, admin, to
             if age > 20:
                 services.sample_transition(actor=admin, sample=s, action="publish")
             s.refresh_from_db()
-            if s.verdict == "fail" and age > 30 and township_user is not None and rnd.random() < 0.6:
+            # four eyes: the sample's township supervisor proposes closing, the district approves
+            proposer = (
+                User.objects.filter(role=Role.TOWNSHIP_SUPERVISOR, jurisdiction=s.township, is_active=True)
+                .order_by("pk")
+                .first()
+                if s.verdict == "fail" and township_user is not None
+                else None
+            )
+            if s.verdict == "fail" and age > 30 and proposer is not None and rnd.random() < 0.6:
                 fu = s.follow_up
                 services.follow_up_update(
                     actor=admin,
@@ -250,6 +259,7 @@ def _samples(rnd, lines, plan, start, end, sampler, analyst, analyst2, admin, to
                     measures="责令召回并监督销毁不合格批次；约谈负责人；列入重点监管对象并加密抽检。",
                     case_number=f"赣农(农)立〔{YEAR}〕{rnd.randint(10, 99)}号" if rnd.random() < 0.5 else "",
                 )
+                services.follow_up_propose_close(actor=proposer, follow_up=fu)
                 services.follow_up_close(actor=admin, follow_up=fu)
     return made
 

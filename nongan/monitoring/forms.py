@@ -159,4 +159,10 @@ class FollowUpForm(StyledForm):
         label=_("measures taken"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
     case_number = forms.CharField(label=_("enforcement case number"), max_length=64, required=False)
-    close = forms.BooleanField(label=_("Mark as handled"), required=False)
+    close = forms.BooleanField(
+        label=_("Propose closing"),
+        required=False,
+        help_text=_(
+            "A second person approves the closing (a district administrator where the township has one supervisor)."
+        ),
+    )

@@ -422,6 +422,15 @@ class UnqualifiedFollowUp(Versioned, WorkflowModel):
     trace_note = models.TextField(_("trace to the producer's records"), blank=True)
     measures = models.TextField(_("measures taken"), blank=True)
     case_number = models.CharField(_("enforcement case number"), max_length=64, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closing proposed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="proposed_follow_up_closings",
+    )
+    proposed_at = models.DateTimeField(_("closing proposed at"), null=True, blank=True)
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("handled by"),

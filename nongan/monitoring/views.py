@@ -607,7 +607,22 @@ def follow_up_detail(request, pk):
     _staff_only(request.user)  # as the list: the notice, trace notes and case number are the bureau's
     fu = get_scoped_or_404(request.user, selectors.follow_ups_for(request.user), pk=pk)
     form = with_version(FollowUpForm(request.POST or None, initial=_follow_up_initial(fu)), fu)
-    if request.method == "POST" and form.is_valid():
+    review_error = None
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    if action in ("close", "reject_close"):  # the second person's decision on a proposed closing
+        try:
+            if action == "close":
+                services.follow_up_close(actor=request.user, follow_up=fu)
+            else:
+                services.follow_up_reject_close(
+                    actor=request.user, follow_up=fu, reason=request.POST.get("reason", "")
+                )
+        except ValidationError as e:
+            review_error = " ".join(e.messages)
+        else:
+            messages.success(request, _("The follow-up was saved."))
+            return redirect("monitoring:follow_up_detail", pk=fu.pk)
+    elif request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
             services.follow_up_update(
@@ -619,7 +634,7 @@ def follow_up_detail(request, pk):
                 expected_version=d.get("version"),
             )  # a stale one refuses before anything is closed
             if d["close"]:
-                services.follow_up_close(actor=request.user, follow_up=fu)
+                services.follow_up_propose_close(actor=request.user, follow_up=fu)
         except StaleVersion as e:
             fu = get_scoped_or_404(request.user, selectors.follow_ups_for(request.user), pk=pk)
             form = refuse_stale(form, e, with_version(FollowUpForm(initial=_follow_up_initial(fu)), fu))
@@ -628,6 +643,8 @@ def follow_up_detail(request, pk):
         else:
             messages.success(request, _("The follow-up was saved."))
             return redirect("monitoring:follow_up_detail", pk=fu.pk)
+    available = services.FOLLOW_UP_WORKFLOW.available_names(request.user, fu)
+    is_proposer = fu.proposed_by_id is not None and fu.proposed_by_id == request.user.pk
     return render(
         request,
         "monitoring/follow_up_detail.html",
@@ -635,7 +652,9 @@ def follow_up_detail(request, pk):
             "section": "monitoring",
             "fu": fu,
             "form": form,
-            "can_close": "close" in services.FOLLOW_UP_WORKFLOW.available_names(request.user, fu),
+            "can_close": "propose_close" in available,
+            "can_review": fu.status == "proposed" and "close" in available and not is_proposer,
+            "review_error": review_error,
         },
     )
 

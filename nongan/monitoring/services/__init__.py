@@ -15,7 +15,7 @@ Public interface (what other apps may call; each write takes ``actor`` and raise
 
 * writes: ``plan_save``, ``task_create``, ``tasks_from_draw``, ``task_cancel``, ``sample_register``,
   ``sample_confirm_party``, ``sample_transition``, ``sample_photo_add``, ``results_enter``,
-  ``result_correct``, ``follow_up_update``, ``follow_up_close``, ``rapid_tests_record``,
+  ``result_correct``, ``follow_up_update``, ``follow_up_propose_close`` / ``follow_up_close`` / ``follow_up_reject_close`` (four eyes), ``rapid_tests_record``,
   ``sale_hold_release``;
 * pure helpers: ``plan_for``, ``split_evenly``, ``sector_of``, ``township_of``, ``roll_up``,
   ``available_transitions`` (drives the sample buttons), ``photo_check``, ``rapid_outcome``,
@@ -48,7 +48,14 @@ from .common import (
     township_of,
 )
 from .common import _has_role as _has_role
-from .followups import FOLLOW_UP_WORKFLOW, follow_up_close, follow_up_open, follow_up_update
+from .followups import (
+    FOLLOW_UP_WORKFLOW,
+    follow_up_close,
+    follow_up_open,
+    follow_up_propose_close,
+    follow_up_reject_close,
+    follow_up_update,
+)
 from .photos import PHOTO_FORMATS, PHOTO_MAX_BYTES, photo_check, sample_photo_add
 from .plans import PLAN_FIELDS, plan_for, plan_save, split_evenly
 from .rapid import (
@@ -113,6 +120,8 @@ __all__ = [
     "false_positive_risk",
     "follow_up_close",
     "follow_up_open",
+    "follow_up_propose_close",
+    "follow_up_reject_close",
     "follow_up_update",
     "get_judge",
     "parse_decimal",

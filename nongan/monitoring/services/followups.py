@@ -66,6 +66,10 @@ def _check_follow_up_actor(actor, fu: UnqualifiedFollowUp) -> None:
         raise ValidationError(_("This producer is outside your jurisdiction."))
 
 
+# Measures taken, as a proposal to close states them: at least this many letters, digits or characters.
+MIN_MEASURES_CHARS = 10
+
+
 @transaction.atomic
 def follow_up_update(
     *,
@@ -78,6 +82,13 @@ def follow_up_update(
 ) -> UnqualifiedFollowUp:
     _check_follow_up_actor(actor, follow_up)
     versions.expect(follow_up, expected_version)
+    if UnqualifiedFollowUp.objects.filter(pk=follow_up.pk, status=FollowUpStatus.PROPOSED).exists():
+        raise ValidationError(
+            _(
+                "Closing has been proposed: the record cannot change while it is reviewed; the reviewer may "
+                "send it back."
+            )
+        )
     before = audit.snapshot(follow_up)
     for key, value in (("trace_note", trace_note), ("measures", measures), ("case_number", case_number)):
         if value is not None:
@@ -87,20 +98,50 @@ def follow_up_update(
     return follow_up
 
 
-def _guard_close(actor, fu: UnqualifiedFollowUp, ctx) -> None:
+def _guard_propose(actor, fu: UnqualifiedFollowUp, ctx) -> None:
+    """A proposal to close states the trace and real measures (not "." or "已处理")."""
     errors = {}
     if not fu.trace_note.strip():
         errors["trace_note"] = _("Record the trace to the producer's records first.")
-    if not fu.measures.strip():
-        errors["measures"] = _("Record the measures taken first.")
+    if sum(ch.isalnum() for ch in fu.measures) < MIN_MEASURES_CHARS:
+        errors["measures"] = _(
+            "Describe the measures taken (at least %(n)s characters, saying what was done)."
+        ) % {"n": MIN_MEASURES_CHARS}
     if errors:
         raise ValidationError(errors)
+
+
+def _effect_propose(actor, fu: UnqualifiedFollowUp, ctx) -> None:
+    fu.proposed_by = actor if getattr(actor, "pk", None) else None
+    fu.proposed_at = timezone.now()
+    fu.save(update_fields=["proposed_by", "proposed_at"])
+
+
+def _second_person(actor, fu: UnqualifiedFollowUp) -> None:
+    if fu.proposed_by_id is not None and fu.proposed_by_id == getattr(actor, "pk", None):
+        raise ValidationError(_("The closing must be approved by someone other than its proposer."))
+
+
+def _guard_close(actor, fu: UnqualifiedFollowUp, ctx) -> None:
+    if fu.status == FollowUpStatus.OPEN:
+        raise ValidationError(_("One person proposes closing first; another approves it."))
+    _second_person(actor, fu)
+
+
+def _guard_reject(actor, fu: UnqualifiedFollowUp, ctx) -> None:
+    _second_person(actor, fu)
 
 
 def _effect_close(actor, fu: UnqualifiedFollowUp, ctx) -> None:
     fu.handled_by = actor
     fu.handled_at = timezone.now()
     fu.save(update_fields=["handled_by", "handled_at"])
+
+
+def _effect_reject(actor, fu: UnqualifiedFollowUp, ctx) -> None:
+    fu.proposed_by = None
+    fu.proposed_at = None
+    fu.save(update_fields=["proposed_by", "proposed_at"])
 
 
 def _record_event(step) -> None:
@@ -120,13 +161,33 @@ FOLLOW_UP_WORKFLOW = Workflow(
     field="status",
     transitions=[
         Transition(
-            "close",
-            gettext_lazy("Mark as handled"),
+            "propose_close",
+            gettext_lazy("Propose closing"),
             (FollowUpStatus.OPEN,),
+            FollowUpStatus.PROPOSED,
+            guard=_guard_propose,
+            effect=_effect_propose,
+            refusal=gettext_lazy("This follow-up is “%(state)s”: closing cannot be proposed now."),
+        ),
+        Transition(
+            "close",
+            gettext_lazy("Approve closing"),
+            (FollowUpStatus.OPEN, FollowUpStatus.PROPOSED),
             FollowUpStatus.HANDLED,
             guard=_guard_close,
             effect=_effect_close,
             refusal=gettext_lazy("This follow-up is already handled."),
+        ),
+        Transition(
+            "reject_close",
+            gettext_lazy("Send the closing back"),
+            (FollowUpStatus.PROPOSED,),
+            FollowUpStatus.OPEN,
+            needs_reason=True,
+            destructive=True,
+            guard=_guard_reject,
+            effect=_effect_reject,
+            refusal=gettext_lazy("This follow-up is “%(state)s”: there is no proposal to send back."),
         ),
     ],
     record_event=_record_event,
@@ -134,6 +195,18 @@ FOLLOW_UP_WORKFLOW = Workflow(
 )
 
 
+def follow_up_propose_close(*, actor, follow_up: UnqualifiedFollowUp) -> UnqualifiedFollowUp:
+    """Propose closing (four eyes, first pair): needs the trace and the measures taken; the record is then
+    frozen until a second person approves or sends it back."""
+    return FOLLOW_UP_WORKFLOW.run(actor=actor, obj=follow_up, action="propose_close")
+
+
 def follow_up_close(*, actor, follow_up: UnqualifiedFollowUp) -> UnqualifiedFollowUp:
-    """Mark as handled: needs the trace and the measures taken."""
+    """Approve a proposed closing (four eyes, second pair): anyone of the follow-up roles of the producer's
+    jurisdiction but the proposer — a district administrator where a township has one supervisor."""
     return FOLLOW_UP_WORKFLOW.run(actor=actor, obj=follow_up, action="close")
+
+
+def follow_up_reject_close(*, actor, follow_up: UnqualifiedFollowUp, reason: str) -> UnqualifiedFollowUp:
+    """Send a proposed closing back (open again), with the reason."""
+    return FOLLOW_UP_WORKFLOW.run(actor=actor, obj=follow_up, action="reject_close", reason=reason)

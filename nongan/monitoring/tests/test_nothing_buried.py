@@ -82,3 +82,108 @@ def test_voided_failing_sample_is_on_the_page_the_follow_up_list_and_the_ledger(
     assert "已作废" in page and "样品标签与抽样单不符" in page
     listing = client.get("/monitoring/follow-ups/").content.decode()
     assert s.code in listing and "已作废" in listing
+
+
+# ---------------------------------------------------------------- follow-ups close by a second person
+@pytest.fixture
+def follow_up(received, users, judge):
+    services.results_enter(actor=users.analyst, sample=received, rows=[FAILING], submit=True)
+    services.sample_transition(actor=users.analyst2, sample=received, action="verify")
+    return UnqualifiedFollowUp.objects.get(sample=received)
+
+
+TRACE = "已核查生产记录：采收前 3 天施用毒死蜱。"
+MEASURES = "责令召回不合格批次并监督销毁，约谈负责人。"
+
+
+@pytest.mark.parametrize(
+    "measures, expected",
+    [
+        ("", "请填写采取的处置措施（至少 10 个字，写明做了什么）。"),
+        (".", "请填写采取的处置措施（至少 10 个字，写明做了什么）。"),
+        ("。。。。。。。。。。。。", "请填写采取的处置措施（至少 10 个字，写明做了什么）。"),
+        ("已处理", "请填写采取的处置措施（至少 10 个字，写明做了什么）。"),
+    ],
+)
+def test_proposing_to_close_needs_real_measures(users, follow_up, measures, expected):
+    services.follow_up_update(actor=users.qk, follow_up=follow_up, trace_note=TRACE, measures=measures)
+    with pytest.raises(ValidationError) as exc:
+        services.follow_up_propose_close(actor=users.qk, follow_up=follow_up)
+    assert exc.value.message_dict == {"measures": [expected]}
+    follow_up.refresh_from_db()
+    assert (follow_up.status, follow_up.proposed_by) == ("open", None)
+
+
+def test_the_proposer_cannot_approve_a_second_person_does(users, follow_up):
+    with pytest.raises(ValidationError) as exc:  # closing straight away is no longer possible
+        services.follow_up_close(actor=users.qk, follow_up=follow_up)
+    assert exc.value.messages == ["须先由一人提出结案，再由另一人复核同意。"]
+    services.follow_up_update(actor=users.qk, follow_up=follow_up, trace_note=TRACE, measures=MEASURES)
+    services.follow_up_propose_close(actor=users.qk, follow_up=follow_up)
+    follow_up.refresh_from_db()
+    assert (follow_up.status, follow_up.proposed_by, follow_up.handled_by) == ("proposed", users.qk, None)
+    with pytest.raises(ValidationError) as exc:
+        services.follow_up_close(actor=users.qk, follow_up=follow_up)
+    assert exc.value.messages == ["结案须由提出人以外的另一人复核同意。"]
+    with pytest.raises(ValidationError) as exc:  # the record is frozen while the closing is proposed
+        services.follow_up_update(
+            actor=users.qk, follow_up=follow_up, measures="改写后的措施内容，共十多个字"
+        )
+    assert exc.value.messages == ["已提出结案，复核期间不能修改；如需修改，请由复核人退回。"]
+    with pytest.raises(ValidationError) as exc:  # another township's supervisor
+        services.follow_up_close(actor=users.zw, follow_up=follow_up)
+    assert exc.value.messages == ["该主体不在您的辖区内。"]
+    follow_up.refresh_from_db()
+    assert follow_up.status == "proposed" and follow_up.measures == MEASURES
+    # the township has one supervisor: the district approves
+    services.follow_up_close(actor=users.admin, follow_up=follow_up)
+    follow_up.refresh_from_db()
+    assert (follow_up.status, follow_up.proposed_by, follow_up.handled_by) == (
+        "handled",
+        users.qk,
+        users.admin,
+    )
+    actions = list(
+        follow_up.sample.events.filter(subject="follow_up").values_list("action", "actor__username")
+    )
+    assert actions[-2:] == [("follow_up_propose_close", "qk"), ("follow_up_close", "admin")]
+
+
+def test_a_rejected_proposal_goes_back_open_with_its_reason(users, follow_up):
+    services.follow_up_update(actor=users.qk, follow_up=follow_up, trace_note=TRACE, measures=MEASURES)
+    services.follow_up_propose_close(actor=users.qk, follow_up=follow_up)
+    with pytest.raises(ValidationError) as exc:
+        services.follow_up_reject_close(actor=users.admin, follow_up=follow_up, reason="")
+    assert exc.value.message_dict == {"reason": ["请填写原因。"]}
+    services.follow_up_reject_close(actor=users.admin, follow_up=follow_up, reason="未写明销毁数量")
+    follow_up.refresh_from_db()
+    assert (follow_up.status, follow_up.proposed_by) == ("open", None)
+    ev = follow_up.sample.events.filter(subject="follow_up").order_by("id").last()
+    assert (ev.action, ev.from_state, ev.to_state, ev.reason) == (
+        "follow_up_reject_close",
+        "proposed",
+        "open",
+        "未写明销毁数量",
+    )
+
+
+def test_follow_up_page_proposes_and_a_second_person_approves(client, users, follow_up):
+    url = f"/monitoring/follow-ups/{follow_up.pk}/"
+    client.force_login(users.qk)
+    r = client.post(url, {"trace_note": TRACE, "measures": ".", "close": "on"})
+    assert (
+        r.status_code == 200 and "请填写采取的处置措施（至少 10 个字，写明做了什么）。" in r.content.decode()
+    )
+    assert UnqualifiedFollowUp.objects.get(pk=follow_up.pk).status == "open"
+    r = client.post(url, {"trace_note": TRACE, "measures": MEASURES, "close": "on"})
+    assert r.status_code == 302
+    page = client.get(url).content.decode()
+    assert "已提出结案，待复核" in page and 'value="close"' not in page  # the proposer sees no approve button
+    r = client.post(url, {"action": "close"})
+    assert "结案须由提出人以外的另一人复核同意。" in r.content.decode()
+    assert UnqualifiedFollowUp.objects.get(pk=follow_up.pk).status == "proposed"
+    client.force_login(users.admin)
+    assert 'value="close"' in client.get(url).content.decode()
+    assert client.post(url, {"action": "close"}).status_code == 302
+    fu = UnqualifiedFollowUp.objects.get(pk=follow_up.pk)
+    assert (fu.status, fu.proposed_by, fu.handled_by) == ("handled", users.qk, users.admin)

@@ -217,7 +217,7 @@ def test_correction_is_new_row_and_failure_opens_follow_up(received, users, judg
     assert users.own_producer.key_target and users.own_producer.tier == "C"
     # handling needs the trace and measures
     with pytest.raises(ValidationError) as e:
-        services.follow_up_close(actor=users.qk, follow_up=fu)
+        services.follow_up_propose_close(actor=users.qk, follow_up=fu)
     assert set(e.value.message_dict) == {"trace_note", "measures"}
     with pytest.raises(ValidationError):
         services.follow_up_update(actor=users.zw, follow_up=fu, trace_note="x")
@@ -225,12 +225,13 @@ def test_correction_is_new_row_and_failure_opens_follow_up(received, users, judg
         actor=users.qk,
         follow_up=fu,
         trace_note="查生产记录",
-        measures="召回",
+        measures="召回不合格批次并监督销毁",
         case_number="赣农罚〔2026〕1号",
     )
-    services.follow_up_close(actor=users.qk, follow_up=fu)
+    services.follow_up_propose_close(actor=users.qk, follow_up=fu)
+    services.follow_up_close(actor=users.admin, follow_up=fu)
     fu.refresh_from_db()
-    assert fu.status == "handled" and fu.handled_by == users.qk
+    assert fu.status == "handled" and fu.handled_by == users.admin and fu.proposed_by == users.qk
 
 
 def test_send_back_and_reject(make_sample, received, users, judge):

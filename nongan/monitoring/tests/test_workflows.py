@@ -199,21 +199,24 @@ def test_follow_up_close_refusals_and_event(users, follow_up):
         (users.zw, ["该主体不在您的辖区内。"]),
     ]:
         with pytest.raises(ValidationError) as e:
-            services.follow_up_close(actor=actor, follow_up=follow_up)
+            services.follow_up_propose_close(actor=actor, follow_up=follow_up)
         assert e.value.messages == expected
     with pytest.raises(ValidationError) as e:
-        services.follow_up_close(actor=users.qk, follow_up=follow_up)
+        services.follow_up_propose_close(actor=users.qk, follow_up=follow_up)
     assert set(e.value.message_dict) == {"trace_note", "measures"}
     assert _state(follow_up) == before
-    services.follow_up_update(actor=users.qk, follow_up=follow_up, trace_note="查生产记录", measures="召回")
-    services.follow_up_close(actor=users.qk, follow_up=follow_up)
+    services.follow_up_update(
+        actor=users.qk, follow_up=follow_up, trace_note="查生产记录", measures="召回不合格批次并监督销毁"
+    )
+    services.follow_up_propose_close(actor=users.qk, follow_up=follow_up)
+    services.follow_up_close(actor=users.admin, follow_up=follow_up)
     follow_up.refresh_from_db()
-    assert (follow_up.status, follow_up.handled_by) == ("handled", users.qk) and follow_up.handled_at
+    assert (follow_up.status, follow_up.handled_by) == ("handled", users.admin) and follow_up.handled_at
     ev = follow_up.sample.events.order_by("id").last()
     assert (ev.subject, ev.action, ev.from_state, ev.to_state) == (
         "follow_up",
         "follow_up_close",
-        "open",
+        "proposed",
         "handled",
     )
     with pytest.raises(ValidationError) as e:
