@@ -87,7 +87,7 @@ def main():
         print(f"creating {args.producers - have} producers …", flush=True)
         t = time.perf_counter()
         # The demo generator, in chunks, with a different seed per chunk.
-        from nongan.registry.importers import apply_producer_rows
+        from nongan.registry.imports import apply_producer_rows
 
         chunk = 20_000
         made = have
@@ -140,8 +140,8 @@ def main():
     # ---- import of N rows
     from openpyxl import Workbook, load_workbook
 
-    from nongan.core.excel import open_rows
-    from nongan.registry.importers import PRODUCER_SHEET, validate_producer_rows
+    from nongan.core.excel import raw_rows, sheet_rows
+    from nongan.registry.imports import PRODUCER_SHEET, validate_producer_rows
 
     rows = demo_rows(999, args.import_rows, credit_offset=7_000_000)
     wb = Workbook()
@@ -177,11 +177,12 @@ def main():
     t_openpyxl = time.perf_counter() - t
     from django.db import transaction
 
-    from nongan.registry.importers import apply_producer_rows
+    from nongan.registry.imports import apply_producer_rows
 
     t = time.perf_counter()
-    _est, it = open_rows(io.BytesIO(data), PRODUCER_SHEET)
-    clean, errors = validate_producer_rows(it, user)
+    cell_errors: list[dict] = []
+    it = sheet_rows(raw_rows(io.BytesIO(data), "xlsx"), PRODUCER_SHEET, cell_errors)
+    clean, errors = validate_producer_rows(list(it), user)
     t_validate = time.perf_counter() - t
     assert not errors, errors[:3]
     t2 = time.perf_counter()

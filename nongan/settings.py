@@ -209,6 +209,15 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 NONGAN_MAX_UPLOAD_BYTES = int(env("NONGAN_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
 # Imports with more rows than this run as a background task with a progress bar.
 NONGAN_IMPORT_SYNC_ROWS = int(env("NONGAN_IMPORT_SYNC_ROWS", "500"))
+# Imports (nongan.core.imports): the uncompressed size of any one part of an .xlsx (a zip) and of all its parts,
+# the longest cell, the most errors kept on a job, and how long a running stage may go without a heartbeat
+# before it is failed ("worker stopped"); a queued job nobody picked up is failed after the queue timeout.
+NONGAN_MAX_XLSX_PART_BYTES = int(env("NONGAN_MAX_XLSX_PART_BYTES", str(256 * 1024 * 1024)))
+NONGAN_MAX_XLSX_TOTAL_BYTES = int(env("NONGAN_MAX_XLSX_TOTAL_BYTES", str(400 * 1024 * 1024)))
+NONGAN_MAX_CELL_CHARS = int(env("NONGAN_MAX_CELL_CHARS", "2000"))
+NONGAN_IMPORT_MAX_ERRORS = int(env("NONGAN_IMPORT_MAX_ERRORS", "1000"))
+NONGAN_IMPORT_STALE_SECONDS = int(env("NONGAN_IMPORT_STALE_SECONDS", "300"))
+NONGAN_IMPORT_QUEUE_SECONDS = int(env("NONGAN_IMPORT_QUEUE_SECONDS", str(24 * 3600)))
 # Enzyme-inhibition rapid tests: inhibition at or above this percentage is positive (GB/T 5009.199).
 NONGAN_ENZYME_THRESHOLD = env("NONGAN_ENZYME_THRESHOLD", "50")
 # A 自行检测合格 / 委托检测合格 certificate needs its test record taken at most this many days before the issue.

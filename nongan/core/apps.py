@@ -89,7 +89,10 @@ class CoreConfig(NonganAppConfig):
         return ROUTES
 
     def ready(self):
-        from . import auth  # noqa: F401  (connects the logout hook that ends session-bound API tokens)
+        from . import (
+            auth,  # noqa: F401  (connects the logout hook that ends session-bound API tokens)
+            imports,  # noqa: F401  (declares the import job's workflow)
+        )
 
     def demo(self, *, stdout, seed, producers):
         from .services import regions_load

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RegionLevel(models.TextChoices):
@@ -64,8 +65,16 @@ class AuditAction(models.TextChoices):
 
 
 class ImportStatus(models.TextChoices):
+    """The states of an import job (``nongan.core.imports``): uploaded → checking → checked (preview, waiting
+    for the user's confirmation) or invalid → confirmed → applying → done or failed; a checked job may be
+    discarded."""
+
     PENDING = "pending", _("Waiting")
     VALIDATING = "validating", _("Validating")
+    CHECKED = "checked", _("Checked, waiting for confirmation")
+    INVALID = "invalid", _("Rejected")
+    CONFIRMED = "confirmed", _("Confirmed, waiting to import")
     APPLYING = "applying", _("Importing")
     DONE = "done", _("Imported")
-    FAILED = "failed", _("Rejected")
+    FAILED = "failed", pgettext_lazy("import job", "Failed")
+    DISCARDED = "discarded", _("Discarded")

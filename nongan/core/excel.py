@@ -2,17 +2,21 @@
 
 * ``Column`` / ``Sheet`` describe a sheet once; the same description makes the downloadable template,
   reads an upload (matching headers in Chinese, English or by key) and writes exports.
-* ``read_upload`` checks the file (type, size, header row) before any row is looked at.
+* ``check_upload`` checks an upload's size and type from its content (an .xlsx's unpacked parts too) before
+  anything is stored; ``raw_rows`` streams its rows and ``sheet_rows`` maps them to a sheet's columns, with
+  every cell's length bounded (the import pipeline, ``nongan.core.imports``, uses them).
 * ``error_report`` turns [{row, column, message}] into an .xlsx the user can download.
 * ``safe_cell`` / ``safe_row`` neutralise formulas: every .xlsx and CSV writer passes its cells through them.
 Exports use openpyxl's write-only mode so 100,000 rows stream in constant memory.
 """
 
+import csv
 import datetime as dt
 import decimal
 import io
 import re
-from collections.abc import Iterable
+import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -25,7 +29,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_ROWS = 200_000
+MAX_ROWS = 200_000  # rows one import may hold (an importer may set fewer)
 HEADER_FILL = PatternFill("solid", fgColor="D9EAD3")
 REQUIRED_FONT = Font(bold=True, color="9C0006")
 
@@ -137,32 +141,181 @@ def cell_text(value) -> str:
     return unneutralise(str(value).strip())
 
 
-def check_upload(upload) -> None:
-    """Type and size of an uploaded file, before it is opened."""
-    name = (getattr(upload, "name", "") or "").lower()
-    if not name.endswith(".xlsx"):
-        raise ValidationError(_("Upload an Excel .xlsx file (the template from this page)."), code="type")
-    if upload.size > settings.NONGAN_MAX_UPLOAD_BYTES:
+# ------------------------------------------------------------------------------------------ reading uploads
+MAX_COLUMNS = 200  # cells after this many in a row are ignored
+_BINARY = (
+    b"%PDF",
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"\xd0\xcf\x11\xe0",
+    b"MZ",
+    b"\x7fELF",
+    b"Rar!",
+    b"\x1f\x8b",
+)
+_MARKUP = (b"<html", b"<!doctype", b"<svg", b"<script", b"<?xml", b"<body", b"<iframe")
+
+
+def _mb(n: int) -> float:
+    return round(n / 1048576, 1)
+
+
+def check_upload(upload, formats: tuple[str, ...] = ("xlsx",)) -> str:
+    """Size and type of an uploaded file, from its content, before anything is stored or parsed; returns its
+    format ("xlsx" or "csv"). An .xlsx is a zip: every part's uncompressed size, and their sum, are bounded (a
+    small zip that unpacks to gigabytes is refused). A CSV is text in UTF-8 or GBK without markup (an HTML or
+    SVG page renamed .csv is refused)."""
+    size = getattr(upload, "size", None)
+    if size is None:
+        upload.seek(0, 2)
+        size = upload.tell()
+    if size > settings.NONGAN_MAX_UPLOAD_BYTES:
         raise ValidationError(
             _("The file is %(size)s MB; the limit is %(limit)s MB.")
-            % {
-                "size": round(upload.size / 1048576, 1),
-                "limit": round(settings.NONGAN_MAX_UPLOAD_BYTES / 1048576),
-            },
+            % {"size": _mb(size), "limit": round(settings.NONGAN_MAX_UPLOAD_BYTES / 1048576)},
             code="size",
         )
+    if size == 0:
+        raise ValidationError(_("The file is empty."), code="empty")
+    upload.seek(0)
+    head = upload.read(8192)
+    upload.seek(0)
+    name = (getattr(upload, "name", "") or "").lower()
+    if "csv" in formats and head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16
+        raise ValidationError(_("This CSV file is neither UTF-8 nor GBK text."), code="encoding")
+    if head.startswith(b"PK\x03\x04") and "xlsx" in formats:
+        _check_zip(upload)
+        return "xlsx"
+    if name.endswith(".xlsx"):  # named a workbook, but not one
+        raise ValidationError(_("This file is not a readable .xlsx workbook."), code="unreadable")
+    if "csv" in formats and _is_plain_text(head):
+        return "csv"
+    if "csv" in formats:
+        raise ValidationError(_("Upload a .csv or .xlsx file."), code="type")
+    raise ValidationError(_("Upload an Excel .xlsx file (the template from this page)."), code="type")
 
 
-def open_rows(fileobj, sheet: Sheet):
-    """Open an .xlsx and map its header row; returns (row count estimate, iterator of (excel_row, {key: text}))."""
+def _is_plain_text(head: bytes) -> bool:
+    if not head.strip() or b"\x00" in head or head.startswith(_BINARY):
+        return False
+    lowered = head.lstrip().lower()
+    if lowered.startswith(b"<") or any(tag in lowered for tag in _MARKUP):
+        return False
+    sample = head[:-4] if len(head) == 8192 else head  # a multi-byte character may be cut at the end
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            sample.decode(encoding)
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
+def _check_zip(upload) -> None:
+    try:
+        with zipfile.ZipFile(upload) as zf:
+            infos = zf.infolist()
+            names = {i.filename for i in infos}
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ValidationError(_("This file is not a readable .xlsx workbook."), code="unreadable") from None
+    finally:
+        upload.seek(0)
+    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names or len(infos) > 10_000:
+        raise ValidationError(_("This file is not a readable .xlsx workbook."), code="unreadable")
+    part_limit = settings.NONGAN_MAX_XLSX_PART_BYTES
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > part_limit or total > settings.NONGAN_MAX_XLSX_TOTAL_BYTES:
+            raise ValidationError(
+                _("This workbook unpacks to more than %(limit)s MB; split it into smaller files.")
+                % {"limit": round(min(part_limit, settings.NONGAN_MAX_XLSX_TOTAL_BYTES) / 1048576)},
+                code="unpacked_size",
+            )
+
+
+def raw_rows(fileobj, fmt: str) -> Iterator[tuple[int, list]]:
+    """Stream the rows of an upload's first sheet: (row number, [cell values]) — cells as openpyxl gives them
+    (.xlsx, read-only, the declared <dimension> ignored) or as text (CSV in UTF-8 or GBK). Never the whole
+    sheet in memory; rows are counted as they come, whatever the file says about its size."""
+    if fmt == "csv":
+        content = fileobj.read()
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = content.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise ValidationError(_("This CSV file is neither UTF-8 nor GBK text."), code="encoding")
+        del content
+        reader = csv.reader(io.StringIO(text))
+        n = 0
+        try:
+            for n, values in enumerate(reader, start=1):  # noqa: B007 - n is read after an error
+                yield n, values[:MAX_COLUMNS]
+        except csv.Error:
+            raise ValidationError(
+                _(
+                    "Row %(row)d of the CSV file cannot be read (a field is too long or a quote is not closed)."
+                )
+                % {"row": n + 1},
+                code="csv",
+            ) from None
+        return
     try:
         wb = load_workbook(fileobj, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many types for a non-xlsx file
+        ws = wb.worksheets[0]
+    except Exception:  # openpyxl raises many types for a broken file
         raise ValidationError(_("This file is not a readable .xlsx workbook."), code="unreadable") from None
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
     try:
-        header = next(rows)
+        ws.reset_dimensions()  # never trust <dimension>: a file may lack it or lie
+        for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            yield n, list(values[:MAX_COLUMNS])
+    except ValidationError:
+        raise
+    except Exception:
+        raise ValidationError(_("This file is not a readable .xlsx workbook."), code="unreadable") from None
+    finally:
+        wb.close()
+
+
+def is_blank(values) -> bool:
+    return all(v is None or str(v).strip() == "" for v in values)
+
+
+def count_rows(fileobj, fmt: str, limit: int | None = None) -> int:
+    """Data rows (non-blank rows after the header) counted by streaming; stops once ``limit`` is passed."""
+    n = -1
+    for _row, values in raw_rows(fileobj, fmt):
+        if not is_blank(values):
+            n += 1
+            if limit is not None and n > limit:
+                break
+    return max(0, n)
+
+
+def bounded_text(value) -> tuple[str, bool]:
+    """A cell as text, cut at ``NONGAN_MAX_CELL_CHARS``; the flag says it was longer."""
+    text = cell_text(value)
+    limit = settings.NONGAN_MAX_CELL_CHARS
+    return (text[:limit], True) if len(text) > limit else (text, False)
+
+
+def too_long(row: int, column) -> dict:
+    return {
+        "row": row,
+        "column": str(column),
+        "message": _("The cell has more than %(n)d characters.") % {"n": settings.NONGAN_MAX_CELL_CHARS},
+    }
+
+
+def sheet_rows(raw: Iterator[tuple[int, list]], sheet: Sheet, errors: list[dict]):
+    """Map the first row to the sheet's columns and yield (row number, {key: text}) for each non-blank row;
+    an over-long cell adds an error to ``errors``. A missing required column raises ``ValidationError``."""
+    try:
+        _n, header = next(raw)
     except StopIteration:
         raise ValidationError(_("The workbook is empty."), code="empty") from None
     aliases = sheet.header_aliases()
@@ -176,17 +329,17 @@ def open_rows(fileobj, sheet: Sheet):
             % {"cols": "、".join(missing)},
             code="header",
         )
-    estimate = max(0, (ws.max_row or 1) - 1)
-    if estimate > MAX_ROWS:
-        raise ValidationError(_("At most %(n)d rows can be imported at once.") % {"n": MAX_ROWS}, code="rows")
-
-    def iterate():
-        for excel_row, values in enumerate(rows, start=2):
-            if values is None or all(v is None or str(v).strip() == "" for v in values):
-                continue
-            yield excel_row, {k: cell_text(v) for k, v in zip(keys, values, strict=False) if k}
-
-    return estimate, iterate()
+    labels = {c.key: c.label for c in sheet.columns}
+    for n, values in raw:
+        if is_blank(values):
+            continue
+        out = {}
+        for k, v in zip(keys, values, strict=False):
+            if k:
+                out[k], cut = bounded_text(v)
+                if cut:
+                    errors.append(too_long(n, labels.get(k, k)))
+        yield n, out
 
 
 def error_report(errors: list[dict], sheet: Sheet | None = None) -> bytes:
@@ -218,8 +371,6 @@ def export(columns: list[tuple[str, object]], rows: Iterable[Iterable], title: s
 
 def write_csv(out, header: Iterable, rows: Iterable[Iterable]) -> None:
     """CSV with every cell neutralised (``safe_cell``): the one way the platform writes CSV."""
-    import csv
-
     w = csv.writer(out)
     w.writerow(safe_row(header))
     for row in rows:

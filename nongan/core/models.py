@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .choices import ADMIN_ROLES, ENTITY_ROLES, AuditAction, ImportStatus, RegionLevel, Role
+from .states import WorkflowModel
 
 
 class Region(models.Model):
@@ -239,8 +240,26 @@ class LedgerEntry(models.Model):
         return f"#{self.seq} {self.kind} {self.ref}"
 
 
-class ImportJob(models.Model):
-    """An uploaded spreadsheet being validated and imported; shows progress and the error report."""
+def _import_file_name(job, filename: str) -> str:
+    """A random name, never the user's: ``imports/2026/05/<32 hex>.xlsx`` (the form of ``core.files.random_name``;
+    under ``MEDIA_ROOT``, which no URL serves)."""
+    import secrets
+
+    from django.utils import timezone
+
+    ext = "csv" if job.file_format == "csv" else "xlsx"
+    return f"imports/{timezone.now():%Y/%m}/{secrets.token_hex(16)}.{ext}"
+
+
+class ImportJob(WorkflowModel):
+    """An uploaded spreadsheet going through the one import pipeline (``nongan.core.imports``): checked,
+    previewed, confirmed by its uploader, applied in one transaction. Its state moves only by
+    ``nongan.core.imports.JOB_WORKFLOW``. Seen by its uploader and the administrators of the uploader's
+    jurisdiction (``SCOPE_OWNER``)."""
+
+    STATE_FIELD = "status"
+    SCOPE_OWNER = "created_by"
+    AUDIT_EXCLUDE = ("errors", "summary", "heartbeat", "processed_rows", "total_rows")
 
     kind = models.CharField(_("kind"), max_length=64)
     created_by = models.ForeignKey(
@@ -251,16 +270,28 @@ class ImportJob(models.Model):
     )
     created = models.DateTimeField(_("uploaded"), auto_now_add=True)
     finished = models.DateTimeField(_("finished"), null=True, blank=True)
-    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    file = models.FileField(_("file"), upload_to=_import_file_name, max_length=255)
+    file_format = models.CharField(_("file format"), max_length=8, blank=True)
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, blank=True, db_index=True)
+    options = models.JSONField(_("options"), default=dict, blank=True)
     original_name = models.CharField(_("file name"), max_length=255)
     status = models.CharField(
         _("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
+    heartbeat = models.DateTimeField(
+        _("last sign of life"),
+        null=True,
+        blank=True,
+        help_text=_("Written while a stage runs; a running job without one for too long is failed."),
     )
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
     processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
     created_count = models.PositiveIntegerField(_("created"), default=0)
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
     errors = models.JSONField(_("errors"), default=list, help_text=_("[{row, column, message}]"))
+    summary = models.JSONField(
+        _("preview"), default=dict, blank=True, help_text=_("{new, changed, unchanged, diffs}")
+    )
     message = models.CharField(_("message"), max_length=500, blank=True)
 
     class Meta:
@@ -273,13 +304,30 @@ class ImportJob(models.Model):
 
     @property
     def percent(self) -> int:
+        if self.status in (ImportStatus.CHECKED, ImportStatus.CONFIRMED, ImportStatus.APPLYING):
+            return 100 if self.status != ImportStatus.APPLYING else 99
         if not self.total_rows:
-            return 100 if self.status in (ImportStatus.DONE, ImportStatus.FAILED) else 0
+            return 100 if self.is_finished else 0
         return min(100, int(self.processed_rows * 100 / self.total_rows))
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+        return self.status in (
+            ImportStatus.DONE,
+            ImportStatus.FAILED,
+            ImportStatus.INVALID,
+            ImportStatus.DISCARDED,
+        )
+
+    @property
+    def is_running(self) -> bool:
+        """Waiting for or inside a stage (the page polls)."""
+        return self.status in (
+            ImportStatus.PENDING,
+            ImportStatus.VALIDATING,
+            ImportStatus.CONFIRMED,
+            ImportStatus.APPLYING,
+        )
 
 
 class NumberCounter(models.Model):

@@ -5,7 +5,9 @@ A model declares how it is reached through two class attributes:
 
 * ``SCOPE_REGION``: the lookup path to its ``Region`` (e.g. ``"region"`` or ``"producer__region"``);
 * ``SCOPE_PRODUCER``: the lookup path to its owning producer (``"pk"`` for the producer itself);
-* ``SCOPE_PATH``: instead of a region, a field holding a region's ``path`` (the ledger's ``scope_path``).
+* ``SCOPE_PATH``: instead of a region, a field holding a region's ``path`` (the ledger's ``scope_path``);
+* ``SCOPE_OWNER``: the lookup path to the user who owns the record (an import job): seen by that user and by
+  the administrators whose jurisdiction holds the owner's.
 
 Jurisdiction roles see the subtree under their region; producer and dealer accounts see only their
 own entity; anyone else (or a model that declares neither) sees nothing.
@@ -19,7 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.http import Http404
 
-from .choices import ENTITY_ROLES, JURISDICTION_ROLES, REGISTRY_EDITOR_ROLES, Role
+from .choices import ADMIN_ROLES, ENTITY_ROLES, JURISDICTION_ROLES, REGISTRY_EDITOR_ROLES, Role
 from .models import Region
 
 
@@ -29,6 +31,14 @@ def scoped(user, qs: models.QuerySet) -> models.QuerySet:
         return qs.none()
     if user.is_superuser:
         return qs
+    owner = getattr(model, "SCOPE_OWNER", None)
+    if (
+        owner is not None
+    ):  # a user's own records (import jobs): theirs, and their jurisdiction's administrators'
+        mine = Q(**{owner: user.pk})
+        if user.role in ADMIN_ROLES and user.jurisdiction_id:
+            mine |= Q(**{f"{owner}__jurisdiction__path__startswith": user.jurisdiction.path})
+        return qs.filter(mine)
     if user.role in ENTITY_ROLES:
         path = getattr(model, "SCOPE_PRODUCER", None)
         if path is None or user.producer_id is None:

@@ -1,15 +1,17 @@
 """Core pages: login, import progress, the ledger (accounts: account_views; the home page is the dashboard app's)."""
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
-from . import ledger
+from . import imports, ledger
 from .excel import XLSX_CONTENT_TYPE, error_report
-from .models import ImportJob, LedgerEntry
+from .models import LedgerEntry
 from .scoping import can_manage, scoped
 
 
@@ -18,23 +20,42 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-def _job_for(request, pk) -> ImportJob:
-    job = get_object_or_404(ImportJob, pk=pk)
-    if job.created_by_id != request.user.pk and not request.user.is_superuser:
-        raise Http404
-    return job
-
-
 @login_required
 def import_job(request, pk):
-    job = _job_for(request, pk)
+    """The one page of an import job, for every kind: progress, the preview with confirm / discard, the errors
+    (an htmx request gets the partial, polled while the job runs)."""
+    job = imports.job_get(request.user, pk)
+    if job.is_running and imports.reclaim(job=job):
+        job.refresh_from_db()
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "confirm":
+                job = imports.job_confirm(actor=request.user, job=job)
+            elif action == "discard":
+                job = imports.job_discard(actor=request.user, job=job)
+            else:
+                raise ValidationError(_("Unknown action."))
+        except ValidationError as e:
+            messages.error(request, e.messages[0])
+        return redirect("core:import_job", pk=job.pk)
+    try:
+        importer = imports.importer_for(job.kind)
+    except ImproperlyConfigured:
+        importer = None
+    ctx = {
+        "job": job,
+        "importer": importer,
+        "transitions": imports.JOB_WORKFLOW.available(request.user, job),
+        "section": "imports",
+    }
     template = "core/_import_progress.html" if request.htmx else "core/import_job.html"
-    return render(request, template, {"job": job, "section": "registry"})
+    return render(request, template, ctx)
 
 
 @login_required
 def import_errors(request, pk):
-    job = _job_for(request, pk)
+    job = imports.job_get(request.user, pk)
     response = HttpResponse(error_report(job.errors), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="import-errors-{job.pk}.xlsx"'
     return response
@@ -51,3 +72,12 @@ def ledger_view(request):
     entries = scoped(request.user, LedgerEntry.objects.order_by("-seq"))
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "core/ledger.html", {"section": "audit", "page_obj": page, "result": result})
+
+
+def import_upload(request, kind: str, upload, options: dict | None = None):
+    """The upload step every import page shares: start (or find again) the job and go to its page; a refused
+    file comes back as a ``ValidationError`` for the page's form, with nothing stored."""
+    job = imports.job_upload(actor=request.user, kind=kind, upload=upload, options=options)
+    if job.reused:
+        messages.info(request, _("This file was uploaded before; here is its import."))
+    return redirect("core:import_job", pk=job.pk)

@@ -10,7 +10,13 @@ class MonitoringConfig(NonganAppConfig):
     nav = (NavItem(40, "monitoring", _("Monitoring"), "clipboard2-pulse", "monitoring:index", "staff"),)
 
     def ready(self) -> None:
+        from nongan.core import imports as core_imports
+
         from . import numbering  # noqa: F401 - declares the app's number series
+        from .imports import RAPID, RESULTS
+
+        core_imports.register(RESULTS)
+        core_imports.register(RAPID)
 
     def urls(self):
         from . import urls

@@ -2,27 +2,26 @@
 
 import re
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from nongan.core import imports
 from nongan.core.excel import XLSX_CONTENT_TYPE
 from nongan.core.files import serve_file
 from nongan.core.forms import errors_to_form, refuse_stale, with_version
-from nongan.core.models import ImportJob
 from nongan.core.scoping import can_manage, get_scoped_or_404
 from nongan.core.services import root_region, townships
 from nongan.core.versions import StaleVersion
+from nongan.core.views import import_upload
 
-from . import importers, selectors, services
+from . import selectors, services
 from .choices import QuotaKind, RapidOutcome, SampleState, Sector
 from .filtersets import RapidTestFilter, SampleFilter
 from .forms import (
@@ -37,9 +36,9 @@ from .forms import (
     TransitionForm,
     UploadForm,
 )
+from .imports import RAPID, RAPID_SHEET, RESULT_SHEET, RESULTS
 from .models import LabResult, SaleHold, Sample, SamplePhoto, SamplingTask, UnqualifiedFollowUp
 from .pdf import sample_pdf
-from .tasks import run_import
 
 PAGE_SIZE = 50
 
@@ -421,57 +420,36 @@ def result_correct(request, pk):
     )
 
 
-def _import_page(request, *, title, sheet, kind, template_url):
+def _import_page(request, *, importer, template_url):
     _staff_only(request.user)
     form = UploadForm(request.POST or None, request.FILES or None)
-    job = None
     if request.method == "POST" and form.is_valid():
-        job = importers.start(actor=request.user, kind=kind, upload=form.cleaned_data["file"])
-        if importers.estimate_rows(job) > settings.NONGAN_IMPORT_SYNC_ROWS:
-            job_id = job.pk
-            transaction.on_commit(lambda: run_import.enqueue(job_id))
-            return redirect("core:import_job", pk=job.pk)
-        job = importers.run(job)  # small files: the answer comes with the page
-        if job.errors:
-            messages.error(request, job.message or _("Nothing was imported."))
-        else:
-            messages.success(request, job.message)
-    jobs = ImportJob.objects.filter(created_by=request.user, kind=kind)[:5]
+        try:
+            return import_upload(request, importer.kind, form.cleaned_data["file"])
+        except ValidationError as e:
+            form.add_error("file", e.messages[0])
     return render(
         request,
         "monitoring/import.html",
         {
             "section": "monitoring",
             "form": form,
-            "job": job,
-            "title": title,
-            "sheet": sheet,
+            "title": importer.label,
+            "sheet": importer.sheet,
             "template_url": template_url,
-            "jobs": jobs,
+            "jobs": imports.jobs_for(request.user, importer.kind)[:5],
         },
     )
 
 
 @login_required
 def results_import(request):
-    return _import_page(
-        request,
-        title=_("Import lab results"),
-        sheet=importers.RESULT_SHEET,
-        kind=importers.RESULTS_KIND,
-        template_url="monitoring:results_template",
-    )
+    return _import_page(request, importer=RESULTS, template_url="monitoring:results_template")
 
 
 @login_required
 def rapid_import(request):
-    return _import_page(
-        request,
-        title=_("Import rapid tests"),
-        sheet=importers.RAPID_SHEET,
-        kind=importers.RAPID_KIND,
-        template_url="monitoring:rapid_template",
-    )
+    return _import_page(request, importer=RAPID, template_url="monitoring:rapid_template")
 
 
 def _template_response(sheet, name):
@@ -482,12 +460,12 @@ def _template_response(sheet, name):
 
 @login_required
 def results_template(request):
-    return _template_response(importers.RESULT_SHEET, "lab-results-template.xlsx")
+    return _template_response(RESULT_SHEET, "lab-results-template.xlsx")
 
 
 @login_required
 def rapid_template(request):
-    return _template_response(importers.RAPID_SHEET, "rapid-tests-template.xlsx")
+    return _template_response(RAPID_SHEET, "rapid-tests-template.xlsx")
 
 
 # ---------------------------------------------------------------- rapid tests

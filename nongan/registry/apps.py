@@ -14,12 +14,15 @@ class RegistryConfig(NonganAppConfig):
     )
 
     def ready(self):
+        from nongan.core import imports as core_imports
         from nongan.core.models import register_account_link
 
         from . import numbering  # noqa: F401 - declares the app's number series
         from .accounts import ProducerAccountLink
+        from .imports import PRODUCERS
 
         register_account_link(ProducerAccountLink())
+        core_imports.register(PRODUCERS)
 
     def urls(self):
         from . import urls

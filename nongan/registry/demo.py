@@ -15,7 +15,7 @@ from nongan.core.models import Region
 from nongan.core.validators import id_check_digit, uscc_check_char
 
 from .choices import BaseKind, CertificationKind, ProducerType, StaffKind
-from .importers import apply_producer_rows
+from .imports import apply_producer_rows
 from .models import Base, Certification, Contact, Producer, ProductCategory, StaffMember
 
 SURNAMES = list(

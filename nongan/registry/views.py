@@ -1,11 +1,9 @@
 """Registry pages. Thin: scope through selectors, validate through forms, write through services."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,21 +11,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from nongan.core import audit
+from nongan.core import audit, imports
 from nongan.core.choices import Role
-from nongan.core.excel import XLSX_CONTENT_TYPE, check_upload, export
+from nongan.core.excel import XLSX_CONTENT_TYPE, export
 from nongan.core.forms import errors_to_form, refuse_stale
-from nongan.core.models import ImportJob
 from nongan.core.scoping import can_edit_registry
 from nongan.core.validators import mask_id_number
 from nongan.core.versions import StaleVersion
+from nongan.core.views import import_upload
 
 from . import selectors, services
 from .filtersets import ProducerFilterSet, StaffFilterSet
 from .forms import BaseForm, CertificationForm, ContactForm, ProducerForm, StaffForm
-from .importers import PRODUCER_SHEET, estimate_rows, run_producer_import
+from .imports import PRODUCER_SHEET, PRODUCERS
 from .models import Base, Certification, Contact, Producer, StaffMember
-from .tasks import import_producers
 
 PAGE_SIZE = 50
 
@@ -194,23 +191,12 @@ def producer_template(request):
 def producer_import(request):
     _require_editor(request.user)
     if request.method == "POST":
-        upload = request.FILES.get("file")
         try:
-            if upload is None:
-                raise ValidationError(_("Choose a file to upload."))
-            check_upload(upload)
+            return import_upload(request, PRODUCERS.kind, request.FILES.get("file"))
         except ValidationError as e:
             messages.error(request, e.messages[0])
             return redirect("registry:producer_import")
-        job = ImportJob.objects.create(
-            kind="producers", created_by=request.user, file=upload, original_name=upload.name[:255]
-        )
-        if estimate_rows(job) <= settings.NONGAN_IMPORT_SYNC_ROWS:
-            run_producer_import(job)  # small files: the answer comes with the page
-        else:
-            transaction.on_commit(lambda: import_producers.enqueue(job.pk))
-        return redirect("core:import_job", pk=job.pk)
-    jobs = ImportJob.objects.filter(created_by=request.user, kind="producers")[:10]
+    jobs = imports.jobs_for(request.user, PRODUCERS.kind)[:10]
     return render(request, "registry/producer_import.html", {"section": "registry", "jobs": jobs})
 
 

@@ -19,6 +19,14 @@ class StandardsConfig(NonganAppConfig):
         ),
     )
 
+    def ready(self):
+        from nongan.core import imports as core_imports
+
+        from .imports import TABLES
+
+        for importer in TABLES:
+            core_imports.register(importer)
+
     def urls(self):
         from . import api_urls, urls
 

@@ -1,17 +1,19 @@
-"""Reading uploaded tables (CSV in UTF-8 or GBK, or .xlsx) into rows keyed by canonical column names,
-and writing the per-row error report as .xlsx."""
+"""The standards' tables: the accepted headers of each kind, rows keyed by canonical column names (streamed
+from ``nongan.core.excel.raw_rows``: CSV in UTF-8 or GBK, or .xlsx), the per-row errors, and the cell parsers."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from nongan.core import excel
 
 
 @dataclass
@@ -148,58 +150,78 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
-def _raw_rows(content: bytes, name: str) -> list[list[str]]:
-    if name.lower().endswith(".xlsx"):
-        import openpyxl
-
-        try:
-            book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception:  # noqa: BLE001 - any unreadable file is the user's error
-            raise ValidationError({"file": _("This file is not a readable .xlsx workbook.")}) from None
-        sheet = book.worksheets[0]
-        rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        book.close()
-        return rows
-    if name.lower().endswith(".csv") or name.lower().endswith(".txt"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = content.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ValidationError({"file": _("The CSV file must be in UTF-8 or GBK encoding.")})
-        return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+def _format_of(name: str) -> str:
+    lowered = name.lower()
+    if lowered.endswith(".xlsx"):
+        return "xlsx"
+    if lowered.endswith((".csv", ".txt")):
+        return "csv"
     raise ValidationError({"file": _("Upload a .csv or .xlsx file.")})
 
 
-def read_table(kind: str, content: bytes, name: str) -> Table:
-    """Read a file's first sheet; the first non-empty row is the header. Unknown columns are ignored; a
-    missing required column raises ValidationError."""
-    raw = _raw_rows(content, name)
-    header_index = next((i for i, r in enumerate(raw) if any(c for c in r)), None)
-    if header_index is None:
-        raise ValidationError({"file": _("The file is empty.")})
+def _positions(kind: str, header: list) -> tuple[dict[str, int], dict[str, str]]:
     accepted = {_norm_header(h): key for key, names in COLUMNS[kind].items() for h in names}
     positions: dict[str, int] = {}
     headers: dict[str, str] = {}
-    for pos, header in enumerate(raw[header_index]):
-        key = accepted.get(_norm_header(header))
+    for pos, value in enumerate(header):
+        text = _cell(value)
+        key = accepted.get(_norm_header(text))
         if key and key not in positions:
             positions[key] = pos
-            headers[key] = header
+            headers[key] = text
     missing = [k for k in REQUIRED[kind] if k not in positions]
     if missing:
         names = "、".join(COLUMNS[kind][k][0] for k in missing)
         raise ValidationError({"file": _("Required columns are missing: %(columns)s.") % {"columns": names}})
-    rows = []
-    for i, r in enumerate(raw[header_index + 1 :], start=header_index + 2):
-        if not any(c for c in r):
+    return positions, headers
+
+
+def table_rows(kind: str, raw, errors: list[dict]):
+    """Stream a table of ``kind`` from ``excel.raw_rows``: the first non-empty row is the header (unknown
+    columns ignored, a missing required one raises ``ValidationError``); yields (row number, {column: text})
+    for every non-empty row after it, each cell bounded (``excel.bounded_text``; an over-long one is an error)."""
+    positions = headers = None
+    yielded = False
+    for n, values in raw:
+        if excel.is_blank(values):
             continue
-        rows.append((i, {k: (r[p] if p < len(r) else "") for k, p in positions.items()}))
+        if positions is None:
+            positions, headers = _positions(kind, values)
+            continue
+        row = {}
+        for key, pos in positions.items():
+            text = _cell(values[pos]) if pos < len(values) else ""
+            if len(text) > settings.NONGAN_MAX_CELL_CHARS:
+                errors.append(excel.too_long(n, headers[key]))
+                text = text[: settings.NONGAN_MAX_CELL_CHARS]
+            row[key] = text
+        yielded = True
+        yield n, row
+    if positions is None:
+        raise ValidationError({"file": _("The file is empty.")})
+    if not yielded:
+        raise ValidationError({"file": _("The file has a header but no rows.")})
+
+
+def table_headers(kind: str, raw) -> dict[str, str]:
+    """The header texts of a table (canonical column → header as written), for error messages."""
+    for _n, values in raw:
+        if not excel.is_blank(values):
+            return _positions(kind, values)[1]
+    return {}
+
+
+def read_table(kind: str, content: bytes, name: str) -> Table:
+    """Read a whole table from bytes (the shipped data, commands, tests); uploads stream through the import
+    pipeline (``nongan.standards.imports``). A missing required column raises ValidationError."""
+    fmt = _format_of(name)
+    errors: list[dict] = []
+    rows = list(table_rows(kind, excel.raw_rows(io.BytesIO(content), fmt), errors))
+    if errors:
+        raise TableRejected([RowError(e["row"], e["column"], e["message"]) for e in errors])
     if not rows:
         raise ValidationError({"file": _("The file has a header but no rows.")})
-    return Table(rows=rows, headers=headers)
+    return Table(rows=rows, headers=table_headers(kind, excel.raw_rows(io.BytesIO(content), fmt)))
 
 
 def read_path(kind: str, path: Path) -> Table:

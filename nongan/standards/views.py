@@ -8,24 +8,22 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from nongan.core.excel import error_report
+from nongan.core import imports
 from nongan.core.forms import errors_to_form, refuse_stale, with_version
-from nongan.core.models import ImportJob
 from nongan.core.versions import StaleVersion
+from nongan.core.views import import_upload
 
 from . import selectors, services
 from .engine import get_index, judge
 from .filtersets import LimitFilterSet
 from .forms import AnalyteForm, ImportForm, JudgeForm
 from .models import Analyte
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _reader(request):
@@ -196,40 +194,35 @@ def import_page(request):
         raise PermissionDenied
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        edition = form.cleaned_data["edition"]
         try:
-            job = services.import_upload(
-                actor=request.user,
-                kind=form.cleaned_data["kind"],
-                upload=form.cleaned_data["file"],
-                edition=form.cleaned_data["edition"],
+            return import_upload(
+                request,
+                f"standards.{form.cleaned_data['kind']}",
+                form.cleaned_data["file"],
+                options={"edition": edition.code} if edition else {},
             )
         except ValidationError as exc:
             errors_to_form(exc, form)
-        else:
-            if job.status == "done":
-                messages.success(request, job.message)
-            elif job.status == "failed":
-                messages.error(request, job.message)
-            return redirect("standards:import_result", pk=job.pk)
-    jobs = ImportJob.objects.filter(kind__startswith="standards.").select_related("created_by")[:20]
+    jobs = imports.jobs_for(request.user, "standards.*")[:20]
     return render(request, "standards/import.html", {"section": "standards", "form": form, "jobs": jobs})
 
 
 def _job(request, pk):
     if not selectors.may_manage(request.user):
         raise PermissionDenied
-    return get_object_or_404(ImportJob, pk=pk, kind__startswith="standards.")
+    job = imports.job_get(request.user, pk)
+    if not job.kind.startswith("standards."):
+        raise Http404
+    return job
 
 
 @login_required
 def import_result(request, pk):
-    job = _job(request, pk)
-    return render(request, "standards/import_result.html", {"section": "standards", "job": job})
+    """Kept at its address: the job's page is the import pipeline's one page."""
+    return redirect("core:import_job", pk=_job(request, pk).pk)
 
 
 @login_required
 def import_errors(request, pk):
-    job = _job(request, pk)
-    response = HttpResponse(error_report(job.errors), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="standards-import-{job.pk}-errors.xlsx"'
-    return response
+    return redirect("core:import_errors", pk=_job(request, pk).pk)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from conftest import on_postgresql
 from nongan.core import ledger
 from nongan.core.choices import ImportStatus, Role
-from nongan.core.models import AuditLog, ImportJob, LedgerEntry, WorkflowEvent
+from nongan.core.models import AuditLog, ImportJob, LedgerEntry, NumberCounter, WorkflowEvent
 from nongan.core.services import user_create
 from nongan.core.workflow import (
     StateWriteError,
@@ -352,7 +352,7 @@ def test_unguarded_state_writes_is_the_explicit_escape_hatch(job):
 # ------------------------------------------------------------------------------------------ declaration
 def test_declaration_errors_are_found_at_import():
     with pytest.raises(ImproperlyConfigured, match="must inherit"):
-        Workflow(model=ImportJob, field="status", transitions=[], register=False)
+        Workflow(model=NumberCounter, field="series", transitions=[], register=False)
     with pytest.raises(ImproperlyConfigured, match="STATE_FIELD"):
         Workflow(model=Job, field="kind", transitions=[], register=False)
     with pytest.raises(ImproperlyConfigured, match="unknown state"):
@@ -398,7 +398,7 @@ def test_the_state_is_saved_only_if_it_is_still_the_one_checked(job, people):
 
     def sneaky(actor, j, ctx):
         with unguarded_state_writes():
-            Job.objects.filter(pk=j.pk).update(status=S.FAILED)
+            Job.objects.filter(pk=j.pk).update(status=S.INVALID)
 
     wf = Workflow(
         model=Job,

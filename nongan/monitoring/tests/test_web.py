@@ -1,5 +1,6 @@
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -10,7 +11,7 @@ from pypdf import PdfReader
 
 from nongan.core.models import ImportJob
 from nongan.monitoring import services
-from nongan.monitoring.importers import RAPID_SHEET, RESULT_SHEET
+from nongan.monitoring.imports import RAPID_SHEET, RESULT_SHEET
 from nongan.monitoring.models import LabResult, RapidTest, Sample
 
 
@@ -102,6 +103,16 @@ def test_sample_form_and_transition_view(client, users, plan):
     assert s.state == "received"
 
 
+def _confirm(client, kind):
+    """The uploader confirms the last checked job of ``kind`` on the job's page (applied in the request)."""
+    job = ImportJob.objects.filter(kind=kind).order_by("-pk").first()
+    assert job.status == "checked", (job.status, job.errors)
+    r = client.post(reverse("core:import_job", kwargs={"pk": job.pk}), {"action": "confirm"})
+    assert r.status_code == 302
+    job.refresh_from_db()
+    return job
+
+
 def test_results_import_all_or_nothing(client, users, received, judge):
     client.force_login(users.analyst)
     header = ["样品编号", "检测项目", "检测值", "单位", "检出限"]
@@ -114,7 +125,7 @@ def test_results_import_all_or_nothing(client, users, received, judge):
         ],
     )
     r = client.post(reverse("monitoring:results_import"), {"file": bad})
-    assert r.status_code == 200
+    assert r.status_code == 302
     assert LabResult.objects.count() == 0
     job = ImportJob.objects.get(kind="monitoring.results")
     value_label = str(RESULT_SHEET.columns[2].label)
@@ -129,6 +140,8 @@ def test_results_import_all_or_nothing(client, users, received, judge):
         ),
     )
     r = client.post(reverse("monitoring:results_import"), {"file": good})
+    assert LabResult.objects.count() == 0  # checked, not yet confirmed
+    assert _confirm(client, "monitoring.results").status == "done"
     assert sorted(LabResult.objects.values_list("analyte", "verdict")) == [
         ("毒死蜱", "pass"),
         ("腐霉利", "pass"),
@@ -141,10 +154,11 @@ def test_rapid_import_all_or_nothing(client, users):
     row = ["320707100000", "", "黄瓜", "L1", "酶抑制法", "", "20", "", "", "", when(), ""]
     bad_row = ["320707100000", "", "黄瓜", "L1", "酶抑制法", "", "abc", "", "", "", when(), ""]
     r = client.post(reverse("monitoring:rapid_import"), {"file": _xlsx(header, [row, bad_row])})
-    assert r.status_code == 200 and RapidTest.objects.count() == 0
+    assert r.status_code == 302 and RapidTest.objects.count() == 0
     job = ImportJob.objects.get(kind="monitoring.rapid")
     assert [(e["row"], e["column"]) for e in job.errors] == [(3, "抑制率（%）")]
     client.post(reverse("monitoring:rapid_import"), {"file": _xlsx(header, [row, row])})
+    _confirm(client, "monitoring.rapid")
     assert RapidTest.objects.filter(source="xlsx").count() == 2
 
 
@@ -367,13 +381,14 @@ def test_results_import_gbk_csv_and_cancelled_sample(client, users, received, ma
     r = client.post(
         reverse("monitoring:results_import"), {"file": SimpleUploadedFile("仪器导出.csv", text.encode("gbk"))}
     )
-    assert r.status_code == 200 and LabResult.objects.count() == 0
+    assert r.status_code == 302 and LabResult.objects.count() == 0
     job = ImportJob.objects.get(kind="monitoring.results")
     assert [(e["row"], e["message"]) for e in job.errors] == [(3, "该样品已取消，不能录入检测结果。")]
     text = f"抽样单编号,农药名称,检测结果,单位\n{received.code},毒死蜱,0.01,mg/kg\n"
     client.post(
         reverse("monitoring:results_import"), {"file": SimpleUploadedFile("仪器导出.csv", text.encode("gbk"))}
     )
+    _confirm(client, "monitoring.results")
     assert LabResult.objects.get().analyst == users.analyst
 
 
@@ -399,6 +414,10 @@ def test_large_rapid_upload_runs_as_background_task(
     job = ImportJob.objects.get(kind="monitoring.rapid")
     assert r.status_code == 302 and r["Location"] == reverse("core:import_job", kwargs={"pk": job.pk})
     job.refresh_from_db()
+    assert (job.status, job.total_rows) == ("checked", 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("core:import_job", kwargs={"pk": job.pk}), {"action": "confirm"})
+    job.refresh_from_db()
     assert (job.status, job.created_count, job.total_rows) == ("done", 3, 3)
     assert RapidTest.objects.count() == 3
 
@@ -415,3 +434,41 @@ def test_rapid_api_form_post_and_junk(client, users):
     r = client.post(url, [], content_type="application/json")
     assert r.status_code == 400
     assert RapidTest.objects.count() == 1
+
+
+def test_results_import_preview_shows_what_a_correction_replaces(client, users, received, judge):
+    services.results_enter(
+        actor=users.analyst, sample=received, rows=[{"analyte": "毒死蜱", "value": "0.01", "unit": "mg/kg"}]
+    )
+    client.force_login(users.analyst)
+    text = (
+        "样品编号,检测项目,检测值,单位,复检或更正原因\n"
+        f"{received.code},毒死蜱,0.03,mg/kg,复检\n{received.code},腐霉利,0.2,mg/kg,\n"
+    )
+    r = client.post(
+        reverse("monitoring:results_import"), {"file": SimpleUploadedFile("r.csv", text.encode())}
+    )
+    job = ImportJob.objects.get(kind="monitoring.results")
+    assert r["Location"] == reverse("core:import_job", kwargs={"pk": job.pk})
+    assert (job.status, job.summary["new"], job.summary["changed"], job.summary["unchanged"]) == (
+        "checked",
+        1,
+        1,
+        0,
+    )
+    assert job.summary["diffs"] == [
+        {
+            "row": 2,
+            "record": f"{received.code} 毒死蜱",
+            "fields": [["检测值", "0.010000", "0.03"], ["单位", "mg/kg", "mg/kg"]],
+        }
+    ]
+    page = client.get(r["Location"]).content.decode()
+    assert 'data-testid="import-diff"' in page and "0.010000" in page
+    assert LabResult.objects.count() == 1  # nothing before the confirmation
+    assert _confirm(client, "monitoring.results").status == "done"
+    assert sorted(LabResult.objects.values_list("analyte", "value")) == [
+        ("毒死蜱", Decimal("0.010000")),
+        ("毒死蜱", Decimal("0.030000")),
+        ("腐霉利", Decimal("0.200000")),
+    ]

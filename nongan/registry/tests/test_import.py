@@ -81,6 +81,13 @@ def upload(client, f, django_capture_on_commit_callbacks):
     return r
 
 
+def confirm(client, job, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(f"/imports/{job.pk}/", {"action": "confirm"})
+    job.refresh_from_db()
+    return r
+
+
 def test_template_headers_are_the_import_headers(qk):
     wb = load_workbook(io.BytesIO(qk.get("/registry/producers/template.xlsx").content))
     assert [c.value for c in wb.worksheets[0][1]] == [
@@ -102,6 +109,11 @@ def test_good_file_imports_every_row_atomically(qk, users, ganyu, django_capture
     r = upload(qk, f, django_capture_on_commit_callbacks)
     job = ImportJob.objects.get()
     assert r["Location"] == f"/imports/{job.pk}/"
+    assert (job.status, job.summary["new"], job.errors) == ("checked", 3, [])
+    assert not Producer.objects.filter(
+        name__startswith="导入合作社"
+    ).exists()  # nothing before the confirmation
+    confirm(qk, job, django_capture_on_commit_callbacks)
     assert (job.status, job.created_count, job.errors) == ("done", 3, [])
     p2 = Producer.objects.get(name="导入合作社2")
     assert (p2.region.name, p2.is_scale, sorted(pl.category.name for pl in p2.product_lines.all())) == (
@@ -133,7 +145,7 @@ def test_a_file_with_any_bad_row_imports_nothing_and_reports_every_problem(
     )
     upload(qk, f, django_capture_on_commit_callbacks)
     job = ImportJob.objects.get()
-    assert job.status == "failed"
+    assert job.status == "invalid"
     assert Producer.objects.count() == before
     assert [(e["row"], e["column"], e["message"]) for e in job.errors] == [
         (3, "统一社会信用代码", "统一社会信用代码的校验码不正确（GB 32100）。"),
@@ -168,15 +180,17 @@ def test_non_xlsx_and_oversized_uploads_are_refused_before_reading(qk, django_ca
         r = qk.post("/registry/producers/import/", {"file": xlsx([row(1)])}, follow=True)
     assert "上限为 0 MB" in r.content.decode() or "上限为" in r.content.decode()
     assert ImportJob.objects.count() == 0
-    upload(qk, SimpleUploadedFile("fake.xlsx", b"not a zip"), django_capture_on_commit_callbacks)
-    job = ImportJob.objects.get()
-    assert (job.status, job.message) == ("failed", "该文件不是可读取的 .xlsx 工作簿。")
+    r = qk.post(
+        "/registry/producers/import/", {"file": SimpleUploadedFile("fake.xlsx", b"not a zip")}, follow=True
+    )
+    assert "该文件不是可读取的 .xlsx 工作簿。" in r.content.decode()
+    assert ImportJob.objects.count() == 0  # refused from its content before anything was stored
 
 
 def test_missing_required_columns(qk, django_capture_on_commit_callbacks):
     upload(qk, xlsx([["x"]], header=["名称"]), django_capture_on_commit_callbacks)
     job = ImportJob.objects.get()
-    assert job.status == "failed"
+    assert job.status == "invalid"
     assert job.message.startswith("表头缺少以下必填列：类型、法定代表人/负责人、手机号、镇（街道）。")
 
 
@@ -198,7 +212,7 @@ def test_english_headers_are_accepted_too(qk, django_capture_on_commit_callbacks
         "Established",
     ]
     upload(qk, xlsx([row(1, **{"类型": "cooperative"})], header=english), django_capture_on_commit_callbacks)
-    assert ImportJob.objects.get().status == "done"
+    assert ImportJob.objects.get().status == "checked"
 
 
 def test_large_files_go_to_the_background_task_with_progress(
@@ -211,7 +225,14 @@ def test_large_files_go_to_the_background_task_with_progress(
     assert (job.status, len(callbacks)) == ("pending", 1)  # queued, not run inside the request
     waiting = qk.get(f"/imports/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
     assert 'hx-trigger="every 1s"' in waiting and 'aria-valuenow="0"' in waiting
-    callbacks[0]()  # the worker picks the task up
+    callbacks[0]()  # the worker picks the check up
+    job.refresh_from_db()
+    assert (job.status, job.total_rows, job.summary["new"]) == ("checked", 1200, 1200)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        qk.post(f"/imports/{job.pk}/", {"action": "confirm"})
+    job.refresh_from_db()
+    assert (job.status, len(callbacks)) == ("confirmed", 1)
+    callbacks[0]()  # the worker applies it
     job.refresh_from_db()
     assert (job.status, job.created_count, job.total_rows, job.processed_rows, job.percent) == (
         "done",

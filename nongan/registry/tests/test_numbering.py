@@ -10,7 +10,7 @@ from conftest import on_postgresql
 from nongan.core.accounts import token_create
 from nongan.core.models import NumberCounter
 from nongan.core.validators import uscc_check_char
-from nongan.registry.importers import apply_producer_rows
+from nongan.registry.imports import apply_producer_rows
 from nongan.registry.models import Producer
 from nongan.registry.numbering import PRODUCER
 from nongan.registry.services import producer_delete

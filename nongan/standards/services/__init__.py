@@ -13,11 +13,11 @@ Public interface of the standards app (what other apps may call):
 - analytes: ``analyte_create``, ``analyte_update``, ``analytes_import``, ``cas_is_valid``;
 - editions: ``edition_create``, ``editions_import``, ``family_of``, ``normalise_code``;
 - limits: ``mrl_import``; lists: ``banned_import``, ``restricted_import``; ``scope_mappings_load``;
-- uploads on the import page: ``import_upload`` and ``import_job_run`` (also run by the background task).
 
 Reads go through ``nongan.standards.selectors``. The submodules, by concern: ``common`` (standard numbers, the
 food and analyte indexes, the revision touch), ``analytes``, ``editions``, ``limits``, ``lists`` (banned and
-restricted), ``shipped`` (the data shipped in ``nongan/standards/data/``), ``uploads`` (import jobs).
+restricted), ``shipped`` (the data shipped in ``nongan/standards/data/``). Uploads go through the
+import pipeline: ``nongan.standards.imports``.
 """
 
 from ..engine import Judgement, judge
@@ -27,7 +27,6 @@ from .editions import EDITION_RE, edition_create, editions_import
 from .limits import EXCLUDES_RE, MAX_LIMIT, NOT_DETECTABLE, mrl_import
 from .lists import banned_import, restricted_import
 from .shipped import DATA_DIR, SHIPPED, scope_mappings_load, standards_load
-from .uploads import import_job_run, import_upload
 
 __all__ = [
     "CAS_RE",
@@ -47,8 +46,6 @@ __all__ = [
     "edition_create",
     "editions_import",
     "family_of",
-    "import_job_run",
-    "import_upload",
     "judge",
     "mrl_import",
     "normalise_code",

@@ -20,12 +20,12 @@ def test_admin_imports_a_table_sees_errors_then_judges(browser, live_server, sta
     page.select_option("#id_kind", "mrl")
     page.set_input_files("#id_file", str(bad))
     page.click("button[type=submit].btn-success")
-    page.wait_for_selector("[data-testid=job-status]")
-    assert page.locator("[data-testid=job-status]").get_attribute("data-status") == "failed"
+    page.wait_for_selector("#import-progress")
+    assert page.locator("#import-progress").get_attribute("data-status") == "invalid"
     assert "“火星菜”不是农产品分类中的食品或类别。" in page.content()
     with page.expect_download() as download:
-        page.click("text=下载错误清单（.xlsx）")
-    assert download.value.suggested_filename.endswith("-errors.xlsx")
+        page.click("text=下载错误报告（.xlsx）")
+    assert download.value.suggested_filename.startswith("import-errors-")
 
     page.goto(f"{live_server.url}/standards/judge/")
     page.fill("#id_food", "韭菜")

@@ -5,8 +5,10 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from nongan.core import imports
 from nongan.core.excel import error_report
 from nongan.core.models import AuditLog, ImportJob
 from nongan.standards.models import (
@@ -22,11 +24,19 @@ from nongan.standards.services import (
     edition_create,
     editions_import,
     family_of,
-    import_upload,
     normalise_code,
     standards_load,
 )
 from nongan.standards.tables import TableRejected, read_table
+
+
+def import_upload(*, actor, kind, upload, edition=None):
+    """Upload a table through the import pipeline and, when it checks clean, confirm it as its uploader."""
+    options = {"edition": edition.code} if edition else {}
+    job = imports.job_upload(actor=actor, kind=f"standards.{kind}", upload=upload, options=options)
+    if job.status == "checked":
+        job = imports.job_confirm(actor=actor, job=job)
+    return job
 
 
 def counts():
@@ -141,7 +151,7 @@ def test_a_populated_edition_is_never_added_to(standards, users):
             "pesticide_zh,food_zh,mrl_mg_per_kg,temporary,standard\n腐霉利,韭菜,9,no,GB 2763-2021\n"
         ),
     )
-    assert job.status == "failed"
+    assert job.status == "invalid"
     assert job.errors == [
         {
             "row": 2,
@@ -193,7 +203,15 @@ def test_upload_of_a_new_edition_as_xlsx(standards, users):
         upload=SimpleUploadedFile("again.xlsx", data.getvalue()),
         edition=edition,
     )
-    assert again.status == "failed" and MaxResidueLimit.objects.filter(edition=edition).count() == 2
+    assert again.pk == job.pk and MaxResidueLimit.objects.filter(edition=edition).count() == 2
+    # The same rows in another file are checked again and refused: the edition has its limits.
+    sheet.append(["", "", "", "", ""])
+    data = io.BytesIO()
+    book.save(data)
+    other = import_upload(
+        actor=users.admin, kind="mrl", upload=SimpleUploadedFile("b.xlsx", data.getvalue()), edition=edition
+    )
+    assert other.status == "invalid" and MaxResidueLimit.objects.filter(edition=edition).count() == 2
 
 
 def test_editions_are_never_changed(standards, users):
@@ -238,7 +256,7 @@ def test_list_imports(standards, users):
             "r.csv",
         ),
     )
-    assert job.status == "failed"
+    assert job.status == "invalid"
     assert job.errors == [
         {
             "row": 2,
@@ -277,29 +295,40 @@ def test_list_imports(standards, users):
             "name_zh,ban_scope,announcement,effective_from\n对硫磷,some uses,农业部公告第322号,\n", "b.csv"
         ),
     )
-    assert job.status == "failed"
+    assert job.status == "invalid"
     assert job.errors[0]["message"] == "对硫磷（农业部公告第322号）已列入且内容不同；已列入的条目不能修改。"
 
 
 def test_bad_files(standards, users):
+    # refused from their content before anything is stored
     for name, content, message in [
         ("x.txt.pdf", b"%PDF", "请上传 .csv 或 .xlsx 文件。"),
         ("x.xlsx", b"not a workbook", "该文件不是可读取的 .xlsx 工作簿。"),
         ("x.csv", b"", "文件为空。"),
-        ("x.csv", b"food,limit\n", "缺少必需的列：pesticide_zh。"),
-        ("x.csv", b"pesticide,food,limit\n", "文件只有表头，没有数据行。"),
-        ("x.csv", "农药,食品,限量\n噻虫嗪,黄瓜,1\n".encode("utf-16"), "CSV 文件须为 UTF-8 或 GBK 编码。"),
+        (
+            "x.csv",
+            "农药,食品,限量\n噻虫嗪,黄瓜,1\n".encode("utf-16"),
+            "该CSV文件既不是UTF-8也不是GBK编码的文本。",
+        ),
+        ("x.csv", b"<svg onload=alert(1)>", "请上传 .csv 或 .xlsx 文件。"),
     ]:
-        job = import_upload(actor=users.admin, kind="mrl", upload=SimpleUploadedFile(name, content))
-        assert (job.status, job.errors[0]["message"]) == ("failed", message), name
+        with pytest.raises(ValidationError) as exc:
+            import_upload(actor=users.admin, kind="mrl", upload=SimpleUploadedFile(name, content))
+        assert exc.value.messages == [message], name
+    assert ImportJob.objects.count() == 0
+    # read, and rejected whole
+    for content, message in [
+        (b"food,limit\n", "缺少必需的列：pesticide_zh。"),
+        (b"pesticide,food,limit\n", "文件只有表头，没有数据行。"),
+    ]:
+        job = import_upload(actor=users.admin, kind="mrl", upload=SimpleUploadedFile("x.csv", content))
+        assert (job.status, job.errors[0]["message"]) == ("invalid", message), content
     gbk = "农药,食品,限量,标准\n噻虫嗪,火星菜,1,GB 2763-2026\n".encode("gbk")
     job = import_upload(actor=users.admin, kind="mrl", upload=SimpleUploadedFile("gbk.csv", gbk))
     assert job.errors[0]["message"] == "“火星菜”不是农产品分类中的食品或类别。"
 
 
 def test_only_administrators_import(standards, users):
-    from django.core.exceptions import ValidationError
-
     with pytest.raises(ValidationError):
         import_upload(actor=users.qk, kind="mrl", upload=csv_upload("a,b\n1,2\n"))
     assert ImportJob.objects.count() == 0
@@ -356,7 +385,7 @@ def test_analytes_import_adds_names_and_never_changes_stored_values(standards, u
             "a.csv",
         ),
     )
-    assert job.status == "failed"
+    assert job.status == "invalid"
     assert [(e["row"], e["column"]) for e in job.errors] == [
         (2, "kind"),
         (2, "name_en"),
@@ -385,8 +414,13 @@ def test_a_large_table_is_imported_in_the_background(
     rows = "".join(f"噻虫嗪,{food},0.5,GB 2763-2030\n" for food in ("黄瓜", "番茄", "茄子"))
     with django_capture_on_commit_callbacks(execute=True):
         job = import_upload(actor=users.admin, kind="mrl", upload=csv_upload("农药,食品,限量,标准\n" + rows))
-        assert (job.status, job.total_rows) == ("pending", 3)
+        assert job.status == "pending"
         assert MaxResidueLimit.objects.filter(edition__code="GB 2763-2030").count() == 0
+    job.refresh_from_db()
+    assert (job.status, job.total_rows, job.summary["new"]) == ("checked", 3, 3)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = imports.job_confirm(actor=users.admin, job=job)
+        assert job.status == "confirmed"
     job.refresh_from_db()
     assert (job.status, job.created_count, job.processed_rows) == ("done", 3, 3)
     assert MaxResidueLimit.objects.filter(edition__code="GB 2763-2030").count() == 3
@@ -395,5 +429,5 @@ def test_a_large_table_is_imported_in_the_background(
     with django_capture_on_commit_callbacks(execute=True):
         job = import_upload(actor=users.admin, kind="mrl", upload=csv_upload("农药,食品,限量,标准\n" + bad))
     job.refresh_from_db()
-    assert job.status == "failed" and job.errors[0]["row"] == 2
+    assert job.status == "invalid" and job.errors[0]["row"] == 2
     assert MaxResidueLimit.objects.filter(edition__code="GB 2763-2030").count() == 3

@@ -87,12 +87,11 @@ def test_import_page_upload_errors_and_download(client, standards, users):
     f = SimpleUploadedFile("bad.csv", "农药,食品,限量,标准\n噻虫嗪,火星菜,1,GB 2763-2030\n".encode())
     response = client.post(reverse("standards:import"), {"kind": "mrl", "file": f})
     job = ImportJob.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse(
-        "standards:import_result", args=[job.pk]
-    )
+    assert response.status_code == 302 and response["Location"] == reverse("core:import_job", args=[job.pk])
+    assert client.get(reverse("standards:import_result", args=[job.pk]))["Location"] == response["Location"]
     page = client.get(response["Location"]).content.decode()
     assert "“火星菜”不是农产品分类中的食品或类别。" in page
-    download = client.get(reverse("standards:import_errors", args=[job.pk]))
+    download = client.get(reverse("standards:import_errors", args=[job.pk]), follow=True)
     assert download.status_code == 200 and download["Content-Type"].startswith("application/vnd.openxml")
     client.force_login(users.qk)
     assert client.get(reverse("standards:import_errors", args=[job.pk])).status_code == 403
@@ -101,8 +100,14 @@ def test_import_page_upload_errors_and_download(client, standards, users):
     f = SimpleUploadedFile("ok.csv", b"standard,kind,in_force\nGB 2763-2030,full edition,2030-03-01\n")
     client.post(reverse("standards:import"), {"kind": "editions", "file": f})
     f = SimpleUploadedFile("ok.csv", "农药,食品,限量\n噻虫嗪,黄瓜,0.2\n".encode())
+    client.post(
+        reverse("core:import_job", args=[ImportJob.objects.order_by("-pk").first().pk]), {"action": "confirm"}
+    )
     response = client.post(reverse("standards:import"), {"kind": "mrl", "edition": "GB 2763-2030", "file": f})
     job = ImportJob.objects.order_by("-pk").first()
+    assert (job.status, job.summary["new"]) == ("checked", 1)
+    client.post(response["Location"], {"action": "confirm"})
+    job.refresh_from_db()
     assert (job.status, job.created_count) == ("done", 1)
     assert MaxResidueLimit.objects.filter(edition__code="GB 2763-2030").count() == 1
 

@@ -1,19 +1,17 @@
-"""Producer spreadsheet import: the template, whole-file validation, and the atomic bulk apply."""
+"""Producer spreadsheet import on the one pipeline (``nongan.core.imports``): the template, the whole-file
+check, and the atomic bulk apply. ``PRODUCERS`` is registered by ``RegistryConfig.ready``."""
 
 import datetime as dt
 import re
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nongan.core import audit
-from nongan.core.choices import ImportStatus
-from nongan.core.excel import Column, Sheet, open_rows
-from nongan.core.models import ImportJob, Region
-from nongan.core.scoping import regions_for
+from nongan.core import audit, imports
+from nongan.core.excel import Column, Sheet
+from nongan.core.models import Region
+from nongan.core.scoping import can_edit_registry, regions_for
 from nongan.core.text import pinyin_initials
 from nongan.core.validators import (
     normalize_uscc,
@@ -172,19 +170,17 @@ PRODUCER_SHEET_LABELS = {c.key: c.label for c in PRODUCER_SHEET.columns}
 SPLIT_RE = re.compile(r"[;；、,，\s]+")
 
 
-def validate_producer_rows(rows, user, progress=None) -> tuple[list[dict], list[dict]]:
+def validate_producer_rows(rows, user) -> tuple[list[dict], list[dict]]:
     """Check every row; return (clean rows, errors). Nothing is written."""
     lk = _Lookups(user)
     clean: list[dict] = []
     errors: list[dict] = []
     seen_credit: dict[str, int] = {}
     parsed: list[tuple[int, dict]] = []
-    for n, (excel_row, raw) in enumerate(rows, start=1):
+    for excel_row, raw in rows:
         parsed.append((excel_row, raw))
         if raw.get("credit_code"):
             seen_credit.setdefault(normalize_uscc(raw["credit_code"]), excel_row)
-        if progress and n % 500 == 0:
-            progress(n)
     existing = (
         dict(Producer.objects.filter(credit_code__in=list(seen_credit)).values_list("credit_code", "code"))
         if seen_credit
@@ -342,56 +338,24 @@ def apply_producer_rows(rows: list[dict], actor) -> int:
     return len(objs)
 
 
-def estimate_rows(job: ImportJob) -> int:
-    """Data rows in the upload according to the sheet's dimensions (cheap: no rows are read)."""
-    from openpyxl import load_workbook
+class ProducerImporter(imports.Importer):
+    """Producers from the registry's template: every row new (a credit code already registered is an error)."""
 
-    try:
-        with job.file.open("rb") as f:
-            ws = load_workbook(f, read_only=True).worksheets[0]
-            return max(0, (ws.max_row or 1) - 1)
-    except Exception:  # unreadable files are reported by the import itself
-        return 0
+    kind = "producers"
+    label = gettext_lazy("Import producers")
+    upload_url = "registry:producer_import"
+    sheet = PRODUCER_SHEET
+
+    def may_import(self, user) -> bool:
+        return can_edit_registry(user)
+
+    def check(self, job, rows) -> imports.Plan:
+        clean, errors = validate_producer_rows(rows, job.created_by)
+        return imports.Plan(items=clean, errors=errors, new=len(clean))
+
+    def apply(self, job, plan) -> dict:
+        n = apply_producer_rows(plan.items, job.created_by)
+        return {"created": n, "message": _("%(n)d producers imported.") % {"n": n}}
 
 
-def run_producer_import(job: ImportJob) -> ImportJob:
-    """Validate the whole file, then import it atomically; progress is saved on the job as it goes."""
-    user = job.created_by
-    job.status = ImportStatus.VALIDATING
-    job.save(update_fields=["status"])
-    try:
-        with job.file.open("rb") as f:
-            estimate, rows = open_rows(f, PRODUCER_SHEET)
-            job.total_rows = estimate
-            job.save(update_fields=["total_rows"])
-
-            def progress(n):
-                ImportJob.objects.filter(pk=job.pk).update(processed_rows=n)
-
-            clean, errors = validate_producer_rows(rows, user, progress)
-    except ValidationError as e:
-        job.status = ImportStatus.FAILED
-        job.message = e.messages[0]
-        job.finished = timezone.now()
-        job.save()
-        return job
-    job.processed_rows = job.total_rows = len(clean) + len({e["row"] for e in errors})
-    if errors:
-        job.status = ImportStatus.FAILED
-        job.errors = errors
-        job.message = _("%(n)d problems in %(rows)d rows; nothing was imported.") % {
-            "n": len(errors),
-            "rows": len({e["row"] for e in errors}),
-        }
-    elif not clean:
-        job.status = ImportStatus.FAILED
-        job.message = _("The file has no data rows.")
-    else:
-        job.status = ImportStatus.APPLYING
-        job.save(update_fields=["status", "processed_rows", "total_rows"])
-        job.created_count = apply_producer_rows(clean, user)
-        job.status = ImportStatus.DONE
-        job.message = _("%(n)d producers imported.") % {"n": job.created_count}
-    job.finished = timezone.now()
-    job.save()
-    return job
+PRODUCERS = ProducerImporter()
