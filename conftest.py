@@ -194,3 +194,27 @@ def browser_login(page, live_server, username: str) -> None:
     page.fill("#id_password", PASSWORD)
     page.click("[data-testid=login]")
     page.wait_for_url(f"{live_server.url}/")
+
+
+def commit_and_draw(actor, rnd, *, witnesses=None, beacon_value: str = ""):
+    """Commit a frozen round's seed (unless committed), let the minimum delay pass (the commitment is moved
+    back by the delay, as if a day had gone by), and draw with witness values from the first two inspectors of
+    the pool (or ``witnesses``)."""
+    import datetime as dt
+
+    from django.conf import settings as dj_settings
+
+    from nongan.draws import services as draw_services
+    from nongan.draws.models import DrawRound
+
+    if rnd.committed_at is None:
+        rnd = draw_services.round_commit_seed(actor=actor, rnd=rnd)
+    delay = dt.timedelta(hours=float(dj_settings.NONGAN_DRAW_MIN_DELAY_HOURS), minutes=1)
+    DrawRound.objects.filter(pk=rnd.pk).update(committed_at=rnd.committed_at - delay)
+    rnd.refresh_from_db()
+    if witnesses is None:
+        witnesses = [
+            (uid, f"witness-{uid}-{rnd.code}")
+            for uid in rnd.pool.order_by("user_id").values_list("user_id", flat=True)[:2]
+        ]
+    return draw_services.round_draw(actor=actor, rnd=rnd, witnesses=witnesses, beacon_value=beacon_value)

@@ -29,6 +29,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIRequestFactory
 
+from conftest import commit_and_draw
 from nongan.api_urls import router
 from nongan.core.choices import ENTITY_ROLES, JURISDICTION_ROLES
 from nongan.core.validators import mask_id_number, mask_name, mask_phone
@@ -276,8 +277,7 @@ def world(users, make_producer, ganyu, monkeypatch, tmp_path):
         }
         rnd = draw_services.round_create(**kw)
         rnd = draw_services.round_freeze(actor=users.admin, rnd=rnd)
-        rnd = draw_services.round_commit_seed(actor=users.admin, rnd=rnd, seed=f"ganyu-2026-seed-{town}")
-        rnd = draw_services.round_draw(actor=users.admin, rnd=rnd, seed=f"ganyu-2026-seed-{town}")
+        rnd = commit_and_draw(users.admin, rnd)
         rnd = draw_services.round_publish(actor=users.admin, rnd=rnd)
         w.rounds.append(rnd)
         w.drafts.append(draw_services.round_create(**{**kw, "title": f"{town}草稿"}))

@@ -7,6 +7,7 @@ or without the demo accounts."""
 
 import hashlib
 
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from nongan.core.choices import Role
@@ -63,10 +64,15 @@ def build(*, stdout, seed: int = 320707) -> None:
             strata="township",
             inspectors_per_object=2,
         )
-        secret = hashlib.sha256(f"nongan-demo-{seed}-{year}-1".encode()).hexdigest()
         rnd = services.round_freeze(actor=admin, rnd=rnd)
-        rnd = services.round_commit_seed(actor=admin, rnd=rnd, seed=secret)
-        rnd = services.round_draw(actor=admin, rnd=rnd, seed=secret)
+        rnd = services.round_commit_seed(actor=admin, rnd=rnd)
+        # Demo data cannot wait the day between commitment and draw that the rule requires of real rounds.
+        witnesses = [
+            (u, hashlib.sha256(f"nongan-demo-{seed}-{year}-{u.username}".encode()).hexdigest()[:8])
+            for u in sampling_pool[:2]
+        ]
+        with override_settings(NONGAN_DRAW_MIN_DELAY_HOURS=0):
+            rnd = services.round_draw(actor=admin, rnd=rnd, witnesses=witnesses)
         rnd = services.round_publish(actor=admin, rnd=rnd)
         stdout.write(
             f"draws demo: {rnd.code} published, {rnd.candidate_count} candidates, {rnd.selections.count()} drawn.\n"

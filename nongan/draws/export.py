@@ -1,4 +1,5 @@
-"""The published form of a round (format nongan-draw/1): everything needed to re-run the draw offline.
+"""The published form of a round (format nongan-draw/2, or /1 for rounds before witness entropy): everything
+needed to re-run the draw offline.
 
 No personal data: persons' names are masked at freeze time (core's ``public_producer_name``), inspectors appear
 with their account id and name, and an exclusion only as a recusal (kind "recusal", 回避) for rounds frozen since
@@ -31,7 +32,7 @@ def round_export(rnd: DrawRound, *, reveal: bool = True) -> dict:
     pool = list(rnd.pool.order_by("user_id").values_list("user_id", "name"))
     names = dict(pool)
     data = {
-        "format": algorithm.FORMAT,
+        "format": rnd.format,
         "round": {
             "code": rnd.code,
             "title": rnd.title,
@@ -64,6 +65,7 @@ def round_export(rnd: DrawRound, *, reveal: bool = True) -> dict:
         "seed_commitment": rnd.seed_commitment,
         "beacon": {"source": rnd.beacon_source, "value": rnd.beacon_value if show else ""},
         "seed": rnd.seed if show else "",
+        "entropy": list(rnd.witness_entropy or []) if show else [],
         "selections": [],
         "selection_hash": rnd.selection_hash if show else "",
         "verify": {

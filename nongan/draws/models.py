@@ -62,7 +62,9 @@ class DrawRound(WorkflowModel):
     )
     seed_source = models.CharField(_("seed source"), max_length=16, choices=SeedSource.choices, blank=True)
     seed_commitment = models.CharField(_("seed commitment (SHA-256 of the seed)"), max_length=64, blank=True)
-    seed_escrow = models.CharField(_("server-held seed (secret until the draw)"), max_length=128, blank=True)
+    seed_escrow = models.CharField(
+        _("server-held seed, sealed (secret until the draw)"), max_length=255, blank=True, editable=False
+    )
     beacon_source = models.CharField(
         _("public random value"),
         max_length=255,
@@ -73,6 +75,19 @@ class DrawRound(WorkflowModel):
     )
     beacon_value = models.CharField(_("public random value (revealed)"), max_length=128, blank=True)
     seed = models.CharField(_("seed (revealed)"), max_length=128, blank=True)
+    format = models.CharField(
+        _("draw format"),
+        max_length=16,
+        default="nongan-draw/2",
+        editable=False,
+        help_text=_("How the effective seed is formed (see the verification script)."),
+    )
+    witness_entropy = models.JSONField(
+        _("witness entropy"),
+        default=list,
+        blank=True,
+        help_text=_("Values entered at the draw by the inspectors present, combined into the seed."),
+    )
     selection_hash = models.CharField(_("selection hash"), max_length=64, blank=True)
     frozen_at = models.DateTimeField(_("candidates frozen"), null=True, blank=True)
     committed_at = models.DateTimeField(_("seed committed"), null=True, blank=True)

@@ -37,11 +37,17 @@ def public_round(code: str) -> DrawRound | None:
     )
 
 
+# Rounds whose seed and selection the public sees: published ones, and cancelled ones (a round cancelled after
+# its commitment shows its reason, its seed and, when it was drawn, its selection).
+REVEALED_STATUSES = (RoundStatus.PUBLISHED, RoundStatus.CANCELLED)
+
+
 def public_rounds() -> QuerySet[DrawRound]:
+    """Every round from its seed commitment on (drawn, published and cancelled ones too), newest first."""
     return (
         DrawRound.objects.select_related("region")
-        .filter(status=RoundStatus.PUBLISHED)
-        .order_by("-published_at")
+        .filter(committed_at__isnull=False, frozen_at__isnull=False)
+        .order_by("-committed_at", "-code")
     )
 
 

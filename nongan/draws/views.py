@@ -88,6 +88,8 @@ def detail(request, pk):
         row["drawn"] = drawn.get(row["stratum"], 0)
     # The next steps are the workflow's: what this user may do with the round in its state now.
     actions = {t.name: t for t in services.ROUND_WORKFLOW.available(request.user, rnd)}
+    names = dict(rnd.pool.values_list("user_id", "name"))
+    witnesses = [(names.get(e["inspector"], e["inspector"]), e["value"]) for e in rnd.witness_entropy or []]
     return render(
         request,
         "draws/detail.html",
@@ -102,6 +104,9 @@ def detail(request, pk):
             "actions": actions,
             "commit_form": CommitForm(),
             "draw_form": DrawForm(rnd=rnd),
+            "earliest_draw": services.earliest_draw(rnd),
+            "witnesses": witnesses,
+            "delay_hours": format(services.min_delay().total_seconds() / 3600, "g"),
             "cancel_form": ReasonForm(),
             "filter_text": selectors.describe_filter(rnd.filter_spec),
         },
@@ -125,7 +130,7 @@ def action(request, pk, name):
                 for e in errors:
                     messages.error(request, e)
             return redirect("draws:detail", pk=rnd.pk)
-        kwargs = form.cleaned_data
+        kwargs = form.service_kwargs() if name == "draw" else form.cleaned_data
     calls = {
         "freeze": services.round_freeze,
         "commit": services.round_commit_seed,
@@ -230,8 +235,10 @@ def public_detail(request, code):
     rnd = selectors.public_round(code) if "\x00" not in code else None  # PostgreSQL compares no NUL
     if rnd is None:
         raise Http404
-    data = round_export(rnd, reveal=rnd.status == RoundStatus.PUBLISHED)
+    data = round_export(rnd, reveal=rnd.status in selectors.REVEALED_STATUSES)
     candidates = Paginator(data["candidates"], 200).get_page(request.GET.get("page"))
+    names = {i["id"]: i["name"] for i in data["inspectors"]}
+    witnesses = [(names.get(e["inspector"], e["inspector"]), e["value"]) for e in data["entropy"]]
     return render(
         request,
         "draws/public_detail.html",
@@ -240,6 +247,8 @@ def public_detail(request, code):
             "data": data,
             "page_obj": candidates,
             "filter_text": selectors.describe_filter(rnd.filter_spec),
+            "witnesses": witnesses,
+            "earliest_draw": services.earliest_draw(rnd),
         },
     )
 
@@ -248,7 +257,7 @@ def public_export(request, code):
     rnd = selectors.public_round(code) if "\x00" not in code else None
     if rnd is None:
         raise Http404
-    return _json_download(round_export(rnd, reveal=rnd.status == RoundStatus.PUBLISHED), rnd.code)
+    return _json_download(round_export(rnd, reveal=rnd.status in selectors.REVEALED_STATUSES), rnd.code)
 
 
 def verify_script(request):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from conftest import commit_and_draw
 from nongan.core.choices import Role
 from nongan.core.services import user_create
 from nongan.draws import services
@@ -52,8 +53,7 @@ def make_round(users, ganyu, inspectors):
 def drawn_round(make_round, spread, users):
     rnd = make_round()
     rnd = services.round_freeze(actor=users.admin, rnd=rnd)
-    rnd = services.round_commit_seed(actor=users.admin, rnd=rnd, seed="ganyu-2026-seed-0001")
-    rnd = services.round_draw(actor=users.admin, rnd=rnd, seed="ganyu-2026-seed-0001")
+    rnd = commit_and_draw(users.admin, rnd)
     return rnd
 
 

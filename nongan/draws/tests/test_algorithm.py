@@ -71,7 +71,7 @@ def test_draw_is_deterministic_and_follows_the_documented_scores():
         ("t2", 2),
     ]
     # recompute the object choice by hand from the documented formula
-    e = hashlib.sha256(b"nongan-draw/1|seed-seed-seed-01|").hexdigest()
+    e = hashlib.sha256(b"nongan-draw/2|seed-seed-seed-01||[]").hexdigest()
     ch = hashlib.sha256(
         json.dumps(
             sorted([x["code"], x["stratum"], x["name"]] for x in c), ensure_ascii=False, separators=(",", ":")
@@ -99,7 +99,7 @@ def test_beacon_changes_the_draw():
 def test_inspectors_respect_exclusions_and_balance_load():
     c = cands({"t": 30})
     excl = [{"inspector": 11, "producer": x["code"], "kind": "relative"} for x in c[:15]]
-    sel, _ = A.draw(c, POOL, excl, "seed-seed-seed-01", count=10, per_object=2)
+    sel, _ = A.draw(c, POOL, excl, "seed-seed-seed-01", count=10, per_object=2, fmt=A.FORMAT_V1)
     assert len(sel) == 10
     load = {i["id"]: 0 for i in POOL}
     for s in sel:
@@ -125,12 +125,13 @@ def test_too_few_eligible_inspectors_is_an_error():
         A.draw([], POOL, [], "seed-seed-seed-01", ratio="1")
 
 
-def _export(seed="public-seed-000001"):
+def _export(seed="public-seed-000001", fmt=A.FORMAT_V1, entropy=()):
     c = cands({"320707101000": 12, "320707102000": 8})
     excl = [{"inspector": 12, "producer": c[0]["code"], "kind": "relative"}]
-    sel, h = A.draw(c, POOL, excl, seed, ratio="0.25", per_object=2)
+    sel, h = A.draw(c, POOL, excl, seed, ratio="0.25", per_object=2, entropy=entropy, fmt=fmt)
     return {
-        "format": "nongan-draw/1",
+        "format": fmt,
+        "entropy": list(entropy),
         "round": {"code": "SJ2026-0001"},
         "parameters": {"count": None, "ratio": "0.25", "strata": "township", "inspectors_per_object": 2},
         "candidates": c,
@@ -199,6 +200,21 @@ def test_published_script_is_the_algorithm_and_runs_standalone(tmp_path):
     )
     good = tmp_path / "good.json"
     good.write_text(json.dumps(_export(), ensure_ascii=False), encoding="utf-8")
+    witnessed = _export(
+        fmt=A.FORMAT, entropy=[{"inspector": 11, "value": "7391"}, {"inspector": 12, "value": "qk"}]
+    )
+    good2 = tmp_path / "good2.json"
+    good2.write_text(json.dumps(witnessed, ensure_ascii=False), encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-I", str(script), str(good2)], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert run.returncode == 0 and "MATCH" in run.stdout, run.stdout
+    witnessed["entropy"][0]["value"] = "7392"  # another witness value: another draw
+    good2.write_text(json.dumps(witnessed, ensure_ascii=False), encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-I", str(script), str(good2)], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert run.returncode == 1 and "MISMATCH" in run.stdout
     bad_data = _export()
     bad_data["selections"][1]["rank"] = 9
     bad = tmp_path / "bad.json"

@@ -1,5 +1,6 @@
 """A draw in a real Chromium: the admin creates and runs a round; a member of the public checks it on a phone."""
 
+import datetime as dt
 import json
 
 import pytest
@@ -38,8 +39,16 @@ def test_admin_runs_a_round_and_the_public_verifies_it(browser, live_server, use
 
     page.click("[data-testid=action-freeze]")
     assert page.locator("[data-testid=round-status]").inner_text() == "名单已冻结"
-    page.click("[data-testid=action-commit]")  # empty seed: the server generates and holds it
+    page.click("[data-testid=action-commit]")  # the server generates and seals the seed
     assert page.locator("[data-testid=round-status]").inner_text() == "种子已承诺"
+    rnd = DrawRound.objects.get()
+    # a day passes between the commitment and the draw
+    DrawRound.objects.filter(pk=rnd.pk).update(committed_at=rnd.committed_at - dt.timedelta(hours=25))
+    page.reload()
+    page.select_option("#id_witness_1", str(users.sampler.pk))
+    page.fill("#id_value_1", "7391")
+    page.select_option("#id_witness_2", str(users.enforcement.pk))
+    page.fill("#id_value_2", "海头0582")
     page.click("[data-testid=action-draw]")
     assert page.locator("[data-testid=round-status]").inner_text() == "已抽取"
     page.click("[data-testid=action-publish]")

@@ -4,6 +4,7 @@ kinds they were hashed with and still verify. Family farms' personal names are m
 
 import json
 
+from conftest import commit_and_draw
 from nongan.draws import algorithm, services
 from nongan.draws.export import round_export, verify_round
 from nongan.draws.models import DrawRound
@@ -12,8 +13,7 @@ from nongan.draws.models import DrawRound
 def _published(make_round, spread, users, **kw):
     rnd = make_round(**kw)
     rnd = services.round_freeze(actor=users.admin, rnd=rnd)
-    rnd = services.round_commit_seed(actor=users.admin, rnd=rnd, seed="ganyu-2026-seed-0001")
-    rnd = services.round_draw(actor=users.admin, rnd=rnd, seed="ganyu-2026-seed-0001")
+    rnd = commit_and_draw(users.admin, rnd)
     return services.round_publish(actor=users.admin, rnd=rnd)
 
 
@@ -53,8 +53,7 @@ def test_rounds_hashed_before_the_rule_keep_their_kinds(make_round, spread, user
     )  # as the migration leaves old rounds
     rnd.refresh_from_db()
     rnd = services.round_freeze(actor=users.admin, rnd=rnd)
-    rnd = services.round_commit_seed(actor=users.admin, rnd=rnd, seed="ganyu-2026-seed-0001")
-    rnd = services.round_draw(actor=users.admin, rnd=rnd, seed="ganyu-2026-seed-0001")
+    rnd = commit_and_draw(users.admin, rnd)
     data = round_export(rnd)
     assert [e["kind"] for e in data["exclusions"] if e["producer"] == spread[0].code] == ["relative"]
     assert algorithm.verify_export(data)[0]

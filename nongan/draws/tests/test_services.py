@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from conftest import commit_and_draw
 from nongan.core.ledger import verify as verify_ledger
 from nongan.core.models import AuditLog, LedgerEntry
 from nongan.draws import algorithm, services
@@ -213,8 +214,7 @@ def test_freeze_excludes_declared_and_same_village_conflicts(make_round, spread,
         (users.qk.pk, target.code, "same_village", "automatic"),
         (users.qk.pk, users.own_producer.code, "same_village", "automatic"),
     }
-    rnd = services.round_commit_seed(actor=users.admin, rnd=rnd, seed=SEED)
-    rnd = services.round_draw(actor=users.admin, rnd=rnd, seed=SEED)
+    rnd = commit_and_draw(users.admin, rnd)
     for sel in selections_for_round(rnd.pk):
         if sel["producer_id"] == target.pk:
             assert users.enforcement.pk not in sel["inspector_ids"]
@@ -241,50 +241,160 @@ def test_freeze_refuses_when_conflicts_leave_too_few_inspectors(make_round, spre
 
 
 # ---------------------------------------------------------------- commit and draw
-def test_generated_seed_is_held_and_not_audited(make_round, spread, users):
+def test_generated_seed_is_sealed_and_not_audited(make_round, spread, users):
     rnd = services.round_freeze(actor=users.admin, rnd=make_round())
     rnd = services.round_commit_seed(
         actor=users.admin, rnd=rnd, beacon_source="中国福利彩票3D 2026年12月1日开奖号码"
     )
-    assert rnd.seed_source == "generated" and len(rnd.seed_escrow) == 64
-    assert rnd.seed_commitment == algorithm.sha256(rnd.seed_escrow)
+    assert rnd.seed_source == "generated" and rnd.seed_escrow.startswith("k1:")
+    seed = services.unseal_seed(rnd)
+    assert len(seed) == 64 and seed not in rnd.seed_escrow
+    assert rnd.seed_commitment == algorithm.sha256(seed)
     assert rnd.seed == ""
-    escrow = rnd.seed_escrow
-    assert not AuditLog.objects.filter(changes__icontains=escrow).exists()
-    assert escrow not in LedgerEntry.objects.get(kind="draw.seed_committed").payload
+    assert not AuditLog.objects.filter(changes__icontains=seed).exists()
+    assert not AuditLog.objects.filter(changes__icontains=rnd.seed_escrow).exists()
+    assert seed not in LedgerEntry.objects.get(kind="draw.seed_committed").payload
     # the public value is required once named
     with pytest.raises(ValidationError) as exc:
-        services.round_draw(actor=users.admin, rnd=rnd)
+        commit_and_draw(users.admin, rnd)
     assert "beacon_value" in exc.value.message_dict
-    rnd = services.round_draw(actor=users.admin, rnd=rnd, beacon_value="4 1 7")
-    assert rnd.seed == escrow and rnd.seed_escrow == "" and rnd.beacon_value == "4 1 7"
+    rnd = commit_and_draw(users.admin, rnd, beacon_value="4 1 7")
+    assert rnd.seed == seed and rnd.seed_escrow == "" and rnd.beacon_value == "4 1 7"
     ok, problems, data = verify_round(rnd)
     assert ok, problems
     assert data["beacon"] == {"source": "中国福利彩票3D 2026年12月1日开奖号码", "value": "4 1 7"}
+    assert data["format"] == "nongan-draw/2" and len(data["entropy"]) == 2
 
 
-def test_short_seed_is_refused(make_round, spread, users):
+def test_a_chosen_seed_is_refused(make_round, spread, users):
+    """The operator cannot pick a seed (a wanted outcome was found in 15 offline tries when they could)."""
     rnd = services.round_freeze(actor=users.admin, rnd=make_round())
     with pytest.raises(ValidationError) as exc:
-        services.round_commit_seed(actor=users.admin, rnd=rnd, seed="123456")
-    assert "16" in " ".join(exc.value.message_dict["seed"])
+        services.round_commit_seed(actor=users.admin, rnd=rnd, seed=SEED)
+    assert "由服务器生成" in " ".join(exc.value.message_dict["seed"])
     rnd.refresh_from_db()
-    assert rnd.status == "candidates_frozen" and rnd.seed_commitment == ""
+    assert rnd.status == "candidates_frozen" and rnd.seed_commitment == "" and rnd.seed_escrow == ""
 
 
-def test_revealing_a_wrong_seed_changes_nothing(make_round, spread, users):
+def test_the_draw_waits_the_minimum_delay_after_the_commitment(make_round, spread, users):
     rnd = services.round_freeze(actor=users.admin, rnd=make_round())
-    rnd = services.round_commit_seed(actor=users.admin, rnd=rnd, seed=SEED)
+    rnd = services.round_commit_seed(actor=users.admin, rnd=rnd)
     ledger_before = LedgerEntry.objects.count()
+    witnesses = [(users.sampler, "1234"), (users.analyst, "abcd")]
+    with pytest.raises(ValidationError) as exc:
+        services.round_draw(actor=users.admin, rnd=rnd, witnesses=witnesses)
+    assert "24小时" in messages(exc) and "未抽取" in messages(exc)
+    rnd.refresh_from_db()
+    assert rnd.status == "seed_committed" and rnd.seed == "" and rnd.seed_escrow.startswith("k1:")
+    assert DrawSelection.objects.count() == 0 and LedgerEntry.objects.count() == ledger_before
+    # 23 hours later: still refused; 24 hours and a minute: drawn
+    DrawRound.objects.filter(pk=rnd.pk).update(committed_at=rnd.committed_at - dt.timedelta(hours=23))
+    rnd.refresh_from_db()
+    with pytest.raises(ValidationError):
+        services.round_draw(actor=users.admin, rnd=rnd, witnesses=witnesses)
+    DrawRound.objects.filter(pk=rnd.pk).update(
+        committed_at=rnd.committed_at - dt.timedelta(hours=1, minutes=1)
+    )
+    rnd.refresh_from_db()
+    rnd = services.round_draw(actor=users.admin, rnd=rnd, witnesses=witnesses)
+    assert rnd.status == "drawn"
+    assert rnd.witness_entropy == sorted(
+        [{"inspector": users.sampler.pk, "value": "1234"}, {"inspector": users.analyst.pk, "value": "abcd"}],
+        key=lambda e: e["inspector"],
+    )
+
+
+@pytest.mark.parametrize(
+    "witnesses, words",
+    [
+        ([], "至少2名"),
+        ([("sampler", "1234")], "至少2名"),
+        ([("sampler", "1234"), ("admin", "5678")], "检查人员库"),
+        ([("sampler", "1234"), ("sampler", "5678")], "只能输入一个"),
+        ([("sampler", "1234"), ("analyst", "12")], "4至64"),
+    ],
+)
+def test_the_draw_needs_values_from_two_inspectors_of_the_pool(make_round, spread, users, witnesses, words):
+    rnd = services.round_freeze(actor=users.admin, rnd=make_round())
+    with pytest.raises(ValidationError) as exc:
+        commit_and_draw(
+            users.admin, rnd, witnesses=[(getattr(users, name), value) for name, value in witnesses]
+        )
+    assert words in messages(exc)
+    rnd.refresh_from_db()
+    assert rnd.status == "seed_committed" and DrawSelection.objects.count() == 0
+
+
+def test_witness_values_decide_the_draw_with_the_seed():
+    """Same sealed seed, other witness values: another effective seed, so nobody who knows only one of them
+    can steer the draw."""
+    cands = [{"code": f"P{i:03d}", "stratum": "", "name": f"主体{i}"} for i in range(200)]
+    pool = [{"id": i, "name": f"检查员{i}"} for i in range(1, 7)]
+    a, ha = algorithm.draw(cands, pool, [], "s" * 64, count=5, entropy=[{"inspector": 1, "value": "1111"}])
+    b, hb = algorithm.draw(cands, pool, [], "s" * 64, count=5, entropy=[{"inspector": 1, "value": "1112"}])
+    assert ha["selection_hash"] != hb["selection_hash"]
+    assert algorithm.effective_seed("x", "", [], algorithm.FORMAT_V1) == algorithm.sha256("nongan-draw/1|x|")
+    assert algorithm.effective_seed("x", "b", [{"inspector": 2, "value": "v"}]) == algorithm.sha256(
+        'nongan-draw/2|x|b|[[2,"v"]]'
+    )
+
+
+def test_the_sealed_seed_opens_only_with_the_installation_key(make_round, spread, users, settings, tmp_path):
+    rnd = services.round_freeze(actor=users.admin, rnd=make_round())
+    rnd = services.round_commit_seed(actor=users.admin, rnd=rnd)
+    settings.NONGAN_KEY_FILE = str(tmp_path / "other.kek")  # another installation's key
+    with pytest.raises(ValidationError) as exc:
+        commit_and_draw(users.admin, rnd)
+    assert "NONGAN_KEY_FILE" in messages(exc)
+    rnd.refresh_from_db()
+    assert rnd.status == "seed_committed" and rnd.seed == ""
+
+
+def test_a_cancelled_round_stays_public_with_its_seed_and_selection(make_round, spread, users, client):
+    committed = services.round_freeze(actor=users.admin, rnd=make_round(title="承诺后取消"))
+    committed = services.round_commit_seed(actor=users.admin, rnd=committed)
+    commitment = committed.seed_commitment
+    committed = services.round_cancel(actor=users.admin, rnd=committed, reason="抽查范围有误")
+    assert committed.seed and algorithm.sha256(committed.seed) == commitment and committed.seed_escrow == ""
+    drawn = commit_and_draw(
+        users.admin, services.round_freeze(actor=users.admin, rnd=make_round(title="抽取后取消"))
+    )
+    drawn = services.round_cancel(actor=users.admin, rnd=drawn, reason="重新抽取")
+    index = client.get("/draws/public/").content.decode()
+    assert committed.code in index and drawn.code in index and "已取消" in index
+    page = client.get(f"/draws/public/{committed.code}/").content.decode()
+    assert "抽查范围有误" in page and committed.seed in page
+    data = client.get(f"/draws/public/{drawn.code}.json").json()
+    assert data["round"]["status"] == "cancelled" and data["round"]["status_reason"] == "重新抽取"
+    assert data["seed"] == drawn.seed and len(data["selections"]) == 7 and len(data["entropy"]) == 2
+    ok, problems, _sel = algorithm.verify_export(data)
+    assert ok, problems
+    payload = json.loads(LedgerEntry.objects.filter(kind="draw.cancelled", ref=committed.code).get().payload)
+    assert payload["seed"] == committed.seed
+
+
+def test_a_round_committed_with_an_entered_seed_before_the_change_still_draws_and_verifies(
+    make_round, spread, users
+):
+    rnd = services.round_freeze(actor=users.admin, rnd=make_round())
+    rnd = services.round_commit_seed(actor=users.admin, rnd=rnd)
+    DrawRound.objects.filter(pk=rnd.pk).update(
+        seed_escrow="",
+        format="nongan-draw/1",
+        seed_source="entered",
+        seed_commitment=algorithm.sha256(SEED),
+        committed_at=timezone.now() - dt.timedelta(days=2),
+    )  # as a round committed with a hand-entered seed before this change
+    rnd.refresh_from_db()
     with pytest.raises(ValidationError) as exc:
         services.round_draw(actor=users.admin, rnd=rnd, seed=SEED + "x")
     assert "与已公布的承诺" in " ".join(exc.value.message_dict["seed"])
-    with pytest.raises(ValidationError) as exc:
-        services.round_draw(actor=users.admin, rnd=rnd, seed="")
-    assert "seed" in exc.value.message_dict
-    rnd.refresh_from_db()
-    assert rnd.status == "seed_committed" and rnd.seed == ""
-    assert DrawSelection.objects.count() == 0 and LedgerEntry.objects.count() == ledger_before
+    rnd = services.round_draw(actor=users.admin, rnd=rnd, seed=SEED)
+    assert rnd.status == "drawn" and rnd.witness_entropy == []
+    data = round_export(rnd)
+    assert data["format"] == "nongan-draw/1"
+    ok, problems, _sel = algorithm.verify_export(data)
+    assert ok, problems
 
 
 def test_draw_selects_assigns_and_ledgers(drawn_round, users):
@@ -312,7 +422,9 @@ def test_draw_selects_assigns_and_ledgers(drawn_round, users):
     assert kinds == ["draw.candidates_frozen", "draw.seed_committed", "draw.drawn"]
     payload = json.loads(LedgerEntry.objects.get(kind="draw.drawn").payload)
     assert (
-        payload["seed"] == SEED
+        payload["seed"] == rnd.seed
+        and payload["entropy"] == rnd.witness_entropy
+        and len(rnd.witness_entropy) == 2
         and payload["selection_hash"] == rnd.selection_hash
         and payload["selected"] == 7
     )

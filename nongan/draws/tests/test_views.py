@@ -1,11 +1,13 @@
 """Pages, public page, API and the draw-verify command."""
 
+import datetime as dt
 import json
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from conftest import commit_and_draw
 from nongan.draws import services
 from nongan.draws.models import DrawRound, DrawSelection, InspectorConflict
 
@@ -75,16 +77,32 @@ def test_detail_steps_through_the_round(admin_client, make_round, spread, users)
     body = admin_client.get(detail).content.decode()
     assert 'data-testid="action-freeze"' in body
     assert admin_client.post(reverse("draws:action", args=[rnd.pk, "freeze"])).status_code == 302
-    admin_client.post(reverse("draws:action", args=[rnd.pk, "commit"]), {"seed": SEED})
+    assert 'name="seed"' not in admin_client.get(detail).content.decode()  # nobody chooses the seed
+    admin_client.post(reverse("draws:action", args=[rnd.pk, "commit"]), {"seed": SEED})  # ignored
     rnd.refresh_from_db()
-    assert rnd.status == "seed_committed"
-    r = admin_client.post(
-        reverse("draws:action", args=[rnd.pk, "draw"]), {"seed": "wrong-seed-0000000000"}, follow=True
-    )
-    assert "与已公布的承诺" in r.content.decode()
+    assert rnd.status == "seed_committed" and rnd.seed_commitment != services.algorithm.sha256(SEED)
+    body = admin_client.get(detail).content.decode()
+    assert "最早抽取时间" in body and 'name="witness_1"' in body and 'name="seed"' not in body
+    witnesses = {
+        "witness_1": users.sampler.pk,
+        "value_1": "7391",
+        "witness_2": users.qk.pk,
+        "value_2": "青口0582",
+    }
+    r = admin_client.post(reverse("draws:action", args=[rnd.pk, "draw"]), witnesses, follow=True)
+    assert "未抽取" in r.content.decode()  # the day after the commitment has not passed
     rnd.refresh_from_db()
     assert rnd.status == "seed_committed" and DrawSelection.objects.count() == 0
-    admin_client.post(reverse("draws:action", args=[rnd.pk, "draw"]), {"seed": SEED})
+    DrawRound.objects.filter(pk=rnd.pk).update(committed_at=rnd.committed_at - dt.timedelta(hours=25))
+    r = admin_client.post(
+        reverse("draws:action", args=[rnd.pk, "draw"]),
+        {**witnesses, "witness_2": "", "value_2": ""},
+        follow=True,
+    )
+    assert "至少2名" in r.content.decode()
+    admin_client.post(reverse("draws:action", args=[rnd.pk, "draw"]), witnesses)
+    rnd.refresh_from_db()
+    assert rnd.status == "drawn" and {e["value"] for e in rnd.witness_entropy} == {"7391", "青口0582"}
     admin_client.post(reverse("draws:action", args=[rnd.pk, "publish"]))
     rnd.refresh_from_db()
     assert rnd.status == "published"
@@ -105,7 +123,8 @@ def test_staff_export_download(admin_client, drawn_round):
     r = admin_client.get(reverse("draws:export", args=[drawn_round.pk]))
     assert r["Content-Disposition"] == f'attachment; filename="{drawn_round.code}.json"'
     data = json.loads(r.content)
-    assert data["seed"] == SEED and len(data["selections"]) == 7
+    assert data["seed"] == drawn_round.seed and len(data["selections"]) == 7
+    assert data["entropy"] == drawn_round.witness_entropy and len(data["entropy"]) == 2
 
 
 def test_conflicts_page_declare_and_withdraw(client, users, spread):
@@ -150,21 +169,20 @@ def test_public_page_before_and_after_publication(client, make_round, spread, us
     rnd = make_round(filter_spec={}, ratio="0.5")
     assert client.get(reverse("draws:public_detail", args=[rnd.code])).status_code == 404  # draft: not public
     rnd = services.round_freeze(actor=users.admin, rnd=rnd)
-    rnd = services.round_commit_seed(actor=users.admin, rnd=rnd, seed=SEED)
-    rnd = services.round_draw(actor=users.admin, rnd=rnd, seed=SEED)
+    rnd = commit_and_draw(users.admin, rnd)
     body = client.get(reverse("draws:public_detail", args=[rnd.code])).content.decode()
     assert rnd.candidate_hash in body and rnd.seed_commitment in body
-    assert SEED not in body and 'data-testid="selections"' not in body  # drawn, not yet published
+    assert rnd.seed not in body and 'data-testid="selections"' not in body  # drawn, not yet published
     assert "张**" in body and "张三丰" not in body  # households masked
     data = json.loads(client.get(reverse("draws:public_export", args=[rnd.code])).content)
     assert data["seed"] == "" and data["selections"] == []
     services.round_publish(actor=users.admin, rnd=rnd)
     body = client.get(reverse("draws:public_detail", args=[rnd.code])).content.decode()
-    assert SEED in body and 'data-testid="selections"' in body
+    assert rnd.seed in body and 'data-testid="selections"' in body and "见证值" in body
     assert f"python3 draw_verify.py {rnd.code}.json" in body
     assert rnd.code in client.get(reverse("draws:public_index")).content.decode()
     data = json.loads(client.get(reverse("draws:public_export", args=[rnd.code])).content)
-    assert data["seed"] == SEED and len(data["selections"]) == 9
+    assert data["seed"] == rnd.seed and len(data["selections"]) == 9
     assert all("张三丰" != c["name"] for c in data["candidates"])
     script = client.get(reverse("draws:verify_script"))
     assert script.status_code == 200 and b"def draw(" in script.content
@@ -219,7 +237,7 @@ def test_api_list_detail_export_scoped(client, make_round, drawn_round, users, g
     assert set(d["selections"][0]) == {"producer_id", "stratum", "inspector_ids", "rank"}
     assert "seed_escrow" not in d
     e = client.get(f"/api/v1/draws/{drawn_round.pk}/export/").json()
-    assert e["format"] == "nongan-draw/1" and e["seed"] == SEED
+    assert e["format"] == "nongan-draw/2" and e["seed"] == drawn_round.seed
 
 
 def test_api_steps_and_errors(client, make_round, spread, users):
@@ -228,12 +246,17 @@ def test_api_steps_and_errors(client, make_round, spread, users):
     assert client.post(f"/api/v1/draws/{rnd.pk}/freeze/").status_code == 403
     client.force_login(users.admin)
     assert client.post(f"/api/v1/draws/{rnd.pk}/freeze/").json()["status"] == "candidates_frozen"
-    r = client.post(f"/api/v1/draws/{rnd.pk}/commit/", {"seed": "short"}, content_type="application/json")
-    assert r.status_code == 400 and "seed" in r.json()
-    client.post(f"/api/v1/draws/{rnd.pk}/commit/", {"seed": SEED}, content_type="application/json")
-    r = client.post(f"/api/v1/draws/{rnd.pk}/draw/", {"seed": SEED + "!"}, content_type="application/json")
-    assert r.status_code == 400 and "与已公布的承诺" in r.json()["seed"][0]
-    r = client.post(f"/api/v1/draws/{rnd.pk}/draw/", {"seed": SEED}, content_type="application/json")
+    r = client.post(f"/api/v1/draws/{rnd.pk}/commit/", {"seed": SEED}, content_type="application/json")
+    assert r.status_code == 400 and "由服务器生成" in r.json()["seed"][0]
+    r = client.post(f"/api/v1/draws/{rnd.pk}/commit/", {}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["status"] == "seed_committed"
+    rnd.refresh_from_db()
+    DrawRound.objects.filter(pk=rnd.pk).update(committed_at=rnd.committed_at - dt.timedelta(hours=25))
+    one = [{"inspector": users.sampler.pk, "value": "7391"}]
+    r = client.post(f"/api/v1/draws/{rnd.pk}/draw/", {"witnesses": one}, content_type="application/json")
+    assert r.status_code == 400 and "至少2名" in r.json()["witnesses"][0]
+    two = one + [{"inspector": users.analyst.pk, "value": "abcd"}]
+    r = client.post(f"/api/v1/draws/{rnd.pk}/draw/", {"witnesses": two}, content_type="application/json")
     assert r.status_code == 200 and r.json()["status"] == "drawn"
     r = client.post(f"/api/v1/draws/{rnd.pk}/freeze/")
     assert r.status_code == 400
@@ -306,7 +329,7 @@ def test_round_pages_scope_matrix(client, make_round, users, ganyu, username, de
 def test_server_held_seed_never_leaks_before_the_draw(admin_client, client, make_round, spread, users):
     rnd = services.round_freeze(actor=users.admin, rnd=make_round())
     rnd = services.round_commit_seed(actor=users.admin, rnd=rnd)
-    escrow = rnd.seed_escrow
+    escrow = services.unseal_seed(rnd)
     assert len(escrow) == 64
     pages = [
         admin_client.get(reverse("draws:detail", args=[rnd.pk])),
@@ -319,5 +342,5 @@ def test_server_held_seed_never_leaks_before_the_draw(admin_client, client, make
     ]
     for page in pages:
         assert page.status_code == 200
-        assert escrow not in page.content.decode()
+        assert escrow not in page.content.decode() and rnd.seed_escrow not in page.content.decode()
     assert rnd.seed_commitment in pages[5].content.decode()

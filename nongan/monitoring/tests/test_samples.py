@@ -5,6 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from conftest import commit_and_draw
 from nongan.core.models import AuditLog, LedgerEntry
 from nongan.monitoring import services
 from nongan.monitoring.events import certified_sample_failed
@@ -344,8 +345,7 @@ def test_tasks_from_a_real_draw(users, make_producer):
         inspectors_per_object=2,
     )
     rnd = draws.round_freeze(actor=users.admin, rnd=rnd)
-    rnd = draws.round_commit_seed(actor=users.admin, rnd=rnd, seed="monitoring-seed-0001")
-    rnd = draws.round_draw(actor=users.admin, rnd=rnd, seed="monitoring-seed-0001")
+    rnd = commit_and_draw(users.admin, rnd)
     from nongan.draws.selectors import selections_for_round
 
     sel = selections_for_round(rnd.pk)
