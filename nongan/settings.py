@@ -222,15 +222,11 @@ NONGAN_IMPORT_QUEUE_SECONDS = int(env("NONGAN_IMPORT_QUEUE_SECONDS", str(24 * 36
 NONGAN_ENZYME_THRESHOLD = env("NONGAN_ENZYME_THRESHOLD", "50")
 # A 自行检测合格 / 委托检测合格 certificate needs its test record taken at most this many days before the issue.
 NONGAN_BASIS_MAX_DAYS = int(env("NONGAN_BASIS_MAX_DAYS", "30"))
-# The base URL printed into certificate QR codes (not signed: it may change without invalidating them).
-# The key-encryption key that seals secrets at rest (nongan.core.sealing): a file outside the database, mode
-# 0600, backed up with the database. Development creates it on first use; production requires it to exist.
-NONGAN_KEY_FILE = env("NONGAN_KEY_FILE", str(VAR_DIR / "keys" / "nongan.kek"))
-NONGAN_KEY_FILE_AUTOCREATE = env_bool("NONGAN_KEY_FILE_AUTOCREATE", True)
 # Double-random draws: hours between the seed commitment and the draw (the commitment is public that long
 # before anyone can draw), and how many inspectors present enter witness entropy at the draw.
 NONGAN_DRAW_MIN_DELAY_HOURS = float(env("NONGAN_DRAW_MIN_DELAY_HOURS", "24"))
 NONGAN_DRAW_MIN_WITNESSES = int(env("NONGAN_DRAW_MIN_WITNESSES", "2"))
+# The base URL printed into certificate QR codes (not signed: it may change without invalidating them).
 NONGAN_PUBLIC_URL = env("NONGAN_PUBLIC_URL", "http://127.0.0.1:8000")
 # The key-encryption key that seals the certificate-signing private keys (nongan/certificates/keystore.py): a key
 # file made by `nongan init-keys` (mode 0600, never in the database; back it up with the database), or a passphrase.

@@ -37,8 +37,6 @@ if sys.argv[1:2] not in (["init-keys"], ["init_keys"]):
         )
 
 DEBUG = False
-# Production never makes a key-encryption key behind the operator's back: `nongan init-keys` at install.
-NONGAN_KEY_FILE_AUTOCREATE = env_bool("NONGAN_KEY_FILE_AUTOCREATE", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "31536000"))

@@ -462,7 +462,15 @@ def _commit_effect(actor, rnd, ctx) -> dict:
 def seal_seed(rnd: DrawRound, seed: str) -> str:
     """The server seed sealed with the installation's key-encryption key, bound to the round's code: a copy of
     the database alone does not reveal it before the draw."""
-    return sealing.seal(seed, purpose=f"draw-seed:{rnd.code}")
+    try:
+        return sealing.seal(seed, purpose=f"draw-seed:{rnd.code}")
+    except sealing.SealError:
+        raise ValidationError(
+            _(
+                "The installation has no key-encryption key to seal the seed with (NONGAN_KEY_FILE); "
+                "run `nongan init-keys` or restore the key file. Nothing was committed."
+            )
+        ) from None
 
 
 def unseal_seed(rnd: DrawRound) -> str:

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from conftest import commit_and_draw
+from nongan.core import kek
 from nongan.core.ledger import verify as verify_ledger
 from nongan.core.models import AuditLog, LedgerEntry
 from nongan.draws import algorithm, services
@@ -342,7 +343,7 @@ def test_witness_values_decide_the_draw_with_the_seed():
 def test_the_sealed_seed_opens_only_with_the_installation_key(make_round, spread, users, settings, tmp_path):
     rnd = services.round_freeze(actor=users.admin, rnd=make_round())
     rnd = services.round_commit_seed(actor=users.admin, rnd=rnd)
-    settings.NONGAN_KEY_FILE = str(tmp_path / "other.kek")  # another installation's key
+    settings.NONGAN_KEY_FILE = kek.kek_generate(tmp_path / "other.kek")  # another installation's key
     with pytest.raises(ValidationError) as exc:
         commit_and_draw(users.admin, rnd)
     assert "NONGAN_KEY_FILE" in messages(exc)
