@@ -17,6 +17,41 @@ class Rule(models.TextChoices):
     RESTRICTED_SCOPE = "restricted_scope", _("Banned on this crop")
     NO_LIMIT = "no_limit", _("No limit")
     NOT_DETECTED = "not_detected", _("Not detected")
+    EMRL_FOOD = "emrl_food", _("Extraneous limit (EMRL) for the food itself")
+    EMRL_GROUP = "emrl_group", _("Extraneous limit (EMRL) for the food group")
+    LIMIT_NOT_LOADED = "limit_not_loaded", _("Limit not loaded")
+    NO_EDITION = "no_edition", _("No edition loaded for the date")
+    METHOD_UNFIT = "method_unfit", _("Method not fit for purpose")
+    FAT_CONTENT_NEEDED = "fat_needed", _("Fat content needed")
+
+
+class Policy(models.TextChoices):
+    """How a banned substance detected below its limit is judged."""
+
+    MRL = "mrl", _("Judged against the limit; a detection is flagged")
+    STRICT = "strict", _("Any detection of a banned substance fails")
+
+
+class Flag(models.TextChoices):
+    BANNED_DETECTED = "banned_detected", _("Banned substance detected (违禁检出)")
+    BASIS_UNVERIFIED = "basis_unverified", _("The ban's basis is unverified")
+
+
+class LimitType(models.TextChoices):
+    MRL = "mrl", _("Maximum residue limit (MRL)")
+    EMRL = "emrl", _("Extraneous maximum residue limit (EMRL, 再残留限量)")
+
+
+class LimitBasis(models.TextChoices):
+    AS_IS = "as_is", _("As is (以原样计)")
+    FAT = "fat", _("Fat basis (以脂肪计)")
+    FAT_BELOW_10 = "fat_lt10", _("Fat content below 10% (as is)")
+    FAT_10_UP = "fat_ge10", _("Fat content 10% and above (fat basis)")
+
+
+class Verification(models.TextChoices):
+    SECONDARY = "secondary", _("Checked against a secondary source")
+    UNVERIFIED = "unverified", _("Not verified")
 
 
 class EditionKind(models.TextChoices):

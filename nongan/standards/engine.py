@@ -4,19 +4,19 @@
 nothing) and fast: the standards are read once into an in-memory index, which is rebuilt when an import changes
 them (in this process at once, in other processes within ``CHECK_SECONDS`` through ``StandardsRevision``).
 
-Rules, in order:
+Rules (docs/standards.md gives them in full):
 
-1. Inputs are checked: an unknown food or analyte, a negative or non-numeric value, a missing or unknown unit
-   raise ``ValidationError`` keyed by field (food / analyte / value / unit / lod / loq).
-2. Units: mg/kg (= ppm = μg/g), μg/kg (also written ug/kg and µg/kg; = ppb) are converted to mg/kg. mg/L and
-   μg/L are accepted for raw milk only and taken as mg/kg and μg/kg, as GB 2763 / GB 31650 do for milk.
-3. A value below the LOD (or 0 when no LOD is given) is "not detected": pass, rule ``not_detected``.
-4. A banned substance (in force on the date) fails on any detection at or above the LOD.
-5. A restricted-scope substance fails when detected on a food in its banned scope.
-6. Otherwise the most specific limit in force wins: the food itself, then the nearest group up the tree, skipping a
-   group that excludes the food (瓜类蔬菜 excludes 节瓜). Within one node an amendment in force overrides the
-   edition it amends. value ≤ limit passes.
-7. No limit anywhere up the tree: "not_judgeable" with the reason, never a silent pass.
+1. Inputs are checked: unknown food or analyte, a negative or non-numeric value, a missing or unknown unit, a unit
+   that does not fit the matrix (mg/L for anything but milk), a bad fat content or policy raise ``ValidationError``
+   keyed by field.
+2. The most specific limit in force wins, walking up the tree; exclusions belong to the limit row (瓜类蔬菜(节瓜除外)
+   does not hold for 节瓜). 再残留限量 (EMRL) rows are judged like limits. An amendment overrides its edition.
+3. Quantified above the limit fails whatever the LOD; reported below an LOD/LOQ above the limit is "method not fit"
+   (not judgeable); below an LOD ≤ the limit is not detected (pass).
+4. A substance banned for the use: judged against the limit, a detection flagged ``banned_detected`` (违禁检出);
+   the strict policy fails any detection; with no limit in a complete edition, a detection fails citing the ban.
+5. No limit: ``no_limit`` (complete edition), ``limit_not_loaded`` (partial edition), ``no_edition`` (none loaded
+   for the date): not judgeable, saying so.
 
 Editions in force on a date, per standard family: the latest full edition whose in-force date has come, plus the
 amendments to it whose own in-force dates have come (a later full edition thereby replaces the editions and
@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import re
 import threading
 import time
 import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import translation
@@ -40,7 +42,7 @@ from django.utils.translation import gettext as _
 
 from nongan.registry.models import ProductCategory
 
-from .choices import EditionKind, Rule, Verdict
+from .choices import EditionKind, Flag, LimitBasis, LimitType, Policy, Rule, Verdict, Verification
 from .inforce import EDITION_FIELDS, EditionInfo, active_editions
 from .models import (
     Analyte,
@@ -87,6 +89,25 @@ RESTRICTED_SCOPE, NO_LIMIT, NOT_DETECTED = (
     Rule.NO_LIMIT.value,
     Rule.NOT_DETECTED.value,
 )
+EMRL_FOOD, EMRL_GROUP, LIMIT_NOT_LOADED = (
+    Rule.EMRL_FOOD.value,
+    Rule.EMRL_GROUP.value,
+    Rule.LIMIT_NOT_LOADED.value,
+)
+NO_EDITION, METHOD_UNFIT, FAT_NEEDED = (
+    Rule.NO_EDITION.value,
+    Rule.METHOD_UNFIT.value,
+    Rule.FAT_CONTENT_NEEDED.value,
+)
+POLICY_MRL, POLICY_STRICT = Policy.MRL.value, Policy.STRICT.value
+BANNED_DETECTED, BASIS_UNVERIFIED = Flag.BANNED_DETECTED.value, Flag.BASIS_UNVERIFIED.value
+BANDS = {LimitBasis.FAT_BELOW_10.value, LimitBasis.FAT_10_UP.value}
+BASIS_TEXT = {
+    LimitBasis.AS_IS.value: "（以原样计）",
+    LimitBasis.FAT.value: "（以脂肪计）",
+    LimitBasis.FAT_BELOW_10.value: "（脂肪含量10%以下，以原样计）",
+    LimitBasis.FAT_10_UP.value: "（脂肪含量10%及以上，以脂肪计）",
+}
 # Exact unit strings already seen (not the litre ones, which depend on the food) → factor.
 _RAW_UNITS: dict[str, Decimal] = {"mg/kg": ONE, "μg/kg": MILLI, "µg/kg": MILLI, "ug/kg": MILLI}
 # Product-tree kinds for which litre units are taken as kilogram units (GB 2763 / GB 31650 practice for milk).
@@ -100,8 +121,11 @@ class Judgement:
     limit_mg_kg: Decimal | None
     value_mg_kg: Decimal | None
     edition: str  # e.g. "GB 2763-2026" (+ "/GB 2763.1-2022" when an amendment's row was used)
-    rule: str  # Rule: mrl_food | mrl_group | banned | restricted_scope | no_limit | not_detected
+    rule: str  # Rule: mrl_food | mrl_group | emrl_* | banned | restricted_scope | no_limit | not_detected | …
     rule_detail: str  # which row / group / announcement was used
+    policy: str = POLICY_MRL  # Policy: how a banned substance below its limit was judged
+    flags: tuple[str, ...] = ()  # Flag: banned_detected (违禁检出), basis_unverified
+    source: str = ""  # the source row of the limit or ban used ("gb2763_2026_excerpt.csv:835, 4.125 表 125")
 
     @property
     def passed(self) -> bool:
@@ -116,14 +140,19 @@ class Judgement:
             "edition": self.edition,
             "rule": self.rule,
             "rule_detail": self.rule_detail,
+            "policy": self.policy,
+            "flags": list(self.flags),
+            "source": self.source,
         }
 
 
 _new = object.__new__
 
 
-def _judgement(verdict, reason, limit, value, edition, rule, detail) -> Judgement:
-    """Judgement(...) without the frozen dataclass's seven object.__setattr__ calls (the hot path)."""
+def _judgement(
+    verdict, reason, limit, value, edition, rule, detail, policy=POLICY_MRL, flags=(), source=""
+) -> Judgement:
+    """Judgement(...) without the frozen dataclass's object.__setattr__ calls (the hot path)."""
     j = _new(Judgement)
     d = j.__dict__
     d["verdict"] = verdict
@@ -133,6 +162,9 @@ def _judgement(verdict, reason, limit, value, edition, rule, detail) -> Judgemen
     d["edition"] = edition
     d["rule"] = rule
     d["rule_detail"] = detail
+    d["policy"] = policy
+    d["flags"] = flags
+    d["source"] = source
     return j
 
 
@@ -160,25 +192,41 @@ class _Limit:
     limit: Decimal
     temporary: bool
     excludes: frozenset[int]
+    limit_type: str
+    basis: str
+    source: str
+
+
+@dataclass(frozen=True)
+class _Ban:
+    """A ban (all uses) or a restriction (some crops) that applies to the food on the date."""
+
+    rule: str  # banned | restricted_scope
+    announcement: str
+    detail: str
+    unverified: bool
+    source: str
 
 
 @dataclass(frozen=True)
 class _Resolution:
     """Everything about a (food, analyte, date) that does not depend on the value."""
 
-    kind: str  # banned | restricted_scope | mrl_food | mrl_group | no_limit
+    kind: str  # mrl_food | mrl_group | emrl_food | emrl_group | no_limit | limit_not_loaded | no_edition | fat_needed
     limit: Decimal | None
     edition: str
     detail: str
     pass_tpl: str
     fail_tpl: str
     params: dict
+    ban: _Ban | None = None
+    source: str = ""
+    basis: str = ""
 
     def __post_init__(self) -> None:
         # Everything but the value substituted once: a judgement only joins the value in.
         sentinel = "\x00"
-        params = {k: str(v).replace("%", "%%") for k, v in self.params.items()}
-        params = {k: v.replace("%%", "%") for k, v in params.items()}
+        params = {k: str(v) for k, v in self.params.items()}
         for name, tpl in (("pass_parts", self.pass_tpl), ("fail_parts", self.fail_tpl)):
             object.__setattr__(
                 self, name, (tpl % {**params, "value": sentinel}).split(sentinel) if tpl else [""]
@@ -196,14 +244,13 @@ class _Index:
 
     def __init__(self) -> None:
         self.token = _read_token()
-        cats = list(
-            ProductCategory.objects.values_list("id", "name", "parent_id", "kind", "aliases", "excludes")
-        )
+        self.exclude_unverified = bool(getattr(settings, "STANDARDS_EXCLUDE_UNVERIFIED", False))
+        cats = list(ProductCategory.objects.values_list("id", "name", "parent_id", "kind", "aliases"))
         self.cat_name = {c[0]: c[1] for c in cats}
         self.cat_kind = {c[0]: c[3] for c in cats}
         parent = {c[0]: c[2] for c in cats}
         self.food_ids: dict[str, int] = {}
-        for cid, _name, _p, _k, aliases, _e in cats:
+        for cid, _name, _p, _k, aliases in cats:
             for alias in _split(aliases):
                 self.food_ids.setdefault(alias, cid)
         for cid, name, *_rest in cats:
@@ -215,17 +262,12 @@ class _Index:
                 chain.append(node)
                 node = parent.get(node)
             self.chain[cid] = tuple(chain)
-        self.group_excludes: dict[int, frozenset[int]] = {}
-        for cid, _name, _p, _k, _a, excludes in cats:
-            ids = frozenset(self.food_ids[n] for n in _split(excludes) if n in self.food_ids)
-            if ids:
-                self.group_excludes[cid] = ids
 
         self.analyte_ids: dict[str, int] = {}
         self.analyte_name: dict[int, str] = {}
         self.analyte_kind: dict[int, str] = {}
-        analytes = list(Analyte.objects.values_list("id", "name_zh", "name_en", "aliases", "kind"))
-        for aid, name_zh, name_en, aliases, kind in analytes:
+        analytes = list(Analyte.objects.values_list("id", "name_zh", "name_en", "aliases", "kind", "cas"))
+        for aid, name_zh, name_en, aliases, kind, cas in analytes:
             self.analyte_name[aid] = name_zh
             self.analyte_kind[aid] = kind
             for alias in _split(aliases):
@@ -233,39 +275,111 @@ class _Index:
                 self.analyte_ids.setdefault(alias.lower(), aid)
             if name_en:
                 self.analyte_ids.setdefault(name_en.strip().lower(), aid)
+            if cas:
+                self.analyte_ids.setdefault(cas.strip(), aid)
         for aid, name_zh, *_rest in analytes:
             self.analyte_ids[name_zh] = aid
 
         self.editions = {e[0]: EditionInfo(*e) for e in Edition.objects.values_list(*EDITION_FIELDS)}
+        self.partial = set(Edition.objects.filter(partial=True).values_list("id", flat=True))
         self.families = sorted({e.family for e in self.editions.values()})
         self.analyte_families: dict[int, set[str]] = {}
         self.limits: dict[tuple[int, int], list[_Limit]] = {}
-        for eid, aid, fid, limit, temporary, excludes in MaxResidueLimit.objects.values_list(
-            "edition_id", "analyte_id", "food_id", "limit_mg_kg", "temporary", "excludes"
+        for (
+            eid,
+            aid,
+            fid,
+            limit,
+            temporary,
+            excludes,
+            ltype,
+            basis,
+            sfile,
+            srow,
+            clause,
+            table,
+        ) in MaxResidueLimit.objects.values_list(
+            "edition_id",
+            "analyte_id",
+            "food_id",
+            "limit_mg_kg",
+            "temporary",
+            "excludes",
+            "limit_type",
+            "basis",
+            "source_file",
+            "source_row",
+            "clause",
+            "table_no",
         ):
             ex = frozenset(self.food_ids[n] for n in _split(excludes) if n in self.food_ids)
-            self.limits.setdefault((aid, fid), []).append(_Limit(eid, limit, temporary, ex))
+            source = ", ".join(
+                p
+                for p in (
+                    f"{sfile}:{srow}" if sfile and srow else sfile,
+                    " ".join(x for x in (clause, table) if x),
+                )
+                if p
+            )
+            self.limits.setdefault((aid, fid), []).append(
+                _Limit(eid, limit, temporary, ex, ltype, basis, source)
+            )
             self.analyte_families.setdefault(aid, set()).add(self.editions[eid].family)
 
-        self.banned: dict[int, list[tuple[dt.date | None, str]]] = {}
-        for aid, announcement, effective in BannedSubstance.objects.values_list(
-            "analyte_id", "announcement", "effective_from"
-        ):
-            self.banned.setdefault(aid, []).append((effective, announcement))
+        # Bans: a row superseded by a row that is itself in use is left out (the older row comes back when the
+        # newer is set aside); unverified rows are left out when the setting says so.
+        rows = list(
+            BannedSubstance.objects.values_list(
+                "id",
+                "analyte_id",
+                "announcement",
+                "effective_from",
+                "verification",
+                "supersedes_id",
+                "source_row",
+            )
+        )
+        used = [r for r in rows if not (self.exclude_unverified and r[4] == Verification.UNVERIFIED)]
+        superseded = {r[5] for r in used if r[5]}
+        self.banned: dict[int, list[tuple[dt.date | None, str, bool, str]]] = {}
+        for _id, aid, announcement, effective, verification, _sup, source_row in used:
+            if _id in superseded:
+                continue
+            self.banned.setdefault(aid, []).append(
+                (effective, announcement, verification == Verification.UNVERIFIED, source_row)
+            )
 
         mapping: dict[str, set[int]] = {}
         for name, cid in ScopeMapping.objects.values_list("name", "categories"):
             if cid is not None:
                 mapping.setdefault(name, set()).add(cid)
         self.scope_mapping = mapping
-        self.restricted: dict[int, list[tuple[frozenset[int], str, str, dt.date | None]]] = {}
-        for aid, banned_on, announcement, effective in RestrictedUse.objects.values_list(
-            "analyte_id", "banned_on", "announcement", "effective_from"
+        self.restricted: dict[int, list[tuple[frozenset[int], str, str, dt.date | None, bool, str]]] = {}
+        for (
+            aid,
+            banned_on,
+            announcement,
+            effective,
+            verification,
+            source_row,
+        ) in RestrictedUse.objects.values_list(
+            "analyte_id", "banned_on", "announcement", "effective_from", "verification", "source_row"
         ):
+            if self.exclude_unverified and verification == Verification.UNVERIFIED:
+                continue
             ids: set[int] = set()
             for name in _split(banned_on):
                 ids |= self.scope_ids(name)
-            self.restricted.setdefault(aid, []).append((frozenset(ids), banned_on, announcement, effective))
+            self.restricted.setdefault(aid, []).append(
+                (
+                    frozenset(ids),
+                    banned_on,
+                    announcement,
+                    effective,
+                    verification == Verification.UNVERIFIED,
+                    source_row,
+                )
+            )
 
         self.active_cache: dict[dt.date, dict[str, tuple[int, ...]]] = {}
         self.resolutions: dict[tuple, _Resolution] = {}
@@ -297,33 +411,21 @@ class _Index:
         return info.code
 
     # resolution -------------------------------------------------------------
-    def resolve(self, food_id: int, analyte_id: int, on_date: dt.date) -> _Resolution:
-        food = self.cat_name[food_id]
+    def ban_for(self, food_id: int, analyte_id: int, on_date: dt.date) -> _Ban | None:
+        """The ban (all uses) or restriction (this crop) of the analyte in force on the date, if any."""
         analyte = self.analyte_name[analyte_id]
-        base = {"food": food, "analyte": analyte, "date": on_date.isoformat()}
-
-        for effective, announcement in self.banned.get(analyte_id, ()):
+        for effective, announcement, unverified, source_row in self.banned.get(analyte_id, ()):
             if effective is None or effective <= on_date:
                 source = announcement or _("list of banned pesticides")
                 detail = _("%(analyte)s: banned substance (%(source)s)") % {
                     "analyte": analyte,
                     "source": source,
                 }
-                return _Resolution(
-                    BANNED,
-                    None,
-                    announcement,
-                    detail,
-                    "",
-                    _(
-                        "%(analyte)s is a banned substance (%(source)s): any detection at or above the limit of "
-                        "detection fails; found %(value)s mg/kg in %(food)s."
-                    ),
-                    {**base, "source": source},
-                )
-
+                return _Ban(BANNED, source, detail, unverified, source_row)
         chain = self.chain[food_id]
-        for ids, banned_on, announcement, effective in self.restricted.get(analyte_id, ()):
+        for ids, banned_on, announcement, effective, unverified, source_row in self.restricted.get(
+            analyte_id, ()
+        ):
             if (effective is None or effective <= on_date) and any(node in ids for node in chain):
                 source = announcement or _("list of restricted pesticides")
                 detail = _("%(analyte)s: banned on %(scope)s (%(source)s)") % {
@@ -331,34 +433,29 @@ class _Index:
                     "scope": banned_on,
                     "source": source,
                 }
-                return _Resolution(
-                    RESTRICTED_SCOPE,
-                    None,
-                    announcement,
-                    detail,
-                    "",
-                    _(
-                        "%(analyte)s is banned on %(scope)s (%(source)s) and was found in %(food)s at %(value)s mg/kg."
-                    ),
-                    {**base, "scope": banned_on, "source": source},
-                )
+                return _Ban(RESTRICTED_SCOPE, source, detail, unverified, source_row)
+        return None
+
+    def resolve(self, food_id: int, analyte_id: int, on_date: dt.date, fat=None) -> _Resolution:
+        food = self.cat_name[food_id]
+        analyte = self.analyte_name[analyte_id]
+        base = {"food": food, "analyte": analyte, "date": on_date.isoformat()}
+        ban = self.ban_for(food_id, analyte_id, on_date)
+        chain = self.chain[food_id]
 
         active = self.active(on_date)
         families = self.analyte_families.get(analyte_id)
         if not families:
             prefix = FAMILY_BY_KIND.get(self.analyte_kind[analyte_id])
-            families = {f for f in active if prefix is None or f == prefix} or set(active)
+            families = {f for f in self.families if prefix is None or f == prefix} or set(self.families)
         order = [eid for fam in sorted(families) for eid in active.get(fam, ())]
         rank = {eid: i for i, eid in enumerate(order)}
         skipped: list[str] = []
         for depth, node in enumerate(chain):
-            excluded_by_group = self.group_excludes.get(node, frozenset())
-            if depth and any(below in excluded_by_group for below in chain[:depth]):
-                skipped.append(self.cat_name[node])
-                continue
             rows = self.limits.get((analyte_id, node))
             if not rows:
                 continue
+            # Exclusions belong to the row: 瓜类蔬菜(节瓜除外) does not hold for 节瓜 (nor for anything below it).
             candidates = [
                 r
                 for r in rows
@@ -369,59 +466,138 @@ class _Index:
                 if any(r.edition_id in rank for r in rows):
                     skipped.append(self.cat_name[node])
                 continue
-            row = min(candidates, key=lambda r: rank[r.edition_id])
+            best = min(rank[r.edition_id] for r in candidates)
+            candidates = [r for r in candidates if rank[r.edition_id] == best]
+            bands = [r for r in candidates if r.basis in BANDS]
+            if bands:
+                if fat is None:
+                    edition = self.edition_label(bands[0].edition_id)
+                    tpl = _(
+                        "The limit for %(node)s (%(edition)s) depends on the fat content: give the fat content of "
+                        "the sample to judge it."
+                    )
+                    params = {**base, "node": self.cat_name[node], "edition": edition}
+                    detail = f"{self.cat_name[node]} ({edition})"
+                    return _Resolution(FAT_NEEDED, None, edition, detail, tpl, tpl, params, ban)
+                want = LimitBasis.FAT_10_UP if fat >= 10 else LimitBasis.FAT_BELOW_10
+                candidates = [r for r in bands if r.basis == want] or candidates
+            row = candidates[0]
             edition = self.edition_label(row.edition_id)
             limit_text = fmt(row.limit) + ("*" if row.temporary else "")
-            detail = f"{self.cat_name[node]} {limit_text} mg/kg ({edition})"
-            params = {**base, "node": self.cat_name[node], "limit": limit_text, "edition": edition}
+            basis_text = BASIS_TEXT.get(row.basis, "")
+            emrl = row.limit_type == LimitType.EMRL
+            kind_text = "EMRL " if emrl else ""
+            detail = f"{self.cat_name[node]} {kind_text}{limit_text} mg/kg{basis_text} ({edition})"
+            if row.source:
+                detail += f" [{row.source}]"
+            params = {
+                **base,
+                "node": self.cat_name[node],
+                "limit": limit_text + basis_text,
+                "edition": edition,
+                "kind": _("extraneous limit (EMRL)") if emrl else _("limit"),
+            }
             if depth == 0:
-                rule = MRL_FOOD
+                rule = EMRL_FOOD if emrl else MRL_FOOD
                 pass_tpl = _(
-                    "%(value)s mg/kg is within the limit of %(limit)s mg/kg for %(food)s (%(edition)s)."
+                    "%(value)s mg/kg is within the %(kind)s of %(limit)s mg/kg for %(food)s (%(edition)s)."
                 )
                 fail_tpl = _(
-                    "%(value)s mg/kg exceeds the limit of %(limit)s mg/kg for %(food)s (%(edition)s)."
+                    "%(value)s mg/kg exceeds the %(kind)s of %(limit)s mg/kg for %(food)s (%(edition)s)."
                 )
             else:
-                rule = MRL_GROUP
+                rule = EMRL_GROUP if emrl else MRL_GROUP
                 pass_tpl = _(
-                    "%(value)s mg/kg is within the limit of %(limit)s mg/kg for %(node)s, the group of "
+                    "%(value)s mg/kg is within the %(kind)s of %(limit)s mg/kg for %(node)s, the group of "
                     "%(food)s (%(edition)s)."
                 )
                 fail_tpl = _(
-                    "%(value)s mg/kg exceeds the limit of %(limit)s mg/kg for %(node)s, the group of "
+                    "%(value)s mg/kg exceeds the %(kind)s of %(limit)s mg/kg for %(node)s, the group of "
                     "%(food)s (%(edition)s)."
                 )
-            return _Resolution(rule, row.limit, edition, detail, pass_tpl, fail_tpl, params)
+            return _Resolution(
+                rule, row.limit, edition, detail, pass_tpl, fail_tpl, params, ban, row.source, row.basis
+            )
 
         edition = "/".join(
             self.editions[eid].code for fam in sorted(families) for eid in reversed(active.get(fam, ()))
         )
+        groups = "、".join(skipped)
+        if not order:
+            loaded = sorted(
+                (e for e in self.editions.values() if e.family in families and e.kind == EditionKind.FULL),
+                key=lambda e: e.in_force,
+            )
+            first = loaded[0] if loaded else None
+            if first is not None and on_date < first.in_force:
+                tpl = _(
+                    "No edition loaded is in force on %(date)s: the earliest loaded, %(first)s, is in force from "
+                    "%(first_date)s. Load the edition in force on that date to judge the result."
+                )
+                params = {**base, "first": first.code, "first_date": first.in_force.isoformat()}
+            else:
+                tpl = _("No edition of the standard is loaded, so the result cannot be judged.")
+                params = base
+            detail = _("no edition loaded for %(date)s") % base
+            return _Resolution(NO_EDITION, None, "", detail, tpl, tpl, params, ban)
         if skipped:
-            detail = _("no limit for %(food)s (excluded from %(groups)s)") % {
-                "food": food,
-                "groups": "、".join(skipped),
-            }
+            detail = _("no limit for %(food)s (excluded from %(groups)s)") % {"food": food, "groups": groups}
         else:
             detail = _("no limit for %(food)s or its groups") % {"food": food}
-        if order:
+        partial = [self.editions[eid].code for eid in order if eid in self.partial]
+        if partial:
             tpl = _(
-                "There is no limit for %(analyte)s in %(food)s in %(edition)s (in force on %(date)s), so "
-                "the result cannot be judged."
+                "%(partial)s is loaded only in part (an excerpt): no limit for %(analyte)s in %(food)s is loaded, "
+                "so the result cannot be judged; this does not mean the standard sets none."
             )
-        else:
-            tpl = _("No residue standard was in force on %(date)s, so the result cannot be judged.")
+            return _Resolution(
+                LIMIT_NOT_LOADED,
+                None,
+                edition,
+                detail,
+                tpl,
+                tpl,
+                {**base, "partial": "、".join(partial)},
+                ban,
+            )
+        tpl = _(
+            "There is no limit for %(analyte)s in %(food)s in %(edition)s (in force on %(date)s), so "
+            "the result cannot be judged."
+        )
         if skipped:
             tpl += _(" %(food)s is excluded from the entry for %(groups)s.")
         return _Resolution(
-            NO_LIMIT,
-            None,
-            edition,
-            detail,
-            tpl,
-            tpl,
-            {**base, "edition": edition, "groups": "、".join(skipped)},
+            NO_LIMIT, None, edition, detail, tpl, tpl, {**base, "edition": edition, "groups": groups}, ban
         )
+
+
+# Formulation words of a product name: "毒死蜱乳油", "40%毒死蜱微乳剂", "chlorpyrifos 40% EC".
+_FORMULATION = re.compile(
+    r"\d+(?:\.\d+)?\s*%|乳油|可湿性粉剂|水分散粒剂|悬浮剂|微乳剂|水乳剂|颗粒剂|水剂|粉剂|原药|母药|可溶液剂|"
+    r"\b(?:EC|WP|SC|WG|WDG|GR|SL|EW|ME|TC)\b",
+    re.IGNORECASE,
+)
+
+
+def resolve_analyte(index: _Index, text: str) -> int | None:
+    """The analyte a name, other name, CAS number or product name stands for (None when none does): exact first,
+    then without formulation words, then the longest analyte name or other name the text contains."""
+    name = (text or "").strip()
+    if not name:
+        return None
+    aid = index.analyte_ids.get(name) or index.analyte_ids.get(name.lower())
+    if aid is not None:
+        return aid
+    bare = _FORMULATION.sub(" ", name).strip()
+    aid = index.analyte_ids.get(bare) or index.analyte_ids.get(bare.lower())
+    if aid is not None:
+        return aid
+    lowered = name.lower()
+    best = None
+    for key, candidate in index.analyte_ids.items():
+        if len(key) >= 2 and key in lowered and (best is None or len(key) > len(best[0])):
+            best = (key, candidate)
+    return best[1] if best else None
 
 
 def _split(text: str | None) -> list[str]:
@@ -565,17 +741,36 @@ def parse_date(value) -> dt.date | None:
 
 
 def judge(
-    *, food: str, analyte: str, value, unit: str, lod=None, loq=None, on_date: dt.date | None = None
+    *,
+    food: str,
+    analyte: str,
+    value,
+    unit: str,
+    lod=None,
+    loq=None,
+    on_date: dt.date | None = None,
+    policy: str = POLICY_MRL,
+    fat=None,
 ) -> Judgement:
     """Judge one measured value of an analyte in a food against the standards in force on ``on_date``
-    (default: today, Asia/Shanghai). ``lod``/``loq`` are in the same unit as ``value``."""
+    (default: today, Asia/Shanghai). ``lod``/``loq`` are in the same unit as ``value``. ``policy`` is the plan's
+    policy for banned substances (``mrl``: judged against the limit and flagged; ``strict``: any detection fails);
+    ``fat`` the fat content in % where a limit depends on it."""
     index = get_index()
     # Fast path: exact names, a plain unit, a clean number, no LOD/LOQ.
     number = None
     factor = _RAW_UNITS.get(unit) if type(unit) is str else None
     food_id = index.food_ids.get(food) if type(food) is str else None
     analyte_id = index.analyte_ids.get(analyte) if type(analyte) is str else None
-    if factor is not None and food_id is not None and analyte_id is not None and lod is None and loq is None:
+    if (
+        factor is not None
+        and food_id is not None
+        and analyte_id is not None
+        and lod is None
+        and loq is None
+        and fat is None
+        and policy == POLICY_MRL
+    ):
         kind = type(value)
         if kind is Decimal:
             number = value
@@ -586,14 +781,17 @@ def judge(
                 number = None
         if number is not None and (not number.is_finite() or number < 0):
             number = None
+    loq_n = fat_n = None
     if number is None:
-        food_id, analyte_id, number, factor, lod = _checked(index, food, analyte, value, unit, lod, loq)
+        food_id, analyte_id, number, factor, lod, loq_n, fat_n = _checked(
+            index, food, analyte, value, unit, lod, loq, policy, fat
+        )
     elif factor is not ONE:
         number = number * factor
-    return _judge(index, food_id, analyte_id, number, lod, on_date)
+    return _judge(index, food_id, analyte_id, number, lod, on_date, loq_n, policy, fat_n)
 
 
-def _checked(index: _Index, food, analyte, value, unit, lod, loq):
+def _checked(index: _Index, food, analyte, value, unit, lod, loq, policy=POLICY_MRL, fat=None):
     """Check every input (the slow path); return ids, the value and the LOD in mg/kg, and the factor."""
     errors: dict = {}
     food_key = food.strip() if isinstance(food, str) else ""
@@ -632,6 +830,11 @@ def _checked(index: _Index, food, analyte, value, unit, lod, loq):
     loq_n = _number(loq, "loq", errors)
     if lod_n is not None and loq_n is not None and loq_n < lod_n:
         errors["loq"] = _("The limit of quantification cannot be below the limit of detection.")
+    fat_n = _number(fat, "fat", errors)
+    if fat_n is not None and fat_n > 100:
+        errors["fat"] = _("A fat content lies between 0 and 100%%; “%(value)s” is not one.") % {"value": fat}
+    if policy not in Policy.values:
+        errors["policy"] = _("Unknown policy “%(value)s”: mrl or strict.") % {"value": policy}
     if errors:
         raise ValidationError(errors)
 
@@ -642,42 +845,214 @@ def _checked(index: _Index, food, analyte, value, unit, lod, loq):
         number = number * factor
         if lod_n is not None:
             lod_n = lod_n * factor
-    return food_id, analyte_id, number, factor, lod_n
+        if loq_n is not None:
+            loq_n = loq_n * factor
+    return food_id, analyte_id, number, factor, lod_n, loq_n, fat_n
 
 
 def _judge(
-    index: _Index, food_id: int, analyte_id: int, number: Decimal, lod_n: Decimal | None, on_date
+    index: _Index,
+    food_id: int,
+    analyte_id: int,
+    number: Decimal,
+    lod_n: Decimal | None,
+    on_date,
+    loq_n: Decimal | None = None,
+    policy: str = POLICY_MRL,
+    fat: Decimal | None = None,
 ) -> Judgement:
     day = on_date if on_date is not None else _today()
     if type(day) is not dt.date:
         day = parse_date(day) or _today()  # a datetime (its Shanghai date) or text such as "2023-06-01"
 
-    key = (food_id, analyte_id, day, _language())
+    key = (food_id, analyte_id, day, _language(), None if fat is None else fat >= 10)
     res = index.resolutions.get(key)
     if res is None:
-        res = index.resolve(food_id, analyte_id, day)
+        res = index.resolve(food_id, analyte_id, day, fat)
         if len(index.resolutions) > 200_000:
             index.resolutions.clear()
         index.resolutions[key] = res
 
-    if not number or (lod_n is not None and number < lod_n):
-        if number:
-            reason = res.nd_tpl % {"value": fmt_fast(number), "lod": fmt_fast(lod_n)}
-        else:
-            reason = res.nd_zero
-        return _judgement(PASS, reason, res.limit, number, res.edition, NOT_DETECTED, res.detail)
-
     kind = res.kind
-    if kind == NO_LIMIT:
-        return _judgement(NOT_JUDGEABLE, res.fail_parts[0], None, number, res.edition, kind, res.detail)
-    if kind == BANNED or kind == RESTRICTED_SCOPE:
+    limit = res.limit
+    ban = res.ban
+    detected = bool(number) and (lod_n is None or number >= lod_n)
+    flags: tuple[str, ...] = ()
+    if ban is not None and detected:
+        # 违禁检出, and whether the ban it rests on is unverified
+        flags = (BANNED_DETECTED, BASIS_UNVERIFIED) if ban.unverified else (BANNED_DETECTED,)
+
+    if limit is not None:
+        if number > limit:  # quantified above the limit: fails whatever the LOD says
+            return _judgement(
+                FAIL,
+                fmt_fast(number).join(res.fail_parts),
+                limit,
+                number,
+                res.edition,
+                kind,
+                res.detail,
+                policy,
+                flags,
+                res.source,
+            )
+        unfit = [t for t in (lod_n, loq_n) if t is not None and number < t and t > limit]
+        if unfit:  # reported below an LOD/LOQ above the limit: the method cannot show compliance
+            reason = _(
+                "The method cannot show compliance: %(value)s mg/kg is reported below a limit of detection or "
+                "quantification of %(threshold)s mg/kg, above the limit of %(limit)s mg/kg (%(edition)s)."
+            ) % {
+                "value": fmt_fast(number),
+                "threshold": fmt_fast(max(unfit)),
+                "limit": fmt(limit),
+                "edition": res.edition,
+            }
+            return _judgement(
+                NOT_JUDGEABLE,
+                reason,
+                limit,
+                number,
+                res.edition,
+                METHOD_UNFIT,
+                res.detail,
+                policy,
+                flags,
+                res.source,
+            )
+        if not detected:
+            return _judgement(
+                PASS,
+                _nd_reason(res, number, lod_n),
+                limit,
+                number,
+                res.edition,
+                NOT_DETECTED,
+                res.detail,
+                policy,
+                flags,
+                res.source,
+            )
+        if ban is not None:
+            if policy == POLICY_STRICT:
+                reason = _(
+                    "%(analyte)s is banned for this use (%(source)s); under the plan's strict policy any detection "
+                    "fails: found %(value)s mg/kg in %(food)s (limit %(limit)s mg/kg)."
+                ) % {
+                    "analyte": res.params["analyte"],
+                    "source": ban.announcement,
+                    "value": fmt_fast(number),
+                    "food": res.params["food"],
+                    "limit": fmt(limit),
+                }
+                return _judgement(
+                    FAIL,
+                    reason + _unverified(ban),
+                    limit,
+                    number,
+                    ban.announcement,
+                    ban.rule,
+                    ban.detail,
+                    policy,
+                    flags,
+                    ban.source,
+                )
+            reason = fmt_fast(number).join(res.pass_parts) + _(
+                " %(analyte)s is banned for this use (%(source)s): the detection is flagged (违禁检出) for follow-up."
+            ) % {"analyte": res.params["analyte"], "source": ban.announcement}
+            return _judgement(
+                PASS,
+                reason + _unverified(ban),
+                limit,
+                number,
+                res.edition,
+                kind,
+                res.detail,
+                policy,
+                flags,
+                res.source,
+            )
         return _judgement(
-            FAIL, fmt_fast(number).join(res.fail_parts), None, number, res.edition, kind, res.detail
+            PASS,
+            fmt_fast(number).join(res.pass_parts),
+            limit,
+            number,
+            res.edition,
+            kind,
+            res.detail,
+            policy,
+            flags,
+            res.source,
         )
-    if number <= res.limit:
+
+    # No limit to judge against. A banned substance detected fails citing the ban where the edition in force has no
+    # limit for it (or the plan's policy is strict); where the limit is not loaded or needs the fat content, the
+    # result stays not judgeable, flagged.
+    if ban is not None and (kind == NO_LIMIT or (detected and policy == POLICY_STRICT)):
+        if not detected:
+            return _judgement(
+                PASS,
+                _nd_reason(res, number, lod_n),
+                None,
+                number,
+                ban.announcement,
+                NOT_DETECTED,
+                ban.detail,
+                policy,
+                flags,
+                ban.source,
+            )
+        if ban.rule == BANNED:
+            reason = _(
+                "%(analyte)s is a banned substance (%(source)s) with no limit in force for %(food)s: any detection "
+                "at or above the limit of detection fails; found %(value)s mg/kg."
+            )
+        else:
+            reason = _(
+                "%(analyte)s is banned on %(food)s (%(source)s) and has no limit in force for it: the detection of "
+                "%(value)s mg/kg fails."
+            )
+        reason %= {
+            "analyte": res.params["analyte"],
+            "source": ban.announcement,
+            "food": res.params["food"],
+            "value": fmt_fast(number),
+        }
         return _judgement(
-            PASS, fmt_fast(number).join(res.pass_parts), res.limit, number, res.edition, kind, res.detail
+            FAIL,
+            reason + _unverified(ban),
+            None,
+            number,
+            ban.announcement,
+            ban.rule,
+            ban.detail,
+            policy,
+            flags,
+            ban.source,
+        )
+    if not detected and (kind == NO_LIMIT or ban is not None):
+        return _judgement(
+            PASS,
+            _nd_reason(res, number, lod_n),
+            None,
+            number,
+            res.edition,
+            NOT_DETECTED,
+            res.detail,
+            policy,
+            flags,
         )
     return _judgement(
-        FAIL, fmt_fast(number).join(res.fail_parts), res.limit, number, res.edition, kind, res.detail
+        NOT_JUDGEABLE, res.fail_parts[0], None, number, res.edition, kind, res.detail, policy, flags
     )
+
+
+def _nd_reason(res: _Resolution, number: Decimal, lod_n: Decimal | None) -> str:
+    if number:
+        return res.nd_tpl % {"value": fmt_fast(number), "lod": fmt_fast(lod_n)}
+    return res.nd_zero
+
+
+def _unverified(ban: _Ban) -> str:
+    if not ban.unverified:
+        return ""
+    return _(" The basis of this ban is unverified (not checked against a primary or secondary source).")

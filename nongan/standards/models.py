@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from nongan.core.versions import Versioned
 from nongan.registry.models import ProductCategory
 
-from .choices import AnalyteKind, EditionKind
+from .choices import AnalyteKind, EditionKind, LimitBasis, LimitType, Verification
 from .inforce import EDITION_FIELDS, EditionInfo, active_editions
 
 
@@ -51,6 +51,14 @@ class Edition(models.Model):
     in_force = models.DateField(_("in force from"))
     scope = models.CharField(_("scope"), max_length=255, blank=True)
     source = models.CharField(_("source"), max_length=500, blank=True)
+    partial = models.BooleanField(
+        _("loaded in part"),
+        default=False,
+        help_text=_(
+            "Only part of the edition is loaded (an excerpt): a pair it does not hold is “limit not loaded”, "
+            "never “no limit”."
+        ),
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -129,6 +137,15 @@ class MaxResidueLimit(models.Model):
     )
     limit_mg_kg = models.DecimalField(_("limit (mg/kg)"), max_digits=12, decimal_places=6)
     temporary = models.BooleanField(_("temporary limit (*)"), default=False)
+    limit_type = models.CharField(
+        _("type of limit"), max_length=8, choices=LimitType.choices, default=LimitType.MRL
+    )
+    basis = models.CharField(_("basis"), max_length=16, choices=LimitBasis.choices, blank=True)
+    clause = models.CharField(_("clause"), max_length=16, blank=True)
+    table_no = models.CharField(_("table"), max_length=16, blank=True)
+    residue_definition = models.TextField(_("residue definition"), blank=True)
+    source_file = models.CharField(_("source file"), max_length=128, blank=True)
+    source_row = models.PositiveIntegerField(_("source row"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=500, blank=True)
     note = models.CharField(_("note"), max_length=500, blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
@@ -138,11 +155,23 @@ class MaxResidueLimit(models.Model):
         verbose_name_plural = _("maximum residue limits")
         ordering = ["analyte__name_zh", "food__path", "edition__in_force"]
         constraints = [
-            models.UniqueConstraint(fields=["edition", "analyte", "food"], name="mrl_unique_per_edition")
+            models.UniqueConstraint(
+                fields=["edition", "analyte", "food", "basis"], name="mrl_unique_per_edition_basis"
+            )
         ]
 
     def __str__(self) -> str:
         return f"{self.analyte} · {self.food} · {self.limit_mg_kg} mg/kg ({self.edition})"
+
+    @property
+    def source_label(self) -> str:
+        """ "gb2763_2026_excerpt.csv row 123, 4.125 表 125" (what a judgement cites)."""
+        parts = []
+        if self.source_file:
+            parts.append(f"{self.source_file}:{self.source_row}" if self.source_row else self.source_file)
+        if self.clause or self.table_no:
+            parts.append(" ".join(p for p in (self.clause, self.table_no) if p))
+        return ", ".join(parts)
 
 
 class BannedSubstance(models.Model):
@@ -155,7 +184,22 @@ class BannedSubstance(models.Model):
     ban_scope = models.CharField(_("scope of the ban"), max_length=255, blank=True)
     announcement = models.CharField(_("announcement"), max_length=128, blank=True)
     effective_from = models.DateField(_("effective from"), null=True, blank=True)
+    effective_text = models.CharField(
+        _("date as written"), max_length=128, blank=True, help_text=_("A date the source gives only as text.")
+    )
+    verification = models.CharField(
+        _("verification"), max_length=16, choices=Verification.choices, blank=True
+    )
+    supersedes = models.ForeignKey(
+        "self",
+        verbose_name=_("supersedes"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+    )
     source = models.CharField(_("source"), max_length=500, blank=True)
+    source_row = models.CharField(_("source row"), max_length=128, blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -180,7 +224,22 @@ class RestrictedUse(models.Model):
     )
     announcement = models.CharField(_("announcement"), max_length=128, blank=True)
     effective_from = models.DateField(_("effective from"), null=True, blank=True)
+    effective_text = models.CharField(
+        _("date as written"), max_length=128, blank=True, help_text=_("A date the source gives only as text.")
+    )
+    verification = models.CharField(
+        _("verification"), max_length=16, choices=Verification.choices, blank=True
+    )
+    supersedes = models.ForeignKey(
+        "self",
+        verbose_name=_("supersedes"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+    )
     source = models.CharField(_("source"), max_length=500, blank=True)
+    source_row = models.CharField(_("source row"), max_length=128, blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

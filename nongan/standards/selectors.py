@@ -84,22 +84,23 @@ def search_analytes(user, text: str) -> QuerySet:
 
 def substance_status(analyte_name: str, food: str, on_date: dt.date | None = None) -> str | None:
     """ "banned" (banned outright), "restricted" (banned on this food) or None — the gate other capabilities
-    use before a certificate is issued for a batch that used this active ingredient."""
-    from .engine import _today, get_index
+    use before a certificate is issued for a batch that used this active ingredient. The ingredient is matched
+    through the analyte's other names and CAS number, and a product name ("毒死蜱乳油", "chlorpyrifos 40% EC")
+    through the analyte name it contains (``engine.resolve_analyte``)."""
+    from .choices import Rule
+    from .engine import _today, get_index, resolve_analyte
 
     index = get_index()
-    name = (analyte_name or "").strip()
-    aid = index.analyte_ids.get(name) or index.analyte_ids.get(name.lower())
+    aid = resolve_analyte(index, analyte_name)
     if aid is None:
         return None
     on = on_date or _today()
-    if any(effective is None or effective <= on for effective, _announcement in index.banned.get(aid, [])):
+    if any(effective is None or effective <= on for effective, *_rest in index.banned.get(aid, [])):
         return "banned"
     fid = index.food_ids.get((food or "").strip())
     if fid is None:
         return None
-    chain = set(index.chain.get(fid, (fid,)))
-    for ids, _banned_on, _announcement, effective in index.restricted.get(aid, []):
-        if (effective is None or effective <= on) and ids & chain:
-            return "restricted"
+    ban = index.ban_for(fid, aid, on)
+    if ban is not None and ban.rule == Rule.RESTRICTED_SCOPE:
+        return "restricted"
     return None

@@ -17,13 +17,20 @@ from .. import engine
 from ..choices import ImportKind
 from ..models import ScopeMapping
 from ..tables import RowError, TableRejected, read_path
+from .analytes import analytes_import
 from .common import _food_index, _touch
 from .editions import editions_import
+from .excerpt import excerpt_load
 from .limits import mrl_import
 from .lists import banned_import, restricted_import
+from .lists2026 import lists_2026_load
 
 DATA_DIR = Path(__file__).parent.parent / "data"
 SHIPPED = {
+    "tree": DATA_DIR / "annex_a_foods.csv",
+    "analytes": DATA_DIR / "analytes.csv",
+    "excerpt": DATA_DIR / "gb2763_2026_excerpt.csv",
+    "lists_2026": DATA_DIR / "banned_restricted_2026.csv",
     "scope": DATA_DIR / "scope_mappings.csv",
     ImportKind.EDITIONS: DATA_DIR / "standard_editions.csv",
     ImportKind.MRL: DATA_DIR / "mrl_sample.csv",
@@ -69,21 +76,37 @@ def scope_mappings_load(*, actor=None, path: Path = SHIPPED["scope"]) -> dict[st
 
 
 # ---------------------------------------------------------------- the shipped data
-@transaction.atomic
 def standards_load(*, actor=None, data_dir: Path | None = None) -> dict[str, dict[str, int]]:
-    """Load the shipped reference data (nongan/standards/data/): scope mappings, editions, limits, banned and
-    restricted lists. Idempotent: a second run creates nothing."""
+    """Load the shipped reference data (nongan/standards/data/): the product tree's annex A foods, scope mappings,
+    analytes (other names, CAS), editions, limits (the sample rows and the GB 2763-2026 excerpt), banned and
+    restricted lists (the older ones merged with the 2026 one). Idempotent: a second run creates nothing."""
+    return standards_load_report(actor=actor, data_dir=data_dir)["counts"]
+
+
+@transaction.atomic
+def standards_load_report(*, actor=None, data_dir: Path | None = None) -> dict:
+    """``standards_load`` with what was not loaded: {"counts": {part: {…}}, "report": [lines]}."""
     paths = dict(SHIPPED)
     if data_dir is not None:
         paths = {k: Path(data_dir) / Path(p).name for k, p in SHIPPED.items()}
     if not ProductCategory.objects.exists():
         categories_load()
-    return {
+    tree = categories_load(path=paths["tree"])
+    if tree["created"] or tree["updated"]:
+        _touch()
+    counts = {
+        "tree": tree,
         "scope_mappings": scope_mappings_load(actor=actor, path=paths["scope"]),
+        "analytes": analytes_import(actor=actor, table=read_path("analytes", paths["analytes"])),
         "editions": editions_import(actor=actor, table=read_path("editions", paths[ImportKind.EDITIONS])),
         "limits": mrl_import(actor=actor, table=read_path("mrl", paths[ImportKind.MRL]), existing="skip"),
-        "banned": banned_import(actor=actor, table=read_path("banned", paths[ImportKind.BANNED])),
-        "restricted": restricted_import(
-            actor=actor, table=read_path("restricted", paths[ImportKind.RESTRICTED])
-        ),
     }
+    excerpt = excerpt_load(actor=actor, path=paths["excerpt"])
+    counts["excerpt"] = excerpt.counts()
+    counts["banned"] = banned_import(actor=actor, table=read_path("banned", paths[ImportKind.BANNED]))
+    counts["restricted"] = restricted_import(
+        actor=actor, table=read_path("restricted", paths[ImportKind.RESTRICTED])
+    )
+    lists = lists_2026_load(actor=actor, path=paths["lists_2026"])
+    counts["lists_2026"] = lists.counts()
+    return {"counts": counts, "report": excerpt.lines() + lists.lines()}

@@ -20,6 +20,7 @@ D = Decimal
 JUNE_2023 = dt.date(2023, 6, 1)
 JAN_2023 = dt.date(2023, 1, 1)
 DEC_2026 = dt.date(2026, 12, 1)
+MID_2025 = dt.date(2025, 6, 1)
 
 
 def test_amendment_applies_from_its_own_in_force_date(standards):
@@ -59,11 +60,13 @@ def test_a_new_full_edition_replaces_the_edition_and_amendment_it_supersedes(sta
     j = judge(food="韭菜", analyte="腐霉利", value="0.8", unit="mg/kg", on_date=DEC_2026)
     assert (j.verdict, j.rule, j.edition, j.limit_mg_kg) == (
         "not_judgeable",
-        "no_limit",
+        "limit_not_loaded",
         "GB 2763-2026",
         None,
     )
-    assert j.reason == "GB 2763-2026（2026-12-01 实施中）中没有腐霉利在韭菜中的限量，无法判定。"
+    assert j.reason == (
+        "GB 2763-2026 仅部分加载（摘录）：腐霉利在韭菜中的限量未加载，无法判定；这并不表示该标准未规定限量。"
+    )
     j = judge(food="韭菜", analyte="吡虫啉", value="1", unit="mg/kg", on_date=DEC_2026)
     assert (j.verdict, j.rule, j.edition, j.limit_mg_kg) == ("pass", "mrl_food", "GB 2763-2026", D("1"))
     # Before GB 2763-2026 came into force its rows do not apply.
@@ -79,16 +82,17 @@ def test_group_limit_and_group_exclusion(standards):
         "pass",
         "mrl_group",
         D("0.5"),
-        "瓜类蔬菜 0.5 mg/kg (GB 2763-2026)",
+        "瓜类蔬菜 0.5 mg/kg (GB 2763-2026) [gb2763_2026_excerpt.csv:192, 4.372 表 372]",
     )
     assert j.reason == "0.5 mg/kg 未超过黄瓜所属类别瓜类蔬菜的限量 0.5 mg/kg（GB 2763-2026）。"
     assert (
         judge(food="黄瓜", analyte="噻虫嗪", value="0.51", unit="mg/kg", on_date=DEC_2026).verdict == "fail"
     )
+    # 瓜类蔬菜(节瓜、苦瓜、丝瓜、冬瓜、南瓜除外): the exclusion is the row's; 节瓜 has its own row (1).
     excluded = judge(food="节瓜", analyte="噻虫嗪", value="0.1", unit="mg/kg", on_date=DEC_2026)
-    assert (excluded.verdict, excluded.rule, excluded.limit_mg_kg) == ("not_judgeable", "no_limit", None)
-    assert excluded.rule_detail == "节瓜没有限量（不适用瓜类蔬菜的限量）"
-    assert "节瓜不适用瓜类蔬菜的限量" in excluded.reason
+    assert (excluded.verdict, excluded.rule, excluded.limit_mg_kg) == ("pass", "mrl_food", D("1"))
+    # 香瓜 is excluded from 甜瓜类水果 in 4.372 and has its own row; for 吡虫啉 (no exclusion) it takes the group's.
+    assert judge(food="香瓜", analyte="噻虫嗪", value="1.5", unit="mg/kg", on_date=DEC_2026).limit_mg_kg == 2
 
 
 def test_food_entry_beats_group_entry(standards):
@@ -98,14 +102,27 @@ def test_food_entry_beats_group_entry(standards):
 
 
 def test_banned_substance_fails_at_or_above_lod(standards):
+    # 对硫磷 is banned (公告第322号) and GB 2763-2026 sets 0.01 on 瓜类蔬菜: judged against the limit, the detection
+    # flagged (违禁检出); the strict policy fails any detection at or above the LOD.
     j = judge(food="黄瓜", analyte="对硫磷", value="0.005", unit="mg/kg", lod="0.001", on_date=DEC_2026)
-    assert (j.verdict, j.rule, j.edition, j.limit_mg_kg) == ("fail", "banned", "农业部公告第322号", None)
+    assert (j.verdict, j.rule, j.edition, j.limit_mg_kg, j.flags) == (
+        "pass",
+        "mrl_group",
+        "GB 2763-2026",
+        D("0.01"),
+        ("banned_detected",),
+    )
+    strict = dict(unit="mg/kg", lod="0.001", on_date=DEC_2026, policy="strict")
+    j = judge(food="黄瓜", analyte="对硫磷", value="0.005", **strict)
+    assert (j.verdict, j.rule, j.edition, j.policy) == ("fail", "banned", "农业部公告第322号", "strict")
     assert j.rule_detail == "对硫磷：禁用物质（农业部公告第322号）"
-    at_lod = judge(food="黄瓜", analyte="对硫磷", value="0.001", unit="mg/kg", lod="0.001", on_date=DEC_2026)
+    at_lod = judge(food="黄瓜", analyte="对硫磷", value="0.001", **strict)
     assert at_lod.verdict == "fail"
-    below = judge(food="黄瓜", analyte="对硫磷", value="0.0009", unit="mg/kg", lod="0.001", on_date=DEC_2026)
+    below = judge(food="黄瓜", analyte="对硫磷", value="0.0009", **strict)
     assert (below.verdict, below.rule) == ("pass", "not_detected")
-    no_lod = judge(food="黄瓜", analyte="parathion", value="0.000001", unit="mg/kg", on_date=DEC_2026)
+    no_lod = judge(
+        food="黄瓜", analyte="parathion", value="0.000001", unit="mg/kg", on_date=DEC_2026, policy="strict"
+    )
     assert no_lod.verdict == "fail"
     zero = judge(food="黄瓜", analyte="对硫磷", value="0", unit="mg/kg", on_date=DEC_2026)
     assert (zero.verdict, zero.rule) == ("pass", "not_detected")
@@ -114,29 +131,74 @@ def test_banned_substance_fails_at_or_above_lod(standards):
 def test_banned_only_from_its_effective_date(standards):
     # 三氯杀螨醇 is banned from 2018-10-01; before that only its tea restriction applies.
     before = judge(food="黄瓜", analyte="三氯杀螨醇", value="0.1", unit="mg/kg", on_date=dt.date(2018, 9, 30))
-    assert before.rule == "no_limit"
-    tea = judge(food="绿茶", analyte="三氯杀螨醇", value="0.1", unit="mg/kg", on_date=dt.date(2018, 9, 30))
+    assert before.rule == "no_edition"  # no GB 2763 edition loaded for 2018
+    # (no GB 2763 edition is loaded for 2018: the ban alone judges only under the strict policy)
+    tea = judge(
+        food="绿茶",
+        analyte="三氯杀螨醇",
+        value="0.1",
+        unit="mg/kg",
+        on_date=dt.date(2018, 9, 30),
+        policy="strict",
+    )
     assert (tea.verdict, tea.rule) == ("fail", "restricted_scope")
-    after = judge(food="黄瓜", analyte="三氯杀螨醇", value="0.1", unit="mg/kg", on_date=dt.date(2018, 10, 1))
+    after = judge(
+        food="黄瓜",
+        analyte="三氯杀螨醇",
+        value="0.1",
+        unit="mg/kg",
+        on_date=dt.date(2018, 10, 1),
+        policy="strict",
+    )
     assert (after.verdict, after.rule) == ("fail", "banned")
 
 
 def test_restricted_scope(standards):
-    j = judge(food="菠菜", analyte="克百威", value="0.005", unit="mg/kg", lod="0.001", on_date=DEC_2026)
+    # 2025: GB 2763-2021 in force without limits for these, before the full bans of 公告第736号 (2026-06-01).
+    j = judge(food="菠菜", analyte="克百威", value="0.005", unit="mg/kg", lod="0.001", on_date=MID_2025)
     assert (j.verdict, j.rule, j.edition) == ("fail", "restricted_scope", "农业部公告第199号")
     assert j.rule_detail == "克百威：禁止用于蔬菜;果树;茶叶;中草药材（农业部公告第199号）"
     # 果树 is another name of 水果; 十字花科蔬菜 is a scope mapping; 甘蓝 another name of 结球甘蓝.
-    assert judge(food="苹果", analyte="克百威", value="0.01", unit="mg/kg").rule == "restricted_scope"
-    assert judge(food="大白菜", analyte="灭多威", value="0.01", unit="mg/kg").rule == "restricted_scope"
-    assert judge(food="青花菜", analyte="灭多威", value="0.01", unit="mg/kg").rule == "restricted_scope"
-    assert judge(food="萝卜", analyte="灭多威", value="0.01", unit="mg/kg").rule == "restricted_scope"
-    assert judge(food="胡萝卜", analyte="灭多威", value="0.01", unit="mg/kg").rule == "no_limit"
-    assert judge(food="结球甘蓝", analyte="氧乐果", value="0.01", unit="mg/kg").rule == "restricted_scope"
-    assert judge(food="橙", analyte="氧乐果", value="0.01", unit="mg/kg").rule == "restricted_scope"
-    assert judge(food="稻谷", analyte="氟虫腈", value="0.01", unit="mg/kg").rule == "restricted_scope"
-    assert judge(food="玉米", analyte="氟虫腈", value="0.01", unit="mg/kg").rule == "no_limit"
+    assert (
+        judge(food="苹果", analyte="克百威", value="0.01", unit="mg/kg", on_date=MID_2025).rule
+        == "restricted_scope"
+    )
+    assert (
+        judge(food="大白菜", analyte="灭多威", value="0.01", unit="mg/kg", on_date=MID_2025).rule
+        == "restricted_scope"
+    )
+    assert (
+        judge(food="青花菜", analyte="灭多威", value="0.01", unit="mg/kg", on_date=MID_2025).rule
+        == "restricted_scope"
+    )
+    assert (
+        judge(food="萝卜", analyte="灭多威", value="0.01", unit="mg/kg", on_date=MID_2025).rule
+        == "restricted_scope"
+    )
+    assert (
+        judge(food="胡萝卜", analyte="灭多威", value="0.01", unit="mg/kg", on_date=MID_2025).rule
+        == "no_limit"
+    )
+    assert (
+        judge(food="结球甘蓝", analyte="氧乐果", value="0.01", unit="mg/kg", on_date=MID_2025).rule
+        == "restricted_scope"
+    )
+    assert (
+        judge(food="橙", analyte="氧乐果", value="0.01", unit="mg/kg", on_date=MID_2025).rule
+        == "restricted_scope"
+    )
+    assert (
+        judge(food="稻谷", analyte="氟虫腈", value="0.01", unit="mg/kg", on_date=MID_2025).rule
+        == "restricted_scope"
+    )
+    assert (
+        judge(food="玉米", analyte="氟虫腈", value="0.01", unit="mg/kg", on_date=MID_2025).rule == "no_limit"
+    )
     # Outside the scope: no limit, not judgeable.
-    assert judge(food="猪肉", analyte="克百威", value="0.01", unit="mg/kg").verdict == "not_judgeable"
+    assert (
+        judge(food="猪肉", analyte="克百威", value="0.01", unit="mg/kg", on_date=MID_2025).verdict
+        == "not_judgeable"
+    )
 
 
 def test_units(standards):
@@ -154,8 +216,8 @@ def test_units(standards):
 
 
 def test_milk_may_be_given_per_litre(standards):
-    j = judge(food="生牛乳", analyte="克百威", value="0.01", unit="mg/L")
-    assert (j.value_mg_kg, j.rule) == (D("0.01"), "no_limit")
+    j = judge(food="生牛乳", analyte="毒死蜱", value="0.01", unit="mg/L", on_date=DEC_2026)
+    assert (j.value_mg_kg, j.rule, j.limit_mg_kg) == (D("0.01"), "mrl_group", D("0.02"))  # 4.125 生乳 0.02
     assert judge(food="生鲜牛乳", analyte="克百威", value="10", unit="μg/L").value_mg_kg == D("0.010")
     with pytest.raises(ValidationError) as exc:
         judge(food="黄瓜", analyte="噻虫嗪", value="0.1", unit="mg/L")
@@ -237,8 +299,11 @@ def test_edition_is_in_force_as_the_engine_says(standards):
 
 def test_no_edition_in_force(standards):
     j = judge(food="黄瓜", analyte="噻虫嗪", value="0.1", unit="mg/kg", on_date=dt.date(2020, 1, 1))
-    assert (j.verdict, j.rule, j.edition) == ("not_judgeable", "no_limit", "")
-    assert j.reason == "2020-01-01 没有实施中的残留限量标准，无法判定。"
+    assert (j.verdict, j.rule, j.edition) == ("not_judgeable", "no_edition", "")
+    assert j.reason == (
+        "2020-01-01 没有已加载的标准版本在实施：已加载的最早版本 GB 2763-2021 自 2021-09-03 起实施。"
+        "请加载该日期实施的版本后再判定。"
+    )
 
 
 def test_reason_follows_the_active_language(standards):

@@ -56,24 +56,49 @@ def csv_upload(text: str, name="limits.csv") -> SimpleUploadedFile:
 
 def test_load_shipped_standards_is_idempotent(ganyu):
     first = standards_load()
+    assert first["tree"] == {"created": 240, "updated": 33}
+    assert first["analytes"] == {"created": 74, "updated": 0}
     assert first["editions"] == {"created": 5, "skipped": 0}
-    assert first["limits"] == {"created": 25, "analytes_created": 4, "skipped_editions": 0}
+    assert first["limits"] == {"created": 2, "analytes_created": 1, "skipped_editions": 0}
+    assert first["excerpt"] == {
+        "created": 3310,
+        "skipped": 0,
+        "analytes_created": 9,
+        "footnotes": 20,
+        "misfiled": 12,
+        "merged": 4,
+        "unmapped": 0,
+        "duplicates": 2,
+        "bad_values": 0,
+    }
     assert first["banned"] == {"created": 42, "skipped": 0}
     assert first["restricted"] == {"created": 17, "skipped": 0}
+    assert first["lists_2026"] == {
+        "created": 27,
+        "banned_created": 21,
+        "restricted_created": 6,
+        "already_listed": 39,
+        "superseding": 4,
+        "text_dates": 35,
+        "no_date": 5,
+        "unverified": 12,
+    }
     assert counts() == {
         "editions": 5,
-        "limits": 25,
-        "analytes": 59,
-        "banned": 42,
-        "restricted": 17,
-        "mappings": 2,
+        "limits": 3312,
+        "analytes": 125,
+        "banned": 63,
+        "restricted": 23,
+        "mappings": 6,
     }
     token = StandardsRevision.objects.get().token
     audit_rows = AuditLog.objects.count()
     second = standards_load()
-    assert second["limits"] == {"created": 0, "analytes_created": 0, "skipped_editions": 3}
-    assert sum(p["created"] for p in second.values()) == 0
-    assert counts()["limits"] == 25
+    assert second["limits"] == {"created": 0, "analytes_created": 0, "skipped_editions": 2}
+    assert second["excerpt"]["created"] == 0 and second["excerpt"]["skipped"] == 3348
+    assert second["lists_2026"]["banned_created"] + second["lists_2026"]["restricted_created"] == 0
+    assert sum(p.get("created", 0) for p in second.values()) == 0
+    assert counts()["limits"] == 3312
     assert StandardsRevision.objects.get().token == token
     assert AuditLog.objects.count() == audit_rows
 
@@ -252,7 +277,7 @@ def test_list_imports(standards, users):
         actor=users.admin,
         kind="restricted",
         upload=csv_upload(
-            "name_zh,name_en,banned_on,announcement\n乙酰甲胺磷,acephate,蔬菜;瓜果;食用菌,农业农村部公告第148号\n",
+            "name_zh,name_en,banned_on,announcement\n乙酰甲胺磷,acephate,蔬菜;瓜菜果;食用菌,农业农村部公告第148号\n",
             "r.csv",
         ),
     )
@@ -261,7 +286,7 @@ def test_list_imports(standards, users):
         {
             "row": 2,
             "column": "banned_on",
-            "message": "“瓜果”既不是农产品分类中的食品或类别，也不在范围对照中。",
+            "message": "“瓜菜果”既不是农产品分类中的食品或类别，也不在范围对照中。",
         }
     ]
     assert counts() == before
@@ -276,7 +301,10 @@ def test_list_imports(standards, users):
     assert (job.status, job.created_count) == ("done", 1)
     from nongan.standards.engine import judge
 
-    assert judge(food="香菇", analyte="acephate", value="0.1", unit="mg/kg").rule == "restricted_scope"
+    assert (
+        judge(food="香菇", analyte="acephate", value="0.1", unit="mg/kg", policy="strict").rule
+        == "restricted_scope"
+    )
     # Banned list: an existing identical entry is skipped, a changed one refused.
     job = import_upload(
         actor=users.admin,

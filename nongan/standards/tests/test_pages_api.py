@@ -50,10 +50,10 @@ def test_limit_browse_filters(client, standards, users):
     assert [(m.food.name, m.limit_mg_kg) for m in rows] == [("瓜类蔬菜", Decimal("0.5"))]
     page = client.get(reverse("standards:limits"), {"edition": "GB 2763.1-2022"})
     assert [(m.analyte.name_zh, m.food.name) for m in page.context["page_obj"]] == [("腐霉利", "韭菜")]
-    page = client.get(reverse("standards:limits"), {"food": "韭菜"})
-    assert page.context["total"] == 4  # 腐霉利 ×2, 吡虫啉, and 对硫磷 through 蔬菜
-    page = client.get(reverse("standards:limits"), {"food": "蔬菜", "analyte": "parathion"})
-    assert page.context["total"] == 1
+    page = client.get(reverse("standards:limits"), {"food": "韭菜", "analyte": "腐霉利"})
+    assert page.context["total"] == 2  # GB 2763-2021 and GB 2763.1-2022
+    page = client.get(reverse("standards:limits"), {"food": "韭菜", "analyte": "parathion"})
+    assert [(m.food.name, m.clause) for m in page.context["page_obj"]] == [("鳞茎类蔬菜", "4.126")]
 
 
 def test_judge_page(client, standards, users):
@@ -117,7 +117,7 @@ def test_api_editions_and_limits(api, standards, users):
     assert response.status_code == 200
     rows = {r["code"]: r for r in response.json()["results"]}
     assert rows["GB 2763-2026"]["is_current"] is True and rows["GB 2763-2021"]["is_current"] is False
-    assert rows["GB 2763.1-2022"]["amends"] == "GB 2763-2021" and rows["GB 2763-2026"]["limit_count"] == 23
+    assert rows["GB 2763.1-2022"]["amends"] == "GB 2763-2021" and rows["GB 2763-2026"]["limit_count"] == 3310
     response = api(users.qk).get(
         "/api/v1/standards/limits/", {"food": "黄瓜", "analyte": "噻虫嗪", "edition": "GB 2763-2026"}
     )
@@ -149,6 +149,9 @@ def test_api_judge(api, standards, users):
         "edition": "GB 2763-2021/GB 2763.1-2022",
         "rule": "mrl_food",
         "rule_detail": "韭菜 5 mg/kg (GB 2763-2021/GB 2763.1-2022)",
+        "policy": "mrl",
+        "flags": [],
+        "source": "",
     }
     bad = c.post(
         "/api/v1/standards/judge/",
@@ -219,17 +222,19 @@ def test_judge_command_on_a_file(standards, tmp_path):
     )
     out = io.StringIO()
     call_command("judge", csv=src, stdout=out)
-    assert "合格 1，不合格 2，无法判定 1，错误 1。" in out.getvalue()
+    assert "合格 3，不合格 1，无法判定 0，错误 1。" in out.getvalue()
     with open(tmp_path / "results.judged.csv", encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f))
     assert [(r["verdict"], r["rule"], r["edition"], r["limit_mg_kg"]) for r in rows] == [
         ("pass", "mrl_food", "GB 2763-2021/GB 2763.1-2022", "5"),
         ("fail", "mrl_food", "GB 2763-2021", "0.2"),
-        ("fail", "banned", "农业部公告第322号", ""),
-        ("not_judgeable", "no_limit", "GB 2763-2026", ""),
+        ("pass", "mrl_group", "GB 2763-2026", "0.01"),  # 对硫磷 is banned: judged on its limit, flagged
+        ("pass", "mrl_food", "GB 2763-2026", "1"),  # 瓜类蔬菜(节瓜…除外): 节瓜's own row
         ("", "", "", ""),
     ]
     assert rows[2]["value_mg_kg"] == "0.005" and rows[0]["food"] == "韭菜"
+    assert (rows[2]["flags"], rows[2]["policy"]) == ("banned_detected", "mrl")
+    assert rows[3]["source"] == "gb2763_2026_excerpt.csv:193, 4.372 表 372"
     assert rows[4]["error"] == "food: “火星菜”不在农产品分类中。"
     call_command("judge", csv=src, out=tmp_path / "o.csv", stdout=io.StringIO())
     assert (tmp_path / "o.csv").exists()
@@ -238,7 +243,8 @@ def test_judge_command_on_a_file(standards, tmp_path):
 def test_load_standards_command(ganyu):
     out = io.StringIO()
     call_command("load_standards", stdout=out)
-    assert "新建 91 行。" in out.getvalue()
+    assert "新建 3723 行。" in out.getvalue()
+    assert "date given as text, row 2 六六六: 2002 (earlier for most)" in out.getvalue()
     out = io.StringIO()
     call_command("load_standards", stdout=out)
     assert "新建 0 行。" in out.getvalue()
@@ -251,7 +257,7 @@ def test_demo_build_is_idempotent(ganyu):
     demo.build(stdout=io.StringIO())
     n = MaxResidueLimit.objects.count()
     demo.build(stdout=io.StringIO())
-    assert MaxResidueLimit.objects.count() == n == 25
+    assert MaxResidueLimit.objects.count() == n == 3312
 
 
 def test_analyte_page(client, standards, users):
@@ -260,4 +266,4 @@ def test_analyte_page(client, standards, users):
     assert page.status_code == 200
     names = [a.name_zh for a in page.context["page_obj"]]
     assert names == ["对硫磷", "甲基对硫磷"]
-    assert page.context["page_obj"][0].ban_count == 1 and page.context["page_obj"][0].limit_count == 2
+    assert page.context["page_obj"][0].ban_count == 2 and page.context["page_obj"][0].limit_count == 23

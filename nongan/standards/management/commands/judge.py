@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from nongan.core.excel import safe_cell, safe_row
-from nongan.standards.choices import Rule, Verdict
+from nongan.standards.choices import Flag, Policy, Rule, Verdict
 from nongan.standards.engine import fmt, judge, parse_date
 
 OUT_COLUMNS = [
@@ -20,6 +20,9 @@ OUT_COLUMNS = [
     "edition",
     "rule",
     "rule_detail",
+    "policy",
+    "flags",
+    "source",
     "reason",
     "error",
 ]
@@ -35,7 +38,7 @@ class Command(BaseCommand):
     help = (
         "Judge a residue result: --food 韭菜 --analyte 腐霉利 --value 0.8 --unit mg/kg [--lod 0.01] "
         "[--date 2023-06-01]; or a file: --csv results.csv [--out out.csv] (columns food, analyte, value, "
-        "unit, optional lod, loq, date)."
+        "unit, optional lod, loq, date, policy, fat)."
     )
 
     def add_arguments(self, parser):
@@ -46,6 +49,12 @@ class Command(BaseCommand):
         parser.add_argument("--lod")
         parser.add_argument("--loq")
         parser.add_argument("--date", help="Sampling date, YYYY-MM-DD (default today).")
+        parser.add_argument(
+            "--policy",
+            default=Policy.MRL.value,
+            help="Policy for banned substances: mrl (judged against the limit, detection flagged; default) or strict.",
+        )
+        parser.add_argument("--fat", help="Fat content of the sample in %%, where a limit depends on it.")
         parser.add_argument("--csv", type=Path, help="Judge every row of this CSV file.")
         parser.add_argument(
             "--out", type=Path, help="Where to write the judged CSV (default <name>.judged.csv)."
@@ -66,6 +75,8 @@ class Command(BaseCommand):
                 lod=o["lod"],
                 loq=o["loq"],
                 on_date=parse_date(o["date"]),
+                policy=o["policy"],
+                fat=o["fat"],
             )
         except ValidationError as exc:
             raise CommandError(_errors_text(exc)) from None
@@ -79,6 +90,9 @@ class Command(BaseCommand):
             _("Standard: %(v)s") % {"v": j.edition or "—"},
             _("Rule: %(label)s (%(rule)s)") % {"label": Rule(j.rule).label, "rule": j.rule},
             _("Entry used: %(v)s") % {"v": j.rule_detail},
+            _("Source row: %(v)s") % {"v": j.source or "—"},
+            _("Policy: %(label)s (%(policy)s)") % {"label": Policy(j.policy).label, "policy": j.policy},
+            _("Flags: %(v)s") % {"v": "; ".join(str(Flag(f).label) for f in j.flags) or "—"},
             _("Reason: %(v)s") % {"v": j.reason},
         ]
         self.stdout.write("\n".join(str(line) for line in lines))
@@ -121,6 +135,8 @@ class Command(BaseCommand):
                         lod=row.get("lod") or None,
                         loq=row.get("loq") or None,
                         on_date=parse_date(row.get("date") or None),
+                        policy=row.get("policy") or Policy.MRL.value,
+                        fat=row.get("fat") or None,
                     )
                 except ValidationError as exc:
                     result["error"] = _errors_text(exc)
@@ -136,6 +152,9 @@ class Command(BaseCommand):
                             "edition": j.edition,
                             "rule": j.rule,
                             "rule_detail": j.rule_detail,
+                            "policy": j.policy,
+                            "flags": ";".join(j.flags),
+                            "source": j.source,
                             "reason": j.reason,
                         }
                     )

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from nongan.standards.services import standards_load
+from nongan.standards.services.shipped import standards_load_report
 from nongan.standards.tables import TableRejected
 
 
@@ -21,9 +21,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            result = standards_load(data_dir=options.get("data_dir"))
+            loaded = standards_load_report(data_dir=options.get("data_dir"))
         except TableRejected as exc:
             raise CommandError("\n".join(exc.messages)) from None
+        result = loaded["counts"]
+        # What was not loaded as written (misfiled tables, merged cells, dates given as text …): reported, never guessed.
+        for line in loaded["report"]:
+            self.stdout.write(line)
         for part, counts in result.items():
             self.stdout.write(f"{part}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
         created = sum(c.get("created", 0) for c in result.values())
