@@ -28,6 +28,7 @@ from .filtersets import (
     StaffFilterSet,
 )
 from .models import Base, Certification, Contact, Producer, ProducerProduct, ProductCategory, StaffMember
+from .privacy import PERSONAL_FIELDS, sees_personal_data
 
 
 def _django_validator(fn):
@@ -136,6 +137,10 @@ class ProducerSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         data = super().to_representation(instance)
         data["products"] = [pl.category.code for pl in instance.product_lines.all()]
+        request = self.context.get("request")
+        if request is not None and not sees_personal_data(request.user):
+            for key in PERSONAL_FIELDS:  # contact and identity data: only for the roles of registry.privacy
+                data.pop(key, None)
         return data
 
     def validate(self, attrs):
@@ -287,8 +292,16 @@ class CertificationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class ContactViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Producers' contact persons: only for the roles that see personal data (``registry.privacy``)."""
+
     serializer_class = ContactSerializer
     base_queryset = Contact.objects.order_by("id")
+
+    def get_queryset(self):
+        if not sees_personal_data(self.request.user):
+            return Contact.objects.none()
+        return super().get_queryset()
+
     filterset_class = ContactFilterSet
 
 

@@ -9,6 +9,7 @@ from nongan.core.models import Region
 from nongan.core.scoping import get_scoped_or_404, scoped
 
 from .models import Base, Certification, Contact, Producer, ProducerAccount, ProducerProduct, StaffMember
+from .privacy import sees_personal_data
 
 
 def producer_list(user):
@@ -63,6 +64,9 @@ def certifications_of(user, producer):
 
 
 def contacts_of(user, producer):
+    """The producer's contact persons, for those who may see personal data (``registry.privacy``)."""
+    if not sees_personal_data(user):
+        return Contact.objects.none()
     return scoped(user, Contact.objects.filter(producer=producer))
 
 

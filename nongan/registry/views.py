@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from nongan.core import audit, imports
-from nongan.core.choices import Role
 from nongan.core.excel import XLSX_CONTENT_TYPE, export
 from nongan.core.forms import errors_to_form, refuse_stale
 from nongan.core.scoping import can_edit_registry
@@ -25,6 +24,7 @@ from .filtersets import ProducerFilterSet, StaffFilterSet
 from .forms import BaseForm, CertificationForm, ContactForm, ProducerForm, StaffForm
 from .imports import PRODUCER_SHEET, PRODUCERS
 from .models import Base, Certification, Contact, Producer, StaffMember
+from .privacy import may_export_basic, sees_personal_data
 
 PAGE_SIZE = 50
 
@@ -114,30 +114,17 @@ def village_options(request):
     return render(request, "registry/_village_options.html", {"villages": _villages(request)})
 
 
-# Who may export the producer list, and which columns (a role not listed gets 403). Contact and identity
-# columns (credit code, head, phone, address) and the supervision tier go only to those who keep the registry
-# or enforce it; field staff and market checkers get the register without them; the lab (blind testing) and
-# anyone else get nothing. Producer and dealer accounts export their own row.
+# Which columns of the producer export a user gets: all for those who see personal data, the basic register
+# for samplers and market checkers, nothing (403) for anyone else (the one rule: ``registry.privacy``).
 EXPORT_BASIC = ("code", "name", "type", "township", "village", "is_scale", "status", "products")
 EXPORT_FULL = tuple(k for k, _label in EXPORT_COLUMNS)
-EXPORT_POLICY = {
-    Role.PROVINCE_ADMIN: EXPORT_FULL,
-    Role.DISTRICT_ADMIN: EXPORT_FULL,
-    Role.TOWNSHIP_SUPERVISOR: EXPORT_FULL,
-    Role.VILLAGE_COORDINATOR: EXPORT_FULL,
-    Role.ENFORCEMENT: EXPORT_FULL,
-    Role.PRODUCER: EXPORT_FULL,
-    Role.INPUT_DEALER: EXPORT_FULL,
-    Role.SAMPLER: EXPORT_BASIC,
-    Role.MARKET_CHECKER: EXPORT_BASIC,
-}
 
 
 def export_columns_for(user) -> tuple[str, ...]:
     """The producer-export columns ``user`` may have (empty: no export)."""
-    if user.is_superuser:
+    if sees_personal_data(user):
         return EXPORT_FULL
-    return EXPORT_POLICY.get(user.role, ())
+    return EXPORT_BASIC if may_export_basic(user) else ()
 
 
 @login_required
@@ -213,6 +200,8 @@ def producer_detail(request, pk):
         "certifications": selectors.certifications_of(request.user, producer),
         "contacts": selectors.contacts_of(request.user, producer),
         "masked_id": mask_id_number(producer.id_number),
+        # Contact and identity data only for those who keep or enforce the registry (registry.privacy).
+        "personal": sees_personal_data(request.user),
     }
     if tab == "history":
         ctx["history"] = _history(producer)
