@@ -237,6 +237,37 @@ NONGAN_KEY_AUTOCREATE = env_bool("NONGAN_KEY_AUTOCREATE", DEBUG)
 # The district (or province) the installation serves; the demo loads Ganyu District.
 NONGAN_ROOT_REGION = env("NONGAN_ROOT_REGION", "320707000000")
 
+# The shared cache (rate limits counted across every worker): the database table nongan_cache (made by the
+# migrations), or Redis with NONGAN_CACHE_URL=redis://…; "local" is each process's own memory (rendered public
+# pages for a few seconds).
+_CACHE_URL = env("NONGAN_CACHE_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+    if _CACHE_URL.startswith(("redis://", "rediss://"))
+    else {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "nongan_cache",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    },
+    "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "nongan-local"},
+}
+# Rate limits per client ("requests/seconds"): the public page /v/<number> and the verify API. Addresses in
+# NONGAN_RATE_RAISED_FOR (comma-separated, e.g. a load generator or a market's scanning station) get
+# NONGAN_RATE_RAISED_FACTOR times the limit.
+NONGAN_VERIFY_RATE = env("NONGAN_VERIFY_RATE", "60/60")
+NONGAN_VERIFY_API_RATE = env("NONGAN_VERIFY_API_RATE", "120/60")
+NONGAN_RATE_RAISED_FOR = [a.strip() for a in (env("NONGAN_RATE_RAISED_FOR") or "").split(",") if a.strip()]
+NONGAN_RATE_RAISED_FACTOR = int(env("NONGAN_RATE_RAISED_FACTOR", "1000"))
+# The client's address: REMOTE_ADDR, or, behind a trusted reverse proxy, the header it sets (X-Forwarded-For)
+# read NONGAN_TRUSTED_PROXY_COUNT entries from the right. Leave unset without a proxy: clients could forge it.
+NONGAN_TRUSTED_PROXY_HEADER = env("NONGAN_TRUSTED_PROXY_HEADER", "")
+NONGAN_TRUSTED_PROXY_COUNT = int(env("NONGAN_TRUSTED_PROXY_COUNT", "1"))
+# Public page scans are written in batches at most this many seconds late (and at a clean exit); 0: at once.
+NONGAN_SCAN_FLUSH_SECONDS = float(env("NONGAN_SCAN_FLUSH_SECONDS", "2"))
+NONGAN_SCAN_BATCH = int(env("NONGAN_SCAN_BATCH", "500"))
+# A rendered /v/<number> page is reused for this many seconds within a process (0: render every time).
+NONGAN_VERIFY_PAGE_SECONDS = int(env("NONGAN_VERIFY_PAGE_SECONDS", "5"))
+
 # Background tasks: the database backend with `nongan db_worker`; "immediate" runs them inline.
 TASKS_BACKEND = env("NONGAN_TASKS", "database")
 TASKS = {

@@ -7,6 +7,8 @@ import os
 import tempfile
 
 os.environ.setdefault("NONGAN_TASKS", "immediate")
+os.environ.setdefault("NONGAN_SCAN_FLUSH_SECONDS", "0")  # scans written inside their request
+os.environ.setdefault("NONGAN_VERIFY_PAGE_SECONDS", "0")
 os.environ.setdefault("NONGAN_VAR", tempfile.mkdtemp(prefix="nongan-test-"))
 
 from nongan.settings import *  # noqa: E402,F403

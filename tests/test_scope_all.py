@@ -568,6 +568,8 @@ ROUTES = {
     "certificates:trace_export": ("detail", "trace_formats"),
     "certificates:coverage": "list",
     "certificates:keys_rotate": "admin",
+    "certificates:suspected": "list",
+    "certificates:suspicion_review": ("write", "certs"),
     "certificates:detail": ("detail", "certs"),
     "certificates:qr": ("detail", "certs"),
     "certificates-verify": "api-extra",
@@ -1050,6 +1052,11 @@ WRITES = {
             "r-0-value": "0.01",
             "r-0-unit": "mg/kg",
         },
+    ),
+    "certificates:suspicion_review": (
+        "certs",
+        {"admin", "qk", "zw", "enforcement", "market"},
+        {"decision": "confirm", "reason": "越权确认"},
     ),
     "certificates:input_edit": (
         "inputs",

@@ -1,5 +1,6 @@
 """Certificates API under /api/v1/: issue, revoke, verify and trace (same scope and services as the pages)."""
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
@@ -9,6 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from nongan.core import ratelimit
 from nongan.core.api import TEXT_LOOKUP_REGEX, ScopedViewSetMixin
 from nongan.core.scoping import get_scoped_or_404
 
@@ -148,8 +150,15 @@ class VerifyView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=VerifySerializer, responses={200: dict})
+    @extend_schema(request=VerifySerializer, responses={200: dict, 429: dict})
     def post(self, request):
+        wait = ratelimit.hit("verify-api", ratelimit.client_address(request), settings.NONGAN_VERIFY_API_RATE)
+        if wait:
+            return Response(
+                {"detail": _("Too many requests: try again in %(seconds)s seconds.") % {"seconds": wait}},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(wait)},
+            )
         s = VerifySerializer(data=request.data)
         s.is_valid(raise_exception=True)
         check = services.verify_text(s.validated_data["text"])

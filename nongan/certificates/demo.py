@@ -182,11 +182,13 @@ def _collections_and_checks(rnd) -> None:
             seller_name="流动摊贩",
             is_demo=True,
         )
+    towns = [r.code for r in services.scan_places()] + [""]
     for c in certs[40:120]:
         for _ in range(rnd.randint(1, 3)):
             services.scan_record(
                 certificate=c,
                 number=c.number,
                 result="genuine",
-                place=rnd.choice(["连云港市", "赣榆区青口镇", "南京市", "上海市", ""]),
+                town=rnd.choice(towns),
+                client=f"10.0.0.{rnd.randint(1, 250)}",
             )

@@ -268,8 +268,18 @@ class Certificate(WorkflowModel):
     )
     print_count = models.PositiveIntegerField(_("times printed"), default=0)
     scan_count = models.PositiveIntegerField(_("times scanned"), default=0)
-    suspicious = models.BooleanField(_("possible counterfeit"), default=False, db_index=True)
-    suspicious_reason = models.CharField(_("why suspicious"), max_length=255, blank=True)
+    # Set only by staff who reviewed the scan signals (services.certificate_suspicion_review), never by a scan.
+    suspicious = models.BooleanField(_("counterfeit confirmed"), default=False, db_index=True)
+    suspicious_reason = models.CharField(_("why confirmed"), max_length=255, blank=True)
+    suspicion_reviewed_at = models.DateTimeField(_("signals reviewed at"), null=True, blank=True)
+    suspicion_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("signals reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     is_demo = models.BooleanField(_("demo data"), default=False)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -373,17 +383,21 @@ class Scan(models.Model):
         related_name="scans",
     )
     number = models.CharField(_("number scanned"), max_length=40)
-    time = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    time = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     result = models.CharField(_("result"), max_length=16, choices=ScanResult.choices)
-    place = models.CharField(_("place (as given)"), max_length=64, blank=True)
+    # Where: a township chosen from the installation's fixed list (shown publicly by its name), and/or the
+    # browser's location rounded to 0.01° (about 1 km; for staff only). Never free text.
+    region = models.ForeignKey(
+        Region, verbose_name=_("township"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     latitude = models.DecimalField(
         _("latitude (coarse)"), max_digits=6, decimal_places=2, null=True, blank=True
     )
     longitude = models.DecimalField(
         _("longitude (coarse)"), max_digits=6, decimal_places=2, null=True, blank=True
     )
-    flagged = models.BooleanField(_("flagged"), default=False)
-    flag_reason = models.CharField(_("flag reason"), max_length=255, blank=True)
+    # A keyed hash of the client's address (not reversible without the server's secret): counts distinct clients.
+    client = models.CharField(_("client (hashed)"), max_length=16, blank=True)
 
     class Meta:
         verbose_name = _("scan")

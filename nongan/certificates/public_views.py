@@ -1,14 +1,20 @@
 """The public verification page /v/<code> and the published public keys (no login)."""
 
-from django.http import JsonResponse
+import hashlib
+
+from django.conf import settings
+from django.core.cache import caches
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
 
+from nongan.core import ratelimit
 from nongan.core.validators import mask_phone, public_producer_name
 
-from . import qrsign, selectors, services
+from . import qrsign, scanlog, selectors, services
 
 MAX_PARENTS = 20
 MESSAGES = {
@@ -71,20 +77,58 @@ def _public_view_of(c):
     }
 
 
+def too_many_requests(request, wait: int):
+    """429 with a Chinese page (and Retry-After) for a client over its rate limit."""
+    response = render(request, "certificates/public/rate_limited.html", {"wait": wait}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
 @require_GET
 @never_cache
 def verify(request, code: str):
+    """The public page of one certificate. A view changes nothing but the scan log (one row, written in a
+    batch within seconds); the page itself may be reused for NONGAN_VERIFY_PAGE_SECONDS within the process."""
+    address = ratelimit.client_address(request)
+    wait = ratelimit.hit("verify", address, settings.NONGAN_VERIFY_RATE)
+    if wait:
+        return too_many_requests(request, wait)
     token = request.GET.get("s", "").strip()
+    seconds = settings.NONGAN_VERIFY_PAGE_SECONDS
+    key = "v:" + hashlib.sha256(f"{translation.get_language()}|{code}|{token}".encode()).hexdigest()
+    page = caches["local"].get(key) if seconds else None
+    if page is None:
+        page = _render_verify(request, code, token)
+        if seconds:
+            caches["local"].set(key, page, seconds)
+    body, status_code, scan = page
+    if scan is not None:
+        scanlog.add(
+            services.scan_row(
+                certificate_id=scan[0],
+                number=scan[1],
+                result=scan[2],
+                town=request.GET.get("town", "")[:12],
+                latitude=request.GET.get("lat"),
+                longitude=request.GET.get("lon"),
+                client=address,
+            )
+        )
+    return HttpResponse(body, status=status_code)
+
+
+def _render_verify(request, code: str, token: str):
+    """(body, status, (certificate, number, result) of the scan to log or None)."""
     check = services.verify(code, token)
     ctx = {"code": code}
     if check.certificate is None:
         if check.verdict == services.Verdict.NOT_FOUND:
             ctx["error"] = _("No certificate with the number %(number)s.") % {"number": check.number}
-            return render(request, "certificates/public/verify.html", ctx, status=404)
+            return render(request, "certificates/public/verify.html", ctx, status=404).content, 404, None
         ctx["error"] = _(
             "The certificate number %(number)s is not valid: check the characters you typed."
         ) % {"number": code}
-        return render(request, "certificates/public/verify.html", ctx, status=400)
+        return render(request, "certificates/public/verify.html", ctx, status=400).content, 400, None
     c, number, result = check.certificate, check.number, check.scan_result
     if check.signed:
         signature = "ok"
@@ -92,22 +136,14 @@ def verify(request, code: str):
         signature = MESSAGES.get(check.signature.code, MESSAGES[qrsign.BAD_SIGNATURE])()
     else:
         signature = None
-    scan = services.scan_record(
-        certificate=c,
-        number=number,
-        result=result,
-        place=request.GET.get("place", "").replace("\x00", ""),  # PostgreSQL stores no NUL
-        latitude=request.GET.get("lat"),
-        longitude=request.GET.get("lon"),
-    )
     ctx.update(
         {
             "c": c,
             "public": _public_view_of(c),
             "signature": signature,
             "result": result,
-            "scan": scan,
             "scans": selectors.recent_scans(c),
+            "scan_total": c.scan_count,
             "parents": [
                 link.parent for link in c.inputs.select_related("parent", "parent__origin")[:MAX_PARENTS]
             ]
@@ -116,4 +152,5 @@ def verify(request, code: str):
             "parent_count": c.inputs.count() if c.promise_form == "buyer" else 0,
         }
     )
-    return render(request, "certificates/public/verify.html", ctx)
+    body = render(request, "certificates/public/verify.html", ctx).content
+    return body, 200, (c.pk, number, result)

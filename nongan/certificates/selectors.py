@@ -60,7 +60,7 @@ def public_certificate(number: str) -> Certificate | None:
 
 
 def recent_scans(certificate: Certificate, limit: int = 10):
-    return certificate.scans.order_by("-time", "-id")[:limit]
+    return certificate.scans.select_related("region").order_by("-time", "-id")[:limit]
 
 
 # ================================================================ trace

@@ -21,6 +21,8 @@ urlpatterns = [
     path("trace.<str:fmt>", views.trace_export, name="trace_export"),
     path("coverage/", views.coverage, name="coverage"),
     path("keys/rotate/", views.keys_rotate, name="keys_rotate"),
+    path("suspected/", views.suspected, name="suspected"),
+    path("c/<str:number>/suspicion/", views.suspicion_review, name="suspicion_review"),
     path("c/<str:number>/", views.detail, name="detail"),
     path("c/<str:number>/qr.svg", views.qr_image, name="qr"),
 ]

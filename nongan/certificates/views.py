@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import DataError
 from django.http import Http404, HttpResponse, JsonResponse
@@ -198,7 +198,7 @@ def detail(request, number):
             "qr_text": labels.qr_text_of(c),
             "revoke_form": revoke_form,
             "events": c.events.select_related("actor"),
-            "scans": c.scans.all()[:50],
+            "scans": c.scans.select_related("region")[:50],
             "parents": c.inputs.select_related("parent", "collection"),
             "collections": c.collections.select_related("collector"),
             "label_form": LabelForm(),
@@ -517,3 +517,35 @@ def keys_rotate(request):
 
 
 __all__ = ["Certificate", "Collection"]
+
+
+@login_required
+def suspected(request):
+    """Certificates of the jurisdiction whose scans raise counterfeit signals (and those confirmed), for staff to
+    confirm or clear with a reason. Only a confirmed certificate carries a warning on its public page."""
+    if not services.can_review(request.user):
+        raise PermissionDenied(_("Only supervision staff may review counterfeit signals."))
+    return render(
+        request,
+        "certificates/suspected.html",
+        {**SECTION, "suspects": services.suspected_certificates(request.user)},
+    )
+
+
+@login_required
+@require_POST
+def suspicion_review(request, number):
+    c = _cert_or_404(request, number)
+    try:
+        services.certificate_suspicion_review(
+            actor=request.user,
+            certificate=c,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except ValidationError as e:
+        for message in e.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Review recorded."))
+    return redirect("certificates:suspected")

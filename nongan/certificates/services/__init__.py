@@ -23,7 +23,8 @@ Lookup and verification (``lookup``)
     ``certificate_by_number`` (a typed number or a scanned QR text, or a ValidationError);
     ``certificate_by_qr`` (a scanned QR text or bare token only: the proof of possession collection needs).
 Public scans (``scans``)
-    ``scan_record``, ``expected_scans``.
+    ``scan_record``, ``scan_row``, ``expected_scans``, ``suspected_certificates``,
+    ``certificate_suspicion_review``.
 Collection and re-issue (``collection``)
     ``purchase_record`` (each certificate by its scanned QR, never its number alone), ``certificate_reissue``.
 Market checks (``market``)
@@ -85,21 +86,31 @@ from .lookup import Verdict, VerifyResult, certificate_by_number, certificate_by
 from .market import market_check_record
 from .numbering import allocate_numbers
 from .scans import (
-    IMPLAUSIBLE_KMH,
-    IMPLAUSIBLE_MIN_KM,
+    MAX_CLIENTS_PER_DAY,
     MAX_PLACES_PER_DAY,
     SCANS_BASE,
     SCANS_PER_KG,
     SCANS_PER_PIECE,
+    Suspect,
+    can_review,
+    certificate_suspicion_review,
     expected_scans,
+    scan_places,
     scan_record,
+    scan_row,
+    suspected_certificates,
 )
 
 __all__ = [
     "BATCH_WORKFLOW",
     "CERTIFICATE_WORKFLOW",
-    "IMPLAUSIBLE_KMH",
-    "IMPLAUSIBLE_MIN_KM",
+    "MAX_CLIENTS_PER_DAY",
+    "Suspect",
+    "can_review",
+    "certificate_suspicion_review",
+    "scan_places",
+    "scan_row",
+    "suspected_certificates",
     "INPUT_FIELDS",
     "KEYS_CACHE_SECONDS",
     "KeyRecord",

@@ -120,7 +120,9 @@ class Command(BaseCommand):
                     self.stdout.write(f"  {label}：{value}")
                 if c.suspicious:
                     self.stdout.write(
-                        "  " + _("Scan pattern suggests possible copies of this code:") + c.suspicious_reason
+                        "  "
+                        + _("The supervision authority has confirmed counterfeit copies of this code:")
+                        + c.suspicious_reason
                     )
         if not ok:
             raise SystemExit(1)
