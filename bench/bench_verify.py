@@ -28,7 +28,49 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/nongan_verify_bench"
 
-from bench_certificates import ensure_database, fill, pct, setup_django  # noqa: E402
+from bench_certificates import ensure_database, pct, producer, setup_django  # noqa: E402
+
+
+def fill(size: int) -> None:
+    """Bring certificates_certificate to ``size`` rows with COPY (filler rows carry a placeholder token; their
+    numbers come from the certificate number series of nongan.core.numbering)."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from nongan.certificates import qrsign, services
+    from nongan.certificates.models import Certificate
+    from nongan.certificates.numbering import CERTIFICATE
+    from nongan.registry.models import ProductCategory
+
+    have = Certificate.objects.count()
+    if have >= size:
+        print(f"   table already holds {have:,} certificates")
+        return
+    p = producer("基准测试填充合作社", town="黑林镇")
+    cat = ProductCategory.objects.get(name="蓝莓")
+    need = size - have
+    promise = services.PROMISE_TEXT["producer"] if hasattr(services, "PROMISE_TEXT") else "承诺"
+    issued = timezone.now().isoformat()
+    cols = (
+        "number, producer_id, product_id, product_name, quantity, unit, origin_id, issued_at, promiser, contact, "
+        "promise_form, promise_text, basis, test_record, loss_quantity, kid, token, status, revoke_reason, "
+        "contradicted_by, collected_quantity, print_count, scan_count, suspicious, suspicious_reason, is_demo"
+    )
+    tail = (
+        f"\t{p.pk}\t{cat.pk}\t蓝莓\t50.00\tkg\t{p.region_id}\t{issued}\t{p.name}\t13812345678\tproducer\t"
+        f"{promise}\tcontrol\t\t0\tfill\tfill\tvalid\t\t\t0\t0\t0\tf\t\tf\n"
+    )
+    t = time.perf_counter()
+    with transaction.atomic():
+        numbers = CERTIFICATE.take(need, district="320707", year=2025)
+        with connection.cursor() as cur:
+            raw = cur.cursor  # psycopg cursor: COPY
+            with raw.copy(f"COPY certificates_certificate ({cols}) FROM STDIN") as copy:
+                for i in range(0, need, 20000):
+                    copy.write("".join(n + tail for n in numbers[i : i + 20000]))
+            cur.execute("ANALYZE certificates_certificate")
+    assert all(qrsign.number_is_valid(n) for n in numbers[:10])
+    print(f"   loaded {need:,} rows in {time.perf_counter() - t:.0f} s")
 
 
 def run_load(url_paths: list, port: int, duration: float, clients: int):
