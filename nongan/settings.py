@@ -46,6 +46,29 @@ def secret_key_problem(key: str | None) -> str | None:
     return None
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1", "0.0.0.0", "[::1]")
+
+
+def public_url_problem(url: str | None) -> str | None:
+    """Why ``url`` cannot be the address printed into QR codes and public links (None when it can): unset, not
+    an http(s) address with a host, or a loopback address nobody else can reach."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        return "NONGAN_PUBLIC_URL must be set to the address the public reaches this site at"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return (
+            f"NONGAN_PUBLIC_URL must be an http(s) address such as https://nongan.example.gov.cn, not {url!r}"
+        )
+    if parts.hostname in LOOPBACK_HOSTS or parts.hostname.startswith("127."):
+        return (
+            f"NONGAN_PUBLIC_URL is {url}, a loopback address: QR codes and public links printed with it "
+            "cannot be opened by anyone else"
+        )
+    return None
+
+
 DEBUG = env_bool("DEBUG", True)
 ALLOWED_HOSTS = [
     h.strip() for h in (env("ALLOWED_HOSTS") or "127.0.0.1,localhost,testserver").split(",") if h.strip()
@@ -226,7 +249,8 @@ NONGAN_BASIS_MAX_DAYS = int(env("NONGAN_BASIS_MAX_DAYS", "30"))
 # before anyone can draw), and how many inspectors present enter witness entropy at the draw.
 NONGAN_DRAW_MIN_DELAY_HOURS = float(env("NONGAN_DRAW_MIN_DELAY_HOURS", "24"))
 NONGAN_DRAW_MIN_WITNESSES = int(env("NONGAN_DRAW_MIN_WITNESSES", "2"))
-# The base URL printed into certificate QR codes (not signed: it may change without invalidating them).
+# The base URL printed into certificate QR codes and public links (not signed: it may change without invalidating
+# them). Production requires a real address (public_url_problem); development warns on the loopback default.
 NONGAN_PUBLIC_URL = env("NONGAN_PUBLIC_URL", "http://127.0.0.1:8000")
 # The key-encryption key that seals the certificate-signing private keys (nongan/certificates/keystore.py): a key
 # file made by `nongan init-keys` (mode 0600, never in the database; back it up with the database), or a passphrase.

@@ -1,6 +1,7 @@
 """Production settings: everything of ``nongan.settings`` plus the hardening `check --deploy` asks for.
 
-Required environment: SECRET_KEY (50+ random characters), ALLOWED_HOSTS, DATABASE_URL (PostgreSQL), and the
+Required environment: SECRET_KEY (50+ random characters), ALLOWED_HOSTS, DATABASE_URL (PostgreSQL),
+NONGAN_PUBLIC_URL (the address the public reaches, printed into QR codes; not a loopback address), and the
 key-encryption key file at NONGAN_KEY_FILE (default VAR_DIR/keys/nongan.kek, made by `nongan init-keys`) or
 NONGAN_KEY_PASSPHRASE.
 The app is served by gunicorn behind a TLS-terminating reverse proxy (docs/operations.md).
@@ -13,7 +14,7 @@ os.environ.setdefault("DEBUG", "false")
 
 from nongan.core.kek import kek_problem  # noqa: E402
 from nongan.settings import *  # noqa: E402,F403
-from nongan.settings import env, env_bool, secret_key_problem  # noqa: E402
+from nongan.settings import env, env_bool, public_url_problem, secret_key_problem  # noqa: E402
 
 # Refuse to start on a missing, default or short secret: sessions, password-reset links and signed values
 # rest on it.
@@ -35,6 +36,12 @@ if sys.argv[1:2] not in (["init-keys"], ["init_keys"]):
             _problem + " (production refuses to start; make the key file once with `nongan init-keys`, "
             "keep it at NONGAN_KEY_FILE and in the backups, or set NONGAN_KEY_PASSPHRASE)"
         )
+
+# Refuse to start without the address the public reaches: every QR code and public link is printed with it, and
+# labels printed with a loopback address cannot be scanned by anyone.
+_problem = public_url_problem(os.environ.get("NONGAN_PUBLIC_URL"))
+if _problem:
+    raise RuntimeError(_problem + " (production refuses to start; set NONGAN_PUBLIC_URL)")
 
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -21,8 +21,19 @@ def key_file(tmp_path_factory) -> Path:
     return keystore.kek_generate(tmp_path_factory.mktemp("kek") / "nongan.kek")
 
 
-def _env(secret: str | None, key_file: Path | None, passphrase: str | None = None) -> dict:
-    drop = ("SECRET_KEY", "DJANGO_SETTINGS_MODULE", "NONGAN_KEY_FILE", "NONGAN_KEY_PASSPHRASE")
+def _env(
+    secret: str | None,
+    key_file: Path | None,
+    passphrase: str | None = None,
+    public_url="https://nongan.example.cn",
+) -> dict:
+    drop = (
+        "SECRET_KEY",
+        "DJANGO_SETTINGS_MODULE",
+        "NONGAN_KEY_FILE",
+        "NONGAN_KEY_PASSPHRASE",
+        "NONGAN_PUBLIC_URL",
+    )
     env = {k: v for k, v in os.environ.items() if k not in drop}
     if secret is not None:
         env["SECRET_KEY"] = secret
@@ -30,14 +41,18 @@ def _env(secret: str | None, key_file: Path | None, passphrase: str | None = Non
         env["NONGAN_KEY_FILE"] = str(key_file)
     if passphrase is not None:
         env["NONGAN_KEY_PASSPHRASE"] = passphrase
+    if public_url is not None:
+        env["NONGAN_PUBLIC_URL"] = public_url
     env["ALLOWED_HOSTS"] = "nongan.example.cn"
     return env
 
 
-def _start(secret: str | None, key_file: Path | None = None, passphrase=None) -> subprocess.CompletedProcess:
+def _start(
+    secret: str | None, key_file: Path | None = None, passphrase=None, public_url="https://nongan.example.cn"
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", "import nongan.settings_production"],
-        env=_env(secret, key_file, passphrase),
+        env=_env(secret, key_file, passphrase, public_url),
         capture_output=True,
         text=True,
         timeout=60,
@@ -105,3 +120,33 @@ def test_init_keys_runs_under_production_settings_and_makes_the_file(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert len(keystore.kek_read_file(path)) == 32
     assert _start(GOOD, path).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        (None, "NONGAN_PUBLIC_URL must be set"),
+        ("", "NONGAN_PUBLIC_URL must be set"),
+        ("nongan.example.cn", "NONGAN_PUBLIC_URL must be an http(s) address"),
+        ("ftp://nongan.example.cn", "NONGAN_PUBLIC_URL must be an http(s) address"),
+        ("http://127.0.0.1:8000", "a loopback address"),
+        ("http://localhost", "a loopback address"),
+        ("http://[::1]:8000", "a loopback address"),
+    ],
+)
+def test_production_refuses_to_start_without_a_public_address(url, reason, key_file):
+    """Labels printed from a default install carried http://127.0.0.1:8000 and could be scanned by nobody."""
+    done = _start(GOOD, key_file, public_url=url)
+    assert done.returncode == 1
+    assert "RuntimeError: NONGAN_PUBLIC_URL" in done.stderr and reason in done.stderr
+    assert _start(GOOD, key_file, public_url="http://192.168.1.20:8000").returncode == 0
+
+
+def test_development_warns_on_the_loopback_default(settings):
+    from django.core.checks import run_checks
+
+    settings.NONGAN_PUBLIC_URL = "http://127.0.0.1:8000"
+    found = [m for m in run_checks() if m.id == "nongan.W001"]
+    assert len(found) == 1 and "loopback" in found[0].msg and "cannot be opened" in found[0].msg
+    settings.NONGAN_PUBLIC_URL = "https://nongan.ganyu.gov.cn"
+    assert [m for m in run_checks() if m.id == "nongan.W001"] == []

@@ -91,6 +91,7 @@ class CoreConfig(NonganAppConfig):
     def ready(self):
         from . import (
             auth,  # noqa: F401  (connects the logout hook that ends session-bound API tokens)
+            checks,  # noqa: F401  (registers the installation's system checks)
             imports,  # noqa: F401  (declares the import job's workflow)
         )
 

@@ -335,3 +335,10 @@ def test_issue_through_the_page(client, users, batch):
     assert c.status == "revoked"
     assert Producer.objects.get(pk=users.own_producer.pk).key_target is False
     json.dumps(services.public_keys())
+
+
+def test_the_logo_on_public_pages_leads_to_the_public_lookup_not_the_login(client, users):
+    body = client.get("/draws/public/").content.decode()
+    assert 'class="navbar-brand fw-bold" href="/v/"' in body
+    client.force_login(users.qk)
+    assert 'class="navbar-brand fw-bold" href="/"' in client.get("/draws/public/").content.decode()
