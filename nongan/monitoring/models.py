@@ -11,6 +11,7 @@ from nongan.core.models import Region
 from nongan.core.versions import Versioned
 from nongan.core.workflow import WorkflowModel
 from nongan.registry.models import Base, Producer, ProductCategory
+from nongan.standards.choices import Policy
 
 from .choices import (
     FollowUpStatus,
@@ -52,6 +53,16 @@ class MonitoringPlan(Versioned):
     )
     focus_analytes = models.TextField(
         _("focus analytes"), blank=True, help_text=_("One per line or separated by ;")
+    )
+    banned_policy = models.CharField(
+        _("policy for banned substances"),
+        max_length=16,
+        choices=Policy.choices,
+        default=Policy.MRL,
+        help_text=_(
+            "mrl: a banned substance is judged against its limit and a detection is flagged (违禁检出) for "
+            "follow-up; strict: any detection of a banned substance fails."
+        ),
     )
     notes = models.TextField(_("notes"), blank=True)
     created_by = models.ForeignKey(
@@ -322,6 +333,11 @@ class LabResult(models.Model):
     edition = models.CharField(_("standard edition"), max_length=64, blank=True)
     rule = models.CharField(_("rule"), max_length=64, blank=True)
     rule_detail = models.CharField(_("rule detail"), max_length=255, blank=True)
+    policy = models.CharField(_("policy that judged"), max_length=16, blank=True)
+    flags = models.CharField(
+        _("flags"), max_length=64, blank=True, help_text=_("banned_detected (违禁检出); basis_unverified")
+    )
+    source_row = models.CharField(_("source row of the limit or ban"), max_length=255, blank=True)
     supersedes = models.OneToOneField(
         "self",
         verbose_name=_("supersedes"),

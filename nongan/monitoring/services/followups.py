@@ -10,11 +10,14 @@ from django.utils.translation import gettext_lazy
 from nongan.core import audit, versions
 from nongan.core.scoping import in_jurisdiction
 from nongan.core.workflow import Transition, Workflow
+from nongan.standards.choices import Flag
 
 from ..choices import FollowUpStatus, Verdict
 from ..events import certified_sample_failed
 from ..models import Sample, UnqualifiedFollowUp
 from .common import FOLLOW_UP_ROLES, _event, _require_role, current_results
+
+BANNED_DETECTED = Flag.BANNED_DETECTED.value
 
 
 def follow_up_open(*, actor, sample: Sample) -> UnqualifiedFollowUp:
@@ -22,8 +25,15 @@ def follow_up_open(*, actor, sample: Sample) -> UnqualifiedFollowUp:
     ``certified_sample_failed`` when the sample names its lot's certificate."""
     from nongan.registry.services import producer_flag_key_target
 
+    results = current_results(sample)
     failing = ", ".join(
-        current_results(sample).filter(verdict=Verdict.FAIL).values_list("analyte", flat=True)
+        list(results.filter(verdict=Verdict.FAIL).values_list("analyte", flat=True))
+        + [
+            _("%(analyte)s: banned substance detected (违禁检出)") % {"analyte": a}
+            for a in results.exclude(verdict=Verdict.FAIL)
+            .filter(flags__contains=BANNED_DETECTED)
+            .values_list("analyte", flat=True)
+        ]
     )
     notice = _(
         "Sample %(code)s of %(product)s from %(producer)s, taken on %(date)s, is unqualified (%(analytes)s). "

@@ -69,6 +69,7 @@ def _clean_result_row(sample: Sample, row: dict) -> dict:
             lod=cleaned["lod"],
             loq=cleaned["loq"],
             on_date=timezone.localtime(sample.sampled_at).date(),
+            **({"policy": sample.plan.banned_policy} if sample.plan_id else {}),
         )
     except ValidationError as e:
         if hasattr(e, "error_dict"):
@@ -82,6 +83,9 @@ def _clean_result_row(sample: Sample, row: dict) -> dict:
         edition=(j.edition or "")[:64],
         rule=(j.rule or "")[:64],
         rule_detail=(j.rule_detail or "")[:255],
+        policy=(getattr(j, "policy", "") or "")[:16],
+        flags=";".join(getattr(j, "flags", ()) or ())[:64],
+        source_row=(getattr(j, "source", "") or "")[:255],
     )
     return cleaned
 

@@ -29,7 +29,7 @@ from .common import (
     sector_of,
     township_of,
 )
-from .followups import follow_up_open
+from .followups import BANNED_DETECTED, follow_up_open
 from .photos import _photo_save, photo_check
 from .plans import plan_for
 from .tasks import TASK_WORKFLOW
@@ -187,7 +187,11 @@ def _effect_verify(actor, sample, ctx):
     current_results(sample).update(verified_by=actor, verified_at=now)
     sample.verdict = roll_up(current_results(sample).values_list("verdict", flat=True))
     sample.save(update_fields=["verdict"])
-    if sample.verdict == Verdict.FAIL and not UnqualifiedFollowUp.objects.filter(sample=sample).exists():
+    # A failing sample, or a banned substance detected even within its limit (违禁检出), is followed up.
+    flagged = current_results(sample).filter(flags__contains=BANNED_DETECTED).exists()
+    if (sample.verdict == Verdict.FAIL or flagged) and not UnqualifiedFollowUp.objects.filter(
+        sample=sample
+    ).exists():
         follow_up_open(actor=actor, sample=sample)
 
 

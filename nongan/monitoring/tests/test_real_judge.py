@@ -40,3 +40,59 @@ def test_unknown_analyte_refused_by_engine(standards_data, received, users):
         )
     assert "不存在的农药甲" in e.value.message_dict["rows"][0]
     assert LabResult.objects.count() == 0
+
+
+def test_banned_detection_within_its_limit_is_recorded_flagged_and_followed_up(
+    standards_data, plan, make_sample, users
+):
+    """毒死蜱 on a vegetable (banned there by 公告第2032号): 0.01 mg/kg meets 瓜类蔬菜's 0.02, so the result passes,
+    records the rule, policy, flags and source row, and verifying the sample opens a follow-up (违禁检出)."""
+    from nongan.monitoring.models import UnqualifiedFollowUp
+
+    sample = services.sample_transition(actor=users.analyst, sample=make_sample(), action="receive")
+    assert sample.plan_id == plan.pk and plan.banned_policy == "mrl"
+    (r,) = services.results_enter(
+        actor=users.analyst,
+        sample=sample,
+        rows=[{"analyte": "chlorpyrifos", "value": "0.01", "unit": "mg/kg", "lod": "0.001"}],
+        submit=True,
+    )
+    assert (r.verdict, r.rule, r.limit_mg_kg, r.policy, r.flags, r.source_row) == (
+        "pass",
+        "mrl_group",
+        Decimal("0.02"),
+        "mrl",
+        "banned_detected;basis_unverified",
+        "gb2763_2026_excerpt.csv:781, 4.125 表 125",
+    )
+    services.sample_transition(actor=users.analyst2, sample=sample, action="verify")
+    fu = UnqualifiedFollowUp.objects.get(sample=sample)
+    assert "违禁检出" in fu.notice
+
+    # The plan's strict policy: any detection of a banned substance fails, and the result says which policy judged.
+    plan.banned_policy = "strict"
+    plan.save(update_fields=["banned_policy"])
+    strict = services.sample_transition(
+        actor=users.analyst, sample=make_sample(seal_number="F0002"), action="receive"
+    )
+    (r,) = services.results_enter(
+        actor=users.analyst,
+        sample=strict,
+        rows=[{"analyte": "毒死蜱", "value": "0.01", "unit": "mg/kg", "lod": "0.001"}],
+    )
+    assert (r.verdict, r.rule, r.policy) == ("fail", "restricted_scope", "strict")
+
+
+def test_a_sample_without_a_banned_detection_opens_no_follow_up(standards_data, plan, make_sample, users):
+    from nongan.monitoring.models import UnqualifiedFollowUp
+
+    sample = services.sample_transition(actor=users.analyst, sample=make_sample(), action="receive")
+    (r,) = services.results_enter(
+        actor=users.analyst,
+        sample=sample,
+        rows=[{"analyte": "毒死蜱", "value": "0.0005", "unit": "mg/kg", "lod": "0.001"}],
+        submit=True,
+    )
+    assert (r.verdict, r.rule, r.flags) == ("pass", "not_detected", "")
+    services.sample_transition(actor=users.analyst2, sample=sample, action="verify")
+    assert not UnqualifiedFollowUp.objects.filter(sample=sample).exists()
