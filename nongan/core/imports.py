@@ -378,6 +378,7 @@ def _stage_check(job: ImportJob) -> None:
                 total_rows=n, processed_rows=n, heartbeat=timezone.now()
             )
             plan = importer.check(job, rows)
+            del rows  # the plan holds what the apply needs
     except ValidationError as exc:
         errs, message = _file_problem(exc)
         _end(job, "reject", errors=errs, message=message)
@@ -435,7 +436,9 @@ def _stage_apply(job: ImportJob) -> None:
     try:
         with _Heartbeat(job.pk):
             rows = _read(job, importer, errors, progress=False)
+            n = len(rows)
             plan = importer.check(job, rows)
+            del rows
             errors += plan.errors
             if errors:
                 errs, message = _problems(errors)
@@ -456,8 +459,8 @@ def _stage_apply(job: ImportJob) -> None:
                         "finished": timezone.now(),
                         "created_count": result.get("created", 0),
                         "updated_count": result.get("updated", 0),
-                        "processed_rows": len(rows),
-                        "total_rows": len(rows),
+                        "processed_rows": n,
+                        "total_rows": n,
                         "message": str(result.get("message", ""))[:500],
                     },
                 )
