@@ -94,7 +94,7 @@ def world(users, make_producer, ganyu, monkeypatch, tmp_path):
     from nongan.registry import services as reg
     from nongan.registry.models import Base, Certification, Contact, StaffMember
 
-    monkeypatch.setattr(mon, "get_judge", lambda: _judge)
+    monkeypatch.setattr(mon.common, "get_judge", lambda: _judge)
 
     def account(username, role, region):
         return user_create(

@@ -23,10 +23,10 @@ Public interface (what other apps may call; each write takes ``actor`` and raise
 * the workflows ``SAMPLE_WORKFLOW``, ``TASK_WORKFLOW``, ``FOLLOW_UP_WORKFLOW``, ``HOLD_WORKFLOW``
   (``available(user, obj)`` drives the buttons).
 
-The other names below (role sets, field lists, parsing tables, ``get_judge`` and the ``_private`` names)
-are re-exported for monitoring's own views, API, importers, demo and tests. Tests replace
-``get_judge`` and ``_selections_for_round`` on this package; the submodules look those two up here at
-call time, so such a replacement takes effect.
+The other names below (role sets, field lists, parsing tables and the ``_private`` names) are re-exported
+for monitoring's own views, API, importers, demo and tests. The submodules import their siblings, never
+this package. What the services take from lower apps at call time (``get_judge``, ``_selections_for_round``)
+lives in ``common``; tests replace it there (``monkeypatch.setattr(services.common, "get_judge", …)``).
 
 Events (``nongan.monitoring.events``, delivered inside the sender's transaction): ``certified_sample_failed``
 (sent by ``follow_up_open``; the certificates app marks the certificate's promise contradicted).
@@ -71,7 +71,7 @@ from .rapid import (
     rapid_validate,
     sale_hold_release,
 )
-from .results import RESULT_LABELS, get_judge, result_correct, results_enter
+from .results import RESULT_LABELS, result_correct, results_enter
 from .results import _check_result_guard as _check_result_guard
 from .results import _clean_result_row as _clean_result_row
 from .samples import (
@@ -87,7 +87,6 @@ from .samples import (
     sample_transition,
 )
 from .tasks import TASK_WORKFLOW, task_cancel, task_create, tasks_from_draw
-from .tasks import _selections_for_round as _selections_for_round
 
 __all__ = [
     "ACTION_LABELS",
@@ -123,7 +122,6 @@ __all__ = [
     "follow_up_propose_close",
     "follow_up_reject_close",
     "follow_up_update",
-    "get_judge",
     "parse_decimal",
     "photo_check",
     "plan_for",

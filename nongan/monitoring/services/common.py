@@ -1,5 +1,9 @@
 """What every part of the monitoring services shares: the role sets, limits, role checks, number
-parsing, the event row, and a sample's current results and their roll-up."""
+parsing, the event row, a sample's current results and their roll-up, and what the services take from
+lower apps at call time (``get_judge``, ``_selections_for_round``).
+
+The siblings call those two through this module (``common.get_judge()``), so a test puts a fake in their
+place with ``monkeypatch.setattr(services.common, "get_judge", …)``."""
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
@@ -11,7 +15,9 @@ from django.utils.translation import gettext as _
 
 from nongan.core.choices import RegionLevel, Role
 from nongan.core.models import Region
+from nongan.draws.selectors import selections_for_round
 from nongan.registry.models import ProductCategory
+from nongan.standards.services import judge
 
 from ..choices import KIND_SECTOR, Sector, Verdict
 from ..models import MonitoringEvent, Sample
@@ -25,6 +31,16 @@ DEFAULT_ENZYME_THRESHOLD = Decimal(str(getattr(settings, "NONGAN_ENZYME_THRESHOL
 CLOCK_SKEW = dt.timedelta(minutes=10)
 # Nothing is sampled or tested before this (older times are typing errors; they would not even print).
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def get_judge():
+    """The standards app's judgement function (``nongan.standards.services.judge``); tests replace it here."""
+    return judge
+
+
+def _selections_for_round(round_id: int) -> list[dict]:
+    """The producers and inspectors a draw round selected (``nongan.draws.selectors``); tests replace it here."""
+    return selections_for_round(round_id)
 
 
 def _has_role(user, roles) -> bool:

@@ -8,20 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from nongan.core import audit
-from nongan.monitoring import services
-from nongan.standards.services import judge
 
 from ..choices import SampleState
 from ..models import LabResult, Sample
+from . import common
 from .common import LAB_ROLES, _require_role, current_results, parse_decimal
 from .samples import sample_transition
-
-
-def get_judge():
-    """The standards app's judgement function (``nongan.standards.services.judge``); a function of its own so
-    that tests can put a fake judge in its place."""
-    return judge
-
 
 RESULT_LABELS = {
     "analyte": "Analyte",
@@ -59,7 +51,7 @@ def _clean_result_row(sample: Sample, row: dict) -> dict:
         cleaned[key] = (row.get(key) or "").strip()
     if errors:
         raise ValidationError(errors)
-    judge = services.get_judge()  # looked up on the package: tests replace it there
+    judge = common.get_judge()  # looked up at call time: tests replace it on the common module
     try:
         j = judge(
             food=sample.product.name,

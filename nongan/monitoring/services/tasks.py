@@ -11,12 +11,11 @@ from django.utils.translation import gettext_lazy
 from nongan.core import audit
 from nongan.core.scoping import scoped
 from nongan.core.workflow import Transition, Workflow
-from nongan.draws.selectors import selections_for_round
-from nongan.monitoring import services
 from nongan.registry.models import Producer
 
 from ..choices import TaskSource, TaskStatus
 from ..models import SamplingTask
+from . import common
 from .common import SAMPLER_ROLES, _event, _require_role
 from .plans import plan_for
 
@@ -71,10 +70,6 @@ TASK_WORKFLOW = Workflow(
 )
 
 
-def _selections_for_round(round_id: int) -> list[dict]:
-    return selections_for_round(round_id)
-
-
 @transaction.atomic
 def task_create(
     *,
@@ -122,7 +117,7 @@ def tasks_from_draw(*, actor, round_id: int, due=None) -> list[SamplingTask]:
     """Create one task per producer selected by a double-random round, with its drawn inspectors as samplers.
     Running it twice creates nothing new."""
     _require_role(actor, SAMPLER_ROLES, _("You may not create sampling tasks."))
-    selections = services._selections_for_round(round_id)  # looked up on the package: tests replace it there
+    selections = common._selections_for_round(round_id)  # at call time: tests replace it on common
     if not selections:
         raise ValidationError(_("This draw round selected no producers."))
     # Every drawn producer must lie in the actor's scope: a township's staff may not make tasks from

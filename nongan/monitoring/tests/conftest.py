@@ -53,7 +53,7 @@ def fake_judge(*, food, analyte, value, unit, lod=None, loq=None, on_date=None):
 
 @pytest.fixture
 def judge(monkeypatch):
-    monkeypatch.setattr(services, "get_judge", lambda: fake_judge)
+    monkeypatch.setattr(services.common, "get_judge", lambda: fake_judge)
     return fake_judge
 
 

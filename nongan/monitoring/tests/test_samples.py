@@ -316,7 +316,7 @@ def test_tasks_from_draw(users, make_producer, monkeypatch):
         {"producer_id": p1.pk, "stratum": "A", "inspector_ids": [users.sampler.pk], "rank": 1},
         {"producer_id": p2.pk, "stratum": "B", "inspector_ids": [], "rank": 2},
     ]
-    monkeypatch.setattr(services, "_selections_for_round", lambda rid: sel)
+    monkeypatch.setattr(services.common, "_selections_for_round", lambda rid: sel)
     made = services.tasks_from_draw(actor=users.sampler, round_id=7)
     assert [(t.producer.name, t.stratum, t.rank, t.source) for t in made] == [
         ("甲", "A", 1, "draw"),
