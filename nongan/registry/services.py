@@ -268,13 +268,21 @@ def producer_update(
 @transaction.atomic
 def producer_flag_key_target(*, actor, producer: Producer, reason: str) -> Producer:
     """Mark a producer as a key supervision target (重点监管对象), e.g. after an unqualified sample."""
-    before = audit.snapshot(producer)
-    producer.key_target = True
-    producer.key_target_reason = reason[:255]
-    producer.tier = Tier.C
-    producer.tier_reason = reason[:255]
-    producer.save(update_fields=["key_target", "key_target_reason", "tier", "tier_reason", "updated"])
-    audit.record_update(actor, producer, before, reason=reason)
+    # Another event's copy of the producer may be older than the stored row: write on the locked row (the
+    # version moves, so an edit form opened before the flag is stale), and the caller's copy follows.
+    locked = Producer.objects.select_for_update().get(pk=producer.pk)
+    version = locked.version
+    before = audit.snapshot(locked)
+    locked.key_target = True
+    locked.key_target_reason = reason[:255]
+    locked.tier = Tier.C
+    locked.tier_reason = reason[:255]
+    locked.save(update_fields=["key_target", "key_target_reason", "tier", "tier_reason", "updated"])
+    audit.record_update(actor, locked, before, reason=reason)
+    for name in ("key_target", "key_target_reason", "tier", "tier_reason", "updated"):
+        setattr(producer, name, getattr(locked, name))
+    if producer.version == version:
+        producer.version = locked.version
     return producer
 
 

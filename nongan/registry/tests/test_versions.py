@@ -228,3 +228,14 @@ def test_twenty_parallel_patches_from_one_version_save_exactly_one(parallel, use
     assert (p.version, getattr(p, winner[0])) == (2, winner[1])
     assert (p.address or p.notes) == winner[1] and not (p.address and p.notes)
     assert len(updates(p)) == 1
+
+
+def test_a_key_target_flag_on_an_older_copy_writes_the_stored_row_and_makes_open_edits_stale(users):
+    p = users.own_producer
+    older = Producer.objects.get(pk=p.pk)
+    services.producer_update(actor=users.qk, producer=p, expected_version=1, phone="13900000001")
+    services.producer_flag_key_target(actor=None, producer=older, reason="抽检不合格")
+    p.refresh_from_db()
+    assert (p.key_target, p.tier, p.phone, p.version, older.version) == (True, "C", "13900000001", 3, 1)
+    with pytest.raises(StaleVersion):
+        services.producer_update(actor=users.qk, producer=older, expected_version=1, notes="x")
