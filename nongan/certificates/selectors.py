@@ -1,4 +1,9 @@
-"""Every read of the certificates app, through the jurisdiction choke point; trace and coverage."""
+"""Every read of the certificates app, through the jurisdiction choke point; trace and coverage.
+
+Public interface (the reads that take ``user`` are ``scoped`` to it): ``certificates_for``, ``batches_for``,
+``collections_for``, ``market_checks_for``, ``producers_for``, ``recent_scans``, ``coverage``; the trace
+(``trace``, ``trace_roots``, ``trace_table``, ``redact_for``); the public page's read ``public_certificate``.
+Writes and the verdict on a scanned certificate (``verify``) are in ``nongan.certificates.services``."""
 
 import datetime as dt
 from collections import defaultdict

@@ -1,4 +1,9 @@
-"""Writes of core data: the region tree and user accounts."""
+"""Writes of core data: the region tree and user accounts.
+
+Public interface (other apps, commands and the demo call these): ``regions_load`` (the region tree from
+the reference file), ``user_create`` (an account with its role and jurisdiction); reads used with them:
+``root_region``, ``townships``, ``region_depth``. The platform services beside it live in their own core
+modules: ``audit``, ``ledger``, ``numbering``, ``workflow``, ``events``, ``imports``, ``excel``, ``scoping``."""
 
 import csv
 from pathlib import Path

@@ -1,4 +1,8 @@
-"""Every read of the draws app. Lists and details go through the jurisdiction choke point."""
+"""Every read of the draws app. Lists and details go through the jurisdiction choke point.
+
+Public interface (the reads that take ``user`` are ``scoped`` to it): ``rounds_for``, ``round_for``, the published rounds
+(``public_rounds``, ``public_round``), ``eligible_inspectors``, ``conflicts_for``, ``selections_for_round``
+(read by monitoring to make tasks from a round), ``selections_with_inspectors``, ``describe_filter``."""
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet

@@ -4,7 +4,13 @@ The round moves draft → candidates_frozen → seed_committed → drawn → pub
 Each step is one ``Transition`` of ``ROUND_WORKFLOW`` (nongan.core.workflow) with a guard and an effect; the
 runner writes the round's event row, an audit record and (for freeze, commit, draw, publish, cancel) a ledger
 entry with the hashes. ``ROUND_WORKFLOW.available(user, rnd)`` is what the round's page offers.
-"""
+
+Public interface (writes take ``actor``, audited, ledgered where the runner says so): ``round_create``,
+``round_freeze``, ``round_commit_seed``, ``round_draw``, ``round_publish``, ``round_cancel`` (each a step of
+``ROUND_WORKFLOW``; ``allowed_actions`` drives the buttons), ``conflict_declare``, ``conflict_withdraw``;
+helpers for forms and the public page: ``parameters``, ``clean_filter_spec``, ``candidate_queryset``,
+``clean_witnesses``, ``earliest_draw``, ``min_delay``, ``public_name``, ``published_kind``, ``ratio_text``,
+``seal_seed`` / ``unseal_seed``. Number series: ``nongan.draws.numbering`` (``DRAW_ROUND``)."""
 
 import datetime as dt
 import secrets

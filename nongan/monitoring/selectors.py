@@ -1,4 +1,11 @@
-"""Every read of the monitoring app; lists go through the jurisdiction choke point."""
+"""Every read of the monitoring app; lists go through the jurisdiction choke point.
+
+Public interface (the reads that take ``user`` are ``scoped`` to it): plans (``plans_for``, ``quotas_for``,
+``plan_progress``, ``year_bounds``, ``elapsed_fraction``), ``samples_for``, ``tasks_for``, ``results_for``,
+``rapid_tests_for``, ``holds_for``, ``follow_ups_for``, ``handling_rate``, ``integrity_signals``; the public
+disclosure (``published_results``, ``public_name``); for the certificates app: ``qualified_sample_for_basis``,
+``negative_rapid_test_for_basis``, ``certificate_numbers_of_sample``. Events other apps may receive:
+``nongan.monitoring.events``."""
 
 import datetime as dt
 from dataclasses import dataclass, field

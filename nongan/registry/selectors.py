@@ -1,4 +1,10 @@
-"""Every read of the registry goes through the jurisdiction scope."""
+"""Every read of the registry goes through the jurisdiction scope.
+
+Public interface (what other apps may read; the reads that take ``user`` are ``scoped`` to it): producers
+(``producer_list``, ``producers_in_scope``, ``producer_get``, ``producers_with_accounts``), their bases,
+certifications and contacts (``bases_of``, ``certifications_of``, ``contacts_of``, ``child_get``,
+``certifications_expiring``), staff (``staff_list``), regions (``townships_in_scope``, ``region_options``,
+``villages_of``), figures (``counts_by_township``) and ``demo_loaded``."""
 
 from datetime import timedelta
 

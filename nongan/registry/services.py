@@ -1,4 +1,11 @@
-"""Every write to the registry: atomic, validated, audited."""
+"""Every write to the registry: atomic, validated, audited.
+
+Public interface (every write takes ``actor``, is audited and raises ``ValidationError``):
+``producer_create``, ``producer_update``, ``producer_set_status`` (``PRODUCER_WORKFLOW``), ``producer_delete``,
+``producer_flag_key_target`` (called by monitoring and certificates on an unqualified result), ``base_save``,
+``certification_save``, ``contact_save``, ``staff_save``, ``child_delete``; the product tree:
+``categories_load``, ``category_by_name``; the identifier check ``producer_identifier_errors``.
+Number series: ``nongan.registry.numbering`` (``PRODUCER``)."""
 
 import csv
 from pathlib import Path

@@ -3,7 +3,11 @@
 The standards are national reference data, the same for every jurisdiction: they carry no region or producer,
 so they are not filtered through ``scoped``. Every signed-in, active account may read them; anonymous users see
 nothing. Only administrators (``can_manage``) change them.
-"""
+
+Public interface: who may read or manage (``may_read``, ``may_manage``), editions
+(``editions``, ``current_edition_ids``, ``current_full_editions``), ``limits``, ``analytes``,
+``search_analytes``, ``banned``, ``restricted``, ``scope_mappings`` and ``substance_status``. The
+judgement of a result is a service (``nongan.standards.services.judge``)."""
 
 from __future__ import annotations
 
