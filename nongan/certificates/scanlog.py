@@ -71,7 +71,7 @@ def _write(batch: list[Scan]) -> None:
                 cur.execute("SET LOCAL synchronous_commit TO OFF")
         Scan.objects.bulk_create(batch)
         counts = Counter(s.certificate_id for s in batch if s.certificate_id)
-        for cid, n in counts.items():
+        for cid, n in sorted(counts.items()):  # one lock order in every process: no deadlock
             Certificate.objects.filter(pk=cid).update(scan_count=F("scan_count") + n)
 
 
