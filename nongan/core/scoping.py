@@ -7,7 +7,9 @@ A model declares how it is reached through two class attributes:
 * ``SCOPE_PRODUCER``: the lookup path to its owning producer (``"pk"`` for the producer itself);
 * ``SCOPE_PATH``: instead of a region, a field holding a region's ``path`` (the ledger's ``scope_path``);
 * ``SCOPE_OWNER``: the lookup path to the user who owns the record (an import job): seen by that user and by
-  the administrators whose jurisdiction holds the owner's.
+  the administrators whose jurisdiction holds the owner's;
+* ``SCOPE_PRODUCER_WHEN``: optional extra filters (a dict of lookups) a producer or dealer account's rows must
+  also match — e.g. a sample and its results reach the producer only once published.
 
 Jurisdiction roles see the subtree under their region; producer and dealer accounts see only their
 own entity; anyone else (or a model that declares neither) sees nothing.
@@ -43,7 +45,7 @@ def scoped(user, qs: models.QuerySet) -> models.QuerySet:
         path = getattr(model, "SCOPE_PRODUCER", None)
         if path is None or user.producer_id is None:
             return qs.none()
-        return qs.filter(**{path: user.producer_id})
+        return qs.filter(**{path: user.producer_id}, **getattr(model, "SCOPE_PRODUCER_WHEN", {}))
     if user.role in JURISDICTION_ROLES:
         if user.jurisdiction_id is None:
             return qs.none()

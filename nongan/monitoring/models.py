@@ -197,6 +197,8 @@ class Sample(WorkflowModel):
     SCOPE_REGION = "producer__region"
     STATE_FIELD = "state"  # moved only by services.SAMPLE_WORKFLOW
     SCOPE_PRODUCER = "producer"
+    # The producer sees its samples (verdict, results, who tested) only once verified and published.
+    SCOPE_PRODUCER_WHEN = {"state": "published"}
 
     code = models.CharField(_("sample number"), max_length=20, unique=True)
     task = models.OneToOneField(
@@ -278,6 +280,7 @@ class SamplePhoto(models.Model):
 
     SCOPE_REGION = "sample__producer__region"
     SCOPE_PRODUCER = "sample__producer"
+    SCOPE_PRODUCER_WHEN = {"sample__state": "published"}
     # nongan.core.audit cannot serialise a FieldFile; the stored name goes into the audit record's reason.
     AUDIT_EXCLUDE = ("image",)
 
@@ -303,6 +306,7 @@ class LabResult(models.Model):
 
     SCOPE_REGION = "sample__producer__region"
     SCOPE_PRODUCER = "sample__producer"
+    SCOPE_PRODUCER_WHEN = {"sample__state": "published"}
 
     sample = models.ForeignKey(
         Sample, verbose_name=_("sample"), on_delete=models.PROTECT, related_name="results"
@@ -373,6 +377,7 @@ class MonitoringEvent(models.Model):
 
     SCOPE_REGION = "sample__producer__region"
     SCOPE_PRODUCER = "sample__producer"
+    SCOPE_PRODUCER_WHEN = {"sample__state": "published"}
 
     subject = models.CharField(_("subject"), max_length=16, default="sample")
     sample = models.ForeignKey(
@@ -421,6 +426,7 @@ class UnqualifiedFollowUp(Versioned, WorkflowModel):
     SCOPE_REGION = "sample__producer__region"
     STATE_FIELD = "status"  # moved only by services.FOLLOW_UP_WORKFLOW
     SCOPE_PRODUCER = "sample__producer"
+    SCOPE_PRODUCER_WHEN = {"sample__state": "published"}
 
     sample = models.OneToOneField(
         Sample, verbose_name=_("sample"), on_delete=models.PROTECT, related_name="follow_up"

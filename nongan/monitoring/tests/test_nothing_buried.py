@@ -187,3 +187,27 @@ def test_follow_up_page_proposes_and_a_second_person_approves(client, users, fol
     assert client.post(url, {"action": "close"}).status_code == 302
     fu = UnqualifiedFollowUp.objects.get(pk=follow_up.pk)
     assert (fu.status, fu.proposed_by, fu.handled_by) == ("handled", users.qk, users.admin)
+
+
+# ---------------------------------------------------------------- producers see results once published
+def test_producer_sees_its_results_only_once_verified_and_published(client, users, follow_up):
+    s = follow_up.sample
+    assert s.state == "verified"
+    client.force_login(users.producer)
+    for url in (
+        f"/api/v1/monitoring/samples/{s.code}/",
+        "/api/v1/monitoring/samples/",
+        "/api/v1/monitoring/results/",
+    ):
+        assert s.code not in client.get(url).content.decode(), url
+    r = client.get(f"/monitoring/samples/{s.code}/")
+    assert r.status_code == 404 and "毒死蜱" not in r.content.decode()
+    assert s.code not in client.get("/monitoring/samples/").content.decode()
+    assert client.get("/api/v1/monitoring/samples/").json()["count"] == 0
+    assert client.get("/api/v1/monitoring/results/").json()["count"] == 0
+    assert client.get(f"/api/v1/monitoring/samples/{s.code}/").status_code == 404
+    services.sample_transition(actor=users.admin, sample=s, action="publish")
+    data = client.get("/api/v1/monitoring/samples/").json()
+    assert [(x["code"], x["verdict"]) for x in data["results"]] == [(s.code, "fail")]
+    results = client.get("/api/v1/monitoring/results/").json()["results"]
+    assert [(r["sample"], r["analyte"], r["verdict"]) for r in results] == [(s.code, "毒死蜱", "fail")]
