@@ -564,6 +564,7 @@ ROUTES = {
     "certificates:collections": "list",
     "certificates:reissue": "list",
     "certificates:market_checks": "list",
+    "certificates:key_target_proposals": "list",
     "certificates:trace": "list",
     "certificates:trace_export": ("detail", "trace_formats"),
     "certificates:coverage": "list",

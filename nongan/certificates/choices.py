@@ -86,3 +86,9 @@ MASS_IN_KG = {"kg": 1, "斤": 0.5, "吨": 1000}
 
 # Producers that are people rather than organisations: their names are masked on public pages.
 INDIVIDUAL_TYPES = {"household", "scale_grower"}
+
+
+class ProposalStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")

@@ -21,6 +21,7 @@ from .choices import (
     HarvestKind,
     InputKind,
     PromiseForm,
+    ProposalStatus,
     ScanResult,
 )
 
@@ -532,3 +533,45 @@ class MarketCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.market} {self.product_name} {self.get_result_display()}"
+
+
+class KeyTargetProposal(WorkflowModel):
+    """A failed market check's proposal to make the seller a key supervision target (tier C). It changes
+    nothing until a supervisor of the producer's own jurisdiction accepts it (``KEY_TARGET_WORKFLOW``)."""
+
+    SCOPE_REGION = "producer__region"
+    STATE_FIELD = "status"  # moved only by services.KEY_TARGET_WORKFLOW
+
+    market_check = models.OneToOneField(
+        MarketCheck, verbose_name=_("market check"), on_delete=models.PROTECT, related_name="proposal"
+    )
+    producer = models.ForeignKey(
+        Producer, verbose_name=_("producer"), on_delete=models.PROTECT, related_name="key_target_proposals"
+    )
+    reason = models.CharField(_("reason"), max_length=255)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=ProposalStatus.choices,
+        default=ProposalStatus.PROPOSED,
+        db_index=True,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.CharField(_("reason for rejection"), max_length=255, blank=True)
+    created = models.DateTimeField(_("proposed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("key-target proposal")
+        verbose_name_plural = _("key-target proposals")
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.producer} ← {self.market_check}"

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from nongan.core.excel import safe_row, write_csv
 from nongan.core.forms import errors_to_form, refuse_stale, with_version
-from nongan.core.scoping import get_scoped_or_404, regions_for
+from nongan.core.scoping import get_scoped_or_404, regions_for, scoped
 from nongan.core.versions import StaleVersion
 
 from . import labels, selectors, services
@@ -35,7 +35,7 @@ from .forms import (
     PurchaseForm,
     RevokeForm,
 )
-from .models import Certificate, Collection, InputUse, ProductionBatch
+from .models import Certificate, Collection, InputUse, KeyTargetProposal, ProductionBatch
 
 SECTION = {"section": "certificates"}
 
@@ -419,6 +419,36 @@ def market_checks(request):
             "page_obj": _page(request, qs),
             "can_record": bool(regions_for(request.user).exists()),
         },
+    )
+
+
+@login_required
+def key_target_proposals(request):
+    """Failed market checks' proposals to flag a producer, for the supervisors of its jurisdiction."""
+    qs = scoped(
+        request.user, KeyTargetProposal.objects.select_related("producer", "market_check", "decided_by")
+    )
+    error = None
+    if request.method == "POST":
+        proposal = get_scoped_or_404(request.user, qs, pk=request.POST.get("proposal") or 0)
+        try:
+            if request.POST.get("action") == "accept":
+                services.key_target_proposal_accept(actor=request.user, proposal=proposal)
+            else:
+                services.key_target_proposal_reject(
+                    actor=request.user, proposal=proposal, reason=request.POST.get("reason", "")
+                )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, _("The decision was recorded."))
+            return redirect("certificates:key_target_proposals")
+    page = _page(request, qs)
+    rows = [(p, services.KEY_TARGET_WORKFLOW.available_names(request.user, p)) for p in page.object_list]
+    return render(
+        request,
+        "certificates/key_target_proposals.html",
+        {**SECTION, "page_obj": page, "rows": rows, "error": error},
     )
 
 

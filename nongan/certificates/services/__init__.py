@@ -28,7 +28,8 @@ Public scans (``scans``)
 Collection and re-issue (``collection``)
     ``purchase_record`` (each certificate by its scanned QR, never its number alone), ``certificate_reissue``.
 Market checks (``market``)
-    ``market_check_record``.
+    ``market_check_record`` (a failed check proposes the seller as a key target); ``KEY_TARGET_WORKFLOW``,
+    ``key_target_proposal_accept`` / ``key_target_proposal_reject`` (a supervisor of the producer's jurisdiction).
 Signing keys (``keys``)
     ``signing_key_rotate``, ``signing_key_compromise``, ``active_signer`` (``SigningUnavailable`` when the
     key-encryption key is missing or wrong), ``public_keys``, ``public_keys_map``, ``key_records``
@@ -83,7 +84,12 @@ from .keys import (
     signing_key_rotate,
 )
 from .lookup import Verdict, VerifyResult, certificate_by_number, certificate_by_qr, verify, verify_text
-from .market import market_check_record
+from .market import (
+    KEY_TARGET_WORKFLOW,
+    key_target_proposal_accept,
+    key_target_proposal_reject,
+    market_check_record,
+)
 from .numbering import allocate_numbers
 from .scans import (
     MAX_CLIENTS_PER_DAY,
@@ -152,6 +158,9 @@ __all__ = [
     "issue_blockers",
     "key_records",
     "market_check_record",
+    "KEY_TARGET_WORKFLOW",
+    "key_target_proposal_accept",
+    "key_target_proposal_reject",
     "may_act_for",
     "origin_allowed",
     "origin_villages",

@@ -9,12 +9,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from nongan.core import audit
+from nongan.core.choices import Role
 from nongan.core.scoping import in_jurisdiction
+from nongan.core.workflow import Transition, Workflow
 
-from ..choices import FAILED_CHECKS, CertificateStatus, CheckResult
-from ..models import MarketCheck
+from ..choices import FAILED_CHECKS, CertificateStatus, CheckResult, ProposalStatus
+from ..models import KeyTargetProposal, MarketCheck
 from .common import _decimal, _unit
 from .lookup import certificate_by_number
 
@@ -39,9 +42,8 @@ def market_check_record(
     is_demo: bool = False,
 ) -> MarketCheck:
     """Record an incoming lot at a market. No number → "missing"; a number that is mistyped, unknown or
-    revoked → "invalid"/"revoked". A failed check of a known producer makes it a key supervision target."""
-    from nongan.registry.services import producer_flag_key_target
-
+    revoked → "invalid"/"revoked". A failed check of a known producer proposes it as a key supervision
+    target (``KeyTargetProposal``); only a supervisor of that producer's jurisdiction accepts it."""
     if actor is not None and not (actor.is_superuser or in_jurisdiction(actor, region)):
         raise ValidationError({"region": _("This region is outside your jurisdiction.")})
     errors = {}
@@ -93,5 +95,71 @@ def market_check_record(
             "result": check.get_result_display(),
             "product": check.product_name,
         }
-        producer_flag_key_target(actor=actor, producer=seller, reason=str(reason))
+        proposal = KeyTargetProposal.objects.create(
+            market_check=check, producer=seller, reason=str(reason)[:255]
+        )
+        audit.record_create(actor, proposal)
     return check
+
+
+DECIDERS = frozenset({Role.TOWNSHIP_SUPERVISOR, Role.DISTRICT_ADMIN, Role.PROVINCE_ADMIN})
+
+
+def _check_decider(actor, proposal: KeyTargetProposal) -> None:
+    """Only a supervisor (or administrator) of the producer's own jurisdiction decides."""
+    if actor is None or not (actor.is_superuser or actor.role in DECIDERS):
+        raise ValidationError(_("Your role may not do this."))
+    if not actor.is_superuser and not in_jurisdiction(actor, proposal.producer.region):
+        raise ValidationError(_("This producer is outside your jurisdiction."))
+
+
+def _effect_accept(actor, proposal: KeyTargetProposal, ctx) -> None:
+    from nongan.registry.services import producer_flag_key_target
+
+    proposal.decided_by = actor if getattr(actor, "pk", None) else None
+    proposal.decided_at = timezone.now()
+    proposal.save(update_fields=["decided_by", "decided_at"])
+    producer_flag_key_target(actor=actor, producer=proposal.producer, reason=proposal.reason)
+
+
+def _effect_reject(actor, proposal: KeyTargetProposal, ctx) -> None:
+    proposal.decided_by = actor if getattr(actor, "pk", None) else None
+    proposal.decided_at = timezone.now()
+    proposal.decision_reason = ctx["reason"].strip()[:255]
+    proposal.save(update_fields=["decided_by", "decided_at", "decision_reason"])
+
+
+KEY_TARGET_WORKFLOW = Workflow(
+    model=KeyTargetProposal,
+    field="status",
+    transitions=[
+        Transition(
+            "accept",
+            gettext_lazy("Accept: key target, tier C"),
+            (ProposalStatus.PROPOSED,),
+            ProposalStatus.ACCEPTED,
+            effect=_effect_accept,
+        ),
+        Transition(
+            "reject",
+            gettext_lazy("Reject"),
+            (ProposalStatus.PROPOSED,),
+            ProposalStatus.REJECTED,
+            needs_reason=True,
+            destructive=True,
+            effect=_effect_reject,
+        ),
+    ],
+    permission=_check_decider,
+    wrong_state=gettext_lazy("This proposal is already decided (%(state)s)."),
+)
+
+
+def key_target_proposal_accept(*, actor, proposal: KeyTargetProposal) -> KeyTargetProposal:
+    """Accept a market check's proposal: the producer becomes a key supervision target, tier C."""
+    return KEY_TARGET_WORKFLOW.run(actor=actor, obj=proposal, action="accept")
+
+
+def key_target_proposal_reject(*, actor, proposal: KeyTargetProposal, reason: str) -> KeyTargetProposal:
+    """Reject a market check's proposal, with the reason; the producer is unchanged."""
+    return KEY_TARGET_WORKFLOW.run(actor=actor, obj=proposal, action="reject", reason=reason)

@@ -154,6 +154,9 @@ def test_market_checks_flag_producers(users, batch, issue, ganyu):
     )
     assert rev.result == "revoked"
     users.own_producer.refresh_from_db()
+    assert users.own_producer.key_target is False  # a proposal only, until the township accepts it
+    services.key_target_proposal_accept(actor=users.qk, proposal=rev.proposal)
+    users.own_producer.refresh_from_db()
     assert users.own_producer.key_target is True
     assert "青口农贸市场" in users.own_producer.key_target_reason
     with pytest.raises(ValidationError):
