@@ -361,6 +361,17 @@ def reissue(request):
                 collector = collector or col.collector
         if collector is None:
             error_list.append(_("Choose the collected certificates this lot is made of."))
+        product = None
+        declared = request.POST.get("product", "").strip()
+        if declared:
+            from nongan.registry.models import ProductCategory
+
+            product = (
+                ProductCategory.objects.filter(code=declared).first()
+                or ProductCategory.objects.filter(name=declared).order_by("depth", "code").first()
+            )
+            if product is None:
+                error_list.append(_("No product category “%(name)s”.") % {"name": declared[:64]})
         if not error_list:
             try:
                 child = services.certificate_reissue(
@@ -370,6 +381,7 @@ def reissue(request):
                     quantity=request.POST.get("quantity", ""),
                     unit=request.POST.get("unit", ""),
                     loss=request.POST.get("loss") or 0,
+                    product=product,
                 )
             except ValidationError as exc:
                 error_list += exc.messages

@@ -233,3 +233,22 @@ def test_reissue_states_the_growers_origins_not_the_buyers_village(client, users
     client.force_login(users.admin)
     page = client.get(f"/certificates/c/{child.number}/").content.decode()
     assert a.origin.name in page and b.origin.name in page
+
+
+def test_reissue_page_refuses_mixed_products_and_accepts_a_declared_mixture(
+    client, users, ganyu, two_growers, buyer
+):
+    cols = collect(users, buyer, two_growers["qk_cucumber"], two_growers["zw_tomato"])
+    post = {f"draw_{c.pk}": "100" for c in cols} | {"quantity": "200", "unit": "kg", "loss": "0"}
+    client.force_login(users.admin)
+    r = client.post("/certificates/reissue/", post)
+    assert r.status_code == 200 and "所用合格证的产品不同（番茄、黄瓜）" in r.content.decode()
+    r = client.post("/certificates/reissue/", post | {"product": "不存在的类别"})
+    assert "没有名为“不存在的类别”的产品类别。" in r.content.decode()
+    assert Certificate.objects.filter(producer=buyer).count() == 0
+    veg = ganyu.category("黄瓜").parent
+    while not ganyu.category("番茄").path.startswith(veg.path):
+        veg = veg.parent
+    r = client.post("/certificates/reissue/", post | {"product": veg.code})
+    assert r.status_code == 302
+    assert Certificate.objects.get(producer=buyer).product == veg
