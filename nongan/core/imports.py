@@ -41,7 +41,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import OperationalError, close_old_connections, connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -519,7 +519,6 @@ def reclaim(*, job: ImportJob | None = None, now=None) -> int:
 @task()
 def run_import_job(job_id: int) -> str:
     """Run the stage a job waits for (check or apply): the worker's side of the pipeline."""
-    close_old_connections()
     reclaim()
     job = ImportJob.objects.filter(pk=job_id).first()
     if job is None:
