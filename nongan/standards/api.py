@@ -123,6 +123,18 @@ class JudgeInputSerializer(serializers.Serializer):
         allow_blank=True,
         help_text=_("Sampling date YYYY-MM-DD; default today."),
     )
+    policy = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text=_("Policy for banned substances: mrl (default) or strict."),
+    )
+    fat = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text=_("Fat content in %, where the limit depends on it."),
+    )
 
 
 class JudgementSerializer(serializers.Serializer):
@@ -133,6 +145,9 @@ class JudgementSerializer(serializers.Serializer):
     edition = serializers.CharField()
     rule = serializers.ChoiceField(choices=Rule.choices)
     rule_detail = serializers.CharField()
+    policy = serializers.CharField()
+    flags = serializers.ListField(child=serializers.CharField())
+    source = serializers.CharField()
 
 
 class JudgeView(APIView):
@@ -171,8 +186,11 @@ class JudgeView(APIView):
         data = request.data if hasattr(request.data, "get") else {}
         if not isinstance(data, dict) and not hasattr(data, "getlist"):
             data = {}
-        raw = {k: data.get(k) for k in ("food", "analyte", "value", "unit", "lod", "loq", "date")}
-        for key in ("food", "analyte", "unit"):
+        raw = {
+            k: data.get(k)
+            for k in ("food", "analyte", "value", "unit", "lod", "loq", "date", "policy", "fat")
+        }
+        for key in ("food", "analyte", "unit", "policy"):
             if raw[key] is not None and not isinstance(raw[key], str):
                 raw[key] = str(raw[key])
         if isinstance(raw["value"], (list, dict)):
@@ -185,6 +203,8 @@ class JudgeView(APIView):
             lod=raw["lod"],
             loq=raw["loq"],
             on_date=parse_date(raw["date"]),
+            policy=raw["policy"] or "mrl",
+            fat=raw["fat"],
         )
         return Response(judgement.as_dict())
 

@@ -153,6 +153,42 @@ def test_api_judge(api, standards, users):
         "flags": [],
         "source": "",
     }
+    strict = c.post(
+        "/api/v1/standards/judge/",
+        {
+            "food": "黄瓜",
+            "analyte": "2921-88-2",
+            "value": "0.01",
+            "unit": "mg/kg",
+            "date": "2026-06-10",
+            "policy": "strict",
+        },
+        format="json",
+    ).json()
+    assert (strict["verdict"], strict["rule"], strict["policy"], strict["flags"], strict["source"]) == (
+        "fail",
+        "restricted_scope",
+        "strict",
+        ["banned_detected", "basis_unverified"],
+        "banned_restricted_2026.csv:62",
+    )
+    bad_policy = c.post(
+        "/api/v1/standards/judge/",
+        {
+            "food": "黄瓜",
+            "analyte": "毒死蜱",
+            "value": "0.01",
+            "unit": "mg/kg",
+            "policy": "lenient",
+            "fat": "120",
+        },
+        format="json",
+    )
+    assert bad_policy.status_code == 400
+    assert bad_policy.json() == {
+        "fat": ["脂肪含量应在 0 到 100% 之间，“120”不是。"],
+        "policy": ["未知的判定策略“lenient”：应为 mrl 或 strict。"],
+    }
     bad = c.post(
         "/api/v1/standards/judge/",
         {"food": "火星菜", "analyte": "腐霉利", "value": "-2", "unit": "kg", "date": "2023-02-30"},
