@@ -574,6 +574,7 @@ ROUTES = {
     "certificates:detail": ("detail", "certs"),
     "certificates:qr": ("detail", "certs"),
     "certificates-verify": "api-extra",
+    "certificates-collect": "api-extra",
     "certificates_lookup": "public",
     "certificates_public_keys": "public",
     "certificates_verify": ("public", "cert_codes"),

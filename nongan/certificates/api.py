@@ -187,4 +187,53 @@ class VerifyView(APIView):
         )
 
 
+class CollectItemSerializer(serializers.Serializer):
+    qr = serializers.CharField(
+        max_length=1000,
+        help_text=_("The scanned QR text (the whole address, or the signed token); not the number"),
+    )
+    quantity = serializers.DecimalField(max_digits=14, decimal_places=2)
+    unit = serializers.ChoiceField(choices=Unit.choices)
+
+
+class CollectSerializer(serializers.Serializer):
+    collector = serializers.CharField(help_text=_("Registry number of the buyer / collector"))
+    lot = serializers.CharField(max_length=64)
+    items = CollectItemSerializer(many=True, allow_empty=False)
+
+
+class CollectView(APIView):
+    """Record a purchase with the certificates collected for it; each by its scanned QR (possession), never
+    by its number alone."""
+
+    @extend_schema(request=CollectSerializer, responses={201: dict})
+    def post(self, request):
+        from nongan.registry.models import Producer
+
+        s = CollectSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        collector = get_scoped_or_404(request.user, Producer.objects.all(), code=d["collector"].strip())
+        cols = services.purchase_record(
+            actor=request.user,
+            collector=collector,
+            lot=d["lot"],
+            items=[(i["qr"], i["quantity"], i["unit"]) for i in d["items"]],
+        )
+        return Response(
+            {
+                "collections": [
+                    {
+                        "id": c.pk,
+                        "certificate": c.certificate.number,
+                        "quantity": str(c.quantity),
+                        "unit": c.unit,
+                    }
+                    for c in cols
+                ]
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
 ROUTES = [("certificates", CertificateViewSet, "certificate")]

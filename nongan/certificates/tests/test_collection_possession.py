@@ -85,3 +85,31 @@ def test_collect_page_refuses_a_number_and_accepts_a_scan(client, users, batch, 
     assert r.status_code == 302
     assert Collection.objects.get().certificate == a
     assert Certificate.objects.get(pk=a.pk).collected_quantity == Decimal("300.00")
+
+
+def test_collect_api_needs_the_qr_and_answers_400_for_a_number(client, users, batch, issue, buyer):
+    [a] = issue(batch, quantity="300")
+    anonymous = client.post("/api/v1/certificates-collect/", {}, content_type="application/json")
+    assert anonymous.status_code in (401, 403)
+    client.force_login(users.qk)
+    body = {
+        "collector": buyer.code,
+        "lot": "API-1",
+        "items": [{"qr": a.number, "quantity": "10", "unit": "kg"}],
+    }
+    r = client.post("/api/v1/certificates-collect/", body, content_type="application/json")
+    assert r.status_code == 400
+    assert r.json() == {"non_field_errors": [NUMBER_ONLY]}
+    assert Collection.objects.count() == 0
+    body["items"][0]["qr"] = qr(a)
+    r = client.post("/api/v1/certificates-collect/", body, content_type="application/json")
+    assert r.status_code == 201
+    assert r.json() == {
+        "collections": [
+            {"id": Collection.objects.get().pk, "certificate": a.number, "quantity": "10.00", "unit": "kg"}
+        ]
+    }
+    client.force_login(users.zw)  # a collector outside the caller's jurisdiction
+    r = client.post("/api/v1/certificates-collect/", body, content_type="application/json")
+    assert r.status_code == 404
+    assert Collection.objects.count() == 1
