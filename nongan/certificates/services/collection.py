@@ -107,8 +107,7 @@ def purchase_record(
                 "A purchase needs at least one certificate: record the certificate number of every lot you buy."
             )
         )
-    parsed = []
-    seen = {}
+    lines = []
     for i, (qr, quantity, unit) in enumerate(items, start=1):
         try:
             c = certificate_by_qr(qr)
@@ -117,6 +116,19 @@ def purchase_record(
         except ValidationError as exc:
             errors += [_("Line %(line)s: %(message)s") % {"line": i, "message": m} for m in exc.messages]
             continue
+        lines.append((i, c.pk, q, u))
+    # Every certificate of the purchase is locked (in one order, so two purchases never deadlock) before
+    # its collected total is read: concurrent collections take turns and never exceed what was issued.
+    locked_certs = {
+        c.pk: c
+        for c in Certificate.objects.select_for_update(of=("self",))
+        .filter(pk__in={pk for _i, pk, _q, _u in lines})
+        .order_by("pk")
+    }
+    parsed = []
+    seen = {}
+    for i, pk, q, u in lines:
+        c = locked_certs[pk]
         if c.status != CertificateStatus.VALID:
             errors.append(
                 _("Line %(line)s: certificate %(number)s is revoked.") % {"line": i, "number": c.number}
@@ -135,15 +147,14 @@ def purchase_record(
             )
             continue
         seen[c.pk] = seen.get(c.pk, Decimal("0")) + in_cert_unit
-        locked = Certificate.objects.select_for_update().get(pk=c.pk)
-        left = locked.quantity - locked.collected_quantity
+        left = c.quantity - c.collected_quantity
         if seen[c.pk] > left:
             if left <= 0:
                 errors.append(
                     _(
                         "Line %(line)s: certificate %(number)s is already fully used (%(quantity)s %(unit)s collected)."
                     )
-                    % {"line": i, "number": c.number, "quantity": locked.collected_quantity, "unit": c.unit}
+                    % {"line": i, "number": c.number, "quantity": c.collected_quantity, "unit": c.unit}
                 )
             else:
                 errors.append(
@@ -216,8 +227,17 @@ def certificate_reissue(
         errors.append(_("Choose the collected certificates this lot is made of."))
     total = Decimal("0")
     parsed = []
-    for col, q in draws:
-        col = Collection.objects.select_for_update().select_related("certificate").get(pk=col.pk)
+    draws = [(int(getattr(col, "pk", col)), q) for col, q in draws]
+    # The collections drawn from are locked (in one order) before what is left of them is read.
+    locked_cols = {
+        c.pk: c
+        for c in Collection.objects.select_for_update(of=("self",))
+        .select_related("certificate")
+        .filter(pk__in={pk for pk, _q in draws})
+        .order_by("pk")
+    }
+    for pk, q in draws:
+        col = locked_cols[pk]
         if col.collector_id != collector.pk:
             errors.append(_("Collection %(lot)s belongs to another collector.") % {"lot": col.lot})
             continue

@@ -226,6 +226,14 @@ def certificate_issue(
     a banned or restricted input, or when the producer's status forbids it."""
     producer = batch.producer
     _require_act_for(actor, producer)
+    # The batch row is locked before its certified total is read: concurrent issues for one batch take
+    # turns until each commits, so together they never certify more than was harvested.
+    batch = (
+        ProductionBatch.objects.select_for_update(of=("self",))
+        .select_related("producer__region", "product", "origin")
+        .get(pk=batch.pk)
+    )
+    producer = batch.producer
     issued_at = issued_at or timezone.now()
     errors: dict[str, list[str]] = {}
     try:
