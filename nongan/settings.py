@@ -195,6 +195,8 @@ AXES_LOCKOUT_CALLABLE = "nongan.core.auth.lockout_response"
 # API tokens: the longest (and default) life in days; password reset links: hours until they expire.
 NONGAN_TOKEN_DAYS = int(env("NONGAN_TOKEN_DAYS", "90"))
 NONGAN_RESET_LINK_HOURS = int(env("NONGAN_RESET_LINK_HOURS", "24"))
+# Idempotent requests: hours a key and its response are kept (a retry within them returns the first result).
+NONGAN_IDEMPOTENCY_HOURS = int(env("NONGAN_IDEMPOTENCY_HOURS", "24"))
 AXES_VERBOSE = False
 
 # Session timeout: idle sessions end after SESSION_IDLE_MINUTES.

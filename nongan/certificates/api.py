@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from nongan.core import ratelimit
 from nongan.core.api import TEXT_LOOKUP_REGEX, ScopedViewSetMixin
+from nongan.core.idempotency import idempotency_parameter, idempotent_action
 from nongan.core.scoping import get_scoped_or_404
 
 from . import qrsign, selectors, services
@@ -109,7 +110,12 @@ class CertificateViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = TEXT_LOOKUP_REGEX
     filterset_class = CertificateFilterSet
 
-    @extend_schema(request=IssueSerializer, responses={201: CertificateSerializer(many=True)})
+    @extend_schema(
+        request=IssueSerializer,
+        responses={201: CertificateSerializer(many=True)},
+        parameters=[idempotency_parameter()],
+    )
+    @idempotent_action
     def create(self, request):
         s = IssueSerializer(data=request.data)
         s.is_valid(raise_exception=True)
@@ -206,7 +212,8 @@ class CollectView(APIView):
     """Record a purchase with the certificates collected for it; each by its scanned QR (possession), never
     by its number alone."""
 
-    @extend_schema(request=CollectSerializer, responses={201: dict})
+    @extend_schema(request=CollectSerializer, responses={201: dict}, parameters=[idempotency_parameter()])
+    @idempotent_action
     def post(self, request):
         from nongan.registry.models import Producer
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from nongan.core.excel import safe_row, write_csv
 from nongan.core.forms import errors_to_form, refuse_stale, with_version
+from nongan.core.idempotency import idempotent_view
 from nongan.core.scoping import get_scoped_or_404, regions_for, scoped
 from nongan.core.versions import StaleVersion
 
@@ -89,6 +90,7 @@ def batch_create(request):
 
 
 @login_required
+@idempotent_view()
 def batch_detail(request, code):
     batch = get_scoped_or_404(
         request.user, ProductionBatch.objects.select_related("producer", "product", "origin"), code=code
@@ -310,6 +312,7 @@ def _parse_lines(text: str):
 
 
 @login_required
+@idempotent_view()
 def collect(request):
     producers = selectors.producers_for(request.user).filter(
         type__in=["buyer", "wholesale_market", "slaughterhouse", "enterprise", "cooperative"]
@@ -333,7 +336,9 @@ def collect(request):
                 messages.success(request, _("%(count)s certificates collected.") % {"count": len(cols)})
                 return redirect("certificates:collections")
     return render(
-        request, "certificates/form.html", {**SECTION, "form": form, "title": _("Record a purchase")}
+        request,
+        "certificates/form.html",
+        {**SECTION, "form": form, "title": _("Record a purchase"), "idempotent": True},
     )
 
 
@@ -344,6 +349,7 @@ def collections(request):
 
 
 @login_required
+@idempotent_view()
 def reissue(request):
     qs = selectors.collections_for(request.user)
     open_cols = [c for c in qs.order_by("collector_id", "-collected_at")[:500] if c.remaining_quantity > 0]

@@ -429,3 +429,34 @@ class PasswordResetLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.created:%Y-%m-%d %H:%M}" if self.created else str(self.user)
+
+
+class IdempotencyKey(models.Model):
+    """A write request sent with an ``Idempotency-Key`` header (API) or a form token (pages) and the response
+    it got, so that a retry with the same key returns that response instead of doing the work again
+    (``nongan.core.idempotency``). Stored in the transaction of the work; kept ``NONGAN_IDEMPOTENCY_HOURS``."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="idempotency_keys",
+    )
+    key = models.CharField(_("idempotency key"), max_length=255)
+    method = models.CharField(_("HTTP method"), max_length=8)
+    path = models.CharField(_("path"), max_length=255)
+    body_hash = models.CharField(_("request hash"), max_length=64)
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    response_body = models.BinaryField(_("response body"), default=b"")
+    response_type = models.CharField(_("response content type"), max_length=128, blank=True)
+    response_location = models.CharField(_("redirected to"), max_length=1000, blank=True)
+    created = models.DateTimeField(_("created"), db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        ordering = ["-created"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="core_idempotencykey_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"

@@ -4,7 +4,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
-from nongan.core import validators
+from nongan.core import idempotency, validators
 
 register = template.Library()
 
@@ -15,6 +15,15 @@ def query_replace(context, **kwargs):
     for k, v in kwargs.items():
         query[k] = v
     return query.urlencode()
+
+
+@register.simple_tag
+def idempotency_field():
+    """A hidden form token, new at each rendering: a second send of the same form gets the first result
+    (the view is decorated with ``nongan.core.idempotency.idempotent_view``)."""
+    return format_html(
+        '<input type="hidden" name="{}" value="{}">', idempotency.FORM_FIELD, idempotency.new_key()
+    )
 
 
 @register.inclusion_tag("includes/field.html")
