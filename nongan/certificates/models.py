@@ -198,6 +198,27 @@ class Certificate(WorkflowModel):
 
     SCOPE_REGION = "producer__region"
     SCOPE_PRODUCER = "producer"
+    # What the ledger hashes (nongan.core.ledger): the promise as issued and what has since been said of it.
+    LEDGER_FIELDS = (
+        "number",
+        "producer",
+        "batch",
+        "product_name",
+        "quantity",
+        "unit",
+        "origin",
+        "issued_at",
+        "promiser",
+        "promise_text",
+        "basis",
+        "basis_sample",
+        "basis_rapid_test",
+        "kid",
+        "token",
+        "status",
+        "revoked_at",
+        "contradicted_by",
+    )
     STATE_FIELD = "status"  # moved only by services.CERTIFICATE_WORKFLOW
 
     number = models.CharField(_("certificate no."), max_length=17, unique=True)

@@ -402,7 +402,9 @@ class Workflow:
             )
             if t.ledger_kind:
                 entry = self.ledger(step, result or {})
-                ledger.append(kind=t.ledger_kind, actor=actor, **entry)
+                # the record as saved (its evidentiary content's digest goes into the entry)
+                records = [manager.get(pk=locked.pk)] if ledger.has_record_content(locked) else []
+                ledger.append(kind=t.ledger_kind, actor=actor, records=records, **entry)
         if obj is not locked:
             # The caller's copy follows (its stored state is the new one now, so saving it writes no state); its
             # version follows only when it was the stored one (a stale copy stays stale).

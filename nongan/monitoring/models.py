@@ -271,6 +271,24 @@ class Sample(WorkflowModel):
         ordering = ["-sampled_at", "-id"]
         indexes = [models.Index(fields=["sampled_at", "state"], name="sample_time_state_idx")]
 
+    def ledger_content(self) -> dict:
+        """What the ledger hashes (nongan.core.ledger): the sample's identity, state and verdict, and its current
+        results with their judgements."""
+        results = [
+            [r.analyte, r.value, r.unit, r.lod, r.loq, r.verdict, r.limit_mg_kg, r.edition, r.rule]
+            for r in self.results.filter(is_current=True).order_by("pk")
+        ]
+        return {
+            "code": self.code,
+            "producer": self.producer_id,
+            "product": self.product_id,
+            "sampled_at": self.sampled_at,
+            "state": self.state,
+            "verdict": self.verdict,
+            "published_at": self.published_at,
+            "results": [[str(v) if v is not None else None for v in row] for row in results],
+        }
+
     def __str__(self) -> str:
         return self.code
 

@@ -114,6 +114,7 @@ def certificate_promise_contradicted(*, actor, number: str, sample_code: str) ->
         payload={"number": c.number, "sample": sample_code},
         actor=actor,
         region=c.producer.region,
+        records=[c],
     )
     producer_flag_key_target(actor=actor, producer=c.producer, reason=reason)
     return c

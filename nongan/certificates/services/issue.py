@@ -90,6 +90,7 @@ def _create_certificates(*, actor, signer, template: dict, count: int, parents=N
             "certificates": [[c.number, hashlib.sha256(c.token.encode()).hexdigest()] for c in certs],
         },
         actor=actor,
+        records=certs,
     )
     return certs
 

@@ -50,7 +50,14 @@ def test_revoke_records_event_audit_and_ledger(users, batch, issue):
     log = AuditLog.objects.filter(content_type__model="certificate", object_id=str(c.pk)).latest("id")
     assert log.reason == "数量填错" and log.changes["status"] == ["valid", "revoked"]
     entry = LedgerEntry.objects.get(kind="certificate.revoke", ref=c.number)
-    assert entry.payload == ledger.canonical_json({"number": c.number, "reason": "数量填错"})
+    c.refresh_from_db()
+    assert entry.payload == ledger.canonical_json(
+        {
+            "number": c.number,
+            "reason": "数量填错",
+            "records": [["certificates.certificate", c.pk, ledger.record_digest(c)]],
+        }
+    )
     c.status = "valid"
     with pytest.raises(StateWriteError):
         c.save()

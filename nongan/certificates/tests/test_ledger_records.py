@@ -1,0 +1,49 @@
+"""The ledger covers the certificates themselves: an edit or deletion in the database behind the application's
+back is reported by `nongan verify-ledger`; changes made through the application (revocation) are not."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from nongan.certificates import services
+from nongan.certificates.models import Certificate
+from nongan.core import ledger
+from nongan.core.models import LedgerEntry
+
+
+def test_a_direct_edit_of_a_certificate_is_reported(users, batch, issue, capsys):
+    certs = issue(batch, quantity="10", count=3, unit="箱")
+    entry = LedgerEntry.objects.get(kind="certificate.issue")
+    records = json.loads(entry.payload)["records"]
+    assert [(label, pk) for label, pk, _d in records] == [("certificates.certificate", c.pk) for c in certs]
+    assert ledger.verify_records() == (3, [])
+    # revoked through the application: a new entry with the new digest, still consistent
+    services.certificate_revoke(actor=users.producer, certificate=certs[0], reason="批次信息填错")
+    assert ledger.verify_records() == (3, [])
+    call_command("verify_ledger")
+    assert "3 records match their entries" in capsys.readouterr().out
+
+    # a forger raises the quantity of one in the database
+    Certificate.objects.filter(pk=certs[1].pk).update(quantity=Decimal("99999"))
+    count, problems = ledger.verify_records()
+    assert count == 3 and len(problems) == 1
+    assert problems[0].seq == entry.seq
+    assert f"certificates.certificate {certs[1].pk} ({certs[1].number})" in problems[0].message
+    with pytest.raises(CommandError, match="1 of 3 records changed behind the ledger"):
+        call_command("verify_ledger")
+    assert "changed in the database without a ledger entry" in capsys.readouterr().err
+
+
+def test_a_deleted_certificate_is_reported(batch, issue):
+    [c] = issue(batch, quantity="10")
+    Certificate.objects.filter(pk=c.pk).update(quantity=Decimal("10"))  # the same value: nothing to report
+    assert ledger.verify_records() == (1, [])
+    c.events.all().delete()
+    Certificate.objects.filter(pk=c.pk).delete()
+    count, [problem] = ledger.verify_records()
+    assert count == 1 and problem.message.startswith(
+        f"certificates.certificate {c.pk} was deleted after entry #"
+    )
