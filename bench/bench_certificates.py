@@ -336,11 +336,13 @@ def bench_trace(total: int) -> None:
 # ------------------------------------------------------------------ 4. HTTP
 def fill(size: int) -> None:
     """Bring certificates_certificate to ``size`` rows with COPY (filler rows carry a placeholder token)."""
-    from django.db import connection
+    from django.db import connection, transaction
     from django.utils import timezone
 
     from nongan.certificates import qrsign, services
-    from nongan.certificates.models import Certificate, NumberSequence
+    from nongan.certificates.models import Certificate
+    from nongan.certificates.numbering import CERTIFICATE
+    from nongan.core.models import NumberCounter
     from nongan.registry.models import ProductCategory
 
     have = Certificate.objects.count()
@@ -349,11 +351,16 @@ def fill(size: int) -> None:
         return
     p = producer("基准测试填充合作社", town="黑林镇")
     cat = ProductCategory.objects.get(name="蓝莓")
-    seq, _ = NumberSequence.objects.get_or_create(district="320707", year=2025)
-    start = seq.last + 1
     need = size - have
-    seq.last += need
-    seq.save()
+    # reserve the serials in the core counter of the certificate series (one lock, no list of 10 M numbers)
+    parts = {"district": "320707", "year": 2025}
+    with transaction.atomic():
+        CERTIFICATE.take(1, **parts)  # makes (and seeds) the counter if it does not exist yet
+        counter = NumberCounter.objects.select_for_update().get(
+            series=CERTIFICATE.name, key=CERTIFICATE.key(**parts)
+        )
+        start = counter.last + 1
+        NumberCounter.objects.filter(pk=counter.pk).update(last=counter.last + need)
     promise = services.PROMISE_TEXT["producer"]
     issued = timezone.now().isoformat()
     cols = (
