@@ -213,14 +213,19 @@ def interval_blockers(batch: ProductionBatch, on: dt.date) -> list[str]:
 def substance_blockers(batch: ProductionBatch) -> list[str]:
     problems = []
     for use in batch.inputs.all():
-        for name in {use.active_ingredient.strip(), use.product_name.strip()} - {""}:
+        # the active ingredient first; the product name (e.g. "40%毒死蜱乳油") only when the ingredient says
+        # nothing, so that one input is reported once
+        for name in dict.fromkeys(n for n in (use.active_ingredient.strip(), use.product_name.strip()) if n):
             status = substance_status(name, batch.product)
+            if status is None:
+                continue
             if status == "banned":
                 problems.append(_("%(input)s is a banned substance.") % {"input": name})
             elif status == "restricted":
                 problems.append(
                     _("%(input)s may not be used on %(food)s.") % {"input": name, "food": batch.product.name}
                 )
+            break
     return list(dict.fromkeys(problems))
 
 

@@ -141,7 +141,30 @@ def test_banned_and_restricted_substances(users, ganyu, batch, issue, today):
     before = _counts()
     with pytest.raises(ValidationError) as exc:
         issue(batch)
-    assert exc.value.message_dict["__all__"] == ["克百威 不得用于 黄瓜。"]
+    # 克百威 was restricted in scope; 公告第736号 bans it outright from 2026-06-01
+    assert exc.value.message_dict["__all__"] == ["克百威 是禁用农药。"]
+    assert _counts() == before
+    scoped_batch = services.batch_create(
+        actor=users.producer,
+        producer=users.own_producer,
+        product=ganyu.category("黄瓜"),
+        started=today - dt.timedelta(days=60),
+        plot="5号大棚",
+        unit="kg",
+    )
+    services.input_use_add(
+        actor=users.producer,
+        batch=scoped_batch,
+        kind="pesticide",
+        product_name="40%毒死蜱乳油",
+        active_ingredient="毒死蜱",
+        used_on=today - dt.timedelta(days=40),
+        interval_days=0,
+        late_reason="补录",
+    )
+    with pytest.raises(ValidationError) as exc:
+        issue(scoped_batch)
+    assert exc.value.message_dict["__all__"] == ["毒死蜱 不得用于 黄瓜。"]  # banned on vegetables only
     assert _counts() == before
     other = services.batch_create(
         actor=users.producer,
