@@ -398,7 +398,10 @@ def fill(size: int) -> None:
     print(f"   loaded {need:,} rows in {time.perf_counter() - t:.0f} s")
 
 
-def run_load(url_paths: list, port: int, duration: float, clients: int) -> tuple[float, float, float, int]:
+def run_load(
+    url_paths: list, port: int, duration: float, clients: int
+) -> tuple[float, float, float, int, int]:
+    """(req/s, p99 ms, median ms, errors, requests answered with 200) of ``clients`` threads for ``duration`` s."""
     latencies: list[float] = []
     errors = [0]
     stop = time.perf_counter() + duration
@@ -438,6 +441,7 @@ def run_load(url_paths: list, port: int, duration: float, clients: int) -> tuple
         pct(latencies, 0.99) * 1000,
         statistics.median(latencies) * 1000,
         errors[0],
+        len(latencies) - errors[0],
     )
 
 
