@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from nongan.core import audit, ledger
+from nongan.core import audit, ledger, numbering
 
 from .. import keystore, qrsign
 from ..models import SigningKey
@@ -33,10 +33,18 @@ class SigningUnavailable(ValidationError):
     """No certificate can be signed: the key-encryption key is missing or not the one the key was sealed with."""
 
 
+KEY_SERIES = "signing-key"  # a counter per day in nongan.core.numbering: it numbers and serialises rotations
+
+
 def _new_kid() -> str:
+    """The next key id of the day (k261130a, k261130b, …), taken under the day's counter lock, which holds
+    until the rotating transaction ends: two rotations (or two first issues finding no key) never race."""
     today = timezone.localdate()
     base = f"k{today:%y%m%d}"
-    n = SigningKey.objects.filter(kid__startswith=base).count()
+    [n] = numbering.allocate(
+        KEY_SERIES, key=base, seed=lambda: SigningKey.objects.filter(kid__startswith=base).count()
+    )
+    n -= 1
     return base + (chr(ord("a") + n) if n < 26 else str(n))
 
 
@@ -55,11 +63,19 @@ def _unavailable_message(exc: Exception) -> str:
 
 
 @transaction.atomic
-def signing_key_rotate(*, actor, reason: str = "rotate") -> SigningKey:
-    """Create a new active Ed25519 key and retire the current one (its window closes now; it stays published)."""
-    now = timezone.now()
+def signing_key_rotate(*, actor, reason: str = "rotate", unless_active: bool = False) -> SigningKey:
+    """Create a new active Ed25519 key and retire the current one (its window closes now; it stays published).
+    ``unless_active``: return the active key instead when one exists once the rotation lock is held (the
+    first issue on a new installation: parallel first issues make one key)."""
     raw = qrsign.generate_private_key()
-    kid = _new_kid()
+    kid = _new_kid()  # takes the rotation lock
+    if unless_active:
+        current = (
+            SigningKey.objects.filter(active=True, compromised_at__isnull=True).order_by("-created").first()
+        )
+        if current is not None:
+            return current
+    now = timezone.now()
     sealed = _seal(raw, kid)  # before anything changes: without the KEK nothing is rotated
     retired = []
     for old in SigningKey.objects.select_for_update().filter(active=True):
@@ -139,7 +155,7 @@ def active_signer() -> qrsign.Signer:
     ValidationError with a clear message) when the key-encryption key is missing or different."""
     key = SigningKey.objects.filter(active=True, compromised_at__isnull=True).order_by("-created").first()
     if key is None:
-        key = signing_key_rotate(actor=None)
+        key = signing_key_rotate(actor=None, unless_active=True)
     try:
         raw = keystore.decrypt_private(key.private_key_encrypted, key.kid)
     except keystore.KeyUnavailable as exc:

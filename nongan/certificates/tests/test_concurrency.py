@@ -127,3 +127,28 @@ def test_twenty_reissues_at_once_never_draw_more_than_was_collected(parallel, us
     col.refresh_from_db()
     assert col.used_quantity == Decimal("1000.00")
     assert Certificate.objects.filter(producer=buyer).count() == 10
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_first_issues_on_a_new_installation_make_one_signing_key(parallel, users, batch, today):
+    """Parallel first issues found no key and each made one with the same key id: IntegrityError, HTTP 500."""
+    from nongan.certificates.models import SigningKey
+
+    services.harvest_record(actor=users.producer, batch=batch, date=today, quantity="1000", unit="kg")
+    assert not SigningKey.objects.exists()
+    _t, token = token_create(actor=users.producer, user=users.producer)
+
+    def issue_10kg(i):
+        r = Client(HTTP_AUTHORIZATION=f"Token {token}").post(
+            "/api/v1/certificates/",
+            {"batch": batch.code, "quantity": "10", "unit": "kg"},
+            content_type="application/json",
+        )
+        return r.status_code
+
+    results, errors = parallel(issue_10kg, n=20)
+    assert errors == [] and results == [201] * 20
+    [key] = SigningKey.objects.all()
+    assert key.active and key.kid == f"k{today:%y%m%d}a"
+    assert set(Certificate.objects.filter(batch=batch).values_list("kid", flat=True)) == {key.kid}
