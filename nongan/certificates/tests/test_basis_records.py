@@ -109,12 +109,17 @@ def test_refused_other_producers_sample(harvested, issue, make_sample, make_prod
         ("received", "", "实验室已接收"),
     ],
 )
-def test_refused_not_a_pass(harvested, issue, make_sample, state, verdict, shown):
+def test_refused_not_a_pass(harvested, issue, make_sample, users, state, verdict, shown):
     s = make_sample(state=state, verdict=verdict)
+    # staff issuing for the producer learn why; the producer itself does not see an unpublished sample at all
     with pytest.raises(ValidationError) as exc:
-        issue(harvested, basis="entrusted_test", basis_sample=s.code)
+        issue(harvested, actor=users.admin, basis="entrusted_test", basis_sample=s.code)
     msg = exc.value.message_dict["basis_sample"][0]
     assert s.code in msg and shown in msg
+    with pytest.raises(ValidationError) as exc:
+        issue(harvested, basis="entrusted_test", basis_sample=s.code)
+    expected = [msg] if state == "published" else ["您的管辖范围内没有该编号的抽样单。"]
+    assert exc.value.message_dict["basis_sample"] == expected
     assert Certificate.objects.count() == 0
 
 
@@ -286,7 +291,10 @@ def test_monitoring_decides_what_backs_a_promise(users, make_sample, make_rapid)
     found = selectors.qualified_sample_for_basis(users.producer, f" {s.code.lower()} ")
     assert (found.record, found.producer_id, found.qualified) == (s, users.own_producer.pk, True)
     assert selectors.qualified_sample_for_basis(users.producer, s).record == s
-    assert selectors.qualified_sample_for_basis(users.producer, held).qualified is False
+    assert (
+        selectors.qualified_sample_for_basis(users.producer, held) is None
+    )  # unpublished: not the producer's to see
+    assert selectors.qualified_sample_for_basis(users.admin, held).qualified is False
     assert selectors.qualified_sample_for_basis(users.producer, "CY0000000000") is None
     negative, positive = make_rapid(), make_rapid(outcome="positive")
     assert selectors.negative_rapid_test_for_basis(users.producer, str(negative.pk)).qualified is True
