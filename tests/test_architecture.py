@@ -189,7 +189,6 @@ KNOWN: set[str] = {
     "monitoring: interface: nongan.registry.models.Producer",
     "monitoring: interface: nongan.registry.models.ProducerProduct",
     "monitoring: interface: nongan.registry.models.ProductCategory",
-    "monitoring: private: nongan.core.excel._norm",
     "standards: interface: nongan.registry.models.ProductCategory",
 }
 
@@ -227,7 +226,7 @@ def test_the_code_keeps_the_order():
             "from nongan.monitoring import services as m\nm._hook()",
             ["certificates: private: "],
         ),
-        ("monitoring", "from nongan.core.excel import _norm", ["monitoring: private: "]),
+        ("monitoring", "from nongan.core.excel import _save", ["monitoring: private: "]),
         ("monitoring", "import importlib", ["monitoring: dynamic-import: "]),
         ("monitoring", "from importlib import import_module", ["monitoring: dynamic-import: "] * 2),
         (

@@ -85,9 +85,9 @@ class Sheet:
         for lang in ("zh-hans", "en"):
             with translation.override(lang):
                 for c in self.columns:
-                    aliases[_norm(str(c.label))] = c.key
+                    aliases[normalise_heading(str(c.label))] = c.key
         for c in self.columns:
-            aliases[_norm(c.key)] = c.key
+            aliases[normalise_heading(c.key)] = c.key
         return aliases
 
     def template(self) -> bytes:
@@ -119,7 +119,8 @@ class Sheet:
         return _save(wb)
 
 
-def _norm(text: str) -> str:
+def normalise_heading(text: str) -> str:
+    """A column heading as matched against the known headings: no spaces, no trailing "*" (required), lower case."""
     return "".join(str(text).split()).rstrip("*").lower()
 
 
@@ -319,7 +320,7 @@ def sheet_rows(raw: Iterator[tuple[int, list]], sheet: Sheet, errors: list[dict]
     except StopIteration:
         raise ValidationError(_("The workbook is empty."), code="empty") from None
     aliases = sheet.header_aliases()
-    keys: list[str | None] = [aliases.get(_norm(h)) if h is not None else None for h in header]
+    keys: list[str | None] = [aliases.get(normalise_heading(h)) if h is not None else None for h in header]
     missing = [str(c.label) for c in sheet.columns if c.required and c.key not in keys]
     if missing:
         raise ValidationError(

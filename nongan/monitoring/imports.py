@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from nongan.core import imports
-from nongan.core.excel import Column, Sheet, _norm
+from nongan.core.excel import Column, Sheet, normalise_heading
 from nongan.core.scoping import scoped
 
 from . import services
@@ -24,7 +24,7 @@ class AliasSheet(Sheet):
 
     def header_aliases(self) -> dict[str, str]:
         aliases = super().header_aliases()
-        aliases.update({_norm(k): v for k, v in self.extra_aliases.items()})
+        aliases.update({normalise_heading(k): v for k, v in self.extra_aliases.items()})
         return aliases
 
 
