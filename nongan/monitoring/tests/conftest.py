@@ -32,7 +32,7 @@ class FakeJudgement:
     rule_detail: str
 
 
-def fake_judge(*, food, analyte, value, unit, lod=None, loq=None, on_date=None):
+def fake_judge(*, food, analyte, value, unit, lod=None, loq=None, on_date=None, **_rules):
     """Same contract as nongan.standards.services.judge, over a handful of limits."""
     factors = {"mg/kg": Decimal(1), "μg/kg": Decimal("0.001"), "ug/kg": Decimal("0.001")}
     if unit not in factors:
