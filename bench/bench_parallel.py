@@ -1,6 +1,14 @@
-"""Lost updates under load: 50 clients PATCH different fields of one producer at the same moment, through gunicorn.
+"""Nothing lost under load: 50-way parallel requests through gunicorn on PostgreSQL, released together.
 
-    .venv/bin/python bench/bench_lost_updates.py [--clients 50] [--rounds 5] [--workers 4] [--port 8765]
+    .venv/bin/python bench/bench_parallel.py [--clients 50] [--rounds 5] [--workers 4] [--port 8765]
+
+Three scenarios, each printed with its counts (what must be 0 is named):
+
+* **over-issue**: per round a batch with 1,000 kg harvested; every client asks for a 100 kg certificate at once.
+  Exactly 10 may be issued, the certified total must stay 1,000 kg, the numbers distinct, no 5xx.
+* **numbering**: every client registers a producer in the same village at once: all registered, registry numbers
+  distinct and consecutive, no 5xx.
+* **lost updates** (below).
 
 Uses PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/nongan_bench_versions, created if
 missing) and a gunicorn with ``--workers`` processes. Each round registers a fresh producer; every client reads it
@@ -32,6 +40,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nongan.settings")
 os.environ.setdefault("NONGAN_TASKS", "immediate")
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+os.environ.setdefault("NONGAN_KEY_AUTOCREATE", "true")  # the bench's own key-encryption key file under var/
 
 FIELDS = ["address", "notes", "tier_reason", "legal_rep"]
 
@@ -124,6 +133,103 @@ def one_round(base, key, pk, clients, mode):
     return out
 
 
+def burst(clients, work):
+    """Run ``work(i)`` in ``clients`` threads released together; the list of their results."""
+    barrier = threading.Barrier(clients)
+    out = [None] * clients
+
+    def run(i):
+        barrier.wait(60)
+        out[i] = work(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(180)
+    return out
+
+
+def over_issue_round(base, key, admin, clients, n):
+    """Per round: a batch with 1,000 kg harvested, ``clients`` parallel 100 kg issues."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from nongan.certificates import services
+    from nongan.certificates.models import Certificate
+    from nongan.registry.models import ProductCategory
+
+    producer = new_producer(admin, 10_000 + n)
+    today = timezone.localdate()
+    batch = services.batch_create(
+        actor=admin,
+        producer=producer,
+        product=ProductCategory.objects.get(name="黄瓜"),
+        started=today - dt.timedelta(days=60),
+        plot="基准",
+        unit="kg",
+    )
+    services.harvest_record(actor=admin, batch=batch, date=today, quantity="1000", unit="kg")
+    results = burst(
+        clients,
+        lambda i: request(
+            "POST",
+            f"{base}/api/v1/certificates/",
+            key,
+            {"batch": batch.code, "quantity": "100", "unit": "kg"},
+        )[0],
+    )
+    numbers = list(Certificate.objects.filter(batch=batch).values_list("number", flat=True))
+    total = services.certified_quantity(batch, "kg")
+    return {
+        "issued": results.count(201),
+        "refused": results.count(400),
+        "5xx": sum(1 for r in results if r is None or r >= 500),
+        "over_issued_kg": max(Decimal(0), total - Decimal(1000)),
+        "duplicate_numbers": len(numbers) - len(set(numbers)),
+    }
+
+
+def numbering_round(base, key, clients, n):
+    """``clients`` parallel registrations in one village: distinct consecutive registry numbers."""
+    from nongan.core.models import Region
+    from nongan.core.validators import uscc_check_char
+
+    town = Region.objects.get(level="township", name="青口镇")
+    village = Region.objects.filter(parent=town, level="village").order_by("code")[1 + n % 20]
+    stamp = int(time.time()) % 100_000
+
+    def register(i):
+        body = f"93320707MA{(stamp * 100 + i) % 10_000_000:07d}"
+        status, _e, raw = request(
+            "POST",
+            f"{base}/api/v1/producers/",
+            key,
+            {
+                "name": f"并发登记合作社{stamp}-{n}-{i}",
+                "type": "cooperative",
+                "credit_code": body + uscc_check_char(body),
+                "legal_rep": "孙七",
+                "phone": "13700001111",
+                "region": village.code,
+            },
+        )
+        return status, (json.loads(raw).get("code") if status == 201 else None)
+
+    results = burst(clients, register)
+    codes = [c for s, c in results if s == 201]
+    serials = sorted(int(c[-6:]) for c in codes)
+    return {
+        "registered": len(codes),
+        "5xx": sum(1 for s, _c in results if s is None or s >= 500),
+        "other": sum(1 for s, _c in results if s not in (201,) and not (s is None or s >= 500)),
+        "duplicate_numbers": len(codes) - len(set(codes)),
+        "gaps": (serials[-1] - serials[0] + 1 - len(serials)) if serials else 0,
+    }
+
+
 def check(pk, results):
     from nongan.core.models import AuditLog
     from nongan.registry.models import Producer
@@ -187,11 +293,32 @@ def main():
     try:
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"{base}/api/schema/", timeout=2)
+                urllib.request.urlopen(f"{base}/v/", timeout=5)  # a cheap page: ready
                 break
             except (urllib.error.URLError, ConnectionError, OSError):
                 time.sleep(0.3)
         n = 0
+        t0 = time.perf_counter()
+        sums: dict = {}
+        for r in range(args.rounds):
+            for k, v in over_issue_round(base, key, admin, args.clients, r).items():
+                sums[k] = sums.get(k, 0) + v
+        print(
+            f"over-issue {args.rounds} rounds x {args.clients} clients x 100 kg against 1,000 kg: "
+            f"issued={sums['issued']} (expected {10 * args.rounds}) refused={sums['refused']} 5xx={sums['5xx']} "
+            f"over-issued kg={sums['over_issued_kg']} duplicate numbers={sums['duplicate_numbers']} "
+            f"({time.perf_counter() - t0:.1f} s)"
+        )
+        t0 = time.perf_counter()
+        sums = {}
+        for r in range(args.rounds):
+            for k, v in numbering_round(base, key, args.clients, r).items():
+                sums[k] = sums.get(k, 0) + v
+        print(
+            f"numbering  {args.rounds} rounds x {args.clients} registrations in one village: "
+            f"registered={sums['registered']} other={sums['other']} 5xx={sums['5xx']} "
+            f"duplicate numbers={sums['duplicate_numbers']} gaps={sums['gaps']} ({time.perf_counter() - t0:.1f} s)"
+        )
         for mode in ("plain", "if-match"):
             totals = {"lost": 0, "5xx": 0, "200": 0, "412": 0, "other": 0, "chain_broken": 0}
             t0 = time.perf_counter()
