@@ -253,6 +253,28 @@ def test_the_same_file_again_returns_its_job(client, users):
     assert ImportJob.objects.filter(created_by=users.qk, original_name="b.xlsx").count() == 2
 
 
+def test_an_upload_sent_again_with_its_form_token_gets_the_first_result(client, users):
+    """Idempotency-Key (header or the form's token) on the import pages as on issue and collection: a resend
+    after a lost response gets the first answer; the same token with another file is refused, nothing stored."""
+    from nongan.core import idempotency
+
+    client.force_login(users.qk)
+    page = client.get(URL).content.decode()
+    token = re.search(rf'name="{idempotency.FORM_FIELD}" value="([^"]+)"', page).group(1)
+    f = xlsx([row(1)]).read()
+    first = client.post(URL, {"file": SimpleUploadedFile("a.xlsx", f), idempotency.FORM_FIELD: token})
+    again = client.post(URL, {"file": SimpleUploadedFile("a.xlsx", f), idempotency.FORM_FIELD: token})
+    assert first.status_code == again.status_code == 302 and again["Location"] == first["Location"]
+    assert again["Idempotent-Replayed"] == "true" and ImportJob.objects.count() == 1
+    other = client.post(
+        URL, {"file": SimpleUploadedFile("b.xlsx", xlsx([row(2)]).read()), idempotency.FORM_FIELD: token}
+    )
+    assert other.status_code == 302 and other["Location"].endswith(URL)  # shown afresh
+    assert ImportJob.objects.count() == 1
+    for url in ("/monitoring/results/import/", "/monitoring/rapid/import/"):
+        assert f'name="{idempotency.FORM_FIELD}"' in client.get(url).content.decode()
+
+
 # ------------------------------------------------------------------------------------------ jobs that end
 def _stale_running_job(qk, settings):
     settings.NONGAN_IMPORT_SYNC_ROWS = 0  # queued for the worker, which "dies" after taking it

@@ -16,6 +16,7 @@ from nongan.core import imports
 from nongan.core.excel import XLSX_CONTENT_TYPE
 from nongan.core.files import serve_file
 from nongan.core.forms import errors_to_form, refuse_stale, with_version
+from nongan.core.idempotency import idempotent_view
 from nongan.core.scoping import can_manage, get_scoped_or_404
 from nongan.core.services import root_region, townships
 from nongan.core.versions import StaleVersion
@@ -420,6 +421,7 @@ def result_correct(request, pk):
     )
 
 
+@idempotent_view()
 def _import_page(request, *, importer, template_url):
     _staff_only(request.user)
     form = UploadForm(request.POST or None, request.FILES or None)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from nongan.core import audit, imports
 from nongan.core.excel import XLSX_CONTENT_TYPE, export
 from nongan.core.forms import errors_to_form, refuse_stale
+from nongan.core.idempotency import idempotent_view
 from nongan.core.scoping import can_edit_registry
 from nongan.core.validators import mask_id_number
 from nongan.core.versions import StaleVersion
@@ -175,6 +176,7 @@ def producer_template(request):
 
 
 @login_required
+@idempotent_view()
 def producer_import(request):
     _require_editor(request.user)
     if request.method == "POST":

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from nongan.core import imports
 from nongan.core.forms import errors_to_form, refuse_stale, with_version
+from nongan.core.idempotency import idempotent_view
 from nongan.core.versions import StaleVersion
 from nongan.core.views import import_upload
 
@@ -189,6 +190,7 @@ def judge_page(request):
 
 
 @login_required
+@idempotent_view()
 def import_page(request):
     if not selectors.may_manage(request.user):
         raise PermissionDenied
