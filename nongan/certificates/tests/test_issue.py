@@ -15,6 +15,9 @@ from nongan.core.models import AuditLog, LedgerEntry
 from nongan.monitoring.models import RapidTest
 from nongan.registry.services import producer_set_status
 
+# these tests record inputs: the issue gate checks them against the shipped banned and restricted lists
+pytestmark = pytest.mark.usefixtures("standards")
+
 
 def _counts():
     return (Certificate.objects.count(), LedgerEntry.objects.count(), CertificateEvent.objects.count())

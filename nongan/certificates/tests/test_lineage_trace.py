@@ -11,6 +11,9 @@ from openpyxl import load_workbook
 from nongan.certificates import selectors, services
 from nongan.certificates.models import Certificate, Collection, Lineage, MarketCheck
 
+# these tests record inputs: the issue gate checks them against the shipped banned and restricted lists
+pytestmark = pytest.mark.usefixtures("standards")
+
 
 @pytest.fixture
 def buyer(make_producer):

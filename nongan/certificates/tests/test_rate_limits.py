@@ -16,7 +16,7 @@ def _limits(settings):
     settings.NONGAN_VERIFY_API_RATE = "2/60"
 
 
-def test_the_limit_is_kept_in_the_shared_database_cache(settings):
+def test_the_limit_is_kept_in_the_shared_database_cache(settings, db):
     assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     cache.set("probe", 1)
     with connection.cursor() as cur:  # a row in the table every worker reads: shared across processes

@@ -4,6 +4,7 @@ import datetime as dt
 import io
 import json
 
+import pytest
 from django.core.management import call_command
 
 from nongan.certificates import services
@@ -15,6 +16,9 @@ from nongan.certificates.models import (
     ProductionBatch,
     SigningKey,
 )
+
+# these tests record inputs: the issue gate checks them against the shipped banned and restricted lists
+pytestmark = pytest.mark.usefixtures("standards")
 
 
 def test_batch_and_input_pages(client, users, ganyu, today):
