@@ -1,7 +1,33 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from . import versions
 from .models import AuditLog, ImportJob, LedgerEntry, NumberCounter, Region, User
+
+
+class VersionedAdminForm(forms.ModelForm):
+    """The admin's change form of a versioned record carries the version it was opened at: a save from an older
+    one is refused with what the services say (``versions.StaleVersion``), nothing saved."""
+
+    opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["opened_version"].initial = self.instance.version
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk:
+            versions.expect(self.instance, data.get("opened_version"))
+        return data
+
+
+class VersionedAdmin(admin.ModelAdmin):
+    """Admin of a ``core.versions.Versioned`` model: stale change forms are refused, as on the pages and the API."""
+
+    form = VersionedAdminForm
 
 
 @admin.register(Region)

@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from nongan.core.admin import VersionedAdmin
+
 from .models import (
     LabResult,
     MonitoringEvent,
@@ -19,7 +21,7 @@ class QuotaInline(admin.TabularInline):
 
 
 @admin.register(MonitoringPlan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(VersionedAdmin):
     list_display = ["year", "title", "region", "quantitative_target", "pass_rate_target"]
     inlines = [QuotaInline]
 
@@ -55,4 +57,4 @@ class RapidTestAdmin(admin.ModelAdmin):
 
 
 admin.site.register(MonitoringEvent)
-admin.site.register(UnqualifiedFollowUp)
+admin.site.register(UnqualifiedFollowUp, VersionedAdmin)

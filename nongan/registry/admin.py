@@ -25,7 +25,7 @@ class UserAdmin(core_admin.UserAdmin):
 
 
 @admin.register(Producer)
-class ProducerAdmin(admin.ModelAdmin):
+class ProducerAdmin(core_admin.VersionedAdmin):
     list_display = ["code", "name", "type", "region", "tier", "status", "is_scale"]
     list_filter = ["type", "tier", "status", "is_scale"]
     search_fields = ["name", "code", "credit_code", "search_text"]
@@ -40,7 +40,5 @@ class ProductCategoryAdmin(admin.ModelAdmin):
     search_fields = ["code", "name", "aliases"]
 
 
-admin.site.register(Base)
-admin.site.register(Certification)
-admin.site.register(Contact)
-admin.site.register(StaffMember)
+for _model in (Base, Certification, Contact, StaffMember):
+    admin.site.register(_model, core_admin.VersionedAdmin)
