@@ -65,6 +65,10 @@ def test_documented_backup_restores_and_issues_again(ganyu, make_producer, tmp_p
     services.harvest_record(actor=None, batch=batch, date=timezone.localdate(), quantity="500", unit="kg")
     [cert] = services.certificate_issue(actor=None, batch=batch, quantity="100", unit="kg")
     entries = LedgerEntry.objects.count()
+    from nongan.core import ledger
+
+    records = ledger.verify_records()[0]  # the certificates the ledger covers by digest
+    assert records >= 1
     assert entries >= 2  # the key's rotation and the issue
     assert key_file.exists()
 
@@ -96,7 +100,9 @@ def test_documented_backup_restores_and_issues_again(ganyu, make_producer, tmp_p
         # The ledger's chain is intact on the restored copy.
         done = _nongan(env, "verify-ledger")
         assert done.returncode == 0, done.stderr
-        assert done.stdout.strip() == f"ledger OK: {entries} entries, chain intact"
+        assert done.stdout.strip() == (
+            f"ledger OK: {entries} entries, chain intact; {records} records match their entries"
+        )
         # With the backed-up key file the restored server signs: a new certificate, genuine; the old one too.
         done = _nongan(env, "shell", "--no-imports", "-c", ISSUE.format(batch=batch.code, old=cert.token))
         assert done.returncode == 0, done.stdout + done.stderr
