@@ -47,7 +47,8 @@ def ensure_database(url: str) -> None:
 
 def setup_django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("NONGAN_VAR", tempfile.mkdtemp(prefix="nongan-bench-"))
+    # kept between runs like the database: the key-encryption key that sealed its signing keys lives here
+    os.environ.setdefault("NONGAN_VAR", str(Path(tempfile.gettempdir()) / "nongan-bench-certificates"))
     os.environ["DJANGO_SETTINGS_MODULE"] = "nongan.settings"
     os.environ["NONGAN_TASKS"] = "immediate"
     import django
@@ -445,18 +446,19 @@ def run_load(
     )
 
 
-def bench_http(size: int, duration: float, workers: int, clients: int, db_url: str) -> None:
+def signed_paths(count: int) -> list[str]:
+    """``count`` /v/ addresses of random certificates, each signed for real (the filler rows carry a placeholder
+    token, and a token proves only the certificate that stores it)."""
+    from django.utils import timezone
+
     from nongan.certificates import services
     from nongan.certificates.models import Certificate
 
-    print(f"\n4. Public verification /v/<code> with {size:,} certificates in PostgreSQL")
-    fill(size)
-    total = Certificate.objects.count()
     signer = services.active_signer()
     rnd = random.Random(7)
     max_pk = Certificate.objects.order_by("-pk").values_list("pk", flat=True).first()
-    picks = []
-    while len(picks) < 2000:
+    paths = []
+    while len(paths) < count:
         c = (
             Certificate.objects.filter(pk__gte=rnd.randint(1, max_pk))
             .select_related("producer", "origin")
@@ -464,18 +466,25 @@ def bench_http(size: int, duration: float, workers: int, clients: int, db_url: s
             .first()
         )
         if c:
-            picks.append(c)
-    paths = [f"/v/{c.number}?s={signer.token(services._payload(signer, c))}" for c in picks]
+            token = signer.token(services._payload(signer, c))
+            Certificate.objects.filter(pk=c.pk).update(kid=signer.kid, token=token, signed_at=timezone.now())
+            paths.append(f"/v/{c.number}?s={token}")
+    return paths
+
+
+def start_gunicorn(db_url: str, workers: int, port: int, extra_env: dict | None = None):
+    """gunicorn serving the platform plus a bare view (/bench/bare, the baseline) with production-like settings
+    (DEBUG off); returns the process once /bench/bare answers. ``extra_env``: values set (None: removed)."""
     tmp = Path(tempfile.mkdtemp(prefix="nongan-bench-web-"))
-    (tmp / "bench_cert_settings.py").write_text(
+    (tmp / "bench_web_settings.py").write_text(
         textwrap.dedent("""
         from nongan.settings import *  # noqa
         DEBUG = False
-        ROOT_URLCONF = "bench_cert_urls"
+        ROOT_URLCONF = "bench_web_urls"
         LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "ERROR"}}
     """)
     )
-    (tmp / "bench_cert_urls.py").write_text(
+    (tmp / "bench_web_urls.py").write_text(
         textwrap.dedent("""
         from django.http import HttpResponse
         from django.urls import include, path
@@ -486,29 +495,46 @@ def bench_http(size: int, duration: float, workers: int, clients: int, db_url: s
         urlpatterns = [path("bench/bare", bare), path("", include("nongan.urls"))]
     """)
     )
-    port = 18000 + os.getpid() % 1000
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench_cert_settings",
+        "DJANGO_SETTINGS_MODULE": "bench_web_settings",
         "DATABASE_URL": db_url,
         "PYTHONPATH": f"{tmp}:{ROOT}",
         "DB_CONN_MAX_AGE": "600",
     }
+    for key, value in (extra_env or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     proc = subprocess.Popen(
         [gunicorn, "nongan.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
         env=env,
         cwd=tmp,
     )
+    for _ in range(150):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("GET", "/bench/bare")
+            if c.getresponse().status == 200:
+                break
+        except OSError:
+            time.sleep(0.2)
+    return proc
+
+
+def bench_http(size: int, duration: float, workers: int, clients: int, db_url: str) -> None:
+    from nongan.certificates.models import Certificate
+
+    print(f"\n4. Public verification /v/<code> with {size:,} certificates in PostgreSQL")
+    fill(size)
+    total = Certificate.objects.count()
+    paths = signed_paths(2000)
+    port = 18000 + os.getpid() % 1000
+    # the rate limit stays on but is raised for the load generator, as in bench_verify.py
+    proc = start_gunicorn(db_url, workers, port, {"NONGAN_RATE_RAISED_FOR": "127.0.0.1"})
     try:
-        for _ in range(100):
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                c.request("GET", "/bench/bare")
-                if c.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         c.request("GET", paths[0])
         r = c.getresponse()

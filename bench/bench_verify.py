@@ -15,20 +15,16 @@ runs, so the rows are loaded once). Target: /v/ at least 0.5× the bare view's r
 import argparse
 import http.client
 import os
-import random
 import signal
-import subprocess
 import sys
 import tempfile
-import textwrap
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/nongan_verify_bench"
 
-from bench_certificates import ensure_database, fill, run_load, setup_django  # noqa: E402
+from bench_certificates import ensure_database, fill, run_load, setup_django, signed_paths, start_gunicorn  # noqa: E402
 
 
 def main() -> None:
@@ -45,90 +41,25 @@ def main() -> None:
     ensure_database(db_url)
     setup_django(db_url)
 
-    from django.utils import timezone
-
-    from nongan.certificates import services
     from nongan.certificates.models import Certificate, Scan
 
     print(f"Public verification /v/<code> with {args.size:,} certificates in PostgreSQL")
     fill(args.size)
     total = Certificate.objects.count()
-    signer = services.active_signer()
-    rnd = random.Random(7)
-    max_pk = Certificate.objects.order_by("-pk").values_list("pk", flat=True).first()
-    picks = []
-    while len(picks) < 2000:
-        c = (
-            Certificate.objects.filter(pk__gte=rnd.randint(1, max_pk))
-            .select_related("producer", "origin")
-            .order_by("pk")
-            .first()
-        )
-        if c:
-            picks.append(c)
-    paths = []
-    for (
-        c
-    ) in picks:  # sign the picked filler rows for real: a token proves only the certificate that stores it
-        token = signer.token(services._payload(signer, c))
-        Certificate.objects.filter(pk=c.pk).update(kid=signer.kid, token=token, signed_at=timezone.now())
-        paths.append(f"/v/{c.number}?s={token}")
-    tmp = Path(tempfile.mkdtemp(prefix="nongan-bench-verify-"))
-    (tmp / "bench_verify_settings.py").write_text(
-        textwrap.dedent("""
-        from nongan.settings import *  # noqa
-        DEBUG = False
-        ROOT_URLCONF = "bench_verify_urls"
-        LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "ERROR"}}
-    """)
-    )
-    (tmp / "bench_verify_urls.py").write_text(
-        textwrap.dedent("""
-        from django.http import HttpResponse
-        from django.urls import include, path
-
-        def bare(request):
-            return HttpResponse("ok")
-
-        urlpatterns = [path("bench/bare", bare), path("", include("nongan.urls"))]
-    """)
-    )
+    paths = signed_paths(2000)
     port = 19000 + os.getpid() % 1000
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench_verify_settings",
-        "DATABASE_URL": db_url,
-        "PYTHONPATH": f"{tmp}:{ROOT.parent}",
-        "DB_CONN_MAX_AGE": "600",
-        "NONGAN_RATE_RAISED_FOR": "127.0.0.1",
-        "NONGAN_SCAN_FLUSH_SECONDS": "2",
-    }
-    env.pop("NONGAN_VERIFY_PAGE_SECONDS", None)
     scans_before = Scan.objects.count()
-    gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    proc = subprocess.Popen(
-        [
-            gunicorn,
-            "nongan.wsgi",
-            "-w",
-            str(args.workers),
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=tmp,
+    proc = start_gunicorn(
+        db_url,
+        args.workers,
+        port,
+        {
+            "NONGAN_RATE_RAISED_FOR": "127.0.0.1",
+            "NONGAN_SCAN_FLUSH_SECONDS": "2",
+            "NONGAN_VERIFY_PAGE_SECONDS": None,
+        },
     )
     try:
-        for _ in range(150):
-            try:
-                c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                c.request("GET", "/bench/bare")
-                if c.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         c.request("GET", paths[0])
         r = c.getresponse()
