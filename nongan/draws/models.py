@@ -25,6 +25,33 @@ class DrawRound(WorkflowModel):
     STATE_FIELD = "status"  # moved only by services.ROUND_WORKFLOW
     # The server-generated seed must not leak into the audit log before it is revealed.
     AUDIT_EXCLUDE = ("seed_escrow",)
+    # What the ledger hashes (nongan.core.ledger) at every step from the freeze on: a direct edit of the round in
+    # the database (an earlier commitment time to draw sooner, another seed or selection hash) is found.
+    LEDGER_FIELDS = (
+        "code",
+        "region",
+        "filter_spec",
+        "count",
+        "ratio",
+        "strata",
+        "inspectors_per_object",
+        "status",
+        "status_reason",
+        "candidate_count",
+        "candidate_hash",
+        "inspector_hash",
+        "seed_commitment",
+        "beacon_source",
+        "beacon_value",
+        "seed",
+        "format",
+        "witness_entropy",
+        "selection_hash",
+        "frozen_at",
+        "committed_at",
+        "drawn_at",
+        "published_at",
+    )
 
     code = models.CharField(_("round number"), max_length=20, unique=True, editable=False)
     title = models.CharField(_("title"), max_length=128)

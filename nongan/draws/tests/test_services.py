@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from conftest import commit_and_draw
-from nongan.core import kek
+from nongan.core import kek, ledger
 from nongan.core.ledger import verify as verify_ledger
 from nongan.core.models import AuditLog, LedgerEntry
 from nongan.draws import algorithm, services
@@ -554,3 +554,13 @@ def test_filter_and_ratio_in_words(ganyu, make_round, users):
     assert describe_filter({}) == "全部正常经营的主体"
     assert make_round(ratio="0.05").ratio_percent == "5%"
     assert make_round(ratio="0.125").ratio_percent == "12.5%"
+
+
+def test_a_direct_edit_of_a_round_is_found_by_the_ledger(drawn_round):
+    """An insider moving the commitment back (to draw before the delay) or changing the seed in the database."""
+    assert ledger.verify_records() == (1, [])
+    DrawRound.objects.filter(pk=drawn_round.pk).update(
+        committed_at=drawn_round.committed_at - dt.timedelta(days=3)
+    )
+    count, [problem] = ledger.verify_records()
+    assert count == 1 and f"draws.drawround {drawn_round.pk} ({drawn_round})" in problem.message
