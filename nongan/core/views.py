@@ -68,7 +68,8 @@ def ledger_view(request):
     result = None
     if request.method == "POST":
         count, problems = ledger.verify()
-        result = {"count": count, "problems": problems}
+        records, record_problems = ledger.verify_records()
+        result = {"count": count, "records": records, "problems": problems + record_problems}
     entries = scoped(request.user, LedgerEntry.objects.order_by("-seq"))
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "core/ledger.html", {"section": "audit", "page_obj": page, "result": result})

@@ -130,3 +130,9 @@ def test_the_migration_starts_the_ledger_counter_at_the_head(chain):
     assert NumberCounter.objects.get(series="ledger", key="").last == 5
     assert ledger.append(kind="x.test", ref="next", payload={}).seq == 6
     assert ledger.verify() == (6, [])
+
+
+def test_the_ledger_page_checks_the_chain_and_the_records(chain, client, users):
+    client.force_login(users.admin)
+    body = client.post("/ledger/").content.decode()
+    assert "已校验 5 条，链条完整。" in body and "已重新计算 0 条记录的哈希" in body
