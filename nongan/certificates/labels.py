@@ -126,7 +126,7 @@ def _draw_label(cv: canvas.Canvas, c, x: float, y: float, size: LabelSize, borde
     ty = top - font
     cv.setFont(FONT, font)
     for key, value in label_lines(c):
-        for line in wrap(plain(f"{key}：{value}"), font, text_w)[:2]:
+        for line in at_most_two_lines(wrap(plain(f"{key}：{value}"), font, text_w)):
             if ty < y + pad:
                 break
             cv.drawString(tx, ty, line)
@@ -140,6 +140,16 @@ def _draw_label(cv: canvas.Canvas, c, x: float, y: float, size: LabelSize, borde
             break
         cv.drawString(tx, ty, line)
         ty -= small * 1.2
+
+
+def at_most_two_lines(lines: list[str]) -> list[str]:
+    """A field keeps two lines on the label; a longer one (a re-issue's many origins) says that it goes on ("等")
+    instead of stopping mid-list."""
+    if len(lines) <= 2:
+        return lines
+    second = lines[1]
+    cut = second.rfind("、")  # end after the last whole name on the line
+    return [lines[0], (second[:cut] if cut > 0 else second[:-1]) + "等"]
 
 
 def wrap(text: str, size: float, width: float) -> list[str]:

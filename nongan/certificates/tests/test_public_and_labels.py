@@ -342,3 +342,20 @@ def test_the_logo_on_public_pages_leads_to_the_public_lookup_not_the_login(clien
     assert 'class="navbar-brand fw-bold" href="/v/"' in body
     client.force_login(users.qk)
     assert 'class="navbar-brand fw-bold" href="/"' in client.get("/draws/public/").content.decode()
+
+
+def test_a_label_field_too_long_for_two_lines_says_it_goes_on():
+    from nongan.certificates.labels import at_most_two_lines
+
+    assert at_most_two_lines(["产地：青口镇柳河社区、", "柘汪镇和平社区、"]) == [
+        "产地：青口镇柳河社区、",
+        "柘汪镇和平社区、",
+    ]
+    assert at_most_two_lines(["产地：青口镇柳河社区、", "柘汪镇和平社区、柘汪", "镇蔡口村"]) == [
+        "产地：青口镇柳河社区、",
+        "柘汪镇和平社区等",
+    ]
+    assert at_most_two_lines(["产地：青口镇柳河社区、", "柘汪镇和平社区、", "镇蔡口村"]) == [
+        "产地：青口镇柳河社区、",
+        "柘汪镇和平社区等",
+    ]
