@@ -69,6 +69,20 @@ def ledger_view(request):
     if request.method == "POST":
         count, problems = ledger.verify()
         records, record_problems = ledger.verify_records()
+        # a record named in a problem is shown only to those whose jurisdiction holds its entry
+        visible = set(
+            scoped(
+                request.user, LedgerEntry.objects.filter(seq__in=[p.seq for p in record_problems])
+            ).values_list("seq", flat=True)
+        )
+        record_problems = [
+            p
+            if p.seq in visible
+            else ledger.LedgerProblem(
+                p.seq, _("A record outside your jurisdiction no longer matches its entry.")
+            )
+            for p in record_problems
+        ]
         result = {"count": count, "records": records, "problems": problems + record_problems}
     entries = scoped(request.user, LedgerEntry.objects.order_by("-seq"))
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
