@@ -14,6 +14,7 @@ from nongan.core import ratelimit
 from nongan.core.api import TEXT_LOOKUP_REGEX, ScopedViewSetMixin
 from nongan.core.idempotency import idempotency_parameter, idempotent_action
 from nongan.core.scoping import get_scoped_or_404
+from nongan.registry import selectors as registry
 
 from . import qrsign, selectors, services
 from .choices import Basis, Unit
@@ -215,12 +216,10 @@ class CollectView(APIView):
     @extend_schema(request=CollectSerializer, responses={201: dict}, parameters=[idempotency_parameter()])
     @idempotent_action
     def post(self, request):
-        from nongan.registry.models import Producer
-
         s = CollectSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         d = s.validated_data
-        collector = get_scoped_or_404(request.user, Producer.objects.all(), code=d["collector"].strip())
+        collector = get_scoped_or_404(request.user, registry.producers(), code=d["collector"].strip())
         cols = services.purchase_record(
             actor=request.user,
             collector=collector,

@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from nongan.registry import selectors as registry
-from nongan.registry.models import Producer, ProductCategory
 
 from . import services
 from .models import Certificate, ProductionBatch
@@ -26,7 +25,8 @@ TOWN_PRODUCTS = {"海头镇": "紫菜", "黑林镇": "蓝莓", "厉庄镇": "黄
 
 def _pick_producers(rnd, limit=300):
     qs = (
-        Producer.objects.filter(is_scale=True, status="active")
+        registry.producers()
+        .filter(is_scale=True, status="active")
         .exclude(type__in=["buyer", "wholesale_market"])
         .select_related("region", "region__parent")
         .order_by("code")
@@ -53,7 +53,7 @@ def _pick_producers(rnd, limit=300):
 
 
 def build(*, stdout, seed: int = 320707) -> None:
-    if not Producer.objects.exists():
+    if not registry.producers().exists():
         stdout.write("certificates demo: no producers, nothing to do")
         return
     if ProductionBatch.objects.filter(is_demo=True).exists():
@@ -61,7 +61,7 @@ def build(*, stdout, seed: int = 320707) -> None:
         return
     rnd = random.Random(seed)
     today = timezone.localdate()
-    cats = {c.name: c for c in ProductCategory.objects.filter(name__in=PLANS)}
+    cats = {c.name: c for c in registry.categories_named(PLANS)}
     made = 0
     with transaction.atomic():
         services.active_signer()
@@ -119,11 +119,11 @@ def build(*, stdout, seed: int = 320707) -> None:
 
 
 def _collections_and_checks(rnd) -> None:
-    buyers = list(Producer.objects.filter(type="buyer", status="active").order_by("code")[:10])
+    buyers = list(registry.producers().filter(type="buyer", status="active").order_by("code")[:10])
     from nongan.core.models import Region
 
     market = (
-        Producer.objects.filter(type="wholesale_market").select_related("region").order_by("code").first()
+        registry.producers().filter(type="wholesale_market").select_related("region").order_by("code").first()
     )
     market_region = (
         market.region if market else Region.objects.filter(level="township", name="青口镇").first()

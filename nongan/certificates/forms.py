@@ -3,7 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from nongan.core.models import Region
-from nongan.registry.models import Producer, ProductCategory
+from nongan.registry import selectors as registry
 
 from .choices import Basis, HarvestKind, InputKind, Unit
 from .labels import DEFAULT_SIZE, SIZES
@@ -14,9 +14,9 @@ class DateInput(forms.DateInput):
 
 
 class BatchForm(forms.Form):
-    producer = forms.ModelChoiceField(queryset=Producer.objects.none(), label=_("Producer"))
+    producer = forms.ModelChoiceField(queryset=registry.producers().none(), label=_("Producer"))
     product = forms.ModelChoiceField(
-        queryset=ProductCategory.objects.filter(certificate_scope=True, children__isnull=True),
+        queryset=registry.category_leaves().filter(certificate_scope=True),
         label=_("Product"),
     )
     origin = forms.ModelChoiceField(
@@ -35,7 +35,7 @@ class BatchForm(forms.Form):
 
     def __init__(self, *args, producers=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["producer"].queryset = producers if producers is not None else Producer.objects.none()
+        self.fields["producer"].queryset = producers if producers is not None else registry.producers().none()
         regions = self.fields["producer"].queryset.values("region")
         villages = (
             Region.objects.filter(level="village")
@@ -124,7 +124,7 @@ class LabelForm(forms.Form):
 
 
 class PurchaseForm(forms.Form):
-    collector = forms.ModelChoiceField(queryset=Producer.objects.none(), label=_("Buyer / collector"))
+    collector = forms.ModelChoiceField(queryset=registry.producers().none(), label=_("Buyer / collector"))
     lot = forms.CharField(label=_("Purchase lot"), max_length=64)
     lines = forms.CharField(
         label=_("Certificates collected"),
@@ -137,7 +137,9 @@ class PurchaseForm(forms.Form):
 
     def __init__(self, *args, producers=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["collector"].queryset = producers if producers is not None else Producer.objects.none()
+        self.fields["collector"].queryset = (
+            producers if producers is not None else registry.producers().none()
+        )
 
 
 class MarketCheckForm(forms.Form):

@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from nongan.core.models import Region
 from nongan.core.versions import Versioned
 from nongan.core.workflow import WorkflowModel
-from nongan.registry.models import Base, Producer, ProductCategory
 
 from .choices import (
     Basis,
@@ -72,13 +71,21 @@ class ProductionBatch(WorkflowModel):
 
     code = models.CharField(_("batch number"), max_length=32, unique=True)
     producer = models.ForeignKey(
-        Producer, verbose_name=_("producer"), on_delete=models.PROTECT, related_name="batches"
+        "registry.Producer", verbose_name=_("producer"), on_delete=models.PROTECT, related_name="batches"
     )
     product = models.ForeignKey(
-        ProductCategory, verbose_name=_("product"), on_delete=models.PROTECT, related_name="batches"
+        "registry.ProductCategory",
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        related_name="batches",
     )
     base = models.ForeignKey(
-        Base, verbose_name=_("base"), null=True, blank=True, on_delete=models.PROTECT, related_name="batches"
+        "registry.Base",
+        verbose_name=_("base"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="batches",
     )
     plot = models.CharField(_("plot / greenhouse / pen"), max_length=64, blank=True)
     origin = models.ForeignKey(
@@ -223,7 +230,7 @@ class Certificate(WorkflowModel):
 
     number = models.CharField(_("certificate no."), max_length=17, unique=True)
     producer = models.ForeignKey(
-        Producer, verbose_name=_("issuer"), on_delete=models.PROTECT, related_name="certificates"
+        "registry.Producer", verbose_name=_("issuer"), on_delete=models.PROTECT, related_name="certificates"
     )
     batch = models.ForeignKey(
         ProductionBatch,
@@ -234,7 +241,10 @@ class Certificate(WorkflowModel):
         related_name="certificates",
     )
     product = models.ForeignKey(
-        ProductCategory, verbose_name=_("product"), on_delete=models.PROTECT, related_name="certificates"
+        "registry.ProductCategory",
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        related_name="certificates",
     )
     product_name = models.CharField(_("product name"), max_length=64)
     quantity = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
@@ -439,7 +449,7 @@ class Collection(models.Model):
     SCOPE_PRODUCER = "collector"
 
     collector = models.ForeignKey(
-        Producer, verbose_name=_("collector"), on_delete=models.PROTECT, related_name="collections"
+        "registry.Producer", verbose_name=_("collector"), on_delete=models.PROTECT, related_name="collections"
     )
     certificate = models.ForeignKey(
         Certificate, verbose_name=_("certificate"), on_delete=models.PROTECT, related_name="collections"
@@ -527,7 +537,7 @@ class MarketCheck(models.Model):
         related_name="market_checks",
     )
     seller = models.ForeignKey(
-        Producer,
+        "registry.Producer",
         verbose_name=_("seller"),
         null=True,
         blank=True,
@@ -567,7 +577,10 @@ class KeyTargetProposal(WorkflowModel):
         MarketCheck, verbose_name=_("market check"), on_delete=models.PROTECT, related_name="proposal"
     )
     producer = models.ForeignKey(
-        Producer, verbose_name=_("producer"), on_delete=models.PROTECT, related_name="key_target_proposals"
+        "registry.Producer",
+        verbose_name=_("producer"),
+        on_delete=models.PROTECT,
+        related_name="key_target_proposals",
     )
     reason = models.CharField(_("reason"), max_length=255)
     status = models.CharField(

@@ -16,7 +16,7 @@ from django.utils import timezone
 from nongan.core.scoping import scoped
 from nongan.core.validators import mask_name
 from nongan.monitoring import selectors as monitoring
-from nongan.registry.models import Producer, ProductCategory
+from nongan.registry import selectors as registry
 
 from .choices import INDIVIDUAL_TYPES
 from .models import (
@@ -51,7 +51,7 @@ def market_checks_for(user):
 
 
 def producers_for(user):
-    return scoped(user, Producer.objects.select_related("region"))
+    return registry.producers_in_scope(user).select_related("region")
 
 
 def public_certificate(number: str) -> Certificate | None:
@@ -433,14 +433,6 @@ def trace_table(t: Trace) -> list[list]:
 
 
 # ================================================================ coverage
-def _root_category_names() -> dict[int, str]:
-    top = {c.code: c.name for c in ProductCategory.objects.filter(parent__isnull=True)}
-    return {
-        pk: top.get(path.strip("/").split("/")[0], "")
-        for pk, path in ProductCategory.objects.values_list("pk", "path")
-    }
-
-
 def coverage(user, year: int | None = None) -> dict:
     """Share of scale producers that issued certificates this year, per township and product category
     (target 100%), and certificates issued, printed and scanned per month."""
@@ -455,11 +447,9 @@ def coverage(user, year: int | None = None) -> dict:
         .distinct()
     )
     rows = producers.values_list("pk", "region__parent__name", "region__name", "region__level")
-    cat_names = _root_category_names()
+    cat_names = registry.category_root_names()
     cats_of = defaultdict(set)
-    for pid, cid in Producer.products.through.objects.filter(producer__in=producers).values_list(
-        "producer_id", "category_id"
-    ):
+    for pid, cid in registry.product_categories_of(producers):
         cats_of[pid].add(cat_names.get(cid, ""))
     by_town: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     by_cat: dict[str, list[int]] = defaultdict(lambda: [0, 0])

@@ -21,6 +21,7 @@ from nongan.core.forms import errors_to_form, refuse_stale, with_version
 from nongan.core.idempotency import idempotent_view
 from nongan.core.scoping import get_scoped_or_404, regions_for, scoped
 from nongan.core.versions import StaleVersion
+from nongan.registry import selectors as registry
 
 from . import labels, selectors, services
 from .choices import Basis
@@ -370,12 +371,7 @@ def reissue(request):
         product = None
         declared = request.POST.get("product", "").strip()
         if declared:
-            from nongan.registry.models import ProductCategory
-
-            product = (
-                ProductCategory.objects.filter(code=declared).first()
-                or ProductCategory.objects.filter(name=declared).order_by("depth", "code").first()
-            )
+            product = registry.category_by_code_or_name(declared)
             if product is None:
                 error_list.append(_("No product category “%(name)s”.") % {"name": declared[:64]})
         if not error_list:

@@ -11,8 +11,8 @@ from rest_framework.response import Response
 
 from nongan.core.api import ScopedViewSetMixin, SlugRelatedField
 from nongan.core.models import Region
-from nongan.core.scoping import can_manage, regions_for, scoped
-from nongan.registry.models import Producer
+from nongan.core.scoping import can_manage, regions_for
+from nongan.registry import selectors as registry
 
 from . import services
 from .choices import INSPECTOR_ROLES, ConflictKind, Purpose, Strata
@@ -225,7 +225,7 @@ class ConflictDeclareSerializer(serializers.Serializer):
 
     def validate_producer(self, value):
         user = self.context["request"].user
-        producer = scoped(user, Producer.objects.all()).filter(code=value.strip()).first()
+        producer = registry.producer_by_code(user, value)
         if producer is None:
             raise serializers.ValidationError(
                 _("No producer with this registry number in your jurisdiction.")

@@ -14,7 +14,7 @@ from nongan.core.choices import Role
 from nongan.core.demo import DEMO_PASSWORD
 from nongan.core.models import Region, User
 from nongan.core.services import user_create
-from nongan.registry.models import Producer
+from nongan.registry import selectors as registry
 
 from . import services
 from .models import DrawRound, InspectorConflict
@@ -34,11 +34,7 @@ EXTRA_NAMES = {"sampler2": "孙立华", "sampler3": "陈晓燕", "enforcement2":
 def build(*, stdout, seed: int = 320707) -> None:
     admin = User.objects.filter(username="admin").first()
     district = Region.objects.filter(code="320707000000").first()
-    if (
-        admin is None
-        or district is None
-        or not Producer.objects.filter(region__path__startswith=district.path).exists()
-    ):
+    if admin is None or district is None or not registry.producers_in_region(district).exists():
         stdout.write("draws demo: no producers or accounts yet, nothing to do.\n")
         return
     year = timezone.localdate().year
@@ -118,9 +114,7 @@ def _extra_accounts(admin, district) -> None:
 def _declare_conflicts(admin, pool, district) -> None:
     """Two realistic declarations: a relative and a recent contact."""
     by_name = {u.username: u for u in pool}
-    producers = list(
-        Producer.objects.filter(region__path__startswith=district.path, is_scale=True).order_by("code")[:40]
-    )
+    producers = list(registry.producers_in_region(district).filter(is_scale=True).order_by("code")[:40])
     plans = [
         ("enforcement", 3, "relative", "执法人员的表兄为该主体负责人"),
         ("sampler", 17, "recent_contact", "近三个月内曾为该主体提供技术指导"),

@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from nongan.core.models import Region
 from nongan.core.scoping import regions_for
+from nongan.registry import selectors as registry
 from nongan.registry.choices import ProducerType, Tier
-from nongan.registry.models import ProductCategory
 
 from .choices import ConflictKind, Purpose, Strata
 from .selectors import eligible_inspectors
@@ -69,7 +69,7 @@ class RoundForm(forms.Form):
     )
     category = forms.ModelChoiceField(
         label=_("Product category"),
-        queryset=ProductCategory.objects.filter(depth__lte=1).order_by("path"),
+        queryset=registry.categories().filter(depth__lte=1).order_by("path"),
         required=False,
         to_field_name="code",
     )

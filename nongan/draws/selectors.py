@@ -116,8 +116,8 @@ def describe_filter(spec: dict) -> str:
     """A registry filter in words, e.g. "镇（街道）：青口镇；主体类型：合作社；仅规模主体"."""
     from django.utils.translation import gettext as _
 
+    from nongan.registry import selectors as registry
     from nongan.registry.choices import ProducerType
-    from nongan.registry.models import ProductCategory
 
     spec = spec or {}
     parts = []
@@ -131,7 +131,7 @@ def describe_filter(spec: dict) -> str:
     if spec.get("tiers"):
         parts.append(f"{_('Supervision tiers')}：{'、'.join(spec['tiers'])}")
     if spec.get("category"):
-        cat = ProductCategory.objects.filter(code=spec["category"]).first()
+        cat = registry.category_by_code(spec["category"])
         parts.append(f"{_('Product category')}：{cat.name if cat else spec['category']}")
     if spec.get("is_scale") is True:
         parts.append(_("Scale producers only"))

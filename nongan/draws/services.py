@@ -15,6 +15,7 @@ helpers for forms and the public page: ``parameters``, ``clean_filter_spec``, ``
 import datetime as dt
 import secrets
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -28,8 +29,8 @@ from nongan.core.choices import RegionLevel
 from nongan.core.scoping import can_manage, in_jurisdiction
 from nongan.core.validators import public_producer_name
 from nongan.core.workflow import Transition, Workflow
+from nongan.registry import selectors as registry
 from nongan.registry.choices import ProducerStatus, ProducerType
-from nongan.registry.models import Producer, ProducerProduct, ProductCategory, StaffMember
 
 from . import algorithm
 from .choices import ConflictKind, ExclusionSource, Purpose, RoundStatus, SeedSource, Strata
@@ -44,6 +45,9 @@ from .models import (
     InspectorPoolMember,
 )
 from .numbering import DRAW_ROUND
+
+if TYPE_CHECKING:
+    from nongan.registry.models import Producer
 
 FILTER_KEYS = ("township", "village", "types", "tiers", "category", "is_scale")
 # The one kind a published exclusion carries (回避): a round's public data names no relationship between an
@@ -60,7 +64,7 @@ def _require_manager(actor, region) -> None:
         raise ValidationError(_("Only a district administrator of this jurisdiction may run draws."))
 
 
-def public_name(producer: Producer) -> str:
+def public_name(producer: "Producer") -> str:
     """The name a published round shows (frozen with the candidates): core's one masking rule."""
     return public_producer_name(producer.name, kind=producer.type, person=producer.legal_rep)
 
@@ -131,7 +135,7 @@ def clean_filter_spec(spec: dict, region) -> dict:
     if spec.get("category"):
         if (
             "\x00" in str(spec["category"])
-            or not ProductCategory.objects.filter(code=spec["category"]).exists()
+            or not registry.categories().filter(code=spec["category"]).exists()
         ):
             raise ValidationError({"category": _("Unknown product category.")})
         out["category"] = spec["category"]
@@ -145,7 +149,7 @@ def candidate_queryset(rnd: DrawRound):
     from nongan.core.models import Region
 
     spec = rnd.filter_spec or {}
-    qs = Producer.objects.filter(region__path__startswith=rnd.region.path, status=ProducerStatus.ACTIVE)
+    qs = registry.producers_in_region(rnd.region).filter(status=ProducerStatus.ACTIVE)
     for key in ("township", "village"):
         if spec.get(key):
             qs = qs.filter(region__path__startswith=Region.objects.get(code=spec[key]).path)
@@ -156,14 +160,11 @@ def candidate_queryset(rnd: DrawRound):
     if spec.get("is_scale") is not None:
         qs = qs.filter(is_scale=spec["is_scale"])
     if spec.get("category"):
-        path = ProductCategory.objects.get(code=spec["category"]).path
-        qs = qs.filter(
-            pk__in=ProducerProduct.objects.filter(category__path__startswith=path).values("producer_id")
-        )
+        qs = qs & registry.producers_growing(registry.categories().get(code=spec["category"]))
     return qs
 
 
-def _strata_for(rnd: DrawRound, producers: list[Producer]) -> dict[int, tuple[str, str]]:
+def _strata_for(rnd: DrawRound, producers: "list[Producer]") -> dict[int, tuple[str, str]]:
     """{producer id: (stratum key, stratum label)} according to the round's strata."""
     if rnd.strata == Strata.TOWNSHIP:
         out = {}
@@ -174,9 +175,9 @@ def _strata_for(rnd: DrawRound, producers: list[Producer]) -> dict[int, tuple[st
     if rnd.strata == Strata.TYPE:
         return {p.pk: (p.type, str(ProducerType(p.type).label)) for p in producers}
     if rnd.strata == Strata.CATEGORY:
-        roots = {c.code: c.name for c in ProductCategory.objects.filter(depth=0)}
+        roots = {c.code: c.name for c in registry.categories().filter(depth=0)}
         best: dict[int, tuple] = {}
-        lines = ProducerProduct.objects.filter(producer_id__in=[p.pk for p in producers]).values_list(
+        lines = registry.product_lines_of([p.pk for p in producers]).values_list(
             "producer_id", "category__path", "annual_output"
         )
         for pid, path, output in lines:
@@ -374,9 +375,7 @@ def _freeze_effect(actor, rnd, ctx) -> dict:
             ),
         )
     staff_regions: dict[int, set[int]] = {}
-    for uid, region_id in StaffMember.objects.filter(user_id__in=pool_ids, active=True).values_list(
-        "user_id", "region_id"
-    ):
+    for uid, region_id in registry.staff_regions(pool_ids):
         staff_regions.setdefault(region_id, set()).add(uid)
     for p in producers:
         for uid in staff_regions.get(p.region_id, ()):
@@ -819,7 +818,7 @@ def round_cancel(*, actor, rnd: DrawRound, reason: str) -> DrawRound:
 
 # ---------------------------------------------------------------- conflicts
 @transaction.atomic
-def conflict_declare(*, actor, inspector, producer: Producer, kind: str, reason: str) -> InspectorConflict:
+def conflict_declare(*, actor, inspector, producer: "Producer", kind: str, reason: str) -> InspectorConflict:
     """Declare that ``inspector`` must not check ``producer``. Inspectors declare their own; administrators anyone's."""
     if actor is not None:
         if actor.pk != inspector.pk and not can_manage(actor):

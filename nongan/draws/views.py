@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from nongan.core.forms import errors_to_form
-from nongan.core.scoping import can_manage, scoped
-from nongan.registry.models import Producer
+from nongan.core.scoping import can_manage
+from nongan.registry import selectors as registry
 
 from . import selectors, services
 from .choices import RoundStatus
@@ -173,9 +173,7 @@ def conflicts(request):
     form = ConflictForm(request.POST or None, user=request.user, manager=manager)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        producer = (
-            scoped(request.user, Producer.objects.all()).filter(code=d["producer_code"].strip()).first()
-        )
+        producer = registry.producer_by_code(request.user, d["producer_code"])
         if producer is None:
             form.add_error("producer_code", _("No producer with this registry number in your jurisdiction."))
         else:

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from nongan.core.api import TEXT_LOOKUP_REGEX, ScopedViewSetMixin, SlugRelatedField
 from nongan.core.drf import django_errors_to_drf
 from nongan.core.scoping import get_scoped_or_404, scoped
-from nongan.registry.models import Base, Producer, ProductCategory
+from nongan.registry import selectors as registry
 
 from . import selectors, services
 from .choices import RapidSource, TLine, Verdict
@@ -144,9 +144,9 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class SampleSerializer(serializers.ModelSerializer):
-    producer = SlugRelatedField(slug_field="code", queryset=Producer.objects.all())
-    product = SlugRelatedField(slug_field="name", queryset=ProductCategory.objects.all())
-    base = serializers.PrimaryKeyRelatedField(queryset=Base.objects.all(), required=False, allow_null=True)
+    producer = SlugRelatedField(slug_field="code", queryset=registry.producers())
+    product = SlugRelatedField(slug_field="name", queryset=registry.categories())
+    base = serializers.PrimaryKeyRelatedField(queryset=registry.bases(), required=False, allow_null=True)
     task = serializers.PrimaryKeyRelatedField(
         queryset=SamplingTask.objects.all(), required=False, allow_null=True
     )
@@ -194,8 +194,9 @@ class SampleSerializer(serializers.ModelSerializer):
         # selects (every producer's name otherwise), and an out-of-scope one is refused as unknown.
         user = getattr(self.context.get("request"), "user", None)
         if user is not None:
-            for name, model in (("producer", Producer), ("base", Base), ("task", SamplingTask)):
-                self.fields[name].queryset = scoped(user, model.objects.all())
+            self.fields["producer"].queryset = registry.producers_in_scope(user)
+            self.fields["base"].queryset = registry.bases_in_scope(user)
+            self.fields["task"].queryset = scoped(user, SamplingTask.objects.all())
 
 
 class TransitionSerializer(serializers.Serializer):

@@ -14,7 +14,7 @@ from django.utils import timezone
 from nongan.core.choices import Role
 from nongan.core.models import User
 from nongan.core.services import root_region, townships
-from nongan.registry.models import ProducerProduct, ProductCategory
+from nongan.registry import selectors as registry
 
 from . import services
 from .choices import KIND_SECTOR, RapidSource
@@ -75,9 +75,9 @@ def _when(rnd, start: dt.datetime, end: dt.datetime) -> dt.datetime:
 def build(*, stdout, seed: int = 320707) -> None:
     district = root_region()
     lines = list(
-        ProducerProduct.objects.select_related("producer__region", "category").filter(
-            producer__status="active"
-        )
+        registry.product_lines()
+        .select_related("producer__region", "category")
+        .filter(producer__status="active")
     )
     if district is None or not lines:
         stdout.write("monitoring: no producers, nothing created")
@@ -97,7 +97,7 @@ def build(*, stdout, seed: int = 320707) -> None:
     rnd = random.Random(seed + 7)
     admin, sampler, analyst, analyst2 = (users[k] for k in ("admin", "sampler", "analyst", "analyst2"))
     towns = list(townships(district))
-    weights = dict(ProducerProduct.objects.values_list("producer__region__parent").annotate(n=Count("id")))
+    weights = dict(registry.product_lines().values_list("producer__region__parent").annotate(n=Count("id")))
     tw = {t: weights.get(t.pk, 0) + 1 for t in towns}
     plan = services.plan_save(
         actor=admin,
@@ -112,7 +112,7 @@ def build(*, stdout, seed: int = 320707) -> None:
         sector_quotas={"crop": 500, "livestock": 150, "aquatic": 150},
         township_quantitative=weighted_split(800, tw),
         township_rapid=weighted_split(7200, tw),
-        focus_products=list(ProductCategory.objects.filter(name__in=FOCUS_PRODUCTS)),
+        focus_products=list(registry.categories_named(FOCUS_PRODUCTS)),
     )
     now = timezone.now()
     start = dt.datetime(YEAR, 1, 4, tzinfo=TZ)

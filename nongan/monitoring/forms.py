@@ -4,8 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from nongan.core.forms import BootstrapMixin
-from nongan.core.scoping import scoped
-from nongan.registry.models import Base, Producer, ProductCategory
+from nongan.registry import selectors as registry
 
 from .choices import RapidMethod, TLine
 
@@ -33,7 +32,7 @@ class PlanForm(StyledForm):
         label=_("township rapid tests (all townships)"), min_value=0, initial=7200
     )
     focus_products = forms.ModelMultipleChoiceField(
-        label=_("focus products"), queryset=ProductCategory.objects.all(), required=False
+        label=_("focus products"), queryset=registry.categories(), required=False
     )
     focus_analytes = forms.CharField(
         label=_("focus analytes"), widget=forms.Textarea(attrs={"rows": 3}), required=False
@@ -52,16 +51,14 @@ class PlanForm(StyledForm):
 
 
 class TaskForm(StyledForm):
-    producer = forms.ModelChoiceField(label=_("producer"), queryset=Producer.objects.none())
-    product = forms.ModelChoiceField(
-        label=_("product"), queryset=ProductCategory.objects.filter(children__isnull=True), required=False
-    )
+    producer = forms.ModelChoiceField(label=_("producer"), queryset=registry.producers().none())
+    product = forms.ModelChoiceField(label=_("product"), queryset=registry.category_leaves(), required=False)
     due = forms.DateField(label=_("due"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     notes = forms.CharField(label=_("notes"), max_length=255, required=False)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["producer"].queryset = scoped(user, Producer.objects.all())
+        self.fields["producer"].queryset = registry.producers_in_scope(user)
 
 
 class DrawTasksForm(StyledForm):
@@ -70,11 +67,11 @@ class DrawTasksForm(StyledForm):
 
 
 class SampleForm(StyledForm):
-    producer = forms.ModelChoiceField(label=_("producer"), queryset=Producer.objects.none())
-    base = forms.ModelChoiceField(label=_("production base"), queryset=Base.objects.none(), required=False)
-    product = forms.ModelChoiceField(
-        label=_("product"), queryset=ProductCategory.objects.filter(children__isnull=True)
+    producer = forms.ModelChoiceField(label=_("producer"), queryset=registry.producers().none())
+    base = forms.ModelChoiceField(
+        label=_("production base"), queryset=registry.bases().none(), required=False
     )
+    product = forms.ModelChoiceField(label=_("product"), queryset=registry.category_leaves())
     lot = forms.CharField(label=_("lot"), max_length=64, required=False)
     quantity = forms.CharField(label=_("quantity"), max_length=20)
     quantity_unit = forms.CharField(label=_("unit"), max_length=16, initial="kg")
@@ -97,8 +94,8 @@ class SampleForm(StyledForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["producer"].queryset = scoped(user, Producer.objects.all())
-        self.fields["base"].queryset = scoped(user, Base.objects.all())
+        self.fields["producer"].queryset = registry.producers_in_scope(user)
+        self.fields["base"].queryset = registry.bases_in_scope(user)
 
 
 class TransitionForm(StyledForm):

@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from nongan.core.models import Region
 from nongan.core.versions import Versioned
 from nongan.core.workflow import WorkflowModel
-from nongan.registry.models import Base, Producer, ProductCategory
 from nongan.standards.choices import Policy
 
 from .choices import (
@@ -49,7 +48,10 @@ class MonitoringPlan(Versioned):
         _("township rapid tests (all townships)"), default=7200
     )
     focus_products = models.ManyToManyField(
-        ProductCategory, verbose_name=_("focus products"), related_name="monitoring_plans", blank=True
+        "registry.ProductCategory",
+        verbose_name=_("focus products"),
+        related_name="monitoring_plans",
+        blank=True,
     )
     focus_analytes = models.TextField(
         _("focus analytes"), blank=True, help_text=_("One per line or separated by ;")
@@ -146,10 +148,13 @@ class SamplingTask(WorkflowModel):
     stratum = models.CharField(_("stratum"), max_length=64, blank=True)
     rank = models.PositiveIntegerField(_("rank in the draw"), null=True, blank=True)
     producer = models.ForeignKey(
-        Producer, verbose_name=_("producer"), on_delete=models.PROTECT, related_name="sampling_tasks"
+        "registry.Producer",
+        verbose_name=_("producer"),
+        on_delete=models.PROTECT,
+        related_name="sampling_tasks",
     )
     product = models.ForeignKey(
-        ProductCategory,
+        "registry.ProductCategory",
         verbose_name=_("product"),
         null=True,
         blank=True,
@@ -218,10 +223,10 @@ class Sample(WorkflowModel):
         related_name="samples",
     )
     producer = models.ForeignKey(
-        Producer, verbose_name=_("producer"), on_delete=models.PROTECT, related_name="samples"
+        "registry.Producer", verbose_name=_("producer"), on_delete=models.PROTECT, related_name="samples"
     )
     base = models.ForeignKey(
-        Base,
+        "registry.Base",
         verbose_name=_("production base"),
         null=True,
         blank=True,
@@ -229,7 +234,10 @@ class Sample(WorkflowModel):
         related_name="samples",
     )
     product = models.ForeignKey(
-        ProductCategory, verbose_name=_("product"), on_delete=models.PROTECT, related_name="samples"
+        "registry.ProductCategory",
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        related_name="samples",
     )
     sector = models.CharField(_("sector"), max_length=16, choices=Sector.choices, db_index=True)
     township = models.ForeignKey(
@@ -511,7 +519,7 @@ class RapidTest(models.Model):
         help_text=_("Empty for the district lab."),
     )
     producer = models.ForeignKey(
-        Producer,
+        "registry.Producer",
         verbose_name=_("producer"),
         null=True,
         blank=True,
@@ -519,7 +527,10 @@ class RapidTest(models.Model):
         related_name="rapid_tests",
     )
     product = models.ForeignKey(
-        ProductCategory, verbose_name=_("product"), on_delete=models.PROTECT, related_name="rapid_tests"
+        "registry.ProductCategory",
+        verbose_name=_("product"),
+        on_delete=models.PROTECT,
+        related_name="rapid_tests",
     )
     sector = models.CharField(_("sector"), max_length=16, choices=Sector.choices)
     lot = models.CharField(_("lot"), max_length=64, blank=True)

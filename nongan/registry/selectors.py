@@ -4,7 +4,19 @@ Public interface (what other apps may read; the reads that take ``user`` are ``s
 (``producer_list``, ``producers_in_scope``, ``producer_get``, ``producers_with_accounts``), their bases,
 certifications and contacts (``bases_of``, ``certifications_of``, ``contacts_of``, ``child_get``,
 ``certifications_expiring``), staff (``staff_list``), regions (``townships_in_scope``, ``region_options``,
-``villages_of``), figures (``counts_by_township``) and ``demo_loaded``."""
+``villages_of``), figures (``counts_by_township``) and ``demo_loaded``.
+
+The read interface of the registry's records for the other apps (they never import ``registry.models``; their
+model relations name ``"registry.Producer"`` … by string):
+
+* the product tree: ``categories`` (the whole tree, tree order), ``category_leaves``, ``category_roots``,
+  ``category_by_code``, ``category_by_code_or_name``, ``categories_named``, ``category_with_ancestors``,
+  ``category_root_names``, ``is_category``;
+* producers: ``producers`` (unscoped: for services that scope on their own, demos and choice querysets that a
+  form narrows), ``producers_in_scope``, ``producer_by_code``, ``producer_in_scope``, ``producers_in_region``,
+  ``producers_growing``, ``is_producer``; their product lines (``product_lines``, ``product_lines_of``,
+  ``product_categories_of``) and bases (``bases``, ``bases_in_scope``);
+* staff: ``staff_regions`` (the active staff members' regions of some users)."""
 
 from datetime import timedelta
 
@@ -14,7 +26,16 @@ from django.utils import timezone
 from nongan.core.models import Region
 from nongan.core.scoping import get_scoped_or_404, scoped
 
-from .models import Base, Certification, Contact, Producer, ProducerAccount, ProducerProduct, StaffMember
+from .models import (
+    Base,
+    Certification,
+    Contact,
+    Producer,
+    ProducerAccount,
+    ProducerProduct,
+    ProductCategory,
+    StaffMember,
+)
 from .privacy import sees_personal_data
 
 
@@ -126,3 +147,123 @@ def villages_of(user, township_code: str):
     from nongan.core.scoping import regions_for
 
     return regions_for(user).filter(level="village", parent__code=township_code).order_by("code")
+
+
+# ---------------------------------------------------------------- the product tree
+def categories():
+    """The whole product tree, in tree order (``path``)."""
+    return ProductCategory.objects.all()
+
+
+def category_leaves():
+    """The products themselves: the nodes without children."""
+    return ProductCategory.objects.filter(children__isnull=True)
+
+
+def category_roots():
+    """The top of the tree (蔬菜, 水果, 畜禽 …)."""
+    return ProductCategory.objects.filter(parent__isnull=True)
+
+
+def category_by_code(code: str) -> ProductCategory | None:
+    return ProductCategory.objects.filter(code=code).first()
+
+
+def category_by_code_or_name(value: str) -> ProductCategory | None:
+    """The node of that code, else the highest node of that name."""
+    return (
+        ProductCategory.objects.filter(code=value).first()
+        or ProductCategory.objects.filter(name=value).order_by("depth", "code").first()
+    )
+
+
+def categories_named(names):
+    """The nodes whose name is one of ``names``."""
+    return ProductCategory.objects.filter(name__in=names)
+
+
+def category_with_ancestors(category: ProductCategory):
+    """The node and every group above it (by the codes of its path)."""
+    codes = [p for p in category.path.strip("/").split("/") if p]
+    return ProductCategory.objects.filter(code__in=codes)
+
+
+def category_root_names() -> dict[int, str]:
+    """Every node's pk → the name of the top of its branch (two queries)."""
+    top = {c.code: c.name for c in category_roots()}
+    return {
+        pk: top.get(path.strip("/").split("/")[0], "")
+        for pk, path in ProductCategory.objects.values_list("pk", "path")
+    }
+
+
+def is_category(value) -> bool:
+    return isinstance(value, ProductCategory)
+
+
+# ---------------------------------------------------------------- producers, their products and bases
+def producers():
+    """Every producer, unscoped: for services that check the actor's scope themselves, demos, and choice
+    querysets that a form narrows to the user's scope."""
+    return Producer.objects.all()
+
+
+def producer_by_code(user, code: str) -> Producer | None:
+    """The producer of that registry number inside the user's scope (``None`` outside it or unknown)."""
+    return scoped(user, Producer.objects.all()).filter(code=(code or "").strip()).first()
+
+
+def producer_in_scope(user, producer) -> bool:
+    """Is this producer inside the user's jurisdiction / own entity?"""
+    return scoped(user, Producer.objects.filter(pk=producer.pk)).exists()
+
+
+def producers_in_region(region):
+    """The producers registered in the region or below it."""
+    return Producer.objects.filter(region__path__startswith=region.path)
+
+
+def producers_growing(category: ProductCategory):
+    """The producers with a product line in that node or below it."""
+    return Producer.objects.filter(
+        pk__in=ProducerProduct.objects.filter(category__path__startswith=category.path).values("producer_id")
+    )
+
+
+def is_producer(value) -> bool:
+    return isinstance(value, Producer)
+
+
+def product_lines():
+    """Every product line (producer × product), unscoped."""
+    return ProducerProduct.objects.all()
+
+
+def product_lines_of(producer_ids):
+    return ProducerProduct.objects.filter(producer_id__in=producer_ids)
+
+
+def product_categories_of(producers) -> list[tuple[int, int]]:
+    """(producer pk, category pk) of the product lines of ``producers`` (a queryset or pks)."""
+    return list(
+        Producer.products.through.objects.filter(producer__in=producers).values_list(
+            "producer_id", "category_id"
+        )
+    )
+
+
+def bases():
+    """Every production base, unscoped (choice querysets narrow it with ``bases_in_scope``)."""
+    return Base.objects.all()
+
+
+def bases_in_scope(user):
+    return scoped(user, Base.objects.all())
+
+
+# ---------------------------------------------------------------- staff
+def staff_regions(user_ids) -> list[tuple[int, int]]:
+    """(user pk, region pk) of the active staff members among those users."""
+    return list(
+        StaffMember.objects.filter(user_id__in=user_ids, active=True).values_list("user_id", "region_id")
+    )

@@ -40,7 +40,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from nongan.registry.models import ProductCategory
+from nongan.registry import selectors as registry
 
 from .choices import EditionKind, Flag, LimitBasis, LimitType, Policy, Rule, Verdict, Verification
 from .inforce import EDITION_FIELDS, EditionInfo, active_editions
@@ -245,7 +245,7 @@ class _Index:
     def __init__(self) -> None:
         self.token = _read_token()
         self.exclude_unverified = bool(getattr(settings, "STANDARDS_EXCLUDE_UNVERIFIED", False))
-        cats = list(ProductCategory.objects.values_list("id", "name", "parent_id", "kind", "aliases"))
+        cats = list(registry.categories().values_list("id", "name", "parent_id", "kind", "aliases"))
         self.cat_name = {c[0]: c[1] for c in cats}
         self.cat_kind = {c[0]: c[3] for c in cats}
         parent = {c[0]: c[2] for c in cats}
@@ -608,7 +608,7 @@ def _split(text: str | None) -> list[str]:
 
 def _read_token() -> str:
     token = StandardsRevision.objects.order_by("-pk").values_list("token", flat=True).first() or ""
-    return f"{token}:{ProductCategory.objects.count()}"
+    return f"{token}:{registry.categories().count()}"
 
 
 # ------------------------------------------------------------------ the active language, cheaply

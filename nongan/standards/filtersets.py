@@ -4,7 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from nongan.registry.models import ProductCategory
+from nongan.registry import selectors as registry
 
 from .models import Edition, MaxResidueLimit
 
@@ -12,16 +12,15 @@ from .models import Edition, MaxResidueLimit
 def _food_and_groups(name: str) -> list[int]:
     """The food of that name (or other name) and every group above it: the entries that can apply to it."""
     name = (name or "").strip()
-    cat = ProductCategory.objects.filter(name=name).first()
+    cat = registry.categories().filter(name=name).first()
     if cat is None:
-        for c in ProductCategory.objects.filter(aliases__contains=name):
+        for c in registry.categories().filter(aliases__contains=name):
             if name in [a.strip() for a in c.aliases.split(";")]:
                 cat = c
                 break
     if cat is None:
         return []
-    codes = [p for p in cat.path.strip("/").split("/") if p]
-    return list(ProductCategory.objects.filter(code__in=codes).values_list("pk", flat=True))
+    return list(registry.category_with_ancestors(cat).values_list("pk", flat=True))
 
 
 class LimitFilterSet(django_filters.FilterSet):

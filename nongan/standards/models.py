@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from nongan.core.versions import Versioned
-from nongan.registry.models import ProductCategory
 
 from .choices import AnalyteKind, EditionKind, LimitBasis, LimitType, Verification
 from .inforce import EDITION_FIELDS, EditionInfo, active_editions
@@ -123,7 +122,7 @@ class MaxResidueLimit(models.Model):
         Analyte, verbose_name=_("analyte"), on_delete=models.PROTECT, related_name="limits"
     )
     food = models.ForeignKey(
-        ProductCategory,
+        "registry.ProductCategory",
         verbose_name=_("food or food group"),
         on_delete=models.PROTECT,
         related_name="residue_limits",
@@ -262,7 +261,7 @@ class ScopeMapping(models.Model):
 
     name = models.CharField(_("scope name"), max_length=255, unique=True)
     categories = models.ManyToManyField(
-        ProductCategory, verbose_name=_("covered foods and groups"), related_name="scope_mappings"
+        "registry.ProductCategory", verbose_name=_("covered foods and groups"), related_name="scope_mappings"
     )
     note = models.CharField(_("note"), max_length=500, blank=True)
 

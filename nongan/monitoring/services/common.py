@@ -7,7 +7,7 @@ place with ``monkeypatch.setattr(services.common, "get_judge", …)``."""
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,11 +16,13 @@ from django.utils.translation import gettext as _
 from nongan.core.choices import RegionLevel, Role
 from nongan.core.models import Region
 from nongan.draws.selectors import selections_for_round
-from nongan.registry.models import ProductCategory
 from nongan.standards.services import judge
 
 from ..choices import KIND_SECTOR, Sector, Verdict
 from ..models import MonitoringEvent, Sample
+
+if TYPE_CHECKING:
+    from nongan.registry.models import ProductCategory
 
 ADMINS = {Role.DISTRICT_ADMIN, Role.PROVINCE_ADMIN}
 SAMPLER_ROLES = ADMINS | {Role.SAMPLER, Role.ENFORCEMENT}
@@ -52,7 +54,7 @@ def _require_role(user, roles, message: str) -> None:
         raise ValidationError(message)
 
 
-def sector_of(category: ProductCategory) -> str:
+def sector_of(category: "ProductCategory") -> str:
     return KIND_SECTOR.get(category.kind, Sector.CROP)
 
 

@@ -3,7 +3,7 @@ confirmed by its retest holds the lot for sale and orders a confirmatory task; r
 (``HOLD_WORKFLOW``: held → released)."""
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,7 +16,7 @@ from nongan.core.choices import RegionLevel
 from nongan.core.models import Region
 from nongan.core.scoping import in_jurisdiction, scoped
 from nongan.core.workflow import Transition, Workflow
-from nongan.registry.models import Producer, ProductCategory
+from nongan.registry import selectors as registry
 
 from ..choices import (
     FALSE_POSITIVE_MATRICES,
@@ -41,8 +41,11 @@ from .common import (
 )
 from .tasks import task_create
 
+if TYPE_CHECKING:
+    from nongan.registry.models import ProductCategory
 
-def false_positive_risk(product: ProductCategory, method: str) -> bool:
+
+def false_positive_risk(product: "ProductCategory", method: str) -> bool:
     if method != RapidMethod.ENZYME:
         return False
     names = [product.name, *[a for a in (product.aliases or "").split(";") if a]]
@@ -119,13 +122,13 @@ def _id_or_zero(value) -> int:
     return int(s) if s.isascii() and s.isdigit() and len(s) <= 18 else 0
 
 
-def _find_product(value) -> ProductCategory | None:
+def _find_product(value) -> "ProductCategory | None":
     from nongan.registry.services import category_by_name
 
-    if isinstance(value, ProductCategory):
+    if registry.is_category(value):
         return value
     s = str(value or "").strip()
-    return ProductCategory.objects.filter(code=s).first() or category_by_name(s)
+    return registry.category_by_code(s) or category_by_name(s)
 
 
 def _station_for(actor, value) -> Region | None:
@@ -175,8 +178,8 @@ def rapid_clean(*, actor, item: dict, now=None) -> dict:
     if producer_ref not in (None, ""):
         producer = (
             producer_ref
-            if isinstance(producer_ref, Producer)
-            else Producer.objects.filter(code=str(producer_ref).strip()).first()
+            if registry.is_producer(producer_ref)
+            else registry.producers().filter(code=str(producer_ref).strip()).first()
         )
         if producer is None:
             errors["producer"] = _("Unknown producer registry number “%(code)s”.") % {"code": producer_ref}

@@ -1,6 +1,8 @@
 """Samples: registration, the sampled party's confirmation, and ``SAMPLE_WORKFLOW``, the sample's
 states and transitions (guards and effects) on the core workflow runner."""
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -8,9 +10,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from nongan.core import audit
-from nongan.core.scoping import can_manage, scoped
+from nongan.core.scoping import can_manage
 from nongan.core.workflow import Transition, Workflow
-from nongan.registry.models import Producer, ProductCategory
+from nongan.registry import selectors as registry
 
 from ..choices import FollowUpStatus, SampleState, TaskStatus, Verdict
 from ..models import Sample, SamplingTask, UnqualifiedFollowUp
@@ -34,6 +36,9 @@ from .photos import _photo_save, photo_check
 from .plans import plan_for
 from .tasks import TASK_WORKFLOW
 
+if TYPE_CHECKING:
+    from nongan.registry.models import Producer, ProductCategory
+
 SAMPLE_FIELDS = [
     "lot",
     "quantity",
@@ -54,8 +59,8 @@ SAMPLE_FIELDS = [
 def sample_register(
     *,
     actor,
-    producer: Producer,
-    product: ProductCategory,
+    producer: "Producer",
+    product: "ProductCategory",
     task: SamplingTask | None = None,
     base=None,
     photos=(),
@@ -65,7 +70,7 @@ def sample_register(
     the event row and the audit record; a task it fulfils becomes 'sampled'."""
     _require_role(actor, SAMPLER_ROLES, _("Only samplers may register samples."))
     errors: dict[str, str] = {}
-    if not scoped(actor, Producer.objects.filter(pk=producer.pk)).exists():
+    if not registry.producer_in_scope(actor, producer):
         errors["producer"] = _("This producer is outside your jurisdiction.")
     try:
         quantity = parse_decimal(data.get("quantity"), field_label=_("Quantity"))

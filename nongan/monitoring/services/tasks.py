@@ -2,6 +2,8 @@
 (open → sampled when a sample is registered for the task, open → cancelled by hand, → cancelled when the
 task's sample is cancelled)."""
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -9,15 +11,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from nongan.core import audit
-from nongan.core.scoping import scoped
 from nongan.core.workflow import Transition, Workflow
-from nongan.registry.models import Producer
+from nongan.registry import selectors as registry
 
 from ..choices import TaskSource, TaskStatus
 from ..models import SamplingTask
 from . import common
 from .common import SAMPLER_ROLES, _event, _require_role
 from .plans import plan_for
+
+if TYPE_CHECKING:
+    from nongan.registry.models import Producer
 
 
 def _record_event(step) -> None:
@@ -74,7 +78,7 @@ TASK_WORKFLOW = Workflow(
 def task_create(
     *,
     actor,
-    producer: Producer,
+    producer: "Producer",
     product=None,
     samplers=(),
     due=None,
@@ -88,7 +92,7 @@ def task_create(
     """Create a sampling task by hand (or for a draw, a rapid-test positive)."""
     if source == TaskSource.MANUAL:
         _require_role(actor, SAMPLER_ROLES, _("You may not create sampling tasks."))
-        if not scoped(actor, Producer.objects.filter(pk=producer.pk)).exists():
+        if not registry.producer_in_scope(actor, producer):
             raise ValidationError({"producer": _("This producer is outside your jurisdiction.")})
     for s in samplers if source == TaskSource.MANUAL else ():  # drawn inspectors come from the draw's pool
         if s.role not in SAMPLER_ROLES and not s.is_superuser:
@@ -123,12 +127,12 @@ def tasks_from_draw(*, actor, round_id: int, due=None) -> list[SamplingTask]:
     # Every drawn producer must lie in the actor's scope: a township's staff may not make tasks from
     # another township's (or the whole district's) round.
     ids = {s["producer_id"] for s in selections}
-    if actor is not None and scoped(actor, Producer.objects.filter(pk__in=ids)).count() != len(ids):
+    if actor is not None and registry.producers_in_scope(actor).filter(pk__in=ids).count() != len(ids):
         raise ValidationError({"round_id": _("No draw round with this number in your jurisdiction.")})
     from django.contrib.auth import get_user_model
 
     User = get_user_model()
-    producers = Producer.objects.in_bulk([s["producer_id"] for s in selections])
+    producers = registry.producers().in_bulk([s["producer_id"] for s in selections])
     have = set(SamplingTask.objects.filter(draw_round_id=round_id).values_list("producer_id", flat=True))
     created = []
     for sel in selections:

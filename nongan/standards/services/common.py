@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import TYPE_CHECKING
 
 from nongan.core import audit
-from nongan.registry.models import ProductCategory
+from nongan.registry import selectors as registry
 
 from .. import engine
 from ..models import Analyte, StandardsRevision
+
+if TYPE_CHECKING:
+    from nongan.registry.models import ProductCategory
 
 FAMILY_RE = re.compile(r"^((?:GB|NY)(?:/T)? \d+)")
 
@@ -34,7 +38,7 @@ def normalise_code(code: str) -> str:
 
 
 def _food_index() -> dict[str, ProductCategory]:
-    cats = list(ProductCategory.objects.all())
+    cats = list(registry.categories())
     index: dict[str, ProductCategory] = {}
     for c in cats:
         for alias in engine._split(c.aliases):

@@ -22,15 +22,18 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from nongan.core import audit
-from nongan.registry.models import ProductCategory
 
 from ..choices import AnalyteKind, LimitBasis, LimitType
 from ..models import Edition, MaxResidueLimit
 from .common import _analyte_index, _food_index, _get_or_create_analyte, _touch
+
+if TYPE_CHECKING:
+    from nongan.registry.models import ProductCategory
 
 EDITION_CODE = "GB 2763-2026"
 EMRL_CLAUSES = {"4.560", "4.561", "4.563", "4.564"}

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from nongan.core import audit
-from nongan.registry.models import ProductCategory
 
 from ..choices import AnalyteKind
 from ..models import Edition, MaxResidueLimit
 from ..tables import RowError, Table, TableRejected, parse_bool, parse_decimal
 from .common import _analyte_index, _find_analyte, _food_index, _get_or_create_analyte, _touch, normalise_code
+
+if TYPE_CHECKING:
+    from nongan.registry.models import ProductCategory
 
 MAX_LIMIT = 999999
 EXCLUDES_RE = re.compile(r"^(.*?)\s*[(（]\s*(.+?)\s*除外\s*[)）]\s*$")

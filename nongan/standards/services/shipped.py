@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from nongan.core import audit
-from nongan.registry.models import ProductCategory
+from nongan.registry import selectors as registry
 from nongan.registry.services import categories_load
 
 from .. import engine
@@ -89,7 +89,7 @@ def standards_load_report(*, actor=None, data_dir: Path | None = None) -> dict:
     paths = dict(SHIPPED)
     if data_dir is not None:
         paths = {k: Path(data_dir) / Path(p).name for k, p in SHIPPED.items()}
-    if not ProductCategory.objects.exists():
+    if not registry.categories().exists():
         categories_load()
     tree = categories_load(path=paths["tree"])
     if tree["created"] or tree["updated"]:
