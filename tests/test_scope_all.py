@@ -1676,7 +1676,8 @@ def test_plan_api_gives_a_township_only_its_own_township_quotas(client, world):
     all_towns, sectors = towns(world.users.admin)
     assert {"青口镇", "柘汪镇"} <= all_towns and sectors >= {"crop", "livestock", "aquatic"}
     assert towns(world.users.qk) == ({None, "青口镇"}, sectors)
-    assert towns(world.users.village) == ({None, "青口镇"}, sectors)
+    # a village coordinator reads their village's share only (none here), never the township's
+    assert towns(world.users.village) == ({None}, sectors)
     assert towns(world.users.zw) == ({None, "柘汪镇"}, sectors)
     assert towns(world.users.sampler)[0] == all_towns  # district staff: the whole plan
 

@@ -58,7 +58,7 @@ def capability_summaries(user) -> dict:
     out: dict = {"year": year}
     plan = monitoring.plans_for(user).filter(year=year).order_by("region__path").first()
     if plan is not None:
-        out["progress"] = monitoring.plan_progress(user, plan)
+        out["progress"] = monitoring.progress_for(user, plan)
     # The coverage page's headline (scale producers that issued a certificate this year), in three counts.
     start = timezone.make_aware(datetime(year, 1, 1))
     scale = (

@@ -25,6 +25,7 @@ class QuotaSerializer(serializers.Serializer):
     kind = serializers.CharField()
     sector = serializers.CharField()
     township = serializers.CharField(source="township.name", default=None, allow_null=True)
+    village = serializers.CharField(source="village.name", default=None, allow_null=True)
     planned = serializers.IntegerField()
 
 
@@ -57,14 +58,15 @@ class DecimalText(serializers.CharField):
 
 
 class ProgressRowSerializer(serializers.Serializer):
-    """One row of plan progress (the total, a sector, a township, or rapid tests)."""
+    """One row of plan progress (the total, a sector, a township, a village, or rapid tests). ``planned``,
+    ``expected`` and ``on_pace`` are null where the plan gives that part no share (无分配)."""
 
     key = serializers.CharField()
     label = serializers.CharField()
-    planned = serializers.IntegerField()
+    planned = serializers.IntegerField(allow_null=True)
     done = serializers.IntegerField()
-    expected = DecimalText()
-    on_pace = serializers.BooleanField()
+    expected = DecimalText(allow_null=True)
+    on_pace = serializers.BooleanField(allow_null=True)
     passed = serializers.IntegerField()
     failed = serializers.IntegerField()
     positives = serializers.IntegerField()
@@ -84,7 +86,15 @@ class PlanProgressSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     on_date = serializers.DateField()
     elapsed_fraction = DecimalText()
+    region = serializers.CharField(help_text="Code of the jurisdiction the figures are for.")
+    title = serializers.CharField(help_text="The plan's title, naming the jurisdiction below the district.")
     total = ProgressRowSerializer()
+    parts = ProgressRowSerializer(
+        many=True,
+        help_text="The total split over the regions below the jurisdiction, then its own row (own).",
+    )
+    rapid_total = ProgressRowSerializer()
+    rapid_parts = ProgressRowSerializer(many=True)
     sectors = ProgressRowSerializer(many=True)
     townships = ProgressRowSerializer(many=True)
     rapid_district = ProgressRowSerializer()
@@ -101,7 +111,7 @@ def _row(r):
         "label": r.label,
         "planned": r.planned,
         "done": r.done,
-        "expected": str(r.expected),
+        "expected": None if r.expected is None else str(r.expected),
         "on_pace": r.on_pace,
         "passed": r.passed,
         "failed": r.failed,
@@ -124,13 +134,18 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def progress(self, request, pk=None):
         plan = self.get_object()
-        p = selectors.plan_progress(request.user, plan)
+        p = selectors.progress_for(request.user, plan)
         return Response(
             {
                 "year": plan.year,
                 "on_date": p.on_date,
                 "elapsed_fraction": str(p.fraction),
+                "region": p.region.code,
+                "title": p.title,
                 "total": _row(p.total),
+                "parts": [_row(r) for r in p.parts],
+                "rapid_total": _row(p.rapid_total),
+                "rapid_parts": [_row(r) for r in p.rapid_parts],
                 "sectors": [_row(r) for r in p.sectors],
                 "townships": [_row(r) for r in p.townships],
                 "rapid_district": _row(p.rapid_district),

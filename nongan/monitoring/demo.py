@@ -12,12 +12,12 @@ from django.db.models import Count
 from django.utils import timezone
 
 from nongan.core.choices import Role
-from nongan.core.models import User
+from nongan.core.models import Region, User
 from nongan.core.services import root_region, townships
 from nongan.registry import selectors as registry
 
 from . import services
-from .choices import KIND_SECTOR, RapidSource
+from .choices import KIND_SECTOR, QuotaKind, RapidSource
 from .models import MonitoringPlan, RapidTest, SaleHold
 
 YEAR = 2026
@@ -114,6 +114,7 @@ def build(*, stdout, seed: int = 320707) -> None:
         township_rapid=weighted_split(7200, tw),
         focus_products=list(registry.categories_named(FOCUS_PRODUCTS)),
     )
+    n_villages = _village_shares(plan, towns, admin)
     now = timezone.now()
     start = dt.datetime(YEAR, 1, 4, tzinfo=TZ)
     end = min(now - dt.timedelta(days=1), dt.datetime(YEAR, 12, 31, tzinfo=TZ))
@@ -130,7 +131,41 @@ def build(*, stdout, seed: int = 320707) -> None:
             samplers=[sampler],
             due=timezone.localdate() + dt.timedelta(days=rnd.randint(3, 20)),
         )
-    stdout.write(f"monitoring: plan {plan.year}, {n_samples} samples, {n_rapid} rapid tests, 20 open tasks")
+    stdout.write(
+        f"monitoring: plan {plan.year} ({n_villages} village shares), {n_samples} samples, {n_rapid} rapid tests, 20 open tasks"
+    )
+
+
+def _village_shares(plan, towns, admin) -> int:
+    """Each township keeps a tenth of its quantitative share for itself and divides the rest among its
+    villages that have producers, by their number of product lines; villages without producers get no
+    share (无分配)."""
+    shares = {
+        q.township_id: q.planned
+        for q in plan.quotas.filter(kind=QuotaKind.QUANTITATIVE, township__isnull=False, village__isnull=True)
+    }
+    lines = dict(
+        ProducerProduct.objects.filter(producer__region__level="village")
+        .values_list("producer__region")
+        .annotate(n=Count("id"))
+    )
+    n = 0
+    for town in towns:
+        villages = list(Region.objects.filter(parent=town, level="village").order_by("code"))
+        weights = {v: lines[v.pk] for v in villages if lines.get(v.pk)}
+        share = shares.get(town.pk, 0)
+        if not weights or not share:
+            continue
+        split = weighted_split(share - share // 10, weights)
+        services.village_shares_save(
+            actor=admin,
+            plan=plan,
+            township=town,
+            quantitative={v: k for v, k in split.items() if k},
+            rapid={},
+        )
+        n += sum(1 for k in split.values() if k)
+    return n
 
 
 def _result_rows(rnd, sample, fail: bool) -> list[dict]:

@@ -50,6 +50,22 @@ class PlanForm(StyledForm):
         return [(t, self[f"q_{t.pk}"], self[f"r_{t.pk}"]) for t in self.towns]
 
 
+class VillageShareForm(StyledForm):
+    """A township's share divided among its villages: quantitative samples and rapid tests per village
+    (empty = no share)."""
+
+    def __init__(self, *args, villages=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.villages = list(villages)
+        for v in self.villages:
+            self.fields[f"q_{v.pk}"] = forms.IntegerField(label=v.name, min_value=0, required=False)
+            self.fields[f"r_{v.pk}"] = forms.IntegerField(label=v.name, min_value=0, required=False)
+        self._style()
+
+    def village_fields(self):
+        return [(v, self[f"q_{v.pk}"], self[f"r_{v.pk}"]) for v in self.villages]
+
+
 class TaskForm(StyledForm):
     producer = forms.ModelChoiceField(label=_("producer"), queryset=registry.producers().none())
     product = forms.ModelChoiceField(label=_("product"), queryset=registry.category_leaves(), required=False)

@@ -93,8 +93,11 @@ class MonitoringPlan(Versioned):
 
 
 class PlanQuota(models.Model):
-    """One planned number: quantitative samples of a sector or of a township, or rapid tests of a township
-    (township empty = the district level)."""
+    """One planned number of a plan (its share for a part of the district): quantitative samples of a sector
+    (district level), or quantitative samples or rapid tests of a township (``township`` set, ``village``
+    empty) or of one of its villages (both set). A township's villages together never exceed the township's
+    share, the townships never exceed the district's totals (``services.plan_save``,
+    ``services.village_shares_save``). Read through ``selectors.progress_for``."""
 
     SCOPE_REGION = "plan__region"
 
@@ -111,18 +114,38 @@ class PlanQuota(models.Model):
         on_delete=models.PROTECT,
         related_name="monitoring_quotas",
     )
+    village = models.ForeignKey(
+        Region,
+        verbose_name=_("village"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="monitoring_village_quotas",
+        help_text=_("Empty for the township's own share."),
+    )
     planned = models.PositiveIntegerField(_("planned"))
 
     class Meta:
         verbose_name = _("plan quota")
         verbose_name_plural = _("plan quotas")
-        ordering = ["plan", "kind", "sector", "township__sort_order"]
+        ordering = ["plan", "kind", "sector", "township__sort_order", "village__code"]
         constraints = [
-            models.UniqueConstraint(fields=["plan", "kind", "sector", "township"], name="plan_quota_unique"),
+            models.UniqueConstraint(
+                fields=["plan", "kind", "sector", "township"],
+                condition=models.Q(village__isnull=True),
+                name="plan_quota_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "kind", "village"],
+                condition=models.Q(village__isnull=False),
+                name="plan_quota_village_unique",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.plan} · {self.get_kind_display()} · {self.sector or self.township or '-'}"
+        return (
+            f"{self.plan} · {self.get_kind_display()} · {self.sector or self.village or self.township or '-'}"
+        )
 
 
 class SamplingTask(WorkflowModel):

@@ -1,7 +1,8 @@
 """Every read of the monitoring app; lists go through the jurisdiction choke point.
 
 Public interface (the reads that take ``user`` are ``scoped`` to it): plans (``plans_for``, ``quotas_for``,
-``plan_progress``, ``year_bounds``, ``elapsed_fraction``), ``samples_for``, ``tasks_for``, ``results_for``,
+``progress_for`` (a user's or a region's figures against its share of the plan; ``plan_progress`` is its older
+name), ``plan_shares``, ``year_bounds``, ``elapsed_fraction``), ``samples_for``, ``tasks_for``, ``results_for``,
 ``rapid_tests_for``, ``holds_for``, ``follow_ups_for``, ``handling_rate``, ``integrity_signals``; the public
 disclosure (``published_results``, ``public_name``); for the certificates app: ``qualified_sample_for_basis``,
 ``negative_rapid_test_for_basis``, ``certificate_numbers_of_sample``. Events other apps may receive:
@@ -15,10 +16,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from nongan.core.choices import RegionLevel
 from nongan.core.models import Region
-from nongan.core.scoping import ancestor_codes, scoped, scoped_line
+from nongan.core.scoping import scoped, scoped_line
 from nongan.core.validators import public_producer_name
 
 from .choices import (
@@ -53,16 +55,17 @@ def plans_for(user) -> QuerySet:
 
 
 def quotas_for(user) -> QuerySet:
-    """Quotas of the plans a user reads: the district-wide ones, and the township ones of their own township
-    only for township and village staff (as the progress page shows them)."""
-    qs = PlanQuota.objects.select_related("township")
+    """Quotas of the plans a user reads: the district-wide ones; for township staff also their township's
+    share and its villages' shares, for village staff their village's share only (never the township's)."""
+    qs = PlanQuota.objects.select_related("township", "village")
     if user is None or not user.is_authenticated:
         return qs.none()
     j = None if user.is_superuser else user.jurisdiction
     if j is None or j.level not in (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
         return qs
-    town = j if j.level == RegionLevel.TOWNSHIP else j.parent
-    return qs.filter(Q(township__isnull=True) | Q(township=town))
+    if j.level == RegionLevel.VILLAGE:
+        return qs.filter(Q(township__isnull=True) | Q(village=j))
+    return qs.filter(Q(township__isnull=True) | Q(township=j))
 
 
 def year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
@@ -83,23 +86,30 @@ def elapsed_fraction(year: int, on_date: dt.date) -> Decimal:
 
 @dataclass
 class ProgressRow:
+    """Done against planned for one part of a plan. ``planned`` is None where the plan gives that part no
+    share (无分配): no expected number and no pace then, never a borrowed or zero quota."""
+
     key: str
     label: str
-    planned: int
+    planned: int | None
     done: int
-    expected: Decimal
+    expected: Decimal | None
     passed: int = 0
     failed: int = 0
     positives: int = 0
     wilson: tuple | None = None
 
     @property
-    def on_pace(self) -> bool:
-        return self.done >= self.expected
+    def has_share(self) -> bool:
+        return self.planned is not None
+
+    @property
+    def on_pace(self) -> bool | None:
+        return None if self.expected is None else self.done >= self.expected
 
     @property
     def percent_done(self) -> Decimal | None:
-        return percent(self.done, self.planned)
+        return None if self.planned is None else percent(self.done, self.planned)
 
     @property
     def judged(self) -> int:
@@ -120,17 +130,40 @@ class ProgressRow:
 
 @dataclass
 class Progress:
+    """A plan's progress for one jurisdiction (``region``) against that jurisdiction's share of the plan.
+
+    ``total``, ``sectors``, ``rapid_total``: the jurisdiction's own figures. ``parts`` / ``rapid_parts``: the
+    same split over the regions just below it (the district's townships, a township's villages), then the
+    jurisdiction's own row (producers or stations registered at its level: ``key`` "own") — the parts add up to
+    the total. ``townships``, ``rapid_district``, ``rapid_townships``, ``rapid_township_total`` keep the
+    older district-shaped view (for a township: its own row; for a village: none)."""
+
     plan: MonitoringPlan
     on_date: dt.date
     fraction: Decimal
     total: ProgressRow
+    region: Region | None = None
     sectors: list[ProgressRow] = field(default_factory=list)
+    parts: list[ProgressRow] = field(default_factory=list)
+    rapid_total: ProgressRow | None = None
+    rapid_parts: list[ProgressRow] = field(default_factory=list)
     townships: list[ProgressRow] = field(default_factory=list)
     rapid_district: ProgressRow | None = None
     rapid_townships: list[ProgressRow] = field(default_factory=list)
     rapid_township_total: ProgressRow | None = None
     unqualified: int = 0
     handled: int = 0
+
+    @property
+    def is_plan_region(self) -> bool:
+        return self.region is None or self.region.pk == self.plan.region_id
+
+    @property
+    def title(self) -> str:
+        """The plan's title, naming the jurisdiction when it is not the plan's own district."""
+        if self.is_plan_region:
+            return self.plan.title
+        return _("%(plan)s · share of %(region)s") % {"plan": self.plan.title, "region": self.region.name}
 
     @property
     def handling_rate(self) -> Decimal | None:
@@ -149,7 +182,7 @@ def _row(key, label, planned, done, fraction, passed=0, failed=0, positives=0) -
         label=str(label),
         planned=planned,
         done=done,
-        expected=(Decimal(planned) * fraction).quantize(Decimal("0.1")),
+        expected=None if planned is None else (Decimal(planned) * fraction).quantize(Decimal("0.1")),
         passed=passed,
         failed=failed,
         positives=positives,
@@ -157,21 +190,49 @@ def _row(key, label, planned, done, fraction, passed=0, failed=0, positives=0) -
     )
 
 
-def _visible_towns(user, plan: MonitoringPlan) -> tuple[list[Region], bool]:
-    """The plan's townships a user has figures for: all of them for district staff, their own township for
-    township and village staff."""
-    qs = Region.objects.filter(level=RegionLevel.TOWNSHIP, path__startswith=plan.region.path)
-    j = None if user.is_superuser else user.jurisdiction
-    restricted = j is not None and j.path.startswith(plan.region.path) and j.pk != plan.region_id
-    if restricted:
-        qs = qs.filter(code__in=ancestor_codes(j)) if j.level != RegionLevel.TOWNSHIP else qs.filter(pk=j.pk)
-    return list(qs.order_by("sort_order", "code")), restricted
+def _codes(path: str) -> list[str]:
+    return [c for c in path.strip("/").split("/") if c]
 
 
-def plan_progress(user, plan: MonitoringPlan, on_date: dt.date | None = None) -> Progress:
-    """Done vs planned per sector and township, pace for the date, pass rate with its 95% Wilson interval,
-    rapid tests, handling rate. A fixed number of queries, whatever the number of rows or townships."""
+def _viewpoint(subject, plan: MonitoringPlan) -> tuple[Region, object]:
+    """(the jurisdiction the figures are for, the user whose scope also applies or None)."""
+    if isinstance(subject, Region):
+        if not subject.path.startswith(plan.region.path):
+            raise ValueError(f"{subject.code} is not inside the plan's region {plan.region.code}")
+        return subject, None
+    j = None if subject.is_superuser else subject.jurisdiction
+    if j is not None and j.path.startswith(plan.region.path):
+        return j, subject
+    return plan.region, subject
+
+
+def plan_shares(plan: MonitoringPlan) -> dict:
+    """The plan's numbers by (kind, region id) for the district, its townships and their villages, and by
+    sector for the district (``("sector", sector)``). A missing key = no share (无分配). One query."""
+    out: dict = {
+        (QuotaKind.QUANTITATIVE, plan.region_id): plan.quantitative_target,
+        (QuotaKind.RAPID, plan.region_id): plan.district_rapid_target + plan.township_rapid_target,
+    }
+    for q in plan.quotas.all():
+        if q.sector:
+            out[("sector", q.sector)] = q.planned
+        elif q.village_id:
+            out[(q.kind, q.village_id)] = q.planned
+        elif q.township_id:
+            out[(q.kind, q.township_id)] = q.planned
+    return out
+
+
+def progress_for(subject, plan: MonitoringPlan, on_date: dt.date | None = None) -> Progress:
+    """A plan's progress for ``subject`` — a user (their jurisdiction, and only what their scope shows) or a
+    ``Region`` inside the plan's district — against that jurisdiction's share of the plan: the district
+    against the plan's totals, a township against its share, a village against its share or none (无分配).
+    A sample counts where its producer is registered, a rapid test where its station is; producers and
+    stations registered at a township itself count as the township's own. Pace for the date, pass rate
+    with its 95% Wilson interval, handling rate. A fixed number of queries, whatever the number of rows
+    or regions."""
     on_date = on_date or timezone.localdate()
+    region, user = _viewpoint(subject, plan)
     fraction = elapsed_fraction(plan.year, on_date)
     start, end = year_bounds(plan.year)
     judged = Q(state__in=JUDGED_STATES)
@@ -180,103 +241,161 @@ def plan_progress(user, plan: MonitoringPlan, on_date: dt.date | None = None) ->
         "passed": Count("id", filter=judged & Q(verdict=Verdict.PASS)),
         "failed": Count("id", filter=judged & Q(verdict=Verdict.FAIL)),
     }
-    samples = scoped(
-        user, Sample.objects.filter(sampled_at__gte=start, sampled_at__lt=end, state__in=COUNTED_STATES)
+    samples = Sample.objects.filter(
+        sampled_at__gte=start,
+        sampled_at__lt=end,
+        state__in=COUNTED_STATES,
+        producer__region__path__startswith=region.path,
     )
-    by_sector = {r["sector"]: r for r in samples.order_by().values("sector").annotate(**agg)}
-    by_town = {r["township"]: r for r in samples.order_by().values("township").annotate(**agg)}
-    rapid = scoped(
-        user, RapidTest.objects.filter(tested_at__gte=start, tested_at__lt=end, retest_of__isnull=True)
+    rapid = RapidTest.objects.filter(
+        tested_at__gte=start, tested_at__lt=end, retest_of__isnull=True, region__path__startswith=region.path
     )
-    rapid_by_town = {
-        r["township"]: r
-        for r in rapid.order_by()
-        .values("township")
+    follow = UnqualifiedFollowUp.objects.filter(
+        sample__sampled_at__gte=start,
+        sample__sampled_at__lt=end,
+        sample__producer__region__path__startswith=region.path,
+    )
+    if user is not None:
+        samples, rapid, follow = scoped(user, samples), scoped(user, rapid), scoped(user, follow)
+    sample_rows = list(samples.order_by().values("producer__region__path", "sector").annotate(**agg))
+    rapid_rows = list(
+        rapid.order_by()
+        .values("region__path")
         .annotate(n=Count("id"), pos=Count("id", filter=Q(outcome=RapidOutcome.POSITIVE)))
-    }
-    quotas = list(plan.quotas.all())
-    towns, restricted = _visible_towns(user, plan)
-    follow = UnqualifiedFollowUp.objects.filter(sample__sampled_at__gte=start, sample__sampled_at__lt=end)
-    fu = scoped(user, follow).aggregate(
-        total=Count("id"), handled=Count("id", filter=Q(status=FollowUpStatus.HANDLED))
     )
+    fu = follow.aggregate(total=Count("id"), handled=Count("id", filter=Q(status=FollowUpStatus.HANDLED)))
+    shares = plan_shares(plan)
+    children = list(Region.objects.filter(parent=region).order_by("sort_order", "code"))
+    depth = len(_codes(region.path))
+    by_code = {c.code: c.pk for c in children}
 
-    q_sector = {q.sector: q.planned for q in quotas if q.kind == QuotaKind.QUANTITATIVE and q.sector}
-    q_town = {q.township_id: q.planned for q in quotas if q.kind == QuotaKind.QUANTITATIVE and q.township_id}
-    r_town = {q.township_id: q.planned for q in quotas if q.kind == QuotaKind.RAPID and q.township_id}
+    def part_of(path: str) -> int | str:  # the child of ``region`` holding ``path``, or "own"
+        codes = _codes(path)
+        return by_code.get(codes[depth], "own") if len(codes) > depth else "own"
 
-    sectors = []
-    for value, label in Sector.choices:
-        r = by_sector.get(value, {})
-        sectors.append(
-            _row(
-                value,
-                label,
-                q_sector.get(value, 0),
-                r.get("n", 0),
-                fraction,
-                r.get("passed", 0),
-                r.get("failed", 0),
-            )
-        )
-    total_passed = sum(r.passed for r in sectors)
-    total_failed = sum(r.failed for r in sectors)
+    def add(acc: dict, key, **counts) -> None:
+        slot = acc.setdefault(key, dict.fromkeys(counts, 0))
+        for k, v in counts.items():
+            slot[k] += v
+
+    by_sector: dict = {}
+    by_part: dict = {}
+    for r in sample_rows:
+        counts = {"n": r["n"], "passed": r["passed"], "failed": r["failed"]}
+        add(by_sector, r["sector"], **counts)
+        add(by_part, part_of(r["producer__region__path"]), **counts)
+    rapid_by_part: dict = {}
+    for r in rapid_rows:
+        add(rapid_by_part, part_of(r["region__path"]), n=r["n"], pos=r["pos"])
+
+    def qrow(key, label, planned, c):
+        return _row(key, label, planned, c.get("n", 0), fraction, c.get("passed", 0), c.get("failed", 0))
+
+    def rrow(key, label, planned, c):
+        return _row(key, label, planned, c.get("n", 0), fraction, positives=c.get("pos", 0))
+
+    at_plan = region.pk == plan.region_id
+    sectors = [
+        qrow(value, label, shares.get(("sector", value), 0) if at_plan else None, by_sector.get(value, {}))
+        for value, label in Sector.choices
+    ]
     total = _row(
         "total",
         "",
-        sum(q_town.get(t.pk, 0) for t in towns) if restricted else plan.quantitative_target,
+        shares.get((QuotaKind.QUANTITATIVE, region.pk)),
         sum(r.done for r in sectors),
         fraction,
-        total_passed,
-        total_failed,
+        sum(r.passed for r in sectors),
+        sum(r.failed for r in sectors),
     )
-    townships = []
-    rapid_towns = []
-    for t in towns:
-        r = by_town.get(t.pk, {})
-        townships.append(
-            _row(
-                t.code,
-                t.name,
-                q_town.get(t.pk, 0),
-                r.get("n", 0),
-                fraction,
-                r.get("passed", 0),
-                r.get("failed", 0),
-            )
+    own_label = _("%(name)s itself") % {"name": region.name}
+    parts = [
+        qrow(c.code, c.name, shares.get((QuotaKind.QUANTITATIVE, c.pk)), by_part.get(c.pk, {}))
+        for c in children
+    ]
+    if children and (region.level == RegionLevel.TOWNSHIP or by_part.get("own")):
+        parts.append(qrow("own", own_label, None, by_part.get("own", {})))
+    rapid_parts = [
+        rrow(c.code, c.name, shares.get((QuotaKind.RAPID, c.pk)), rapid_by_part.get(c.pk, {}))
+        for c in children
+        if at_plan or (QuotaKind.RAPID, c.pk) in shares or c.pk in rapid_by_part
+    ]
+    own_rapid = rrow(
+        "own", own_label, plan.district_rapid_target if at_plan else None, rapid_by_part.get("own", {})
+    )
+    rapid_parts.append(own_rapid)
+    rapid_total = rrow(
+        "total",
+        "",
+        shares.get((QuotaKind.RAPID, region.pk)),
+        {
+            "n": sum(r.done for r in rapid_parts),
+            "pos": sum(r.positives for r in rapid_parts),
+        },
+    )
+    if not children:  # a village: its own figures are the whole
+        rapid_parts = []
+    if at_plan:
+        townships = parts[: len(children)]
+        rapid_townships = rapid_parts[: len(children)]
+        rapid_district = _row(
+            "district",
+            plan.region.name,
+            own_rapid.planned,
+            own_rapid.done,
+            fraction,
+            positives=own_rapid.positives,
         )
-        rr = rapid_by_town.get(t.pk, {})
-        rapid_towns.append(
-            _row(t.code, t.name, r_town.get(t.pk, 0), rr.get("n", 0), fraction, positives=rr.get("pos", 0))
+        rapid_township_total = _row(
+            "townships",
+            "",
+            plan.township_rapid_target,
+            sum(r.done for r in rapid_townships),
+            fraction,
+            positives=sum(r.positives for r in rapid_townships),
         )
-    district = rapid_by_town.get(None, {})
+    else:
+        mine = region.level == RegionLevel.TOWNSHIP
+        townships = [
+            _row(region.code, region.name, total.planned, total.done, fraction, total.passed, total.failed)
+        ]
+        townships = townships if mine else []
+        rapid_townships = (
+            [
+                rrow(
+                    region.code,
+                    region.name,
+                    rapid_total.planned,
+                    {"n": rapid_total.done, "pos": rapid_total.positives},
+                )
+            ]
+            if mine
+            else []
+        )
+        rapid_district = _row("district", plan.region.name, 0, 0, fraction)
+        rapid_township_total = rapid_total
     return Progress(
         plan=plan,
         on_date=on_date,
         fraction=fraction,
         total=total,
+        region=region,
         sectors=sectors,
+        parts=parts,
+        rapid_total=rapid_total,
+        rapid_parts=rapid_parts,
         townships=townships,
-        rapid_district=_row(
-            "district",
-            plan.region.name,
-            0 if restricted else plan.district_rapid_target,
-            district.get("n", 0),
-            fraction,
-            positives=district.get("pos", 0),
-        ),
-        rapid_townships=rapid_towns,
-        rapid_township_total=_row(
-            "townships",
-            "",
-            sum(r_town.get(t.pk, 0) for t in towns) if restricted else plan.township_rapid_target,
-            sum(r.done for r in rapid_towns),
-            fraction,
-            positives=sum(r.positives for r in rapid_towns),
-        ),
+        rapid_district=rapid_district,
+        rapid_townships=rapid_townships,
+        rapid_township_total=rapid_township_total,
         unqualified=fu["total"],
         handled=fu["handled"],
     )
+
+
+def plan_progress(user, plan: MonitoringPlan, on_date: dt.date | None = None) -> Progress:
+    """The plan's progress for the user's jurisdiction (``progress_for``; the older name)."""
+    return progress_for(user, plan, on_date)
 
 
 # ---------------------------------------------------------------- lists

@@ -8,15 +8,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from nongan.core import imports
+from nongan.core.choices import RegionLevel
 from nongan.core.excel import XLSX_CONTENT_TYPE
 from nongan.core.files import serve_file
 from nongan.core.forms import errors_to_form, refuse_stale, with_version
 from nongan.core.idempotency import idempotent_view
+from nongan.core.models import Region
 from nongan.core.scoping import can_manage, get_scoped_or_404
 from nongan.core.services import root_region, townships
 from nongan.core.versions import StaleVersion
@@ -36,6 +39,7 @@ from .forms import (
     TaskForm,
     TransitionForm,
     UploadForm,
+    VillageShareForm,
 )
 from .imports import RAPID, RAPID_SHEET, RESULT_SHEET, RESULTS
 from .models import LabResult, SaleHold, Sample, SamplePhoto, SamplingTask, UnqualifiedFollowUp
@@ -78,7 +82,8 @@ def progress(request, year):
     plan = selectors.plans_for(request.user).filter(year=year).order_by("-region__path").first()
     if plan is None:
         return redirect("monitoring:plan_list")
-    p = selectors.plan_progress(request.user, plan)
+    p = selectors.progress_for(request.user, plan)
+    own_town = p.region if p.region.level == RegionLevel.TOWNSHIP else None
     return render(
         request,
         "monitoring/progress.html",
@@ -87,8 +92,61 @@ def progress(request, year):
             "plan": plan,
             "p": p,
             "can_manage": can_manage(request.user),
+            "can_share_all": p.is_plan_region and can_manage(request.user),
+            "village_share_url": reverse("monitoring:village_shares", args=[plan.year, own_town.code])
+            if own_town is not None and services.may_share(request.user, own_town)
+            else "",
             "analytes": plan.analyte_list,
             "focus": list(plan.focus_products.all()),
+        },
+    )
+
+
+@login_required
+def village_shares(request, year, code):
+    """A township's share of the plan divided among its villages (the district administration or the
+    township's supervisor)."""
+    _staff_only(request.user)
+    plan = selectors.plans_for(request.user).filter(year=year).order_by("-region__path").first()
+    town = Region.objects.filter(code=code, level=RegionLevel.TOWNSHIP).first()
+    if plan is None or town is None or not town.path.startswith(plan.region.path):
+        raise Http404
+    if not services.may_share(request.user, town):
+        raise PermissionDenied(_("Only the district administration or the township may divide its share."))
+    villages = list(
+        Region.objects.filter(parent=town, level=RegionLevel.VILLAGE).order_by("sort_order", "code")
+    )
+    shares = selectors.plan_shares(plan)
+    initial = {}
+    for v in villages:
+        initial[f"q_{v.pk}"] = shares.get((QuotaKind.QUANTITATIVE, v.pk))
+        initial[f"r_{v.pk}"] = shares.get((QuotaKind.RAPID, v.pk))
+    form = VillageShareForm(request.POST or None, initial=initial, villages=villages)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.village_shares_save(
+                actor=request.user,
+                plan=plan,
+                township=town,
+                quantitative={v: d.get(f"q_{v.pk}") for v in villages},
+                rapid={v: d.get(f"r_{v.pk}") for v in villages},
+            )
+        except ValidationError as e:
+            errors_to_form(e, form)
+        else:
+            messages.success(request, _("The villages' shares were saved."))
+            return redirect("monitoring:progress", year=plan.year)
+    return render(
+        request,
+        "monitoring/village_shares.html",
+        {
+            "section": "monitoring",
+            "plan": plan,
+            "town": town,
+            "form": form,
+            "town_quantitative": shares.get((QuotaKind.QUANTITATIVE, town.pk)),
+            "town_rapid": shares.get((QuotaKind.RAPID, town.pk)),
         },
     )
 

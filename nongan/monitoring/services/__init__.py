@@ -13,11 +13,11 @@ a submodule, so that the submodules can move without breaking callers:
 
 Public interface (what other apps may call; each write takes ``actor`` and raises ``ValidationError``):
 
-* writes: ``plan_save``, ``task_create``, ``tasks_from_draw``, ``task_cancel``, ``sample_register``,
+* writes: ``plan_save``, ``village_shares_save`` (a township's share divided among its villages), ``task_create``, ``tasks_from_draw``, ``task_cancel``, ``sample_register``,
   ``sample_confirm_party``, ``sample_transition``, ``sample_photo_add``, ``results_enter``,
   ``result_correct``, ``follow_up_update``, ``follow_up_propose_close`` / ``follow_up_close`` / ``follow_up_reject_close`` (four eyes), ``rapid_tests_record``,
   ``sale_hold_release``;
-* pure helpers: ``plan_for``, ``split_evenly``, ``sector_of``, ``township_of``, ``roll_up``,
+* pure helpers: ``plan_for``, ``may_share``, ``split_evenly``, ``sector_of``, ``township_of``, ``roll_up``,
   ``available_transitions`` (drives the sample buttons), ``photo_check``, ``rapid_outcome``,
   ``false_positive_risk``, and the tables ``TRANSITIONS``, ``ACTION_LABELS``, ``STATE_LABELS``;
 * the workflows ``SAMPLE_WORKFLOW``, ``TASK_WORKFLOW``, ``FOLLOW_UP_WORKFLOW``, ``HOLD_WORKFLOW``
@@ -57,7 +57,7 @@ from .followups import (
     follow_up_update,
 )
 from .photos import PHOTO_FORMATS, PHOTO_MAX_BYTES, photo_check, sample_photo_add
-from .plans import PLAN_FIELDS, plan_for, plan_save, split_evenly
+from .plans import PLAN_FIELDS, may_share, plan_for, plan_save, split_evenly, village_shares_save
 from .rapid import (
     BOOL_FALSE,
     BOOL_TRUE,
@@ -123,6 +123,7 @@ __all__ = [
     "follow_up_reject_close",
     "follow_up_update",
     "parse_decimal",
+    "may_share",
     "photo_check",
     "plan_for",
     "plan_save",
@@ -143,5 +144,6 @@ __all__ = [
     "task_cancel",
     "task_create",
     "tasks_from_draw",
+    "village_shares_save",
     "township_of",
 ]

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from nongan.core import audit, versions
-from nongan.core.choices import RegionLevel
+from nongan.core.choices import RegionLevel, Role
 from nongan.core.models import Region
 from nongan.core.scoping import can_manage, in_jurisdiction
 
@@ -45,6 +45,11 @@ def _validate_quotas(
         errors["township_rapid"] = _(
             "The township rapid-test split adds up to %(sum)d, but the township total is %(total)d."
         ) % {"sum": rapid_total, "total": int(plan_values["township_rapid_target"])}
+    town_total = sum(int(v) for v in township_quantitative.values())
+    if town_total > int(plan_values["quantitative_target"]):
+        errors["township_quantitative"] = _(
+            "The townships' shares add up to %(sum)d, more than the district's %(total)d."
+        ) % {"sum": town_total, "total": int(plan_values["quantitative_target"])}
     sector_total = sum(int(v) for v in sector_quotas.values())
     if sector_quotas and sector_total < int(plan_values["quantitative_target"]):
         errors["sector_quotas"] = _(
@@ -112,7 +117,7 @@ def plan_save(
         plan.save()
     if focus_products is not None:
         plan.focus_products.set(focus_products)
-    plan.quotas.all().delete()
+    plan.quotas.filter(village__isnull=True).delete()  # the villages' shares stay, checked below
     rows = [
         PlanQuota(plan=plan, kind=QuotaKind.QUANTITATIVE, sector=s, planned=int(n))
         for s, n in sector_quotas.items()
@@ -126,11 +131,136 @@ def plan_save(
         for t, n in township_rapid.items()
     ]
     PlanQuota.objects.bulk_create(rows)
+    _check_villages_fit(plan)
     if before is None:
         audit.record_create(actor, plan)
     else:
         audit.record_update(actor, plan, before)
     return plan
+
+
+def _town_shares(plan: MonitoringPlan) -> dict[tuple[str, int], int]:
+    return {
+        (q.kind, q.township_id): q.planned
+        for q in plan.quotas.filter(township__isnull=False, village__isnull=True, sector="")
+    }
+
+
+def _check_villages_fit(plan: MonitoringPlan) -> None:
+    """Refuse (rolling the caller's transaction back) when a township's villages together hold more than
+    the township's share of a kind, or hold a share of a kind the township has none of."""
+    towns = _town_shares(plan)
+    sums: dict[tuple[str, int], int] = {}
+    for kind, town, n in plan.quotas.filter(village__isnull=False).values_list("kind", "township", "planned"):
+        sums[(kind, town)] = sums.get((kind, town), 0) + n
+    for (kind, town), total in sorted(sums.items()):
+        if total > towns.get((kind, town), 0):
+            name = Region.objects.get(pk=town).name
+            raise ValidationError(
+                {
+                    "township_quantitative" if kind == QuotaKind.QUANTITATIVE else "township_rapid": _(
+                        "The villages of %(town)s hold %(sum)d of %(kind)s, more than the township's share "
+                        "of %(share)d."
+                    )
+                    % {
+                        "town": name,
+                        "sum": total,
+                        "kind": QuotaKind(kind).label,
+                        "share": towns.get((kind, town), 0),
+                    }
+                }
+            )
+
+
+def may_share(user, township: Region) -> bool:
+    """Who divides a township's share among its villages: the district administration, and the township's
+    own supervisor."""
+    if can_manage(user):
+        return user.is_superuser or in_jurisdiction(user, township)
+    return (
+        user.is_authenticated
+        and user.role == Role.TOWNSHIP_SUPERVISOR
+        and user.jurisdiction_id == getattr(township, "pk", None)
+    )
+
+
+@transaction.atomic
+def village_shares_save(
+    *,
+    actor,
+    plan: MonitoringPlan,
+    township: Region,
+    quantitative: dict[Region, int | None],
+    rapid: dict[Region, int | None],
+) -> list[PlanQuota]:
+    """Set the shares of a township's villages in the plan (the given villages' rows replace the old ones;
+    ``None`` or a missing village = no share). Together they may not exceed the township's share of each
+    kind. Each row created, changed or removed is audited."""
+    if not may_share(actor, township):
+        raise ValidationError(_("Only the district administration or the township may divide its share."))
+    if township.level != RegionLevel.TOWNSHIP or not township.path.startswith(plan.region.path):
+        raise ValidationError(
+            {"township": _("%(name)s is not a township of this district.") % {"name": township.name}}
+        )
+    plan = MonitoringPlan.objects.select_for_update().get(pk=plan.pk)
+    towns = _town_shares(plan)
+    errors: dict[str, list] = {}
+    wanted: dict[tuple[str, int], tuple[Region, int]] = {}
+    for field, kind, values in (
+        ("quantitative", QuotaKind.QUANTITATIVE, quantitative),
+        ("rapid", QuotaKind.RAPID, rapid),
+    ):
+        total = 0
+        for village, n in values.items():
+            if village.parent_id != township.pk or village.level != RegionLevel.VILLAGE:
+                errors.setdefault(field, []).append(
+                    _("%(name)s is not a village of %(town)s.")
+                    % {"name": village.name, "town": township.name}
+                )
+                continue
+            if n is None:
+                continue
+            if int(n) < 0:
+                errors.setdefault(field, []).append(_("Planned numbers cannot be negative."))
+                continue
+            total += int(n)
+            wanted[(kind, village.pk)] = (village, int(n))
+        share = towns.get((kind, township.pk))
+        if total and share is None:
+            errors.setdefault(field, []).append(
+                _("%(town)s has no share of %(kind)s to divide.")
+                % {"town": township.name, "kind": kind.label}
+            )
+        elif share is not None and total > share:
+            errors.setdefault(field, []).append(
+                _("The villages' shares add up to %(sum)d, more than the township's %(share)d.")
+                % {"sum": total, "share": share}
+            )
+    if errors:
+        raise ValidationError(errors)
+    old = {
+        (q.kind, q.village_id): q
+        for q in plan.quotas.filter(township=township, village__isnull=False).select_related("village")
+    }
+    out = []
+    for key, row in old.items():
+        if key not in wanted:
+            audit.record_delete(actor, row)
+            row.delete()
+    for (kind, _pk), (village, n) in wanted.items():
+        row = old.get((kind, village.pk))
+        if row is None:
+            row = PlanQuota.objects.create(
+                plan=plan, kind=kind, township=township, village=village, planned=n
+            )
+            audit.record_create(actor, row)
+        elif row.planned != n:
+            before = audit.snapshot(row)
+            row.planned = n
+            row.save(update_fields=["planned"])
+            audit.record_update(actor, row, before)
+        out.append(row)
+    return out
 
 
 def split_evenly(total: int, towns: list) -> dict:

@@ -19,14 +19,14 @@ def test_demo_builds_once(ganyu):
     plan = MonitoringPlan.objects.get(year=2026)
     rapid = PlanQuota.objects.filter(plan=plan, kind="rapid")
     assert rapid.count() == 15 and sum(rapid.values_list("planned", flat=True)) == 7200
-    assert (
-        sum(
-            PlanQuota.objects.filter(plan=plan, kind="quantitative", township__isnull=False).values_list(
-                "planned", flat=True
-            )
-        )
-        == 800
-    )
+    towns = PlanQuota.objects.filter(plan=plan, kind="quantitative", township__isnull=False, village=None)
+    assert sum(towns.values_list("planned", flat=True)) == 800
+    # each township keeps a tenth for itself and divides the rest among its villages with producers
+    for town in towns:
+        villages = PlanQuota.objects.filter(plan=plan, kind="quantitative", township=town.township_id)
+        held = sum(villages.exclude(village=None).values_list("planned", flat=True))
+        assert held == town.planned - town.planned // 10
+    assert PlanQuota.objects.filter(plan=plan, village__isnull=False).count() > 15
     n_samples, n_rapid = Sample.objects.count(), RapidTest.objects.count()
     assert n_samples >= 250 and n_rapid >= 2500
     states = set(Sample.objects.values_list("state", flat=True))
