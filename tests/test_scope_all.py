@@ -528,6 +528,7 @@ ROUTES = {
     "monitoring:plan_create": "admin",
     "monitoring:plan_edit": ("detail", "plan_years"),
     "monitoring:progress": ("detail", "plan_years"),
+    "monitoring:village_shares": ("detail", "plan_towns"),
     "monitoring:task_list": "list",
     "monitoring:task_create": "list",
     "monitoring:tasks_from_draw": "list",
@@ -655,6 +656,10 @@ def _objects(w, key):
         return [({"pk": c.pk}, c) for c in w.conflicts]
     if key == "plan_years":  # the year names the caller's own plan of that year, not one object
         return [({"year": w.plan.year}, None)]
+    if key == "plan_towns":  # a township's share of the caller's plan, divided among its villages
+        return [
+            ({"year": w.plan.year, "code": p.region.parent.code}, p.region.parent) for p in (w.qk_p, w.zw_p)
+        ]
     if key == "tasks":
         return [({"pk": t.pk}, t) for t in w.tasks]
     if key == "samples":
