@@ -145,7 +145,8 @@ def _village_shares(plan, towns, admin) -> int:
         for q in plan.quotas.filter(kind=QuotaKind.QUANTITATIVE, township__isnull=False, village__isnull=True)
     }
     lines = dict(
-        ProducerProduct.objects.filter(producer__region__level="village")
+        registry.product_lines()
+        .filter(producer__region__level="village")
         .values_list("producer__region")
         .annotate(n=Count("id"))
     )
