@@ -56,9 +56,9 @@ def capability_summaries(user) -> dict:
     """This year's monitoring and certificate figures."""
     year = timezone.localdate().year
     out: dict = {"year": year}
-    plan = monitoring.plans_for(user).filter(year=year).order_by("region__path").first()
-    if plan is not None:
-        out["progress"] = monitoring.progress_for(user, plan)
+    progress = monitoring.current_progress(user)
+    if progress is not None:
+        out["progress"] = progress
     # The coverage page's headline (scale producers that issued a certificate this year), in three counts.
     start = timezone.make_aware(datetime(year, 1, 1))
     scale = (

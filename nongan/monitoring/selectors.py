@@ -2,7 +2,7 @@
 
 Public interface (the reads that take ``user`` are ``scoped`` to it): plans (``plans_for``, ``quotas_for``,
 ``progress_for`` (a user's or a region's figures against its share of the plan; ``plan_progress`` is its older
-name), ``plan_shares``, ``year_bounds``, ``elapsed_fraction``), ``samples_for``, ``tasks_for``, ``results_for``,
+name), ``current_progress`` (this year's plan for a user, or None), ``plan_shares``, ``year_bounds``, ``elapsed_fraction``), ``samples_for``, ``tasks_for``, ``results_for``,
 ``rapid_tests_for``, ``holds_for``, ``follow_ups_for``, ``handling_rate``, ``integrity_signals``; the public
 disclosure (``published_results``, ``public_name``); for the certificates app: ``qualified_sample_for_basis``,
 ``negative_rapid_test_for_basis``, ``certificate_numbers_of_sample``. Events other apps may receive:
@@ -391,6 +391,14 @@ def progress_for(subject, plan: MonitoringPlan, on_date: dt.date | None = None) 
         unqualified=fu["total"],
         handled=fu["handled"],
     )
+
+
+def current_progress(user, on_date: dt.date | None = None) -> Progress | None:
+    """The progress of the year's plan (of ``on_date``, default today) for the user's jurisdiction, or None
+    when no plan of that year is in the user's line (for a home page or workbench card)."""
+    on_date = on_date or timezone.localdate()
+    plan = plans_for(user).filter(year=on_date.year).order_by("region__path").first()
+    return None if plan is None else progress_for(user, plan, on_date)
 
 
 def plan_progress(user, plan: MonitoringPlan, on_date: dt.date | None = None) -> Progress:

@@ -146,6 +146,18 @@ def test_pages_name_the_jurisdiction_and_show_no_share(world, client, users, gan
     assert f"{plan.title} · 青口镇分配" in html and 'data-testid="total-done">3 / 54<' in html
     assert "/ 500<" not in html and "8000" not in html  # none of the district's numbers
     assert 'data-testid="samples-done">3 / 54<' in client.get("/").content.decode()
+    api = client.get(f"/api/v1/monitoring/plans/{plan.pk}/progress/").json()
+    assert (api["region"], api["title"], api["total"]["done"], api["total"]["planned"]) == (
+        qk.code,
+        f"{plan.title} · 青口镇分配",
+        3,
+        54,
+    )
+    assert [(r["key"], r["done"], r["planned"]) for r in api["parts"] if r["done"]] == [
+        (v0.code, 1, 30),
+        (v1.code, 1, None),
+        ("own", 1, None),
+    ]
     # the township divides its share: v0 keeps 30, v1 gets 20; audited
     url = f"/monitoring/plans/{plan.year}/shares/{qk.code}/"
     assert f'href="{url}"' in html
