@@ -335,6 +335,9 @@ def _component(name: str) -> dict:
         ("ProductCategory", "parent"),  # the top groups have none
         ("Edition", "amends"),  # a full edition amends nothing
         ("Quota", "township"),  # sector quotas have no township
+        ("Quota", "village"),  # a township's own share names no village
+        ("ProgressRow", "planned"),  # a part the plan gives no share (无分配)
+        ("ProgressRow", "on_pace"),  # no pace without a share
         ("LabResult", "verified_by"),  # not yet verified
         ("RapidTest", "producer"),  # a reading at a market stall names no producer
     ],
