@@ -1,16 +1,113 @@
-"""Change records for domain data. Every service that writes calls ``record_*`` inside its transaction."""
+"""Change records for domain data. Every service that writes calls ``record_*`` inside its transaction.
+
+The rows are hash-chained like the ledger: each carries its sequence number, the previous row's hash and its own
+(``row_hash``: SHA-256 over the previous hash and the row's content), so an audit row edited, inserted or deleted in
+the database breaks the chain (``nongan.core.ledger.verify_audit``; signed checkpoints catch a recomputed chain or
+rows deleted from the end). Writers are serialised by the audit counter (``AUDIT_SERIES`` in
+``nongan.core.numbering``), held until their transaction ends; ``ledger.append`` takes it before the ledger's own, so
+the two locks are always taken in one order."""
 
 import datetime as dt
 import decimal
+import hashlib
+import json
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
+from django.utils import timezone
 
+from . import numbering
 from .choices import AuditAction
 from .middleware import current_request_id
-from .models import AuditLog
+from .models import AuditLog, NumberCounter
+
+GENESIS = "0" * 64
+AUDIT_SERIES = "audit"  # one counter (key "") of the audit rows' sequence numbers
+
+
+def _highest_seq() -> int:
+    return (
+        AuditLog.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", flat=True).first() or 0
+    )
+
+
+def hold_chain() -> None:
+    """Lock the audit counter until the caller's transaction ends (without taking a number): what
+    ``ledger.append`` and checkpoints do first, so every writer takes the audit lock before the ledger's."""
+    rows = NumberCounter.objects.select_for_update()
+    if rows.filter(series=AUDIT_SERIES, key="").first() is None:
+        NumberCounter.objects.bulk_create(
+            [NumberCounter(series=AUDIT_SERIES, key="", last=_highest_seq())], ignore_conflicts=True
+        )
+        rows.get(series=AUDIT_SERIES, key="")
+
+
+def row_hash(
+    prev_hash: str,
+    seq: int,
+    time: dt.datetime,
+    actor_id,
+    actor_repr: str,
+    action: str,
+    content_type_id: int,
+    object_id: str,
+    object_repr: str,
+    changes: Any,
+    reason: str,
+    request_id: str,
+) -> str:
+    body = json.dumps(changes, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    material = "\n".join(
+        [
+            prev_hash,
+            str(seq),
+            time.astimezone(dt.UTC).isoformat(),
+            str(actor_id or ""),
+            actor_repr,
+            action,
+            str(content_type_id),
+            object_id,
+            object_repr,
+            reason,
+            request_id,
+            body,
+        ]
+    )
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def hash_of(row: AuditLog) -> str:
+    return row_hash(
+        row.prev_hash,
+        row.seq,
+        row.time,
+        row.actor_id,
+        row.actor_repr,
+        row.action,
+        row.content_type_id,
+        row.object_id,
+        row.object_repr,
+        row.changes,
+        row.reason,
+        row.request_id,
+    )
+
+
+def _chain(rows: list[AuditLog]) -> None:
+    """Give ``rows`` (not yet saved) their sequence numbers and hashes, at the head of the chain. Inside a
+    transaction: the audit counter stays locked until it ends, so the head read here is the real one."""
+    seqs = numbering.allocate(AUDIT_SERIES, key="", count=len(rows), seed=_highest_seq)
+    head = AuditLog.objects.filter(seq__isnull=False).order_by("-seq").values_list("hash", flat=True).first()
+    prev = head or GENESIS
+    raw = timezone.now()
+    now = raw.replace(microsecond=(raw.microsecond // 1000) * 1000).astimezone(dt.UTC)
+    for seq, row in zip(seqs, rows, strict=True):
+        # the changes as they come back from the database (a JSON round trip)
+        row.changes = json.loads(json.dumps(row.changes, default=str))
+        row.seq, row.time, row.prev_hash = seq, now, prev
+        row.hash = prev = hash_of(row)
 
 
 def _plain(value: Any) -> Any:
@@ -50,7 +147,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def _write(actor, obj: models.Model, action: str, changes: dict, reason: str = "") -> AuditLog:
-    return AuditLog.objects.create(
+    row = AuditLog(
         actor=actor if getattr(actor, "pk", None) else None,
         actor_repr=str(actor) if actor is not None else "system",
         action=action,
@@ -61,6 +158,10 @@ def _write(actor, obj: models.Model, action: str, changes: dict, reason: str = "
         reason=reason[:255],
         request_id=current_request_id(),
     )
+    with transaction.atomic():
+        _chain([row])
+        row.save(force_insert=True)
+    return row
 
 
 def record_create(actor, obj: models.Model, reason: str = "") -> AuditLog:
@@ -105,7 +206,9 @@ def record_create_many(
                 request_id=request_id,
             )
         )
-    AuditLog.objects.bulk_create(rows, batch_size=1000)
+    with transaction.atomic():
+        _chain(rows)
+        AuditLog.objects.bulk_create(rows, batch_size=1000)
 
 
 def record_update(actor, obj: models.Model, before: dict[str, Any], reason: str = "") -> AuditLog | None:

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import ADMIN_ROLES, ENTITY_ROLES, AuditAction, ImportStatus, RegionLevel, Role
@@ -138,9 +139,12 @@ class User(AbstractUser):
 
 
 class AuditLog(models.Model):
-    """One create, update or delete of domain data: who, when, and each field before → after."""
+    """One create, update or delete of domain data: who, when, and each field before → after.
 
-    time = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    Rows are hash-chained like the ledger (``seq``, ``prev_hash``, ``hash``; ``nongan.core.audit`` writes them,
+    ``nongan.core.ledger.verify_audit`` walks them), so a row edited or deleted in the database is found."""
+
+    time = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("actor"),
@@ -159,6 +163,9 @@ class AuditLog(models.Model):
     changes = models.JSONField(_("changes"), default=dict, help_text=_("{field: [before, after]}"))
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     request_id = models.CharField(_("request id"), max_length=36, blank=True)
+    seq = models.BigIntegerField(_("sequence"), unique=True, null=True, editable=False)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True, editable=False)
+    hash = models.CharField(_("hash"), max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("audit entry")
@@ -238,6 +245,33 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.kind} {self.ref}"
+
+
+class LedgerCheckpoint(models.Model):
+    """A signed statement of the heads of the ledger and of the audit log at one moment (``nongan.core.ledger``).
+
+    Published at ``/ledger/checkpoints/`` and exportable: a copy kept outside the database lets anyone find
+    a truncated or recomputed chain later. ``signature`` is Ed25519 over ``statement`` (canonical JSON of
+    the other fields), by the installation's checkpoint key (derived from the key-encryption key)."""
+
+    time = models.DateTimeField(_("time"))
+    ledger_seq = models.BigIntegerField(_("ledger sequence"))
+    ledger_head = models.CharField(_("ledger head hash"), max_length=64)
+    audit_seq = models.BigIntegerField(_("audit sequence"))
+    audit_head = models.CharField(_("audit head hash"), max_length=64)
+    kid = models.CharField(_("key id"), max_length=32)
+    public_key = models.CharField(_("public key"), max_length=64)
+    statement = models.TextField(_("signed statement"))
+    signature = models.CharField(_("signature"), max_length=128)
+    made_by = models.CharField(_("made by"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("ledger checkpoint")
+        verbose_name_plural = _("ledger checkpoints")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} @{self.ledger_seq}"
 
 
 def _import_file_name(job, filename: str) -> str:

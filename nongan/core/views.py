@@ -5,13 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from . import imports, ledger
 from .excel import XLSX_CONTENT_TYPE, error_report
-from .models import LedgerEntry
+from .kek import KeyUnavailable, _b64u
+from .models import LedgerCheckpoint, LedgerEntry
 from .scoping import can_manage, scoped
 
 
@@ -66,27 +67,64 @@ def ledger_view(request):
     if not can_manage(request.user):
         raise PermissionDenied
     result = None
-    if request.method == "POST":
-        count, problems = ledger.verify()
-        records, record_problems = ledger.verify_records()
-        # a record named in a problem is shown only to those whose jurisdiction holds its entry
-        visible = set(
-            scoped(
-                request.user, LedgerEntry.objects.filter(seq__in=[p.seq for p in record_problems])
-            ).values_list("seq", flat=True)
-        )
-        record_problems = [
-            p
-            if p.seq in visible
-            else ledger.LedgerProblem(
-                p.seq, _("A record outside your jurisdiction no longer matches its entry.")
+    if request.method == "POST" and request.POST.get("action") == "checkpoint":
+        try:
+            cp = ledger.checkpoint_create(actor=request.user)
+        except KeyUnavailable:
+            messages.error(
+                request, _("No checkpoint was made: the key-encryption key of this installation is missing.")
             )
-            for p in record_problems
+        else:
+            messages.success(
+                request,
+                _("Checkpoint #%(id)s signed: ledger entry #%(seq)s, audit row #%(audit)s.")
+                % {"id": cp.pk, "seq": cp.ledger_seq, "audit": cp.audit_seq},
+            )
+        return redirect("core:ledger")
+    if request.method == "POST":
+        report = ledger.verify_all(incremental=request.POST.get("action") == "incremental")
+        # a record named in a problem is shown only to those whose jurisdiction holds its entry
+        named = [p for p in report.problems if p.msgid in (ledger.RECORD_CHANGED, ledger.RECORD_DELETED)]
+        visible = set(
+            scoped(request.user, LedgerEntry.objects.filter(seq__in=[p.seq for p in named])).values_list(
+                "seq", flat=True
+            )
+        )
+        problems = [
+            ledger.problem(p.seq, ledger.ELSEWHERE) if p in named and p.seq not in visible else p
+            for p in report.problems
         ]
-        result = {"count": count, "records": records, "problems": problems + record_problems}
+        result = {"report": report, "problems": problems}
     entries = scoped(request.user, LedgerEntry.objects.order_by("-seq"))
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "core/ledger.html", {"section": "audit", "page_obj": page, "result": result})
+    for e in page:
+        e.kind_label = ledger.kind_label(e.kind)
+    latest = LedgerCheckpoint.objects.order_by("-id").first()
+    return render(
+        request,
+        "core/ledger.html",
+        {"section": "audit", "page_obj": page, "result": result, "latest": latest},
+    )
+
+
+def ledger_checkpoints(request):
+    """The signed checkpoints, public (no login): a page, and the same as JSON (``?format=json`` or
+    ``checkpoints.json``) for anyone to keep a copy of and compare later."""
+    checkpoints = LedgerCheckpoint.objects.order_by("-id")
+    keys = {kid: _b64u(raw) for kid, raw in ledger.trusted_keys().items()}
+    if request.GET.get("format") == "json" or request.path.endswith(".json"):
+        data = {
+            "algorithm": "Ed25519",
+            "keys": keys,
+            "statement": "UTF-8 bytes of the 'statement' field; it is canonical JSON of the other fields",
+            "checkpoints": [ledger.checkpoint_export(cp) for cp in checkpoints],
+        }
+        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 1})
+        if request.GET.get("download"):
+            response["Content-Disposition"] = 'attachment; filename="ledger-checkpoints.json"'
+        return response
+    page = Paginator(checkpoints, 100).get_page(request.GET.get("page"))
+    return render(request, "core/ledger_checkpoints.html", {"page_obj": page, "keys": keys})
 
 
 def import_upload(request, kind: str, upload, options: dict | None = None):
