@@ -45,6 +45,16 @@ class SigningKey(models.Model):
     compromise_reason = models.CharField(_("reason (compromise)"), max_length=255, blank=True)
 
     AUDIT_EXCLUDE = ("private_key_encrypted",)
+    # What the ledger hashes (rotation and compromise are ledgered with the keys they change).
+    LEDGER_FIELDS = (
+        "kid",
+        "public_key",
+        "active",
+        "valid_from",
+        "valid_until",
+        "compromised_at",
+        "compromise_reason",
+    )
 
     class Meta:
         verbose_name = _("signing key")
@@ -227,6 +237,19 @@ class Certificate(WorkflowModel):
         "contradicted_by",
     )
     STATE_FIELD = "status"  # moved only by services.CERTIFICATE_WORKFLOW
+
+    def ledger_content(self) -> dict:
+        """``LEDGER_FIELDS``, and the counterfeit review once there is one (certificates never reviewed keep the
+        digest they were issued with)."""
+        content = {name: getattr(self, self._meta.get_field(name).attname) for name in self.LEDGER_FIELDS}
+        if self.suspicion_reviewed_at is not None:
+            content.update(
+                suspicious=self.suspicious,
+                suspicious_reason=self.suspicious_reason,
+                suspicion_reviewed_at=self.suspicion_reviewed_at,
+                suspicion_reviewed_by=self.suspicion_reviewed_by_id,
+            )
+        return content
 
     number = models.CharField(_("certificate no."), max_length=17, unique=True)
     producer = models.ForeignKey(
@@ -447,6 +470,7 @@ class Collection(models.Model):
 
     SCOPE_REGION = "collector__region"
     SCOPE_PRODUCER = "collector"
+    LEDGER_FIELDS = ("collector", "certificate", "lot", "quantity", "unit", "collected_at", "recorded_by")
 
     collector = models.ForeignKey(
         "registry.Producer", verbose_name=_("collector"), on_delete=models.PROTECT, related_name="collections"
@@ -518,6 +542,21 @@ class MarketCheck(models.Model):
 
     SCOPE_REGION = "region"
     SCOPE_PRODUCER = "seller"
+    LEDGER_FIELDS = (
+        "region",
+        "market",
+        "checked_at",
+        "product_name",
+        "quantity",
+        "unit",
+        "number_entered",
+        "certificate",
+        "seller",
+        "seller_name",
+        "result",
+        "note",
+        "checker",
+    )
 
     region = models.ForeignKey(
         Region, verbose_name=_("market location"), on_delete=models.PROTECT, related_name="market_checks"
@@ -572,6 +611,15 @@ class KeyTargetProposal(WorkflowModel):
 
     SCOPE_REGION = "producer__region"
     STATE_FIELD = "status"  # moved only by services.KEY_TARGET_WORKFLOW
+    LEDGER_FIELDS = (
+        "market_check",
+        "producer",
+        "reason",
+        "status",
+        "decided_by",
+        "decided_at",
+        "decision_reason",
+    )
 
     market_check = models.OneToOneField(
         MarketCheck, verbose_name=_("market check"), on_delete=models.PROTECT, related_name="proposal"

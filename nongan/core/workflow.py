@@ -190,7 +190,8 @@ class Workflow:
     services (declaring registers it; ``register=False`` is for tests).
 
     ``record_event(step)`` writes the event row in the app's own event table (default: a core
-    ``WorkflowEvent``); ``ledger(step, effect_result)`` returns ``{"ref", "payload", "region"}`` for
+    ``WorkflowEvent``); ``ledger(step, effect_result)`` returns ``{"ref", "payload", "region"}`` (and optionally
+    ``"records"``: other records the step changed, whose digests the entry carries too) for
     transitions with a ``ledger_kind``; ``permission(actor, obj)`` raises a ``ValidationError`` when the actor
     may not act on this record at all (checked first, and by ``available``); ``wrong_state`` is the refusal
     for a record in another state (``%(state)s`` is its label); ``reason_field`` stores the reason of each step
@@ -401,9 +402,11 @@ class Workflow:
                 actor, locked, before, reason=self.audit_reason(step) if self.audit_reason else reason
             )
             if t.ledger_kind:
-                entry = self.ledger(step, result or {})
-                # the record as saved (its evidentiary content's digest goes into the entry)
+                entry = dict(self.ledger(step, result or {}))
+                # the record as saved (its evidentiary content's digest goes into the entry), and the other
+                # records the step changed (``records`` in what ``ledger(step)`` returns)
                 records = [manager.get(pk=locked.pk)] if ledger.has_record_content(locked) else []
+                records += list(entry.pop("records", ()))
                 ledger.append(kind=t.ledger_kind, actor=actor, records=records, **entry)
         if obj is not locked:
             # The caller's copy follows (its stored state is the new one now, so saving it writes no state); its

@@ -356,6 +356,28 @@ class LabResult(models.Model):
     SCOPE_REGION = "sample__producer__region"
     SCOPE_PRODUCER = "sample__producer"
     SCOPE_PRODUCER_WHEN = {"sample__state": "published"}
+    # What the ledger hashes (nongan.core.ledger): entry, correction (a superseded row) and verification.
+    LEDGER_FIELDS = (
+        "sample",
+        "analyte",
+        "value",
+        "unit",
+        "lod",
+        "loq",
+        "method",
+        "instrument",
+        "analyst",
+        "verdict",
+        "limit_mg_kg",
+        "edition",
+        "rule",
+        "flags",
+        "supersedes",
+        "is_current",
+        "correction_reason",
+        "verified_by",
+        "verified_at",
+    )
 
     sample = models.ForeignKey(
         Sample, verbose_name=_("sample"), on_delete=models.PROTECT, related_name="results"
@@ -476,6 +498,20 @@ class UnqualifiedFollowUp(Versioned, WorkflowModel):
     STATE_FIELD = "status"  # moved only by services.FOLLOW_UP_WORKFLOW
     SCOPE_PRODUCER = "sample__producer"
     SCOPE_PRODUCER_WHEN = {"sample__state": "published"}
+    # What the ledger hashes: every change of the handling is ledgered (opening, edits, the four-eyes closing).
+    LEDGER_FIELDS = (
+        "sample",
+        "status",
+        "key_target_flagged",
+        "certificate_flagged",
+        "trace_note",
+        "measures",
+        "case_number",
+        "proposed_by",
+        "proposed_at",
+        "handled_by",
+        "handled_at",
+    )
 
     sample = models.OneToOneField(
         Sample, verbose_name=_("sample"), on_delete=models.PROTECT, related_name="follow_up"
@@ -528,6 +564,25 @@ class RapidTest(models.Model):
 
     SCOPE_REGION = "region"
     SCOPE_PRODUCER = "producer"
+    # What the ledger hashes (recorded, and confirmed positive by its retest).
+    LEDGER_FIELDS = (
+        "region",
+        "township",
+        "producer",
+        "product",
+        "lot",
+        "method",
+        "analyte",
+        "inhibition",
+        "threshold",
+        "c_line",
+        "t_line",
+        "outcome",
+        "tested_at",
+        "tester",
+        "retest_of",
+        "confirmed_positive",
+    )
 
     region = models.ForeignKey(
         Region, verbose_name=_("station"), on_delete=models.PROTECT, related_name="rapid_tests"
@@ -611,6 +666,7 @@ class SaleHold(WorkflowModel):
     SCOPE_REGION = "rapid_test__region"
     STATE_FIELD = "status"  # moved only by services.HOLD_WORKFLOW
     SCOPE_PRODUCER = "rapid_test__producer"
+    LEDGER_FIELDS = ("rapid_test", "lot", "status", "task", "released_at", "release_reason")
 
     rapid_test = models.OneToOneField(
         RapidTest, verbose_name=_("rapid test"), on_delete=models.PROTECT, related_name="sale_hold"

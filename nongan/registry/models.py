@@ -65,6 +65,8 @@ class Producer(Versioned, WorkflowModel):
 
     SCOPE_REGION = "region"
     SCOPE_PRODUCER = "pk"
+    # What the ledger hashes: the producer's status and key-target flag (each change is ledgered).
+    LEDGER_FIELDS = ("status", "key_target", "key_target_reason")
     AUDIT_EXCLUDE = ("search_text", "name_initials", "updated")
     STATE_FIELD = "status"  # moved only by services.PRODUCER_WORKFLOW
 

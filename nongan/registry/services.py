@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nongan.core import audit, versions
+from nongan.core import audit, ledger, versions
 from nongan.core.scoping import in_jurisdiction
 from nongan.core.text import pinyin_full, pinyin_initials
 from nongan.core.validators import (
@@ -286,6 +286,14 @@ def producer_flag_key_target(*, actor, producer: Producer, reason: str) -> Produ
     locked.tier_reason = reason[:255]
     locked.save(update_fields=["key_target", "key_target_reason", "tier", "tier_reason", "updated"])
     audit.record_update(actor, locked, before, reason=reason)
+    ledger.append(
+        kind="producer.key_target",
+        ref=locked.code,
+        payload={"producer": locked.code, "tier": locked.tier, "reason": locked.key_target_reason},
+        actor=actor,
+        region=locked.region,
+        records=[Producer.objects.get(pk=locked.pk)],
+    )
     for name in ("key_target", "key_target_reason", "tier", "tier_reason", "updated"):
         setattr(producer, name, getattr(locked, name))
     if producer.version == version:
@@ -312,6 +320,7 @@ PRODUCER_WORKFLOW = Workflow(
             tuple(s for s in PS.values if s != target),
             target,
             effect=_touch,
+            ledger_kind="producer.status",
         )
         for target, label in (
             (PS.ACTIVE, gettext_lazy("Set active again")),
@@ -321,6 +330,16 @@ PRODUCER_WORKFLOW = Workflow(
         )
     ],
     reason_field="status_reason",
+    ledger=lambda step, result: {
+        "ref": step.obj.code,
+        "payload": {
+            "producer": step.obj.code,
+            "from_state": step.source,
+            "to_state": step.target,
+            "reason": step.reason,
+        },
+        "region": step.obj.region,
+    },
 )
 
 

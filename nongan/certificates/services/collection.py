@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from nongan.core import audit
+from nongan.core import audit, ledger
 from nongan.core.models import Region
 from nongan.registry.choices import ProducerType
 
@@ -181,6 +181,21 @@ def purchase_record(
         Certificate.objects.filter(pk=c.pk).update(collected_quantity=F("collected_quantity") + in_cert_unit)
         audit.record_create(actor, col)
         out.append(col)
+    ledger.append(
+        kind="certificate.collected",
+        ref=lot[:64],
+        payload={
+            "collector": collector.code,
+            "lot": lot[:64],
+            "certificates": [
+                {"number": col.certificate.number, "quantity": str(col.quantity), "unit": col.unit}
+                for col in out
+            ],
+        },
+        actor=actor,
+        region=collector.region,
+        records=list(Collection.objects.filter(pk__in=[col.pk for col in out]).order_by("pk")),
+    )
     return out
 
 

@@ -104,6 +104,7 @@ def signing_key_rotate(*, actor, reason: str = "rotate", unless_active: bool = F
             "reason": reason,
         },
         actor=actor,
+        records=list(SigningKey.objects.filter(kid__in=[kid, *retired]).order_by("pk")),
     )
     _forget_keys()
     transaction.on_commit(_forget_keys)
@@ -141,6 +142,7 @@ def signing_key_compromise(*, actor, kid: str, reason: str, since: dt.datetime |
         ref=key.kid,
         payload={"kid": key.kid, "compromised_at": since.isoformat(), "reason": key.compromise_reason},
         actor=actor,
+        records=[SigningKey.objects.get(pk=key.pk)],
     )
     if was_active:
         signing_key_rotate(actor=actor, reason="compromise")

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nongan.core import audit
+from nongan.core import audit, ledger
 from nongan.core.choices import Role
 from nongan.core.scoping import in_jurisdiction
 from nongan.core.workflow import Transition, Workflow
@@ -99,6 +99,24 @@ def market_check_record(
             market_check=check, producer=seller, reason=str(reason)[:255]
         )
         audit.record_create(actor, proposal)
+    else:
+        proposal = None
+    ledger.append(
+        kind="certificate.market_check",
+        ref=check.number_entered or f"MC{check.pk}",
+        payload={
+            "market": check.market,
+            "product": check.product_name,
+            "number": check.number_entered,
+            "result": check.result,
+            "seller": seller.code if seller is not None else check.seller_name,
+            "proposal": proposal.pk if proposal is not None else None,
+        },
+        actor=actor,
+        region=region,
+        records=[MarketCheck.objects.get(pk=check.pk)]
+        + ([KeyTargetProposal.objects.get(pk=proposal.pk)] if proposal is not None else []),
+    )
     return check
 
 
@@ -139,6 +157,7 @@ KEY_TARGET_WORKFLOW = Workflow(
             (ProposalStatus.PROPOSED,),
             ProposalStatus.ACCEPTED,
             effect=_effect_accept,
+            ledger_kind="certificate.key_target_accepted",
         ),
         Transition(
             "reject",
@@ -148,10 +167,21 @@ KEY_TARGET_WORKFLOW = Workflow(
             needs_reason=True,
             destructive=True,
             effect=_effect_reject,
+            ledger_kind="certificate.key_target_rejected",
         ),
     ],
     permission=_check_decider,
     wrong_state=gettext_lazy("This proposal is already decided (%(state)s)."),
+    ledger=lambda step, result: {
+        "ref": step.obj.producer.code,
+        "payload": {
+            "market_check": step.obj.market_check_id,
+            "producer": step.obj.producer.code,
+            "decision": step.target,
+            **({"reason": step.reason} if step.reason else {}),
+        },
+        "region": step.obj.producer.region,
+    },
 )
 
 

@@ -234,5 +234,6 @@ def certificate_suspicion_review(
         payload={"number": c.number, "reason": reason},
         actor=actor,
         region=c.producer.region,
+        records=[Certificate.objects.get(pk=c.pk)],
     )
     return c

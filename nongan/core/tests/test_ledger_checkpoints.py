@@ -103,7 +103,7 @@ def test_an_altered_or_forged_checkpoint_is_reported(users):
 def test_truncation_is_found_against_a_checkpoint(users):
     _append(5)
     _audit(users, 2)
-    ledger.checkpoint_create()
+    cp = ledger.checkpoint_create()
     assert ledger.verify_all().ok
     # a forger deletes the newest entries and puts the counter back, so no gap shows
     LedgerEntry.objects.filter(seq__gte=4).delete()
@@ -113,7 +113,7 @@ def test_truncation_is_found_against_a_checkpoint(users):
     assert ledger.verify()[1] == []  # the chain alone looks whole
     report = ledger.verify_all()
     assert [p.message for p in report.problems] == [
-        "checkpoint #1 covers entries up to #5, but the chain ends at #3 (entries were deleted from the end)"
+        f"checkpoint #{cp.pk} covers entries up to #5, but the chain ends at #3 (entries were deleted from the end)"
     ]
 
 
@@ -141,14 +141,14 @@ def test_audit_rows_deleted_from_the_end_are_found(users):
 
 def test_a_recomputed_chain_is_found_against_an_earlier_checkpoint(users):
     _append(3)
-    ledger.checkpoint_create()
+    cp = ledger.checkpoint_create()
     _append(2, start=3)
     e = LedgerEntry.objects.get(seq=2)
     LedgerEntry.objects.filter(pk=e.pk).update(payload='{"value":"0.9"}')
     _recompute_ledger_from(2)
     assert ledger.verify()[1] == []  # internally consistent again
     [p] = ledger.verify_all().problems
-    assert (p.chain, p.seq, p.msgid, p.params) == ("ledger", 3, ledger.RECOMPUTED, {"cp": 1})
+    assert (p.chain, p.seq, p.msgid, p.params) == ("ledger", 3, ledger.RECOMPUTED, {"cp": cp.pk})
 
 
 def test_incremental_check_starts_at_the_last_valid_checkpoint(users, capsys):
@@ -193,7 +193,8 @@ def test_the_ledger_page_signs_a_checkpoint_and_shows_problems_in_chinese(users,
 def test_the_checkpoint_command_makes_and_exports(users, tmp_path, capsys):
     _append(1)
     call_command("ledger_checkpoint", "--export", str(tmp_path / "cp.json"))
-    assert capsys.readouterr().out.startswith("checkpoint #1: ledger #1 ")
+    cp = LedgerCheckpoint.objects.get()
+    assert capsys.readouterr().out.startswith(f"checkpoint #{cp.pk}: ledger #1 ")
     [exported] = json.loads((tmp_path / "cp.json").read_text(encoding="utf-8"))
     assert (
         exported["ledger_head"] == LedgerEntry.objects.get(seq=1).hash and exported["algorithm"] == "Ed25519"

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nongan.core import audit, versions
+from nongan.core import audit, ledger, versions
 from nongan.core.scoping import in_jurisdiction
 from nongan.core.workflow import Transition, Workflow
 from nongan.standards.choices import Flag
@@ -67,7 +67,30 @@ def follow_up_open(*, actor, sample: Sample) -> UnqualifiedFollowUp:
         subject="follow_up",
     )
     audit.record_create(actor, fu)
+    _ledger(actor, fu, "monitoring.follow_up_opened", {"notice": fu.notice})
     return fu
+
+
+def _ledger(actor, fu: UnqualifiedFollowUp, kind: str, payload: dict) -> None:
+    ledger.append(
+        kind=kind,
+        ref=fu.sample.code,
+        payload={"sample": fu.sample.code, **payload},
+        actor=actor,
+        region=fu.sample.producer.region,
+        records=[UnqualifiedFollowUp.objects.get(pk=fu.pk)],
+    )
+
+
+def _ledger_entry(step, result: dict) -> dict:
+    payload = {"sample": step.obj.sample.code, "from_state": step.source, "to_state": step.target}
+    if step.reason:
+        payload["reason"] = step.reason
+    if step.action != "reject_close":
+        payload.update(
+            trace_note=step.obj.trace_note, measures=step.obj.measures, case_number=step.obj.case_number
+        )
+    return {"ref": step.obj.sample.code, "payload": payload, "region": step.obj.sample.producer.region}
 
 
 def _check_follow_up_actor(actor, fu: UnqualifiedFollowUp) -> None:
@@ -104,7 +127,17 @@ def follow_up_update(
         if value is not None:
             setattr(follow_up, key, value.strip())
     follow_up.save()
-    audit.record_update(actor, follow_up, before)
+    if audit.record_update(actor, follow_up, before) is not None:
+        _ledger(
+            actor,
+            follow_up,
+            "monitoring.follow_up_updated",
+            {
+                "trace_note": follow_up.trace_note,
+                "measures": follow_up.measures,
+                "case_number": follow_up.case_number,
+            },
+        )
     return follow_up
 
 
@@ -178,6 +211,7 @@ FOLLOW_UP_WORKFLOW = Workflow(
             guard=_guard_propose,
             effect=_effect_propose,
             refusal=gettext_lazy("This follow-up is “%(state)s”: closing cannot be proposed now."),
+            ledger_kind="monitoring.follow_up_proposed",
         ),
         Transition(
             "close",
@@ -187,6 +221,7 @@ FOLLOW_UP_WORKFLOW = Workflow(
             guard=_guard_close,
             effect=_effect_close,
             refusal=gettext_lazy("This follow-up is already handled."),
+            ledger_kind="monitoring.follow_up_closed",
         ),
         Transition(
             "reject_close",
@@ -198,9 +233,11 @@ FOLLOW_UP_WORKFLOW = Workflow(
             guard=_guard_reject,
             effect=_effect_reject,
             refusal=gettext_lazy("This follow-up is “%(state)s”: there is no proposal to send back."),
+            ledger_kind="monitoring.follow_up_reopened",
         ),
     ],
     record_event=_record_event,
+    ledger=_ledger_entry,
     permission=_check_follow_up_actor,
 )
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nongan.core import audit
+from nongan.core import audit, ledger
 from nongan.core.choices import RegionLevel
 from nongan.core.models import Region
 from nongan.core.scoping import in_jurisdiction, scoped
@@ -296,6 +296,20 @@ def rapid_tests_record(*, actor, items: list[dict], source: str = RapidSource.FO
     for c in cleaned:
         t = RapidTest.objects.create(tester=actor, source=source, **c)
         audit.record_create(actor, t)
+        ledger.append(
+            kind="monitoring.rapid_test",
+            ref=f"RT{t.pk}",
+            payload={
+                "lot": t.lot,
+                "method": t.method,
+                "analyte": t.analyte,
+                "outcome": t.outcome,
+                **({"retest_of": f"RT{t.retest_of_id}"} if t.retest_of_id else {}),
+            },
+            actor=actor,
+            region=t.township or t.region,
+            records=[RapidTest.objects.get(pk=t.pk)],
+        )
         if t.retest_of_id:
             _after_retest(actor, t)
         rows.append(t)
@@ -329,6 +343,17 @@ def _after_retest(actor, retest: RapidTest) -> None:
         )
     hold = SaleHold.objects.create(rapid_test=original, lot=original.lot, task=task)
     audit.record_create(actor, hold)
+    ledger.append(
+        kind="monitoring.sale_hold",
+        ref=f"RT{original.pk}",
+        payload={"lot": original.lot, "retest": f"RT{retest.pk}", "task": task.pk if task else None},
+        actor=actor,
+        region=original.township or original.region,
+        records=[
+            *RapidTest.objects.filter(pk__in=[original.pk, retest.pk]).order_by("pk"),
+            SaleHold.objects.get(pk=hold.pk),
+        ],
+    )
 
 
 def _effect_release(actor, hold: SaleHold, ctx) -> None:
@@ -350,10 +375,16 @@ HOLD_WORKFLOW = Workflow(
             effect=_effect_release,
             refusal=gettext_lazy("This lot is not held."),
             role_refusal=gettext_lazy("Your role may not release a held lot."),
+            ledger_kind="monitoring.hold_released",
         ),
     ],
     # A hold's history: the core WorkflowEvent rows, and its audit records.
     reason_field="release_reason",
+    ledger=lambda step, result: {
+        "ref": f"RT{step.obj.rapid_test_id}",
+        "payload": {"lot": step.obj.lot, "reason": step.reason},
+        "region": step.obj.rapid_test.township or step.obj.rapid_test.region,
+    },
 )
 
 

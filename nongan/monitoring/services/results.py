@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from nongan.core import audit
+from nongan.core import audit, ledger
 
 from ..choices import SampleState
 from ..models import LabResult, Sample
@@ -125,6 +125,8 @@ def results_enter(*, actor, sample: Sample, rows: list[dict], submit: bool = Fal
     if any(errors):
         raise ValidationError({"rows": [_row_error_text(i, e) for i, e in enumerate(errors) if e]})
     created = [_save_result(actor, sample, c, supersedes=current.get(c["analyte"])) for c in cleaned]
+    superseded = [current[r.analyte] for r in created if r.supersedes_id]
+    _ledger(actor, sample, "monitoring.results_entered", created, superseded)
     if submit:
         sample_transition(actor=actor, sample=sample, action="submit")
     return created
@@ -167,4 +169,38 @@ def result_correct(*, actor, result: LabResult, reason: str, **row) -> LabResult
     data["analyte"] = result.analyte
     data["correction_reason"] = reason.strip()
     c = _clean_result_row(sample, data)
-    return _save_result(actor, sample, c, supersedes=result)
+    new = _save_result(actor, sample, c, supersedes=result)
+    _ledger(actor, sample, "monitoring.result_corrected", [new], [result])
+    return new
+
+
+def _ledger(actor, sample: Sample, kind: str, rows: list[LabResult], superseded: list[LabResult]) -> None:
+    """The results as entered (and the rows they superseded, no longer current) go into the ledger with the
+    sample, in the transaction that saved them."""
+    ledger.append(
+        kind=kind,
+        ref=sample.code,
+        payload={
+            "sample": sample.code,
+            "results": [
+                {
+                    "analyte": r.analyte,
+                    "value": str(r.value),
+                    "unit": r.unit,
+                    "verdict": r.verdict,
+                    **(
+                        {"supersedes": r.supersedes_id, "reason": r.correction_reason}
+                        if r.supersedes_id
+                        else {}
+                    ),
+                }
+                for r in rows
+            ],
+        },
+        actor=actor,
+        region=sample.producer.region,
+        records=[
+            Sample.objects.get(pk=sample.pk),
+            *LabResult.objects.filter(pk__in=[r.pk for r in rows + superseded]).order_by("pk"),
+        ],
+    )

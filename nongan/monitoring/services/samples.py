@@ -290,7 +290,18 @@ def _record_event(step) -> None:
 def _ledger_entry(step, result: dict) -> dict:
     if step.action == "void":
         result = {**result, "from_state": step.source}
-    return {"ref": step.obj.code, "payload": result, "region": step.obj.producer.region}
+    elif step.action != "publish":
+        result = {
+            **result,
+            "sample": step.obj.code,
+            "from_state": step.source,
+            "to_state": step.target,
+            **({"reason": step.reason} if step.reason else {}),
+        }
+    entry = {"ref": step.obj.code, "payload": result, "region": step.obj.producer.region}
+    if step.action == "verify":  # the results carry who verified them and when
+        entry["records"] = list(current_results(step.obj).order_by("pk"))
+    return entry
 
 
 S = SampleState
@@ -298,7 +309,14 @@ SAMPLE_WORKFLOW = Workflow(
     model=Sample,
     field="state",
     transitions=[
-        Transition("receive", gettext_lazy("Receive"), (S.REGISTERED,), S.RECEIVED, frozenset(LAB_ROLES)),
+        Transition(
+            "receive",
+            gettext_lazy("Receive"),
+            (S.REGISTERED,),
+            S.RECEIVED,
+            frozenset(LAB_ROLES),
+            ledger_kind="monitoring.received",
+        ),
         Transition(
             "reject",
             gettext_lazy("Reject the sample"),
@@ -307,6 +325,7 @@ SAMPLE_WORKFLOW = Workflow(
             frozenset(LAB_ROLES),
             needs_reason=True,
             destructive=True,
+            ledger_kind="monitoring.rejected",
         ),
         Transition(
             "submit",
@@ -315,6 +334,7 @@ SAMPLE_WORKFLOW = Workflow(
             S.RESULTS_SUBMITTED,
             frozenset(LAB_ROLES),
             guard=_guard_submit,
+            ledger_kind="monitoring.submitted",
         ),
         Transition(
             "send_back",
@@ -324,6 +344,7 @@ SAMPLE_WORKFLOW = Workflow(
             frozenset(LAB_ROLES),
             needs_reason=True,
             destructive=True,
+            ledger_kind="monitoring.sent_back",
         ),
         Transition(
             "verify",
@@ -333,6 +354,7 @@ SAMPLE_WORKFLOW = Workflow(
             frozenset(LAB_ROLES),
             guard=_guard_verify,
             effect=_effect_verify,
+            ledger_kind="monitoring.verified",
         ),
         Transition(
             "publish",
@@ -354,6 +376,7 @@ SAMPLE_WORKFLOW = Workflow(
             destructive=True,
             guard=_guard_cancel,
             effect=_effect_cancel,
+            ledger_kind="monitoring.cancelled",
         ),
         Transition(
             "void",

@@ -25,20 +25,24 @@ def _published(received, users):
 
 def test_a_direct_edit_of_a_published_result_is_reported(received, users, judge):
     s = _published(received, users)
-    assert ledger.verify_records() == (1, [])
+    [r] = LabResult.objects.filter(sample=s)
+    assert ledger.verify_records() == (2, [])  # the sample and its result row
     LabResult.objects.filter(sample=s).update(value=Decimal("0.001"))
-    count, [problem] = ledger.verify_records()
-    assert count == 1 and f"monitoring.sample {s.pk} ({s})" in problem.message
+    count, problems = ledger.verify_records()
+    assert count == 2 and sorted(p.message.split(" no longer")[0] for p in problems) == [
+        f"monitoring.labresult {r.pk} ({r})",
+        f"monitoring.sample {s.pk} ({s})",
+    ]
     LabResult.objects.filter(sample=s).update(value=Decimal("0.01"))  # put back: consistent again
-    assert ledger.verify_records() == (1, [])
+    assert ledger.verify_records() == (2, [])
 
 
 def test_a_void_through_the_application_keeps_the_ledger_consistent(received, users, judge):
     s = _published(received, users)
     services.sample_transition(actor=users.admin, sample=s, action="void", reason="样品封条破损，检测无效")
-    assert ledger.verify_records() == (1, [])
+    assert ledger.verify_records() == (2, [])
     Sample.objects.filter(pk=s.pk).update(notes="备注不在证据内容中")
-    assert ledger.verify_records() == (1, [])
+    assert ledger.verify_records() == (2, [])
     Sample.objects.filter(pk=s.pk).update(verdict="fail")
     count, [problem] = ledger.verify_records()
     assert "no longer matches" in problem.message
