@@ -53,7 +53,14 @@ def test_entry_correction_and_verification_are_ledgered(received, users, judge):
         ("monitoring.labresult", r2.pk),
     ]
     assert json.loads(entry.payload)["results"] == [
-        {"analyte": "毒死蜱", "value": "0.02", "unit": "mg/kg", "verdict": "pass", "supersedes": r1.pk, "reason": "复检"}
+        {
+            "analyte": "毒死蜱",
+            "value": "0.02",
+            "unit": "mg/kg",
+            "verdict": "pass",
+            "supersedes": r1.pk,
+            "reason": "复检",
+        }
     ]
     _consistent()
 
@@ -132,6 +139,8 @@ def test_rapid_tests_confirmation_hold_and_release_are_ledgered(users):
     services.sale_hold_release(actor=users.qk, hold=hold, reason="定量检测合格")
     assert json.loads(_last("monitoring.hold_released").payload)["reason"] == "定量检测合格"
     _consistent()
-    RapidTest.objects.filter(pk=pos.pk).update(outcome="negative")  # a positive turned negative in the database
+    RapidTest.objects.filter(pk=pos.pk).update(
+        outcome="negative"
+    )  # a positive turned negative in the database
     [problem] = ledger.verify_records()[1]
     assert f"monitoring.rapidtest {pos.pk}" in problem.message
