@@ -260,6 +260,10 @@ NONGAN_KEY_FILE = Path(env("NONGAN_KEY_FILE", str(VAR_DIR / "keys" / "nongan.kek
 NONGAN_KEY_PASSPHRASE = env("NONGAN_KEY_PASSPHRASE") or None
 # Development: make the key file on the first `migrate` (or the first key rotation) when it is missing.
 NONGAN_KEY_AUTOCREATE = env_bool("NONGAN_KEY_AUTOCREATE", DEBUG)
+# The ledger's checkpoints are signed with a key derived from the key-encryption key (nongan/core/ledger.py). After a
+# change of key-encryption key, list the earlier checkpoint keys' public keys here (base64url, comma-separated, as
+# published at /ledger/checkpoints.json) so the checkpoints they signed still count.
+NONGAN_CHECKPOINT_KEYS = [k.strip() for k in env("NONGAN_CHECKPOINT_KEYS", "").split(",") if k.strip()]
 # The district (or province) the installation serves; the demo loads Ganyu District.
 NONGAN_ROOT_REGION = env("NONGAN_ROOT_REGION", "320707000000")
 

@@ -10,6 +10,11 @@ class CertificatesConfig(NonganAppConfig):
     nav = (NavItem(60, "certificates", _("Certificates"), "qr-code", "certificates:index"),)
 
     def ready(self) -> None:
+        from nongan.core.ledger import register_kinds
+
+        from .choices import LEDGER_KINDS
+
+        register_kinds(LEDGER_KINDS)
         from django.db.models.signals import post_migrate
 
         from nongan.monitoring.events import certified_sample_failed

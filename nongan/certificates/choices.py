@@ -92,3 +92,19 @@ class ProposalStatus(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
     ACCEPTED = "accepted", _("Accepted")
     REJECTED = "rejected", _("Rejected")
+
+
+# What the ledger page calls this app's kinds of entry (registered with nongan.core.ledger in AppConfig.ready).
+LEDGER_KINDS = {
+    "certificate.issue": _("Certificate issued"),
+    "certificate.revoke": _("Certificate revoked"),
+    "certificate.contradicted": _("Certificate promise contradicted"),
+    "certificate.counterfeit_confirmed": _("Counterfeit confirmed"),
+    "certificate.counterfeit_cleared": _("Counterfeit signals cleared"),
+    "certificate.collected": _("Certificates collected"),
+    "certificate.market_check": _("Market check"),
+    "certificate.key_target_accepted": _("Key-target proposal accepted"),
+    "certificate.key_target_rejected": _("Key-target proposal rejected"),
+    "signing_key.rotate": _("Signing key rotated"),
+    "signing_key.compromise": _("Signing key compromised"),
+}

@@ -34,7 +34,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy, gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from . import audit, numbering
 from .kek import KeyUnavailable, _b64u, _unb64u, settings_kek
@@ -137,7 +137,7 @@ def append(*, kind: str, ref: str, payload: Any, actor=None, region=None, record
 
 # What each kind of entry is called on the ledger page. The apps add theirs (``register_kinds`` in their
 # ``AppConfig.ready``); an unknown kind is shown as it is stored.
-KIND_LABELS: dict[str, Any] = {"ledger.checkpoint": gettext_lazy("Checkpoint")}
+KIND_LABELS: dict[str, Any] = {}
 
 
 def register_kinds(labels: dict[str, Any]) -> None:

@@ -11,6 +11,11 @@ class DrawsConfig(NonganAppConfig):
     nav = (NavItem(50, "draws", pgettext_lazy("navigation", "Draws"), "shuffle", "draws:index", "staff"),)
 
     def ready(self) -> None:
+        from nongan.core.ledger import register_kinds
+
+        from .choices import LEDGER_KINDS
+
+        register_kinds(LEDGER_KINDS)
         from . import numbering  # noqa: F401 - declares the app's number series
 
     def urls(self):

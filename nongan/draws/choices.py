@@ -50,3 +50,13 @@ ROLES_BY_PURPOSE = {
     "sampling": ("sampler", "enforcement"),
     "inspection": INSPECTOR_ROLES,
 }
+
+
+# What the ledger page calls this app's kinds of entry (registered with nongan.core.ledger in AppConfig.ready).
+LEDGER_KINDS = {
+    "draw.candidates_frozen": _("Draw candidates frozen"),
+    "draw.seed_committed": _("Draw seed committed"),
+    "draw.drawn": _("Draw made"),
+    "draw.published": _("Draw published"),
+    "draw.cancelled": _("Draw cancelled"),
+}

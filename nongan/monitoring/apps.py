@@ -10,6 +10,11 @@ class MonitoringConfig(NonganAppConfig):
     nav = (NavItem(40, "monitoring", _("Monitoring"), "clipboard2-pulse", "monitoring:index", "staff"),)
 
     def ready(self) -> None:
+        from nongan.core.ledger import register_kinds
+
+        from .choices import LEDGER_KINDS
+
+        register_kinds(LEDGER_KINDS)
         from nongan.core import imports as core_imports
 
         from . import numbering  # noqa: F401 - declares the app's number series

@@ -106,3 +106,26 @@ class HoldStatus(models.TextChoices):
 
 # Matrices known to give false positives in the enzyme-inhibition method.
 FALSE_POSITIVE_MATRICES = ("葱", "蒜", "萝卜", "韭菜", "芹菜", "香菜", "茭白", "蘑菇", "番茄")
+
+
+# What the ledger page calls this app's kinds of entry (registered with nongan.core.ledger in AppConfig.ready).
+LEDGER_KINDS = {
+    "monitoring.received": _("Sample received"),
+    "monitoring.rejected": _("Sample rejected"),
+    "monitoring.results_entered": _("Results entered"),
+    "monitoring.result_corrected": _("Result corrected"),
+    "monitoring.submitted": _("Results submitted"),
+    "monitoring.sent_back": _("Sent back to the lab"),
+    "monitoring.verified": _("Results verified"),
+    "monitoring.result": _("Results published"),
+    "monitoring.cancelled": _("Sample cancelled"),
+    "monitoring.void": _("Sample voided"),
+    "monitoring.follow_up_opened": _("Follow-up opened"),
+    "monitoring.follow_up_updated": _("Follow-up edited"),
+    "monitoring.follow_up_proposed": _("Follow-up closing proposed"),
+    "monitoring.follow_up_closed": _("Follow-up closed"),
+    "monitoring.follow_up_reopened": _("Follow-up closing sent back"),
+    "monitoring.rapid_test": _("Rapid test"),
+    "monitoring.sale_hold": _("Positive confirmed, lot held"),
+    "monitoring.hold_released": _("Held lot released"),
+}

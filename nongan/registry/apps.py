@@ -14,6 +14,11 @@ class RegistryConfig(NonganAppConfig):
     )
 
     def ready(self):
+        from nongan.core.ledger import register_kinds
+
+        from .choices import LEDGER_KINDS
+
+        register_kinds(LEDGER_KINDS)
         from nongan.core import imports as core_imports
         from nongan.core.models import register_account_link
 

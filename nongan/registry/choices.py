@@ -66,3 +66,10 @@ class BaseKind(models.TextChoices):
     FARM = "farm", _("Livestock / poultry farm")
     POND = "pond", _("Pond / sea area")
     OTHER = "other", _("Other")
+
+
+# What the ledger page calls this app's kinds of entry (registered with nongan.core.ledger in AppConfig.ready).
+LEDGER_KINDS = {
+    "producer.status": _("Producer status changed"),
+    "producer.key_target": _("Producer made a key target"),
+}

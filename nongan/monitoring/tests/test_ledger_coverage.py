@@ -15,7 +15,7 @@ from nongan.core import ledger
 from nongan.core.models import LedgerEntry
 from nongan.core.states import unguarded_state_writes
 from nongan.monitoring import services
-from nongan.monitoring.models import LabResult, RapidTest, Sample, SaleHold, UnqualifiedFollowUp
+from nongan.monitoring.models import LabResult, RapidTest, SaleHold, Sample, UnqualifiedFollowUp
 
 FAILING = {"analyte": "毒死蜱", "value": "0.5", "unit": "mg/kg"}
 TRACE = "已核查生产记录：采收前 3 天施用毒死蜱。"
@@ -144,3 +144,13 @@ def test_rapid_tests_confirmation_hold_and_release_are_ledgered(users):
     )  # a positive turned negative in the database
     [problem] = ledger.verify_records()[1]
     assert f"monitoring.rapidtest {pos.pk}" in problem.message
+
+
+def test_the_ledger_page_names_the_kinds_in_chinese(received, users, judge, client):
+    services.results_enter(
+        actor=users.analyst, sample=received, rows=[{"analyte": "毒死蜱", "value": "0.01", "unit": "mg/kg"}]
+    )
+    client.force_login(users.admin)
+    page = client.get("/ledger/").content.decode()
+    assert '<td title="monitoring.results_entered">录入检测结果</td>' in page
+    assert '<td title="monitoring.received">样品接收</td>' in page
