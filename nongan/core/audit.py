@@ -1,11 +1,13 @@
 """Change records for domain data. Every service that writes calls ``record_*`` inside its transaction.
 
 The rows are hash-chained like the ledger: each carries its sequence number, the previous row's hash and its own
-(``row_hash``: SHA-256 over the previous hash and the row's content), so an audit row edited, inserted or deleted in
-the database breaks the chain (``nongan.core.ledger.verify_audit``; signed checkpoints catch a recomputed chain or
-rows deleted from the end). Writers are serialised by the audit counter (``AUDIT_SERIES`` in
-``nongan.core.numbering``), held until their transaction ends; ``ledger.append`` takes it before the ledger's own, so
-the two locks are always taken in one order."""
+(``row_hash``: SHA-256 over the previous hash and the row's content as stored), so an audit row edited, inserted or
+deleted in the database breaks the chain (``nongan.core.ledger.verify_audit``; signed checkpoints catch a recomputed
+chain or rows deleted from the end). A row is written unchained and chained by ``seal()`` right after its
+transaction commits (``on_commit``), in a short transaction of its own that holds the audit counter
+(``AUDIT_SERIES`` in ``nongan.core.numbering``) and no other lock: writers are never serialised on the chain and
+cannot deadlock on it. ``seal()`` also runs before every check and checkpoint, so a row whose hook never ran (a
+crash between commit and hook) is chained then."""
 
 import datetime as dt
 import decimal
@@ -16,9 +18,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
-from django.utils import timezone
 
-from . import numbering
 from .choices import AuditAction
 from .middleware import current_request_id
 from .models import AuditLog, NumberCounter
@@ -34,8 +34,7 @@ def _highest_seq() -> int:
 
 
 def hold_chain() -> None:
-    """Lock the audit counter until the caller's transaction ends (without taking a number): what
-    ``ledger.append`` and checkpoints do first, so every writer takes the audit lock before the ledger's."""
+    """Lock the audit counter until the caller's transaction ends (without taking a number)."""
     rows = NumberCounter.objects.select_for_update()
     if rows.filter(series=AUDIT_SERIES, key="").first() is None:
         NumberCounter.objects.bulk_create(
@@ -95,19 +94,31 @@ def hash_of(row: AuditLog) -> str:
     )
 
 
-def _chain(rows: list[AuditLog]) -> None:
-    """Give ``rows`` (not yet saved) their sequence numbers and hashes, at the head of the chain. Inside a
-    transaction: the audit counter stays locked until it ends, so the head read here is the real one."""
-    seqs = numbering.allocate(AUDIT_SERIES, key="", count=len(rows), seed=_highest_seq)
-    head = AuditLog.objects.filter(seq__isnull=False).order_by("-seq").values_list("hash", flat=True).first()
-    prev = head or GENESIS
-    raw = timezone.now()
-    now = raw.replace(microsecond=(raw.microsecond // 1000) * 1000).astimezone(dt.UTC)
-    for seq, row in zip(seqs, rows, strict=True):
-        # the changes as they come back from the database (a JSON round trip)
-        row.changes = json.loads(json.dumps(row.changes, default=str))
-        row.seq, row.time, row.prev_hash = seq, now, prev
-        row.hash = prev = hash_of(row)
+def seal(batch: int = 2000) -> int:
+    """Chain every committed row not chained yet, in the order of their ids; returns how many. Its own short
+    transaction (or the caller's: a checkpoint seals inside its own)."""
+    sealed = 0
+    with transaction.atomic():
+        hold_chain()
+        head = AuditLog.objects.filter(seq__isnull=False).order_by("-seq").values_list("seq", "hash").first()
+        seq, prev = head or (0, GENESIS)
+        while True:
+            rows = list(AuditLog.objects.filter(seq__isnull=True).order_by("id")[:batch])
+            if not rows:
+                break
+            for row in rows:
+                seq += 1
+                row.seq, row.prev_hash = seq, prev
+                row.hash = prev = hash_of(row)
+            AuditLog.objects.bulk_update(rows, ["seq", "prev_hash", "hash"])
+            sealed += len(rows)
+        if sealed:
+            NumberCounter.objects.filter(series=AUDIT_SERIES, key="").update(last=seq)
+    return sealed
+
+
+def _seal_after_commit() -> None:
+    transaction.on_commit(seal, robust=True)
 
 
 def _plain(value: Any) -> Any:
@@ -158,9 +169,8 @@ def _write(actor, obj: models.Model, action: str, changes: dict, reason: str = "
         reason=reason[:255],
         request_id=current_request_id(),
     )
-    with transaction.atomic():
-        _chain([row])
-        row.save(force_insert=True)
+    row.save(force_insert=True)
+    _seal_after_commit()
     return row
 
 
@@ -206,9 +216,8 @@ def record_create_many(
                 request_id=request_id,
             )
         )
-    with transaction.atomic():
-        _chain(rows)
-        AuditLog.objects.bulk_create(rows, batch_size=1000)
+    AuditLog.objects.bulk_create(rows, batch_size=1000)
+    _seal_after_commit()
 
 
 def record_update(actor, obj: models.Model, before: dict[str, Any], reason: str = "") -> AuditLog | None:

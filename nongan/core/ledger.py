@@ -110,7 +110,6 @@ def append(*, kind: str, ref: str, payload: Any, actor=None, region=None, record
             "records": [[r._meta.label_lower, r.pk, record_digest(r)] for r in records],
         }
     with transaction.atomic():
-        audit.hold_chain()  # the audit lock first, then the ledger's: one order for every writer
         # The sequence number comes from the ledger's counter, locked until the caller's transaction ends: every
         # earlier append has committed by then, so the head read next is the real one.
         seq = numbering.allocate(LEDGER_SERIES, key="", seed=_highest_seq)[0]
@@ -290,7 +289,9 @@ def verify(
 def verify_audit(
     batch: int = 5000, *, since: int = 0, marks: dict | None = None
 ) -> tuple[int, list[LedgerProblem]]:
-    """Walk the audit log's chain (after row ``since``); return (rows checked, problems found)."""
+    """Walk the audit log's chain (after row ``since``); return (rows checked, problems found). Rows committed
+    but not chained yet are chained first."""
+    audit.seal()
     prev = GENESIS
     if since:
         prev = AuditLog.objects.filter(seq=since).values_list("hash", flat=True).first() or GENESIS
@@ -401,7 +402,7 @@ def checkpoint_create(*, actor=None) -> LedgerCheckpoint:
     public = _public_raw(private)
     kid = key_id(public)
     with transaction.atomic():
-        audit.hold_chain()
+        audit.seal()  # every committed audit row chained (the audit counter stays locked until the end)
         _hold_ledger()
         lhead = LedgerEntry.objects.order_by("-seq").values_list("seq", "hash").first() or (0, GENESIS)
         ahead = AuditLog.objects.filter(seq__isnull=False).order_by("-seq").values_list(

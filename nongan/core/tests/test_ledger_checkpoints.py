@@ -36,6 +36,7 @@ def _recompute_ledger_from(seq: int) -> None:
 
 def test_audit_rows_are_chained_and_a_direct_edit_is_reported(users, capsys):
     _audit(users, 3)
+    audit.seal()  # what runs when the writing transaction commits (the test's never does)
     rows = list(AuditLog.objects.order_by("seq"))
     assert [r.seq for r in rows] == list(range(1, len(rows) + 1))
     assert rows[0].prev_hash == audit.GENESIS
@@ -53,6 +54,19 @@ def test_audit_rows_are_chained_and_a_direct_edit_is_reported(users, capsys):
     with pytest.raises(CommandError, match="ledger BROKEN: 1 problem"):
         call_command("verify_ledger")
     assert f"audit #{victim.seq}: content does not match its hash" in capsys.readouterr().err
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_are_chained_when_their_transaction_commits():
+    from django.db import transaction
+
+    region = Region.objects.create(code="999999000000", name="测试区", level="district", path="/999999000000/")
+    with transaction.atomic():
+        row = audit.record_create(None, region)
+        assert AuditLog.objects.get(pk=row.pk).seq is None  # not chained before the commit
+    row.refresh_from_db()
+    assert row.seq is not None and row.hash == audit.hash_of(row)
+    assert ledger.verify_audit()[1] == []
 
 
 def test_a_bulk_write_is_chained_too(users):
