@@ -60,7 +60,9 @@ def test_audit_rows_are_chained_and_a_direct_edit_is_reported(users, capsys):
 def test_rows_are_chained_when_their_transaction_commits():
     from django.db import transaction
 
-    region = Region.objects.create(code="999999000000", name="测试区", level="district", path="/999999000000/")
+    region = Region.objects.create(
+        code="999999000000", name="测试区", level="district", path="/999999000000/"
+    )
     with transaction.atomic():
         row = audit.record_create(None, region)
         assert AuditLog.objects.get(pk=row.pk).seq is None  # not chained before the commit
