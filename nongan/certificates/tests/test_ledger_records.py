@@ -19,20 +19,20 @@ def test_a_direct_edit_of_a_certificate_is_reported(users, batch, issue, capsys)
     entry = LedgerEntry.objects.get(kind="certificate.issue")
     records = json.loads(entry.payload)["records"]
     assert [(label, pk) for label, pk, _d in records] == [("certificates.certificate", c.pk) for c in certs]
-    assert ledger.verify_records() == (3, [])
+    assert ledger.verify_records() == (4, [])  # the three certificates and the signing key
     # revoked through the application: a new entry with the new digest, still consistent
     services.certificate_revoke(actor=users.producer, certificate=certs[0], reason="批次信息填错")
-    assert ledger.verify_records() == (3, [])
+    assert ledger.verify_records() == (4, [])  # the three certificates and the signing key
     call_command("verify_ledger")
-    assert "3 records match their entries" in capsys.readouterr().out
+    assert "4 records match their entries" in capsys.readouterr().out
 
     # a forger raises the quantity of one in the database
     Certificate.objects.filter(pk=certs[1].pk).update(quantity=Decimal("99999"))
     count, problems = ledger.verify_records()
-    assert count == 3 and len(problems) == 1
+    assert count == 4 and len(problems) == 1
     assert problems[0].seq == entry.seq
     assert f"certificates.certificate {certs[1].pk} ({certs[1].number})" in problems[0].message
-    with pytest.raises(CommandError, match="1 of 3 records changed behind the ledger"):
+    with pytest.raises(CommandError, match="1 of 4 records changed behind the ledger"):
         call_command("verify_ledger")
     assert "changed in the database without a ledger entry" in capsys.readouterr().err
 
@@ -40,10 +40,10 @@ def test_a_direct_edit_of_a_certificate_is_reported(users, batch, issue, capsys)
 def test_a_deleted_certificate_is_reported(batch, issue):
     [c] = issue(batch, quantity="10")
     Certificate.objects.filter(pk=c.pk).update(quantity=Decimal("10"))  # the same value: nothing to report
-    assert ledger.verify_records() == (1, [])
+    assert ledger.verify_records() == (2, [])  # the certificate and the signing key
     c.events.all().delete()
     Certificate.objects.filter(pk=c.pk).delete()
     count, [problem] = ledger.verify_records()
-    assert count == 1 and problem.message.startswith(
+    assert count == 2 and problem.message.startswith(
         f"certificates.certificate {c.pk} was deleted after entry #"
     )
