@@ -93,7 +93,8 @@ def test_the_deciding_column_is_on_screen_at_390_px(browser, live_server, users,
     take = _fits(page, "[data-testid=task-actions] a")
     assert page.locator("[data-testid=task-actions] a").first.inner_text() == "去抽样"
     forms = page.locator("[data-testid=task-forms]").bounding_box()
-    assert take["y"] + take["height"] <= 844 and take["y"] < forms["y"]  # first on the screen, above the forms
+    assert take["y"] + take["height"] <= 844  # on the first screen
+    assert take["y"] < forms["y"]  # above the task-creation forms
 
     page = _phone(browser)
     browser_login(page, live_server, "market")
@@ -107,4 +108,5 @@ def test_wide_screens_keep_the_table(browser, live_server, users, lists):
     browser_login(page, live_server, "admin")
     page.goto(f"{live_server.url}/monitoring/samples/")
     assert page.locator("table.table-cards thead").is_visible()
-    assert page.locator("[data-testid=state]").first.evaluate("e => getComputedStyle(e).display") == "table-cell"
+    state = page.locator("[data-testid=state]").first
+    assert state.evaluate("e => getComputedStyle(e).display") == "table-cell"

@@ -535,6 +535,8 @@ ROUTES = {
     "monitoring:task_cancel": ("write", "tasks"),
     "monitoring:sample_list": "list",
     "monitoring:sample_create": "list",
+    "monitoring:sample_producer_options": "list",
+    "monitoring:sample_producer_parts": "list",
     "monitoring:sample_detail": ("detail", "samples"),
     "monitoring:sample_transition": ("write", "samples"),
     "monitoring:sample_confirm": ("write", "samples"),

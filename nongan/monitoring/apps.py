@@ -16,12 +16,16 @@ class MonitoringConfig(NonganAppConfig):
 
         register_kinds(LEDGER_KINDS)
         from nongan.core import imports as core_imports
+        from nongan.registry.selectors import register_producer_tab
 
         from . import numbering  # noqa: F401 - declares the app's number series
         from .imports import RAPID, RESULTS
+        from .producer_tabs import TABS
 
         core_imports.register(RESULTS)
         core_imports.register(RAPID)
+        for tab in TABS:  # its tabs on the producer's page (一户一档)
+            register_producer_tab(tab)
 
     def urls(self):
         from . import urls

@@ -1,6 +1,7 @@
 """Forms of the monitoring pages; they collect input, services validate and write."""
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from nongan.core.forms import BootstrapMixin
@@ -108,10 +109,54 @@ class SampleForm(StyledForm):
         label=_("photos"), required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*"})
     )
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, user=None, task=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["producer"].queryset = registry.producers_in_scope(user)
-        self.fields["base"].queryset = registry.bases_in_scope(user)
+        self.task = task
+        self.fields["producer"].queryset = producers = registry.producers_in_scope(user)
+        self.fields["base"].queryset = bases = registry.bases_in_scope(user)
+        # The page offers only the chosen producer, its bases and its products (a district holds thousands
+        # of producers and bases): another producer is found by the search next to the field and its bases
+        # and products are then fetched (views.sample_producer_options / sample_producer_parts). The
+        # querysets above stay whole, so what is posted is still checked here and in the service.
+        self.producer = producer = self._chosen(producers)
+        self.fields["producer"].widget.attrs.update(
+            {
+                "hx-get": reverse("monitoring:sample_producer_parts"),
+                "hx-trigger": "change",
+                "hx-target": "#producer-parts",
+                "hx-swap": "outerHTML",
+            }
+        )
+        self.fields["producer"].widget.choices = [("", "---------")] + (
+            [(producer.pk, str(producer))] if producer else []
+        )
+        self.fields["base"].widget.choices = [("", "---------")] + (
+            [(b.pk, b.name) for b in bases.filter(producer=producer).only("pk", "name")] if producer else []
+        )
+        self.allowed_products = registry.products_of(producer, also=[task.product] if task else ())
+        self.fields["product"].widget.choices = [("", "---------")] + (
+            [(c.pk, c.name) for c in self.allowed_products] if producer else []
+        )
+
+    def _chosen(self, producers):
+        key = self.data.get("producer") if self.is_bound else self.initial.get("producer")
+        if registry.is_producer(key):
+            key = key.pk
+        try:
+            return producers.filter(pk=int(key)).first() if key not in (None, "") else None
+        except (ValueError, TypeError):
+            return None
+
+    def clean(self):
+        data = super().clean()
+        product, producer = data.get("product"), data.get("producer")
+        if product and producer and product not in self.allowed_products:
+            self.add_error(
+                "product",
+                _("“%(product)s” is not among the products of %(producer)s on record.")
+                % {"product": product.name, "producer": producer.name},
+            )
+        return data
 
 
 class TransitionForm(StyledForm):

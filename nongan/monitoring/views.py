@@ -24,6 +24,7 @@ from nongan.core.scoping import can_manage, get_scoped_or_404
 from nongan.core.services import root_region, townships
 from nongan.core.versions import StaleVersion
 from nongan.core.views import import_upload
+from nongan.registry import selectors as registry_selectors
 
 from . import selectors, services
 from .choices import QuotaKind, RapidOutcome, SampleState, Sector
@@ -337,7 +338,9 @@ def sample_create(request):
     initial = {"sampled_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "quantity_unit": "kg"}
     if task:
         initial.update(producer=task.producer, product=task.product)
-    form = SampleForm(request.POST or None, request.FILES or None, user=request.user, initial=initial)
+    form = SampleForm(
+        request.POST or None, request.FILES or None, user=request.user, initial=initial, task=task
+    )
     if request.method == "POST" and form.is_valid():
         d = dict(form.cleaned_data)
         d.pop("photos", None)
@@ -353,6 +356,22 @@ def sample_create(request):
     return render(
         request, "monitoring/sample_form.html", {"section": "monitoring", "form": form, "task": task}
     )
+
+
+@login_required
+def sample_producer_options(request):
+    """The producers in the user's scope matching the sample form's search (``q``), as <option>s for its
+    producer field (htmx); at most 20, the first one empty so that choosing one is a change."""
+    found = registry_selectors.producer_search(request.user, request.GET.get("q", ""))
+    return render(request, "monitoring/_producer_options.html", {"producers": found})
+
+
+@login_required
+def sample_producer_parts(request):
+    """The base and product fields of the sample form for the chosen producer (htmx): only its bases and
+    products. A producer out of the user's scope gets empty fields, as no producer does."""
+    form = SampleForm(initial={"producer": request.GET.get("producer")}, user=request.user)
+    return render(request, "monitoring/_sample_producer_parts.html", {"form": form})
 
 
 @login_required

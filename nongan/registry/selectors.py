@@ -16,11 +16,15 @@ model relations name ``"registry.Producer"`` … by string):
   form narrows), ``producers_in_scope``, ``producer_by_code``, ``producer_in_scope``, ``producers_in_region``,
   ``producers_growing``, ``is_producer``; their product lines (``product_lines``, ``product_lines_of``,
   ``product_categories_of``) and bases (``bases``, ``bases_in_scope``);
-* staff: ``staff_regions`` (the active staff members' regions of some users)."""
+* staff: ``staff_regions`` (the active staff members' regions of some users);
+* pickers over large sets: ``producer_search`` (at most 20 producers in scope matching a search), ``products_of``
+  (the specific products of a producer's lines);
+* the producer page's tabs that higher apps contribute (一户一档): ``ProducerTab``, ``register_producer_tab``,
+  ``producer_tabs`` (defined in ``registry.tabs``)."""
 
 from datetime import timedelta
 
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from nongan.core.models import Region
@@ -37,6 +41,7 @@ from .models import (
     StaffMember,
 )
 from .privacy import sees_personal_data
+from .tabs import ProducerTab, producer_tabs, register_producer_tab  # noqa: F401 - the tab registry
 
 
 def producer_list(user):
@@ -76,6 +81,36 @@ def producer_get(user, pk) -> Producer:
         ),
         pk=pk,
     )
+
+
+def producer_search(user, q: str, *, limit: int = 20):
+    """At most ``limit`` producers in ``user``'s scope matching every word of ``q`` (name, registry number,
+    credit code or pinyin, as the producer list's search), for pickers that cannot list them all."""
+    qs = scoped(user, Producer.objects.only("pk", "name", "code"))
+    terms = [t for t in (q or "").lower().split() if t]
+    if not terms:
+        return qs.none()
+    for term in terms:
+        qs = qs.filter(search_text__contains=term)
+    return qs.order_by("name", "code")[:limit]
+
+
+def products_of(producer, *, also=()) -> list:
+    """The specific products (leaves of the product tree) of ``producer``'s product lines — a line naming a
+    group (瓜类蔬菜) stands for its members — plus the products in ``also``; every specific product when
+    the producer has no line on record (the registry does not know what it grows)."""
+    leaves = ProductCategory.objects.filter(children__isnull=True)
+    if producer is None:
+        return list(leaves)
+    paths = list(
+        ProductCategory.objects.filter(producer_lines__producer=producer).values_list("path", flat=True)
+    )
+    if not paths:
+        return list(leaves)
+    match = Q(pk__in=[p.pk for p in also if p is not None])
+    for path in paths:
+        match |= Q(path__startswith=path)
+    return list(leaves.filter(match).distinct())
 
 
 def bases_of(user, producer):

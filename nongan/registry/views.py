@@ -205,6 +205,14 @@ def producer_detail(request, pk):
         # Contact and identity data only for those who keep or enforce the registry (registry.privacy).
         "personal": sees_personal_data(request.user),
     }
+    # Tabs the higher apps contribute (their samples, certificates, follow-ups …), each read through its
+    # app's scoped selectors (registry.tabs); the registry names none of those apps.
+    contributed = selectors.producer_tabs(request.user)
+    ctx["contributed"] = [(t, t.count(request.user, producer) if t.count else None) for t in contributed]
+    active = next((t for t in contributed if t.key == tab), None)
+    if active is not None:
+        ctx["active_tab"] = active
+        ctx["tab_data"] = active.context(request.user, producer)
     if tab == "history":
         ctx["history"] = _history(producer)
     return render(request, "registry/producer_detail.html", ctx)

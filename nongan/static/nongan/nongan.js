@@ -6,6 +6,7 @@
    - [data-style-fields]             gives the fields inside Bootstrap classes ("sm": the small ones)
    - button[data-geolocate]          fills #id_latitude / #id_longitude from the browser's position
    - button[data-print]              prints the page (after POSTing its form, when it sits in one)
+   - input[data-enter-searches]      Enter searches (htmx "search") instead of submitting the form around it
    Charts: nongan/charts.js. */
 (function () {
   "use strict";
@@ -39,6 +40,14 @@
     var message = form.getAttribute && form.getAttribute("data-confirm");
     if (message && !window.confirm(message)) event.preventDefault();
   }, true);
+
+  document.addEventListener("keydown", function (event) {
+    var el = event.target;
+    if (event.key === "Enter" && el.hasAttribute && el.hasAttribute("data-enter-searches")) {
+      event.preventDefault();
+      if (window.htmx) window.htmx.trigger(el, "search");
+    }
+  });
 
   document.addEventListener("change", function (event) {
     var el = event.target;
