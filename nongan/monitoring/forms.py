@@ -76,6 +76,9 @@ class TaskForm(StyledForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["producer"].queryset = registry.producers_in_scope(user)
+        # Not a drop-down of the district's thousands of producers: the search beside it fills the choices
+        # (views.sample_producer_options); the posted producer is checked against the whole scoped queryset.
+        self.fields["producer"].widget.choices = [("", "---------")]
 
 
 class DrawTasksForm(StyledForm):

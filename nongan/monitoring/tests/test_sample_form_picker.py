@@ -41,6 +41,8 @@ def test_the_form_lists_only_the_chosen_producers_bases_and_products(client, use
     assert ">黄瓜<" in parts and ">番茄<" not in parts  # its products only, not all 96
     found = client.get(reverse("monitoring:sample_producer_options"), {"q": "番茄"}).content.decode()
     assert other.name in found and own.name not in found
+    tasks = client.get(reverse("monitoring:task_list")).content.decode()  # its creation form searches too
+    assert 'id="producer-q"' in tasks and other.name not in tasks and own.name not in tasks
 
 
 def test_the_fetches_stay_in_the_users_scope(client, users, make_producer):
