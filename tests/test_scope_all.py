@@ -1389,18 +1389,18 @@ def _body_cases(w, t):
             {"action": "cancel", "reason": "越权"},
         ),
         (w.users.producer, "post", f"/api/v1/certificates/{w.certs[3].number}/revoke/", {"reason": "越权"}),
-        (t.sampler, "post", "/monitoring/tasks/from-draw/", {"round_id": w.rounds[1].pk}),
+        (t.sampler, "post", "/monitoring/tasks/from-draw/", {"draw-round": w.rounds[1].code}),
         (
             t.sampler,
             "post",
             "/monitoring/tasks/new/",
-            {"producer": w.zw_p.pk, "product": w.batches[0].product_id},
+            {"task-producer": w.zw_p.pk, "task-product": w.batches[0].product_id},
         ),
         (
             w.users.qk,
             "post",
             "/monitoring/tasks/new/",
-            {"producer": w.qk_p.pk, "product": w.batches[0].product_id},
+            {"task-producer": w.qk_p.pk, "task-product": w.batches[0].product_id},
         ),
         (
             w.users.qk,

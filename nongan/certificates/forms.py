@@ -2,15 +2,12 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from nongan.core.forms import DateInput
 from nongan.core.models import Region
 from nongan.registry import selectors as registry
 
 from .choices import Basis, HarvestKind, InputKind, Unit
 from .labels import DEFAULT_SIZE, SIZES
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class BatchForm(forms.Form):
@@ -36,6 +33,7 @@ class BatchForm(forms.Form):
     def __init__(self, *args, producers=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["producer"].queryset = producers if producers is not None else registry.producers().none()
+        self._limit_products()
         regions = self.fields["producer"].queryset.values("region")
         villages = (
             Region.objects.filter(level="village")
@@ -47,6 +45,34 @@ class BatchForm(forms.Form):
         field.queryset = villages
         field.error_messages["invalid_choice"] = _("Choose a village of the producer's township.")
         field.label_from_instance = lambda r: f"{r.parent.name} {r.name}" if r.parent_id else r.name
+
+    def _limit_products(self) -> None:
+        """A producer's own form offers the products it is registered for (its product lines and their kinds),
+        not the whole catalogue; likewise once staff have chosen the producer (a form shown again)."""
+        producers = self.fields["producer"].queryset
+        only = producers.first() if producers.count() == 1 else None
+        raw = str(self.data.get(self.add_prefix("producer")) or "") if self.is_bound else ""
+        if only is None and raw.isdigit():
+            only = producers.filter(pk=int(raw)).first()
+        if only is None:
+            return
+        paths = list(
+            registry.categories()
+            .filter(pk__in=registry.product_lines_of([only.pk]).values("category"))
+            .values_list("path", flat=True)
+        )
+        if not paths:
+            return
+        match = Q()
+        for path in paths:
+            match |= Q(path__startswith=path)
+        field = self.fields["product"]
+        field.queryset = field.queryset.filter(match)
+        field.error_messages["invalid_choice"] = _(
+            "Choose one of the products registered for this producer; register another product first."
+        )
+        if producers.count() == 1:
+            self.fields["producer"].initial = only.pk
 
 
 class InputUseForm(forms.Form):
@@ -142,10 +168,28 @@ class PurchaseForm(forms.Form):
         )
 
 
+class MarketScanForm(forms.Form):
+    """Step one of a market check: the certificate's QR (scanned or pasted) or its number, typed."""
+
+    number = forms.CharField(
+        label=_("Certificate number or QR content"),
+        max_length=2000,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+        help_text=_(
+            "Scan the QR code with the camera, paste what a scanner read, or type the 17-character number."
+        ),
+    )
+
+
 class MarketCheckForm(forms.Form):
+    """Step two: the lot, saved with the certificate shown above it (the number travels hidden)."""
+
     market = forms.CharField(label=_("Market"), max_length=128)
     product_name = forms.CharField(label=_("Product"), max_length=64)
-    number = forms.CharField(label=_("Certificate number (empty if none)"), max_length=40, required=False)
+    number = forms.CharField(max_length=2000, required=False, widget=forms.HiddenInput)
     quantity = forms.DecimalField(label=_("Amount"), required=False, min_value=0)
     unit = forms.ChoiceField(label=_("Unit"), choices=[("", "—"), *Unit.choices], required=False)
     seller_name = forms.CharField(label=_("Seller (as stated)"), max_length=128, required=False)

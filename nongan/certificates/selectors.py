@@ -1,7 +1,7 @@
 """Every read of the certificates app, through the jurisdiction choke point; trace and coverage.
 
 Public interface (the reads that take ``user`` are ``scoped`` to it): ``certificates_for``, ``batches_for``,
-``collections_for``, ``market_checks_for``, ``producers_for``, ``recent_scans``, ``coverage``; the trace
+``collections_for``, ``market_checks_for``, ``last_market``, ``producers_for``, ``recent_scans``, ``coverage``; the trace
 (``trace``, ``trace_roots``, ``trace_table``, ``redact_for``); the public page's read ``public_certificate``.
 Writes and the verdict on a scanned certificate (``verify``) are in ``nongan.certificates.services``."""
 
@@ -48,6 +48,19 @@ def collections_for(user):
 
 def market_checks_for(user):
     return scoped(user, MarketCheck.objects.select_related("region", "certificate", "seller", "checker"))
+
+
+def last_market(user) -> str:
+    """The market this user named in their latest check ("" if none): the market field's default."""
+    if user is None or not getattr(user, "pk", None):
+        return ""
+    return (
+        MarketCheck.objects.filter(checker=user)
+        .order_by("-checked_at", "-id")
+        .values_list("market", flat=True)
+        .first()
+        or ""
+    )
 
 
 def producers_for(user):

@@ -20,6 +20,7 @@ from nongan.core.excel import safe_row, write_csv
 from nongan.core.forms import errors_to_form, refuse_stale, with_version
 from nongan.core.idempotency import idempotent_view
 from nongan.core.scoping import get_scoped_or_404, regions_for, scoped
+from nongan.core.validators import public_producer_name
 from nongan.core.versions import StaleVersion
 from nongan.registry import selectors as registry
 
@@ -34,6 +35,7 @@ from .forms import (
     IssueForm,
     LabelForm,
     MarketCheckForm,
+    MarketScanForm,
     PurchaseForm,
     RevokeForm,
 )
@@ -408,9 +410,35 @@ def reissue(request):
 # ---------------------------------------------------------------- market checks
 @login_required
 def market_checks(request):
-    form = MarketCheckForm(request.POST or None)
+    """A market check as a flow: scan (camera, paste or type) → the certificate shown → confirm and save.
+    A mistyped number stops at the first step with its error; nothing is saved before the confirmation."""
     region = request.user.jurisdiction
-    if request.method == "POST" and form.is_valid():
+    step = request.POST.get("step", "") if request.method == "POST" else ""
+    scan_form = MarketScanForm(request.POST if step == "look" else None)
+    form = preview = None
+    if step in ("look", "none", "save"):
+        number = "" if step == "none" else request.POST.get("number", "").strip()
+        try:
+            preview = services.market_check_preview(number)
+        except ValidationError as exc:
+            scan_form = MarketScanForm({"number": number})
+            scan_form.is_valid()
+            errors_to_form(exc, scan_form)
+        else:
+            if step == "save":
+                form = MarketCheckForm(request.POST)
+            else:
+                product = preview.certificate.product_name if preview.certificate else ""
+                form = MarketCheckForm(
+                    initial={
+                        "number": number,
+                        "market": selectors.last_market(request.user),
+                        "product_name": product,
+                        "quantity": preview.certificate.quantity if preview.certificate else None,
+                        "unit": preview.certificate.unit if preview.certificate else "",
+                    }
+                )
+    if step == "save" and form is not None and form.is_valid():
         if region is None:
             form.add_error(None, _("Only staff with a jurisdiction record market checks."))
         else:
@@ -424,15 +452,26 @@ def market_checks(request):
                 )
                 return redirect("certificates:market_checks")
     qs = selectors.market_checks_for(request.user)
+    cert = preview.certificate if preview else None
     return render(
         request,
         "certificates/market_checks.html",
         {
             **SECTION,
+            "scan_form": scan_form,
             "form": form,
+            "preview": preview,
+            "issuer": (
+                public_producer_name(
+                    cert.producer.name, kind=cert.producer.type, person=cert.producer.legal_rep
+                )
+                if cert
+                else ""
+            ),
             "page_obj": _page(request, qs),
             "can_record": bool(regions_for(request.user).exists()),
         },
+        status=400 if scan_form.errors or (form is not None and form.errors) else 200,
     )
 
 

@@ -12,6 +12,25 @@ from .models import Region
 from .scoping import regions_for
 
 
+class DateInput(forms.DateInput):
+    """``<input type=date>``. Its value must be ISO (2026-12-01) whatever the language: a browser discards any
+    other format (the Chinese input format 2026/12/01 would leave the field empty)."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """``<input type=datetime-local>`` with the only value format browsers accept (2026-12-01T08:30)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
 class BootstrapMixin:
     """Adds Bootstrap classes to every widget."""
 
@@ -27,7 +46,8 @@ class BootstrapMixin:
 
 
 class RegionChoiceField(forms.ModelChoiceField):
-    """Townships and their villages inside the user's jurisdiction, villages grouped under their township."""
+    """Townships and their villages inside the user's jurisdiction, villages grouped under their township; on
+    the page the township is chosen first, then the village (``data-region-picker`` in nongan.js)."""
 
     def __init__(self, *args, user=None, levels=("township", "village"), **kwargs):
         qs = regions_for(user).filter(level__in=levels) if user is not None else Region.objects.none()
@@ -43,6 +63,10 @@ class RegionChoiceField(forms.ModelChoiceField):
             label = r.name + (_(" (whole township)") if r.level == "township" else "")
             groups[key].append((r.pk, label))
         self.choices = [("", "---------")] + [(k, groups[k]) for k in order]
+        # nongan.js turns a list of several townships into two selects: the township, then its villages.
+        self.widget.attrs.update(
+            {"data-region-picker": _("Township"), "data-region-placeholder": _("Choose the township first")}
+        )
 
     def label_from_instance(self, obj):
         return obj.name

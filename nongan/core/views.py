@@ -134,3 +134,31 @@ def import_upload(request, kind: str, upload, options: dict | None = None):
     if job.reused:
         messages.info(request, _("This file was uploaded before; here is its import."))
     return redirect("core:import_job", pk=job.pk)
+
+
+def confirmation_needed(request, transition, *, subject: str, back_url: str):
+    """The confirmation step before an irreversible transition (one with ``confirm``): ``None`` when the POST
+    carries ``confirmed=1`` (or the step needs no confirmation), otherwise the page that asks. That page
+    repeats every posted field and adds ``confirmed=1``, so it works without JavaScript; "Back" changes nothing.
+    """
+    if transition is None or not transition.confirm or request.POST.get("confirmed") == "1":
+        return None
+    fields = [
+        (k, v)
+        for k in request.POST
+        for v in request.POST.getlist(k)
+        if k not in ("csrfmiddlewaretoken", "confirmed")
+    ]
+    return render(
+        request,
+        "includes/confirm.html",
+        {
+            "label": transition.label,
+            "message": transition.confirm,
+            "subject": subject,
+            "fields": fields,
+            "action": request.get_full_path(),
+            "back_url": back_url,
+            "destructive": transition.destructive,
+        },
+    )

@@ -100,6 +100,8 @@ class Transition:
     never offered as a button, and their role check is the calling service's. ``refusal``,
     ``role_refusal`` and ``reason_refusal`` replace the workflow's standard messages for this transition
     (``%(state)s`` is the current state's label). ``destructive`` marks a button as a danger button.
+    ``confirm`` (a translated text saying what cannot be undone) marks an irreversible step: pages ask for a
+    confirmation before running it (``nongan.core.views.confirmation_needed``); services do not ask.
     """
 
     name: str
@@ -116,6 +118,7 @@ class Transition:
     refusal: Any = None
     role_refusal: Any = None
     reason_refusal: Any = None
+    confirm: Any = None
 
     def __post_init__(self):
         if isinstance(self.sources, str):

@@ -1,6 +1,7 @@
 """Every read of the draws app. Lists and details go through the jurisdiction choke point.
 
-Public interface (the reads that take ``user`` are ``scoped`` to it): ``rounds_for``, ``round_for``, the published rounds
+Public interface (the reads that take ``user`` are ``scoped`` to it): ``rounds_for``, ``round_for``,
+``rounds_with_selection`` (drawn or published: the rounds tasks are made from), ``round_codes``, the published rounds
 (``public_rounds``, ``public_round``), ``eligible_inspectors``, ``conflicts_for``, ``selections_for_round``
 (read by monitoring to make tasks from a round), ``selections_with_inspectors``, ``describe_filter``."""
 
@@ -26,6 +27,16 @@ PUBLIC_STATUSES = (
 
 def rounds_for(user) -> QuerySet[DrawRound]:
     return scoped(user, DrawRound.objects.select_related("region", "created_by")).order_by("-year", "-code")
+
+
+def rounds_with_selection(user) -> QuerySet[DrawRound]:
+    """The rounds of the user's jurisdiction that have drawn their selection (drawn or published)."""
+    return rounds_for(user).filter(status__in=(RoundStatus.DRAWN, RoundStatus.PUBLISHED))
+
+
+def round_codes(ids) -> dict[int, str]:
+    """Round id → round code (SJ2026-0003), for pages that show a round another app refers to by id."""
+    return dict(DrawRound.objects.filter(pk__in=set(ids)).values_list("pk", "code"))
 
 
 def round_for(user, pk) -> DrawRound:

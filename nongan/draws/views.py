@@ -10,11 +10,13 @@ from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from nongan.core.forms import errors_to_form
 from nongan.core.scoping import can_manage
+from nongan.core.views import confirmation_needed
 from nongan.registry import selectors as registry
 
 from . import selectors, services
@@ -131,6 +133,14 @@ def action(request, pk, name):
                     messages.error(request, e)
             return redirect("draws:detail", pk=rnd.pk)
         kwargs = form.service_kwargs() if name == "draw" else form.cleaned_data
+    asking = confirmation_needed(
+        request,
+        services.TRANSITIONS[name],
+        subject=str(rnd),
+        back_url=reverse("draws:detail", args=[rnd.pk]),
+    )
+    if asking is not None:
+        return asking
     calls = {
         "freeze": services.round_freeze,
         "commit": services.round_commit_seed,

@@ -1,13 +1,17 @@
 """Forms of the monitoring pages; they collect input, services validate and write."""
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from nongan.core.forms import BootstrapMixin
+from nongan.core.forms import BootstrapMixin, DateInput, DateTimeInput
+from nongan.core.scoping import region_line_q
+from nongan.draws import selectors as draw_selectors
 from nongan.registry import selectors as registry
 
 from .choices import RapidMethod, TLine
+from .services import SAMPLER_ROLES
 
 
 class StyledForm(BootstrapMixin, forms.Form):
@@ -70,7 +74,7 @@ class VillageShareForm(StyledForm):
 class TaskForm(StyledForm):
     producer = forms.ModelChoiceField(label=_("producer"), queryset=registry.producers().none())
     product = forms.ModelChoiceField(label=_("product"), queryset=registry.category_leaves(), required=False)
-    due = forms.DateField(label=_("due"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    due = forms.DateField(label=_("due"), required=False, widget=DateInput())
     notes = forms.CharField(label=_("notes"), max_length=255, required=False)
 
     def __init__(self, *args, user=None, **kwargs):
@@ -82,8 +86,18 @@ class TaskForm(StyledForm):
 
 
 class DrawTasksForm(StyledForm):
-    round_id = forms.IntegerField(label=_("draw round"), min_value=1)
-    due = forms.DateField(label=_("due"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    """The round is chosen by its code (SJ2026-0003) among the drawn or published rounds the user sees."""
+
+    round = forms.ModelChoiceField(
+        label=_("draw round"), queryset=draw_selectors.rounds_with_selection(None), to_field_name="code"
+    )
+    due = forms.DateField(label=_("due"), required=False, widget=DateInput())
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["round"]
+        field.queryset = draw_selectors.rounds_with_selection(user)
+        field.error_messages["invalid_choice"] = _("No drawn round with this code in your jurisdiction.")
 
 
 class SampleForm(StyledForm):
@@ -98,9 +112,7 @@ class SampleForm(StyledForm):
     place = forms.CharField(label=_("place of sampling"), max_length=255)
     latitude = forms.CharField(label=_("latitude"), required=False)
     longitude = forms.CharField(label=_("longitude"), required=False)
-    sampled_at = forms.DateTimeField(
-        label=_("sampling time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    sampled_at = forms.DateTimeField(label=_("sampling time"), widget=DateTimeInput())
     seal_number = forms.CharField(label=_("seal number"), max_length=64, required=False)
     party_name = forms.CharField(label=_("sampled party's signatory"), max_length=64, required=False)
     party_confirmed = forms.BooleanField(label=_("confirmed by the sampled party"), required=False)
@@ -110,6 +122,12 @@ class SampleForm(StyledForm):
     notes = forms.CharField(label=_("notes"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     photos = forms.FileField(
         label=_("photos"), required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*"})
+    )
+    co_samplers = forms.ModelMultipleChoiceField(
+        label=_("other samplers present"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        help_text=_("Everyone who took the sample with you; they are named on the sampling form."),
     )
 
     def __init__(self, *args, user=None, task=None, **kwargs):
@@ -140,6 +158,17 @@ class SampleForm(StyledForm):
         self.fields["product"].widget.choices = [("", "---------")] + (
             [(c.pk, c.name) for c in self.allowed_products] if producer else []
         )
+
+        field = self.fields["co_samplers"]
+        if user is not None and user.jurisdiction_id:
+            field.queryset = (
+                get_user_model()
+                .objects.filter(is_active=True, role__in=SAMPLER_ROLES)
+                .filter(region_line_q("jurisdiction", user.jurisdiction))
+                .exclude(pk=user.pk)
+                .order_by("role", "username")
+            )
+        field.widget.attrs["size"] = 3
 
     def _chosen(self, producers):
         key = self.data.get("producer") if self.is_bound else self.initial.get("producer")
@@ -205,9 +234,7 @@ class RapidTestForm(StyledForm):
         label=_("C line visible"), required=False, choices=[("", "—"), ("true", _("Yes")), ("false", _("No"))]
     )
     t_line = forms.ChoiceField(label=_("T line"), required=False, choices=[("", "—"), *TLine.choices])
-    tested_at = forms.DateTimeField(
-        label=_("test time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    tested_at = forms.DateTimeField(label=_("test time"), widget=DateTimeInput())
     instrument = forms.CharField(label=_("instrument"), required=False)
     retest_of = forms.IntegerField(label=_("retest of"), required=False, widget=forms.HiddenInput)
 

@@ -286,6 +286,13 @@ class Sample(WorkflowModel):
         on_delete=models.PROTECT,
         related_name="samples_taken",
     )
+    # Sampling is done by two people (a draw assigns two inspectors); the 抽样单 names them all.
+    co_samplers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("other samplers"),
+        related_name="samples_co_taken",
+        blank=True,
+    )
     state = models.CharField(
         _("state"), max_length=20, choices=SampleState.choices, default=SampleState.REGISTERED, db_index=True
     )

@@ -61,7 +61,12 @@ def sample_pdf(sample) -> bytes:
         ["批次", sample.lot or "—", "抽样数量", f"{sample.quantity.normalize():f} {sample.quantity_unit}"],
         ["抽样地点", sample.place, "GPS坐标", gps],
         ["封样编号", sample.seal_number or "—", "合格证编号", sample.certificate_number or "—"],
-        ["抽样人员", str(sample.sampler), "样品状态", sample.get_state_display()],
+        [
+            "抽样人员",
+            "、".join(str(u) for u in [sample.sampler, *sample.co_samplers.all()]),
+            "样品状态",
+            sample.get_state_display(),
+        ],
         [
             "被抽样方确认",
             f"{sample.party_name or '—'}（{confirmed}）",

@@ -23,7 +23,8 @@ from nongan.core.models import Region
 from nongan.core.scoping import can_manage, get_scoped_or_404
 from nongan.core.services import root_region, townships
 from nongan.core.versions import StaleVersion
-from nongan.core.views import import_upload
+from nongan.core.views import confirmation_needed, import_upload
+from nongan.draws import selectors as draw_selectors
 from nongan.registry import selectors as registry_selectors
 
 from . import selectors, services
@@ -245,7 +246,9 @@ def task_list(request):
     page = _page(request, qs)
     page.object_list = list(page.object_list)
     can_create = services._has_role(request.user, services.SAMPLER_ROLES)
+    codes = draw_selectors.round_codes(t.draw_round_id for t in page.object_list if t.draw_round_id)
     for t in page.object_list:  # the row's buttons are the task workflow's
+        t.round_code = codes.get(t.draw_round_id, "")
         t.actions = {a.name: a for a in services.TASK_WORKFLOW.available(request.user, t)}
         t.can_sample = can_create and t.status in services.TASK_WORKFLOW["sample"].sources
     return render(
@@ -254,8 +257,9 @@ def task_list(request):
         {
             "section": "monitoring",
             "page_obj": page,
-            "task_form": TaskForm(user=request.user),
-            "draw_form": DrawTasksForm(),
+            # Two forms on one page: prefixes keep their fields' ids apart (task-due, draw-due).
+            "task_form": TaskForm(user=request.user, prefix="task"),
+            "draw_form": DrawTasksForm(user=request.user, prefix="draw"),
             "can_create": can_create,
         },
     )
@@ -264,7 +268,7 @@ def task_list(request):
 @login_required
 @require_POST
 def task_create(request):
-    form = TaskForm(request.POST, user=request.user)
+    form = TaskForm(request.POST, user=request.user, prefix="task")
     if form.is_valid():
         try:
             services.task_create(
@@ -285,17 +289,30 @@ def task_create(request):
 @login_required
 @require_POST
 def tasks_from_draw(request):
-    form = DrawTasksForm(request.POST)
+    form = DrawTasksForm(request.POST, user=request.user, prefix="draw")
     if form.is_valid():
+        rnd = form.cleaned_data["round"]
         try:
-            made = services.tasks_from_draw(
-                actor=request.user, round_id=form.cleaned_data["round_id"], due=form.cleaned_data["due"]
-            )
-            messages.success(
-                request, _("%(n)d sampling tasks were created from the draw.") % {"n": len(made)}
-            )
+            made = services.tasks_from_draw(actor=request.user, round_id=rnd.pk, due=form.cleaned_data["due"])
         except ValidationError as e:
             errors_to_form(e, request=request)
+        else:
+            if made:
+                messages.success(
+                    request,
+                    _("%(n)d sampling tasks were created from the draw %(code)s.")
+                    % {"n": len(made), "code": rnd.code},
+                )
+            else:  # run before: nothing new, which is no success to report
+                messages.warning(
+                    request,
+                    _("Nothing new was generated: every producer drawn in %(code)s already has its task.")
+                    % {"code": rnd.code},
+                )
+    else:
+        for errs in form.errors.values():
+            for m in errs:
+                messages.error(request, m)
     return redirect("monitoring:task_list")
 
 
@@ -336,8 +353,12 @@ def sample_create(request):
             request.user, SamplingTask.objects.all(), pk=request.GET.get("task") or request.POST.get("task")
         )
     initial = {"sampled_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "quantity_unit": "kg"}
-    if task:
-        initial.update(producer=task.producer, product=task.product)
+    if task:  # the task's other drawn samplers are taken to be present; the sampler corrects it
+        initial.update(
+            producer=task.producer,
+            product=task.product,
+            co_samplers=[u.pk for u in task.samplers.all() if u.pk != request.user.pk],
+        )
     form = SampleForm(
         request.POST or None, request.FILES or None, user=request.user, initial=initial, task=task
     )
@@ -417,6 +438,14 @@ def sample_transition(request, code):
     sample = get_scoped_or_404(request.user, Sample.objects.all(), code=code)
     form = TransitionForm(request.POST)
     if form.is_valid():
+        asking = confirmation_needed(
+            request,
+            services.SAMPLE_WORKFLOW.transitions.get(form.cleaned_data["action"]),
+            subject=f"{sample.code} {sample.producer.name} {sample.product}",
+            back_url=reverse("monitoring:sample_detail", args=[sample.code]),
+        )
+        if asking is not None:
+            return asking
         try:
             services.sample_transition(
                 actor=request.user,

@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from nongan.core.forms import BootstrapMixin, RegionChoiceField, VersionedFormMixin
+from nongan.core.forms import BootstrapMixin, DateInput, RegionChoiceField, VersionedFormMixin
 from nongan.core.validators import (
     normalize_id_number,
     validate_id_number,
@@ -50,7 +50,7 @@ class ProducerForm(VersionedFormMixin, BootstrapMixin, forms.ModelForm):
             "notes",
         ]
         widgets = {
-            "established": forms.DateInput(attrs={"type": "date"}),
+            "established": DateInput(),
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
@@ -124,8 +124,8 @@ class CertificationForm(VersionedFormMixin, BootstrapMixin, forms.ModelForm):
         model = Certification
         fields = ["kind", "number", "product_name", "scope", "issuer", "issued_on", "valid_until"]
         widgets = {
-            "issued_on": forms.DateInput(attrs={"type": "date"}),
-            "valid_until": forms.DateInput(attrs={"type": "date"}),
+            "issued_on": DateInput(),
+            "valid_until": DateInput(),
         }
 
     def __init__(self, *args, **kwargs):

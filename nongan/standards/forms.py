@@ -4,6 +4,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from nongan.core.forms import DateInput
+
 from .choices import AnalyteKind, ImportKind
 from .models import Analyte, Edition
 
@@ -42,9 +44,7 @@ class JudgeForm(forms.Form):
         label=_("Unit"), choices=[("mg/kg", "mg/kg"), ("μg/kg", "μg/kg"), ("mg/L", "mg/L")]
     )
     lod = forms.CharField(label=_("Limit of detection"), max_length=32, required=False)
-    date = forms.DateField(
-        label=_("Sampling date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    date = forms.DateField(label=_("Sampling date"), required=False, widget=DateInput())
 
 
 class AnalyteForm(forms.Form):

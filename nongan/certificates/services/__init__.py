@@ -28,7 +28,8 @@ Public scans (``scans``)
 Collection and re-issue (``collection``)
     ``purchase_record`` (each certificate by its scanned QR, never its number alone), ``certificate_reissue``.
 Market checks (``market``)
-    ``market_check_record`` (a failed check proposes the seller as a key target); ``KEY_TARGET_WORKFLOW``,
+    ``market_check_preview`` (``MarketPreview``: the certificate and result shown before saving; a mistyped
+    number is refused), ``market_check_record`` (a failed check proposes the seller as a key target); ``KEY_TARGET_WORKFLOW``,
     ``key_target_proposal_accept`` / ``key_target_proposal_reject`` (a supervisor of the producer's jurisdiction).
 Signing keys (``keys``)
     ``signing_key_rotate``, ``signing_key_compromise``, ``active_signer`` (``SigningUnavailable`` when the
@@ -86,8 +87,10 @@ from .keys import (
 from .lookup import Verdict, VerifyResult, certificate_by_number, certificate_by_qr, verify, verify_text
 from .market import (
     KEY_TARGET_WORKFLOW,
+    MarketPreview,
     key_target_proposal_accept,
     key_target_proposal_reject,
+    market_check_preview,
     market_check_record,
 )
 from .numbering import allocate_numbers
@@ -158,6 +161,8 @@ __all__ = [
     "issue_blockers",
     "key_records",
     "market_check_record",
+    "market_check_preview",
+    "MarketPreview",
     "KEY_TARGET_WORKFLOW",
     "key_target_proposal_accept",
     "key_target_proposal_reject",

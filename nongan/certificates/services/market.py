@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -16,13 +18,65 @@ from nongan.core.choices import Role
 from nongan.core.scoping import in_jurisdiction
 from nongan.core.workflow import Transition, Workflow
 
+from .. import qrsign
 from ..choices import FAILED_CHECKS, CertificateStatus, CheckResult, ProposalStatus
-from ..models import KeyTargetProposal, MarketCheck
+from ..models import Certificate, KeyTargetProposal, MarketCheck
 from .common import _decimal, _unit
 from .lookup import certificate_by_number
 
 if TYPE_CHECKING:
     from nongan.registry.models import Producer
+
+
+@dataclass(frozen=True)
+class MarketPreview:
+    """What a market check would record for a number or scanned text: the result and the certificate found."""
+
+    result: str  # CheckResult
+    number: str  # normalised ("" when none was given)
+    certificate: Certificate | None = None
+    problem: str = ""  # why the certificate is invalid (unknown number, forged signature), for the checker
+
+
+def market_check_preview(number: str) -> MarketPreview:
+    """The certificate a typed number or a scanned QR text names, and the result a check would record — shown
+    to the checker before anything is saved. A typed number whose check character does not match (a typing
+    error, as /v/ recognises it) or that is not a certificate number at all is a ``ValidationError`` on
+    ``number``: a typo is never recorded against a seller as an invalid certificate. A well-formed number no
+    certificate has, or a QR whose signature fails, is an invalid certificate."""
+    text = (number or "").strip()
+    if not text:
+        return MarketPreview(CheckResult.MISSING, "")
+    if "/v/" not in text:  # typed (or a scanner that gives the number only)
+        n = qrsign.normalize_number(text)
+        if not re.fullmatch(r"[0-9]{16}[0-9A-Z]", n):
+            raise ValidationError(
+                {
+                    "number": _(
+                        "“%(number)s” is not a certificate number: it has 16 digits and a check character "
+                        "(17 characters). Check it and enter it again; nothing was saved."
+                    )
+                    % {"number": text[:40]}
+                }
+            )
+        if not qrsign.number_is_valid(n):
+            raise ValidationError(
+                {
+                    "number": _(
+                        "The certificate number %(number)s does not match its check character: a character "
+                        "was probably mistyped. Check it and enter it again; nothing was saved."
+                    )
+                    % {"number": n}
+                }
+            )
+        text = n
+    try:
+        cert = certificate_by_number(text)
+    except ValidationError as exc:
+        shown = text if len(text) <= 40 else ""
+        return MarketPreview(CheckResult.INVALID, shown, problem=" ".join(exc.messages))
+    result = CheckResult.VALID if cert.status == CertificateStatus.VALID else CheckResult.REVOKED
+    return MarketPreview(result, cert.number, cert)
 
 
 @transaction.atomic
@@ -41,9 +95,10 @@ def market_check_record(
     checked_at: dt.datetime | None = None,
     is_demo: bool = False,
 ) -> MarketCheck:
-    """Record an incoming lot at a market. No number → "missing"; a number that is mistyped, unknown or
-    revoked → "invalid"/"revoked". A failed check of a known producer proposes it as a key supervision
-    target (``KeyTargetProposal``); only a supervisor of that producer's jurisdiction accepts it."""
+    """Record an incoming lot at a market. No number → "missing"; a number (or scanned QR) that is unknown or
+    forged → "invalid", revoked → "revoked"; a mistyped number is refused (``market_check_preview``). A failed
+    check of a known producer proposes it as a key supervision target (``KeyTargetProposal``); only a supervisor
+    of that producer's jurisdiction accepts it."""
     if actor is not None and not (actor.is_superuser or in_jurisdiction(actor, region)):
         raise ValidationError({"region": _("This region is outside your jurisdiction.")})
     errors = {}
@@ -60,16 +115,9 @@ def market_check_record(
             errors.update(exc.message_dict)
     if errors:
         raise ValidationError(errors)
-    cert = None
     number = (number or "").strip()
-    if not number:
-        result = CheckResult.MISSING
-    else:
-        try:
-            cert = certificate_by_number(number)
-            result = CheckResult.VALID if cert.status == CertificateStatus.VALID else CheckResult.REVOKED
-        except ValidationError:
-            result = CheckResult.INVALID
+    preview = market_check_preview(number)  # a mistyped number: refused here, nothing written
+    cert, result = preview.certificate, preview.result
     if cert is not None:
         seller = seller or cert.producer
     check = MarketCheck.objects.create(
@@ -79,7 +127,7 @@ def market_check_record(
         product_name=product_name.strip()[:64],
         quantity=q,
         unit=unit if q is not None else "",
-        number_entered=number[:40],
+        number_entered=(preview.number or number)[:40],
         certificate=cert,
         seller=seller,
         seller_name=(seller_name or "")[:128],

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from openpyxl import load_workbook
 
-from nongan.certificates import selectors, services
+from nongan.certificates import qrsign, selectors, services
 from nongan.certificates.models import Certificate, Collection, Lineage, MarketCheck
 
 # these tests record inputs: the issue gate checks them against the shipped banned and restricted lists
@@ -139,14 +139,16 @@ def test_market_checks_flag_producers(users, batch, issue, ganyu):
         seller_name="无名摊贩",
     )
     assert missing.result == "missing"
+    unknown = a.number[:-3] + "99"  # well formed, with its check character, but issued to nobody
+    unknown += qrsign.check_char(unknown)
     bad = services.market_check_record(
         actor=users.market,
         region=ganyu.town["青口镇"],
         market="青口农贸市场",
         product_name="黄瓜",
-        number="1234",
+        number=unknown,
     )
-    assert bad.result == "invalid"
+    assert (bad.result, bad.number_entered, bad.seller) == ("invalid", unknown, None)
     services.certificate_revoke(actor=None, certificate=a, reason="召回")
     rev = services.market_check_record(
         actor=users.market,

@@ -126,9 +126,13 @@ def test_purchase_reissue_and_market_pages(client, users, batch, issue, make_pro
     child = Certificate.objects.get(producer=buyer)
     assert child.quantity == 295
     client.force_login(users.market)
+    r = client.post("/certificates/market-checks/", {"step": "look", "number": child.number})
+    assert r.status_code == 200 and 'data-testid="check-preview"' in r.content.decode()
+    assert MarketCheck.objects.count() == 0  # shown, not saved
     r = client.post(
         "/certificates/market-checks/",
         {
+            "step": "save",
             "market": "青口农贸市场",
             "product_name": "黄瓜",
             "number": child.number,

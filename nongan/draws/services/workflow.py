@@ -385,6 +385,10 @@ ROUND_WORKFLOW = Workflow(
             guard=_draw_guard,
             effect=_draw_effect,
             ledger_kind="draw.drawn",
+            confirm=gettext_lazy(
+                "The seed is revealed and the selection fixed for good, with these witness values: it cannot be "
+                "undone or drawn again."
+            ),
         ),
         Transition(
             "publish",
@@ -393,6 +397,9 @@ ROUND_WORKFLOW = Workflow(
             S.PUBLISHED,
             effect=_publish_effect,
             ledger_kind="draw.published",
+            confirm=gettext_lazy(
+                "The selection, the seed and the witnesses become public for everyone: it cannot be withdrawn."
+            ),
         ),
         Transition(
             "cancel",

@@ -50,8 +50,24 @@ def test_admin_runs_a_round_and_the_public_verifies_it(browser, live_server, use
     page.select_option("#id_witness_2", str(users.enforcement.pk))
     page.fill("#id_value_2", "海头0582")
     page.click("[data-testid=action-draw]")
+    # Irreversible: a confirmation page first (no JavaScript needed); going back changes nothing.
+    assert page.locator("[data-testid=confirm-message]").inner_text() == (
+        "将揭示种子并以这些见证值确定抽取结果：此操作不能撤销，也不能重新抽取。"
+    )
+    page.click("[data-testid=confirm-back]")
+    assert page.locator("[data-testid=round-status]").inner_text() == "种子已承诺"
+    page.select_option("#id_witness_1", str(users.sampler.pk))
+    page.fill("#id_value_1", "7391")
+    page.select_option("#id_witness_2", str(users.enforcement.pk))
+    page.fill("#id_value_2", "海头0582")
+    page.click("[data-testid=action-draw]")
+    page.click("[data-testid=confirm]")
     assert page.locator("[data-testid=round-status]").inner_text() == "已抽取"
     page.click("[data-testid=action-publish]")
+    assert page.locator("[data-testid=confirm-message]").inner_text() == (
+        "选中名单、种子和见证人将向所有人公开：公开后不能撤回。"
+    )
+    page.click("[data-testid=confirm]")
     assert page.locator("[data-testid=round-status]").inner_text() == "已公开"
     rnd = DrawRound.objects.get()
 

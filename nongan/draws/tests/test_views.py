@@ -88,6 +88,7 @@ def test_detail_steps_through_the_round(admin_client, make_round, spread, users)
         "value_1": "7391",
         "witness_2": users.qk.pk,
         "value_2": "青口0582",
+        "confirmed": "1",  # past the confirmation step (asserted below for publish)
     }
     r = admin_client.post(reverse("draws:action", args=[rnd.pk, "draw"]), witnesses, follow=True)
     assert "未抽取" in r.content.decode()  # the day after the commitment has not passed
@@ -103,7 +104,11 @@ def test_detail_steps_through_the_round(admin_client, make_round, spread, users)
     admin_client.post(reverse("draws:action", args=[rnd.pk, "draw"]), witnesses)
     rnd.refresh_from_db()
     assert rnd.status == "drawn" and {e["value"] for e in rnd.witness_entropy} == {"7391", "青口0582"}
-    admin_client.post(reverse("draws:action", args=[rnd.pk, "publish"]))
+    asked = admin_client.post(reverse("draws:action", args=[rnd.pk, "publish"]))
+    rnd.refresh_from_db()
+    assert rnd.status == "drawn"  # the irreversible step asks first and changes nothing
+    assert "选中名单、种子和见证人将向所有人公开：公开后不能撤回。" in asked.content.decode()
+    admin_client.post(reverse("draws:action", args=[rnd.pk, "publish"]), {"confirmed": "1"})
     rnd.refresh_from_db()
     assert rnd.status == "published"
     body = admin_client.get(detail).content.decode()

@@ -64,6 +64,7 @@ def sample_register(
     task: SamplingTask | None = None,
     base=None,
     photos=(),
+    co_samplers=(),
     **data,
 ) -> Sample:
     """Register a sample taken by ``actor``: validates everything first, then writes the sample, its photos,
@@ -113,6 +114,19 @@ def sample_register(
             errors["task"] = _("This task is no longer open.")
         elif task.producer_id != producer.pk:
             errors["task"] = _("The task is for another producer.")
+    co_samplers = [u for u in co_samplers if u.pk != getattr(actor, "pk", None)]
+    for u in co_samplers:
+        if not (u.is_active and (u.is_superuser or u.role in SAMPLER_ROLES)):
+            errors["co_samplers"] = _("%(name)s is not a sampler.") % {"name": str(u)}
+        elif (
+            not u.is_superuser
+            and u.jurisdiction_id
+            and not (
+                producer.region.path.startswith(u.jurisdiction.path)
+                or u.jurisdiction.path.startswith(producer.region.path)
+            )
+        ):
+            errors["co_samplers"] = _("%(name)s works outside this producer's region.") % {"name": str(u)}
     if data.get("party_confirmed") and not (data.get("party_name") or "").strip():
         errors["party_name"] = _("Give the name of the person of the sampled party who confirmed.")
     photo_formats = []
@@ -143,10 +157,12 @@ def sample_register(
         **fields,
     )
     sample.save()
+    if co_samplers:
+        sample.co_samplers.set(co_samplers)
     for f, ext in zip(photos, photo_formats, strict=True):
         _photo_save(sample, f, ext, caption=getattr(f, "name", "") or "")
     _event(actor=actor, action="register", from_state="", to_state=SampleState.REGISTERED, sample=sample)
-    audit.record_create(actor, sample)
+    audit.record_create(actor, sample)  # with its co-samplers (set above)
     if task is not None:
         TASK_WORKFLOW.run(actor=actor, obj=task, action="sample")
     return sample
@@ -365,6 +381,10 @@ SAMPLE_WORKFLOW = Workflow(
             guard=_guard_publish,
             effect=_effect_publish,
             ledger_kind="monitoring.result",
+            confirm=gettext_lazy(
+                "The verdict and the results become public and are written to the ledger: publishing cannot be "
+                "undone (only voided, with a reason, which stays visible)."
+            ),
         ),
         Transition(
             "cancel",

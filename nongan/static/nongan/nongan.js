@@ -7,6 +7,11 @@
    - button[data-geolocate]          fills #id_latitude / #id_longitude from the browser's position
    - button[data-print]              prints the page (after POSTing its form, when it sits in one)
    - input[data-enter-searches]      Enter searches (htmx "search") instead of submitting the form around it
+   - button[data-scan="<input id>"]  scans a QR code with the camera (BarcodeDetector + getUserMedia, where the
+                                     browser has them: shown only then) into that input and submits its form
+                                     with the form's first submit button
+   - select[data-region-picker]      a region select grouped by township becomes two: the township first, then
+                                     only that township's villages (without JavaScript: the grouped list)
    Charts: nongan/charts.js. */
 (function () {
   "use strict";
@@ -30,9 +35,80 @@
     });
   }
 
+  function regionPickers(root) {
+    root.querySelectorAll("select[data-region-picker]").forEach(function (sel) {
+      if (sel.hasAttribute("data-region-ready")) return;
+      var groups = Array.prototype.slice.call(sel.querySelectorAll("optgroup"));
+      if (groups.length < 2) return;  // one township: its short list as it is
+      sel.setAttribute("data-region-ready", "");
+      var blank = sel.querySelector("option[value='']");
+      var town = document.createElement("select");
+      town.className = sel.className;
+      town.classList.add("mb-1");
+      town.setAttribute("aria-label", sel.getAttribute("data-region-picker"));
+      town.setAttribute("data-region-town", "");
+      town.add(new Option(sel.getAttribute("data-region-placeholder") || "—", ""));
+      groups.forEach(function (g) { town.add(new Option(g.label, g.label)); });
+      sel.parentNode.insertBefore(town, sel);
+      function show(label) {
+        var keep = sel.value;
+        while (sel.firstChild) sel.removeChild(sel.firstChild);
+        if (blank) sel.appendChild(blank);
+        groups.forEach(function (g) { if (g.label === label) sel.appendChild(g); });
+        sel.value = keep;
+        if (sel.value !== keep || !keep) sel.value = "";
+      }
+      var chosen = sel.selectedIndex > 0 ? sel.options[sel.selectedIndex].parentNode : null;
+      town.value = chosen && chosen.tagName === "OPTGROUP" ? chosen.label : "";
+      show(town.value);
+      town.addEventListener("change", function () { show(town.value); });
+    });
+  }
+
+  function scanners(root) {
+    if (!("BarcodeDetector" in window) || !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) return;
+    root.querySelectorAll("[data-scan]").forEach(function (button) { button.hidden = false; });
+  }
+
+  function scan(button) {
+    var id = button.getAttribute("data-scan");
+    var input = document.getElementById(id);
+    var video = document.querySelector("[data-scan-video='" + id + "']");
+    var detector = new window.BarcodeDetector({formats: ["qr_code"]});
+    navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}, audio: false}).then(function (stream) {
+      video.srcObject = stream;
+      video.hidden = false;
+      video.play();
+      function stop() {
+        stream.getTracks().forEach(function (t) { t.stop(); });
+        video.hidden = true;
+      }
+      function look() {
+        if (video.hidden) return;
+        detector.detect(video).then(function (codes) {
+          if (codes.length) {
+            stop();
+            input.value = codes[0].rawValue;
+            var submit = input.form.querySelector("button[type=submit], button:not([type])");
+            if (input.form.requestSubmit) input.form.requestSubmit(submit); else submit.click();
+          } else {
+            window.requestAnimationFrame(look);
+          }
+        }).catch(function () { window.requestAnimationFrame(look); });
+      }
+      look();
+    }).catch(function () {
+      button.hidden = true;
+      input.setAttribute("placeholder", button.getAttribute("data-scan-error") || "");
+      input.focus();
+    });
+  }
+
   function setUp(root) {
     styleFields(root);
     widths(root);
+    regionPickers(root);
+    scanners(root);
   }
 
   document.addEventListener("submit", function (event) {
@@ -62,6 +138,8 @@
         document.getElementById("id_longitude").value = p.coords.longitude.toFixed(6);
       });
     }
+    var scanButton = event.target.closest && event.target.closest("[data-scan]");
+    if (scanButton) { event.preventDefault(); scan(scanButton); }
     var print = event.target.closest && event.target.closest("[data-print]");
     if (print) {
       event.preventDefault();
