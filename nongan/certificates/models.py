@@ -238,18 +238,11 @@ class Certificate(WorkflowModel):
     )
     STATE_FIELD = "status"  # moved only by services.CERTIFICATE_WORKFLOW
 
-    def ledger_content(self) -> dict:
-        """``LEDGER_FIELDS``, and the counterfeit review once there is one (certificates never reviewed keep the
-        digest they were issued with)."""
-        content = {name: getattr(self, self._meta.get_field(name).attname) for name in self.LEDGER_FIELDS}
-        if self.suspicion_reviewed_at is not None:
-            content.update(
-                suspicious=self.suspicious,
-                suspicious_reason=self.suspicious_reason,
-                suspicion_reviewed_at=self.suspicion_reviewed_at,
-                suspicion_reviewed_by=self.suspicion_reviewed_by_id,
-            )
-        return content
+    # The counterfeit review joins the content once there is one (certificates never reviewed keep the digest
+    # they were issued with).
+    LEDGER_FIELDS_ONCE_SET = {
+        "suspicion_reviewed_at": ("suspicious", "suspicious_reason", "suspicion_reviewed_by"),
+    }
 
     number = models.CharField(_("certificate no."), max_length=17, unique=True)
     producer = models.ForeignKey(
