@@ -110,3 +110,24 @@ def test_wide_screens_keep_the_table(browser, live_server, users, lists):
     assert page.locator("table.table-cards thead").is_visible()
     state = page.locator("[data-testid=state]").first
     assert state.evaluate("e => getComputedStyle(e).display") == "table-cell"
+
+
+def test_the_sample_form_finds_the_producer_and_fetches_its_bases(browser, live_server, users, make_producer):
+    from nongan.registry.models import Base
+    from nongan.registry.services import base_save
+
+    own = users.own_producer
+    base_save(actor=None, base=Base(producer=own, name="东大棚", region=own.region))
+    other = make_producer(name="青口镇番茄合作社", products=("番茄",))
+    base_save(actor=None, base=Base(producer=other, name="西大棚", region=other.region))
+    page = _phone(browser)
+    browser_login(page, live_server, "sampler")
+    page.goto(f"{live_server.url}/monitoring/samples/new/")
+    assert page.locator("#id_base option").all_inner_texts() == ["---------"]
+    page.fill("#producer-q", "绿源")
+    page.wait_for_selector(f"#id_producer option[value='{own.pk}']", state="attached")
+    page.select_option("#id_producer", str(own.pk))
+    page.wait_for_selector("#id_base option:has-text('东大棚')", state="attached")
+    assert page.locator("#id_base option").all_inner_texts() == ["---------", "东大棚"]
+    assert page.locator("#id_product option").all_inner_texts() == ["---------", "黄瓜"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
