@@ -40,4 +40,4 @@ class MonitoringConfig(NonganAppConfig):
     def demo(self, *, stdout, seed, producers):
         from . import demo
 
-        demo.build(stdout=stdout, seed=seed)
+        demo.build(stdout=stdout, seed=seed, producers=producers)

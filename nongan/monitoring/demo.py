@@ -72,7 +72,10 @@ def _when(rnd, start: dt.datetime, end: dt.datetime) -> dt.datetime:
     return t.replace(hour=rnd.randint(7, 16), minute=rnd.randint(0, 59), second=0, microsecond=0)
 
 
-def build(*, stdout, seed: int = 320707) -> None:
+FULL_DISTRICT = 3200  # producers of the full demo district; a smaller demo gets proportionally fewer records
+
+
+def build(*, stdout, seed: int = 320707, producers: int = FULL_DISTRICT) -> None:
     district = root_region()
     lines = list(
         registry.product_lines()
@@ -95,6 +98,9 @@ def build(*, stdout, seed: int = 320707) -> None:
         stdout.write("monitoring: demo accounts missing, nothing created")
         return
     rnd = random.Random(seed + 7)
+    scale = min(
+        1.0, max(0.05, producers / FULL_DISTRICT)
+    )  # a few dozen producers: a twentieth of the records
     admin, sampler, analyst, analyst2 = (users[k] for k in ("admin", "sampler", "analyst", "analyst2"))
     towns = list(townships(district))
     weights = dict(registry.product_lines().values_list("producer__region__parent").annotate(n=Count("id")))
@@ -119,9 +125,9 @@ def build(*, stdout, seed: int = 320707) -> None:
     start = dt.datetime(YEAR, 1, 4, tzinfo=TZ)
     end = min(now - dt.timedelta(days=1), dt.datetime(YEAR, 12, 31, tzinfo=TZ))
     n_samples = _samples(
-        rnd, lines, plan, start, end, sampler, analyst, analyst2, admin, users.get("qingkou")
+        rnd, lines, plan, start, end, sampler, analyst, analyst2, admin, users.get("qingkou"), scale
     )
-    n_rapid = _rapid(rnd, lines, towns, district, start, end, admin, users)
+    n_rapid = _rapid(rnd, lines, towns, district, start, end, admin, users, scale)
     # a few open tasks for the samplers
     for line in rnd.sample(lines, min(20, len(lines))):
         services.task_create(
@@ -223,11 +229,17 @@ def _result_rows(rnd, sample, fail: bool) -> list[dict]:
     return rows
 
 
-def _samples(rnd, lines, plan, start, end, sampler, analyst, analyst2, admin, township_user) -> int:
+def _samples(
+    rnd, lines, plan, start, end, sampler, analyst, analyst2, admin, township_user, scale: float = 1.0
+) -> int:
     by_sector: dict[str, list] = {}
     for line in lines:
         by_sector.setdefault(KIND_SECTOR.get(line.category.kind, "crop"), []).append(line)
-    wanted = {"crop": 200, "livestock": 60, "aquatic": 60}
+    # at least a dozen per sector, so that every state of a sample is shown
+    wanted = {
+        sector: max(12, round(n * scale))
+        for sector, n in {"crop": 200, "livestock": 60, "aquatic": 60}.items()
+    }
     made = 0
     for sector, n in wanted.items():
         pool = by_sector.get(sector) or []
@@ -267,7 +279,7 @@ def _samples(rnd, lines, plan, start, end, sampler, analyst, analyst2, admin, to
             services.sample_transition(actor=analyst, sample=s, action="receive")
             if age < 6 and i % 2 == 0:
                 continue  # in the lab
-            fail = rnd.random() < 0.03
+            fail = rnd.random() < 0.03 or i == 10  # one unqualified sample per sector at least
             try:
                 services.results_enter(actor=analyst, sample=s, rows=_result_rows(rnd, s, fail), submit=True)
             except ValidationError:
@@ -300,7 +312,7 @@ def _samples(rnd, lines, plan, start, end, sampler, analyst, analyst2, admin, to
     return made
 
 
-def _rapid(rnd, lines, towns, district, start, end, admin, users) -> int:
+def _rapid(rnd, lines, towns, district, start, end, admin, users, scale: float = 1.0) -> int:
     by_town: dict[int, list] = {}
     for line in lines:
         if line.category.kind == "plant":
@@ -312,7 +324,9 @@ def _rapid(rnd, lines, towns, district, start, end, admin, users) -> int:
             by_town.setdefault(town, []).append(line)
     town_user = {"青口镇": users.get("qingkou"), "海头镇": users.get("haitou")}
     total = 0
-    stations = [(t, 150 + rnd.randint(0, 60)) for t in towns] + [(district, 600)]
+    stations = [(t, round((150 + rnd.randint(0, 60)) * scale)) for t in towns] + [
+        (district, round(600 * scale))
+    ]
     for station, n in stations:
         pool = by_town.get(station.pk) or []
         if station == district or not pool:
@@ -320,7 +334,7 @@ def _rapid(rnd, lines, towns, district, start, end, admin, users) -> int:
         actor = town_user.get(station.name) or admin
         suspect = station.name == SUSPECT_TOWN
         if suspect:
-            n = 320
+            n = round(320 * scale)
             suspect_days = [_when(rnd, start, end) for _ in range(12)]
         items = []
         for _ in range(n):
