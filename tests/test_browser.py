@@ -51,3 +51,41 @@ def test_phone_layout_and_other_township_is_invisible(browser, live_server, user
     assert page.locator(".navbar-toggler").is_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
+
+
+def test_the_ledger_reads_as_cards_on_a_phone(browser, live_server, users, ganyu):
+    """At 390 px the ledger's rows are cards, kind first, in Chinese, and nothing scrolls sideways: neither the
+    entries nor the problems the check finds. At 1366 px it is the table."""
+    from nongan.core import ledger
+    from nongan.core.models import LedgerEntry
+
+    ledger.append(kind="certificate.issue", ref="3207072600000031I", payload={"n": 1}, region=ganyu.district)
+    ledger.append(
+        kind="draw.published", ref="SJ2026-0001", payload={"n": 2}, actor=users.admin, region=ganyu.district
+    )
+    LedgerEntry.objects.filter(seq=1).update(payload='{"n":9}')  # edited behind the application
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page = context.new_page()
+    browser_login(page, live_server, "admin")
+    page.goto(f"{live_server.url}/ledger/")
+    page.click("text=校验整条链")
+    problems = page.locator("[data-testid=ledger-problems]")
+    expect(problems).to_contain_text("账本条目 #1：内容与其哈希不符（该条目被修改过）")
+    assert not page.locator("[data-testid=ledger] thead").is_visible()
+    first = page.locator("[data-testid=ledger] tbody tr").first
+    cells = first.locator("td")
+    # the kind comes first in the card (ordered by CSS), above the number and the time
+    kind_box, seq_box = cells.nth(2).bounding_box(), cells.nth(0).bounding_box()
+    assert cells.nth(2).inner_text() == "公布抽取结果" and kind_box["y"] < seq_box["y"]
+    assert cells.nth(4).get_attribute("data-label") == "操作人" and cells.nth(4).inner_text() == "admin"
+    assert page.locator("[data-testid=ledger]").inner_text().count("系统") == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    context.close()
+
+    wide = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = wide.new_page()
+    browser_login(page, live_server, "admin")
+    page.goto(f"{live_server.url}/ledger/")
+    assert page.locator("[data-testid=ledger] thead").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+    wide.close()

@@ -108,3 +108,14 @@ LEDGER_KINDS = {
     "signing_key.rotate": _("Signing key rotated"),
     "signing_key.compromise": _("Signing key compromised"),
 }
+
+
+class CertificateEventKind(models.TextChoices):
+    """What a certificate's event row says happened (``CertificateEvent.kind``)."""
+
+    ISSUED = "issued", _("Issued")
+    PRINTED = "printed", _("Printed")
+    REVOKED = "revoked", _("Revoked")
+    CONTRADICTED = "contradicted", _("Promise contradicted by a sample")
+    COUNTERFEIT_CONFIRMED = "counterfeit_confirmed", _("Counterfeit confirmed")
+    COUNTERFEIT_CLEARED = "counterfeit_cleared", _("Counterfeit signals cleared")

@@ -15,6 +15,7 @@ from nongan.core.workflow import WorkflowModel
 from .choices import (
     Basis,
     BatchStatus,
+    CertificateEventKind,
     CertificateStatus,
     CheckResult,
     HarvestKind,
@@ -414,6 +415,12 @@ class CertificateEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.certificate_id} {self.kind}"
+
+    @property
+    def kind_label(self) -> str:
+        """What happened, as a reader names it (``CertificateEventKind``; an unknown kind as it is stored)."""
+        labels = dict(CertificateEventKind.choices)
+        return str(labels.get(self.kind, self.kind))
 
 
 class Scan(models.Model):

@@ -41,7 +41,10 @@ def users_create(*, producer) -> list[User]:
             username=username,
             password=DEMO_PASSWORD,
             role=role,
-            full_name=desc.split("（")[0],
+            # the producer's login is its legal representative's (the page header names the producer itself)
+            full_name=producer.legal_rep
+            if role == Role.PRODUCER and producer.legal_rep
+            else desc.split("（")[0],
             jurisdiction=jurisdiction,
             producer=producer if role == Role.PRODUCER else None,
         )

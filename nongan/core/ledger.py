@@ -42,6 +42,13 @@ from .models import AuditLog, LedgerCheckpoint, LedgerEntry, NumberCounter
 
 GENESIS = "0" * 64
 LEDGER_SERIES = "ledger"  # one counter (key "") of sequence numbers in nongan.core.numbering
+SYSTEM_ACTOR = "system"  # the actor stored (and hashed) for a change made by no user: shown as actor_label()
+
+
+def actor_label(actor_repr: str) -> str:
+    """The stored actor of an entry (or an audit row, a draw event) as shown: the system actor in the reader's
+    language."""
+    return gettext("system") if actor_repr == SYSTEM_ACTOR else actor_repr
 
 
 def _highest_seq() -> int:
@@ -157,7 +164,7 @@ def append(*, kind: str, ref: str, payload: Any, actor=None, region=None, record
         raw = timezone.now()
         now = raw.replace(microsecond=(raw.microsecond // 1000) * 1000).astimezone(dt.UTC)
         body = canonical_json(payload)
-        actor_repr = str(actor) if actor is not None else "system"
+        actor_repr = str(actor) if actor is not None else SYSTEM_ACTOR
         time_iso = now.isoformat()
         scope_path = region.path if region is not None else ""
         return LedgerEntry.objects.create(

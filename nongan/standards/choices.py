@@ -71,3 +71,29 @@ class ImportKind(models.TextChoices):
     BANNED = "banned", _("Banned substances")
     RESTRICTED = "restricted", _("Substances banned on some crops")
     ANALYTES = "analytes", _("Analytes (names, CAS, other names)")
+
+
+# Scopes written in English in the shipped lists (banned_pesticides.csv, restricted_scope_pesticides.csv) and in
+# files imported from the same sources: stored as written (the restricted list's scope names are keys of the scope
+# mappings), shown in the page's language.
+SHIPPED_SCOPES = {
+    "all uses": _("all uses"),
+    "agricultural use": _("agricultural use"),
+    "agricultural use (special exemption to 2019-03-26)": _(
+        "agricultural use (special exemption to 2019-03-26)"
+    ),
+    "all uses (single-agent products first; mixtures from 2017-07-01)": _(
+        "all uses (single-agent products first; mixtures from 2017-07-01)"
+    ),
+    "aqueous solutions (水剂) from 2016-07-01": _("aqueous solutions (水剂) from 2016-07-01"),
+    "all crops except sanitary use and seed coating of some dry-field crops such as maize": _(
+        "all crops except sanitary use and seed coating of some dry-field crops such as maize"
+    ),
+}
+
+
+def scope_label(text: str) -> str:
+    """A stored scope (of a ban, of a restricted use, a scope mapping's name) as shown: a shipped English scope in
+    the page's language, any other as it is written."""
+    label = SHIPPED_SCOPES.get((text or "").strip())
+    return str(label) if label is not None else text

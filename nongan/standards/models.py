@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from nongan.core.versions import Versioned
 
-from .choices import AnalyteKind, EditionKind, LimitBasis, LimitType, Verification
+from .choices import AnalyteKind, EditionKind, LimitBasis, LimitType, Verification, scope_label
 from .inforce import EDITION_FIELDS, EditionInfo, active_editions
 
 
@@ -180,7 +180,9 @@ class BannedSubstance(models.Model):
     analyte = models.ForeignKey(
         Analyte, verbose_name=_("analyte"), on_delete=models.PROTECT, related_name="bans"
     )
-    ban_scope = models.CharField(_("scope of the ban"), max_length=255, blank=True)
+    ban_scope = models.CharField(
+        _("scope of the ban"), max_length=255, blank=True
+    )  # shown as ban_scope_label
     announcement = models.CharField(_("announcement"), max_length=128, blank=True)
     effective_from = models.DateField(_("effective from"), null=True, blank=True)
     effective_text = models.CharField(
@@ -209,6 +211,10 @@ class BannedSubstance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.analyte} ({self.announcement})" if self.announcement else str(self.analyte)
+
+    @property
+    def ban_scope_label(self) -> str:
+        return scope_label(self.ban_scope)
 
 
 class RestrictedUse(models.Model):
@@ -272,6 +278,10 @@ class ScopeMapping(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def name_label(self) -> str:
+        return scope_label(self.name)
 
 
 class StandardsRevision(models.Model):

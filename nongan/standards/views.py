@@ -21,6 +21,7 @@ from nongan.core.versions import StaleVersion
 from nongan.core.views import import_upload
 
 from . import selectors, services
+from .choices import scope_label
 from .engine import get_index, judge
 from .filtersets import LimitFilterSet
 from .forms import AnalyteForm, ImportForm, JudgeForm
@@ -161,7 +162,7 @@ def restricted_list(request):
         for name in r.scope_names:
             ids = index.scope_ids(name)
             nodes = sorted(index.cat_name[i] for i in ids)
-            covered.append((name, "、".join(nodes) if nodes != [name] else ""))
+            covered.append((scope_label(name), "、".join(nodes) if nodes != [name] else ""))
         rows.append((r, covered))
     return render(request, "standards/restricted_list.html", {"section": "standards", "rows": rows})
 

@@ -1,10 +1,11 @@
-"""Template helpers: query-string editing, Bootstrap field rendering, masking, Chinese dates."""
+"""Template helpers: query-string editing, Bootstrap field rendering, masking, Chinese dates, stored actors
+as readers name them."""
 
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
-from nongan.core import idempotency, validators
+from nongan.core import idempotency, ledger, validators
 
 register = template.Library()
 
@@ -55,3 +56,9 @@ def cndate(value):
 def badge_tier(tier):
     colours = {"A": "success", "B": "warning", "C": "danger"}
     return format_html('<span class="badge text-bg-{}">{}</span>', colours.get(tier, "secondary"), tier)
+
+
+@register.filter
+def actor(actor_repr):
+    """A stored actor name (ledger, audit, draw events) as shown: the system actor in the page's language."""
+    return ledger.actor_label(actor_repr or "")

@@ -136,3 +136,26 @@ def test_the_ledger_page_checks_the_chain_and_the_records(chain, client, users):
     client.force_login(users.admin)
     body = client.post("/ledger/").content.decode()
     assert "已校验 5 条，链条完整。" in body and "已重新计算 0 条记录的哈希" in body
+
+
+def test_the_system_actor_is_named_in_the_readers_language(db):
+    from django.utils import translation
+
+    entry = ledger.append(kind="x.test", ref="sys", payload={})
+    assert entry.actor_repr == ledger.SYSTEM_ACTOR == "system"  # stored (and hashed) as before
+    assert ledger.actor_label(entry.actor_repr) == "系统"
+    with translation.override("en"):
+        assert ledger.actor_label(entry.actor_repr) == "system"
+    assert ledger.actor_label("检测员") == "检测员"
+
+
+def test_the_ledger_page_names_kinds_and_the_system_actor_in_chinese(client, users, ganyu):
+    ledger.append(kind="certificate.issue", ref="C-1", payload={}, region=ganyu.district)
+    ledger.append(
+        kind="draw.published", ref="SJ2026-0001", payload={}, actor=users.admin, region=ganyu.district
+    )
+    client.force_login(users.admin)
+    body = client.get("/ledger/").content.decode()
+    assert '<td class="cell-first" data-label="类别">开具合格证</td>' in body
+    assert '<td data-label="操作人">系统</td>' in body and '<td data-label="操作人">admin</td>' in body
+    assert "certificate.issue" not in body and ">system<" not in body
