@@ -339,6 +339,8 @@ def _crawl(client: Client, role: str, findings: Findings, routes, lang: str = "z
         if match.route not in wanted or match.route in visited:
             continue
         response = client.get(url, HTTP_ACCEPT_LANGUAGE=lang)
+        if response.status_code == 404:
+            continue  # a page that needs a query (?id=…): the links met later may carry it
         visited[match.route] = response.status_code
         if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
             continue
