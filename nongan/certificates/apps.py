@@ -17,17 +17,21 @@ class CertificatesConfig(NonganAppConfig):
         register_kinds(LEDGER_KINDS)
         from django.db.models.signals import post_migrate
 
+        from nongan.core import todo as core_todo
         from nongan.monitoring.events import certified_sample_failed
         from nongan.registry.selectors import register_producer_tab
 
         from . import numbering  # noqa: F401 - declares the app's number series
         from .producer_tabs import TABS
         from .services import certificate_promise_contradicted
+        from .todo import PROVIDERS
 
         # A failed sample that names a certificate contradicts its promise (inside the verdict's transaction).
         certified_sample_failed.connect(certificate_promise_contradicted)
         for tab in TABS:  # its tab on the producer's page (一户一档)
             register_producer_tab(tab)
+        for provider in PROVIDERS:
+            core_todo.register(provider)
         post_migrate.connect(_make_dev_key_file, sender=self, dispatch_uid="certificates_dev_key_file")
 
     def urls(self):

@@ -92,8 +92,11 @@ class CoreConfig(NonganAppConfig):
         from . import (
             auth,  # noqa: F401  (connects the logout hook that ends session-bound API tokens)
             checks,  # noqa: F401  (registers the installation's system checks)
-            imports,  # noqa: F401  (declares the import job's workflow)
+            imports,  # (declares the import job's workflow)
+            todo,
         )
+
+        todo.register(imports.todo_items)
 
     def demo(self, *, stdout, seed, producers):
         from .services import regions_load

@@ -42,13 +42,14 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import OperationalError, connection, transaction
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django_tasks import task
 
-from . import audit, excel
+from . import audit, excel, todo
 from .choices import ImportStatus as S
 from .models import ImportJob
 from .scoping import get_scoped_or_404, scoped
@@ -65,10 +66,12 @@ __all__ = [
     "job_discard",
     "job_get",
     "job_upload",
+    "awaiting_first",
     "jobs_for",
     "reclaim",
     "register",
     "run_import_job",
+    "todo_items",
 ]
 
 MAX_DIFFS = 200  # rows with a field diff kept on the job for the preview
@@ -528,3 +531,50 @@ def run_import_job(job_id: int) -> str:
     elif job.status == S.CONFIRMED:
         _stage_apply(job)
     return ImportJob.objects.filter(pk=job_id).values_list("status", flat=True).first() or "missing"
+
+
+# ------------------------------------------------------------------------------------------ the to-do
+FAILED_SHOWN_DAYS = 7  # a failed or rejected import stays on the to-do this long
+
+
+def awaiting_first(qs):
+    """Jobs in the order of the work they ask for: waiting for the uploader's confirmation (oldest first), then
+    failed or rejected, then the rest (newest first)."""
+    rank = Case(
+        When(status=S.CHECKED, then=Value(0)),
+        When(status__in=(S.FAILED, S.INVALID), then=Value(1)),
+        default=Value(2),
+    )
+    return qs.annotate(work_rank=rank).order_by(
+        "work_rank", Case(When(status=S.CHECKED, then="created")), "-created"
+    )
+
+
+def todo_items(user) -> list[todo.Item]:
+    """Imports waiting for their uploader's confirmation, and recent failed or rejected imports (the uploader's;
+    an administrator's also those of the jurisdiction's users)."""
+    jobs = jobs_for(user)
+    waiting = jobs.filter(status=S.CHECKED, created_by=user)
+    failed = jobs.filter(
+        status__in=(S.FAILED, S.INVALID),
+        created__gte=timezone.now() - dt.timedelta(days=FAILED_SHOWN_DAYS),
+    )
+    url = reverse("core:import_list")
+    oldest = waiting.order_by("created").values_list("created", flat=True).first()
+    return [
+        todo.Item(
+            key="core.imports_to_confirm",
+            title=_("Imports waiting for your confirmation"),
+            count=waiting.count(),
+            url=f"{url}?status=checked",
+            kind=todo.Kind.APPROVAL,
+            since=timezone.localdate(oldest) if oldest else None,
+        ),
+        todo.Item(
+            key="core.imports_failed",
+            title=_("Imports failed or rejected in the last 7 days"),
+            count=failed.count(),
+            url=f"{url}?status=failed",
+            kind=todo.Kind.NOTICE,
+        ),
+    ]

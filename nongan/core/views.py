@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from . import imports, ledger
+from .choices import ImportStatus
 from .excel import XLSX_CONTENT_TYPE, error_report
 from .kek import KeyUnavailable, _b64u
 from .models import LedgerCheckpoint, LedgerEntry
@@ -52,6 +53,22 @@ def import_job(request, pk):
     }
     template = "core/_import_progress.html" if request.htmx else "core/import_job.html"
     return render(request, template, ctx)
+
+
+@login_required
+def import_list(request):
+    """The imports a user may see, the ones that ask for work first: waiting for confirmation, then failed or
+    rejected (``?status=checked`` / ``?status=failed`` for those alone; the workbench links here)."""
+    jobs = imports.jobs_for(request.user)
+    status = request.GET.get("status")
+    if status == "checked":
+        jobs = jobs.filter(status=ImportStatus.CHECKED, created_by=request.user)
+    elif status == "failed":
+        jobs = jobs.filter(status__in=(ImportStatus.FAILED, ImportStatus.INVALID))
+    page = Paginator(imports.awaiting_first(jobs), 50).get_page(request.GET.get("page"))
+    return render(
+        request, "core/import_list.html", {"section": "imports", "page_obj": page, "status": status}
+    )
 
 
 @login_required

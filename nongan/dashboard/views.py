@@ -1,7 +1,10 @@
-"""The home page: the user's jurisdiction at a glance, read through each app's selectors."""
+"""The home page: the user's workbench — their to-do from every app (``nongan.core.todo``), then, for staff, the
+figures of their jurisdiction read through each app's selectors (the district dashboard)."""
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+
+from nongan.core import todo
 
 from . import selectors
 
@@ -9,10 +12,18 @@ from . import selectors
 @login_required
 def home(request):
     user = request.user
-    if user.is_entity_role and user.producer_id:
-        return redirect("registry:producer_detail", pk=user.producer_id)
-    return render(
-        request,
-        "dashboard/home.html",
-        {"section": "home", **selectors.registry_summary(user), **selectors.capability_summaries(user)},
-    )
+    items = todo.items_for(user)
+    ctx = {
+        "section": "home",
+        "todo": items,
+        "todo_overdue": sum(i.overdue for i in items),
+        "todo_total": sum(i.count for i in items),
+    }
+    if user.is_entity_role and not user.is_superuser:
+        return render(request, "dashboard/home.html", ctx)
+    # The slot for "my jurisdiction's figures": today the dashboard's figures (the plan's progress per
+    # jurisdiction against its share of the plan comes from monitoring.selectors).
+    ctx.update(selectors.registry_summary(user))
+    ctx.update(selectors.capability_summaries(user))
+    ctx["figures"] = True
+    return render(request, "dashboard/home.html", ctx)

@@ -16,7 +16,13 @@ class DrawsConfig(NonganAppConfig):
         from .choices import LEDGER_KINDS
 
         register_kinds(LEDGER_KINDS)
+        from nongan.core import todo as core_todo
+
         from . import numbering  # noqa: F401 - declares the app's number series
+        from .todo import PROVIDERS
+
+        for provider in PROVIDERS:
+            core_todo.register(provider)
 
     def urls(self):
         from . import urls

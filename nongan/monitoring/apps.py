@@ -16,9 +16,13 @@ class MonitoringConfig(NonganAppConfig):
 
         register_kinds(LEDGER_KINDS)
         from nongan.core import imports as core_imports
+        from nongan.core import todo as core_todo
         from nongan.registry.selectors import register_producer_tab
 
-        from . import numbering  # noqa: F401 - declares the app's number series
+        from . import (
+            numbering,  # noqa: F401 - declares the app's number series
+            todo,
+        )
         from .imports import RAPID, RESULTS
         from .producer_tabs import TABS
 
@@ -26,6 +30,8 @@ class MonitoringConfig(NonganAppConfig):
         core_imports.register(RAPID)
         for tab in TABS:  # its tabs on the producer's page (一户一档)
             register_producer_tab(tab)
+        for provider in todo.PROVIDERS:
+            core_todo.register(provider)
 
     def urls(self):
         from . import urls

@@ -20,14 +20,18 @@ class RegistryConfig(NonganAppConfig):
 
         register_kinds(LEDGER_KINDS)
         from nongan.core import imports as core_imports
+        from nongan.core import todo as core_todo
         from nongan.core.models import register_account_link
 
         from . import numbering  # noqa: F401 - declares the app's number series
         from .accounts import ProducerAccountLink
         from .imports import PRODUCERS
+        from .todo import PROVIDERS
 
         register_account_link(ProducerAccountLink())
         core_imports.register(PRODUCERS)
+        for provider in PROVIDERS:
+            core_todo.register(provider)
 
     def urls(self):
         from . import urls

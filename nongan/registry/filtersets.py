@@ -1,7 +1,10 @@
 """One FilterSet per model serves the UI list, the export and the API."""
 
+import datetime as dt
+
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -10,6 +13,8 @@ from nongan.core.models import Region
 
 from .choices import CertificationKind, ProducerStatus, ProducerType, StaffKind, Tier
 from .models import Base, Certification, Contact, Producer, ProductCategory, StaffMember
+
+EXPIRING_SOON = dt.timedelta(days=90)
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -42,10 +47,24 @@ class ProducerFilterSet(django_filters.FilterSet):
     )
     is_scale = django_filters.BooleanFilter(label=_("Scale producer"))
     key_target = django_filters.BooleanFilter(label=_("Key supervision target"))
+    certification_expiring = django_filters.BooleanFilter(
+        label=_("Certification expiring within 90 days"), method="with_expiring_certification"
+    )
 
     class Meta:
         model = Producer
-        fields = ["q", "township", "village", "type", "tier", "status", "category", "is_scale", "key_target"]
+        fields = [
+            "q",
+            "township",
+            "village",
+            "type",
+            "tier",
+            "status",
+            "category",
+            "is_scale",
+            "key_target",
+            "certification_expiring",
+        ]
 
     def search(self, qs, name, value):
         """Name, registry number, credit code, or pinyin (full or initials such as qkz for 青口镇)."""
@@ -56,6 +75,14 @@ class ProducerFilterSet(django_filters.FilterSet):
 
     def in_region(self, qs, name, value):
         return qs.filter(region__path__startswith=value.path) if value else qs
+
+    def with_expiring_certification(self, qs, name, value):
+        if value is None:
+            return qs
+        expiring = Certification.objects.filter(
+            valid_until__gte=timezone.localdate(), valid_until__lte=timezone.localdate() + EXPIRING_SOON
+        ).values("producer_id")
+        return qs.filter(pk__in=expiring) if value else qs.exclude(pk__in=expiring)
 
     def in_category(self, qs, name, value):
         if not value:

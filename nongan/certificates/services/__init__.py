@@ -86,6 +86,7 @@ from .keys import (
 )
 from .lookup import Verdict, VerifyResult, certificate_by_number, certificate_by_qr, verify, verify_text
 from .market import (
+    DECIDERS,
     KEY_TARGET_WORKFLOW,
     MarketPreview,
     key_target_proposal_accept,
@@ -164,6 +165,7 @@ __all__ = [
     "market_check_preview",
     "MarketPreview",
     "KEY_TARGET_WORKFLOW",
+    "DECIDERS",
     "key_target_proposal_accept",
     "key_target_proposal_reject",
     "may_act_for",
