@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import DataError
+from django.db.models import Case, Value, When
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,7 +26,7 @@ from nongan.core.versions import StaleVersion
 from nongan.registry import selectors as registry
 
 from . import labels, selectors, services
-from .choices import Basis
+from .choices import Basis, ProposalStatus
 from .filtersets import CertificateFilterSet
 from .forms import (
     BatchForm,
@@ -496,6 +497,11 @@ def key_target_proposals(request):
         else:
             messages.success(request, _("The decision was recorded."))
             return redirect("certificates:key_target_proposals")
+    # the proposals awaiting a decision first, the oldest first; the decided ones after them, newest first
+    waiting = Case(When(status=ProposalStatus.PROPOSED, then=Value(0)), default=Value(1))
+    qs = qs.annotate(waiting=waiting).order_by(
+        "waiting", Case(When(status=ProposalStatus.PROPOSED, then="created")), "-created"
+    )
     page = _page(request, qs)
     rows = [(p, services.KEY_TARGET_WORKFLOW.available_names(request.user, p)) for p in page.object_list]
     return render(

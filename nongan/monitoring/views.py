@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,8 +28,8 @@ from nongan.core.views import confirmation_needed, import_upload
 from nongan.draws import selectors as draw_selectors
 from nongan.registry import selectors as registry_selectors
 
-from . import selectors, services
-from .choices import QuotaKind, RapidOutcome, SampleState, Sector
+from . import selectors, services, todo
+from .choices import FollowUpStatus, QuotaKind, RapidOutcome, SampleState, Sector, TaskStatus
 from .filtersets import RapidTestFilter, SampleFilter
 from .forms import (
     CorrectionForm,
@@ -243,7 +244,17 @@ def task_list(request):
         qs = qs.filter(status=status)
     if request.GET.get("mine"):
         qs = qs.filter(samplers=request.user)
-    page = _page(request, qs)
+    if request.GET.get("unassigned"):
+        qs = qs.filter(samplers__isnull=True)
+    today = timezone.localdate()
+    due = request.GET.get("due")
+    if due == "overdue":
+        qs = qs.filter(due__lt=today)
+    elif due == "today":
+        qs = qs.filter(due=today)
+    elif due == "later":
+        qs = qs.filter(Q(due__gt=today) | Q(due__isnull=True))
+    page = _page(request, todo.tasks_work_order(qs))
     page.object_list = list(page.object_list)
     can_create = services._has_role(request.user, services.SAMPLER_ROLES)
     codes = draw_selectors.round_codes(t.draw_round_id for t in page.object_list if t.draw_round_id)
@@ -251,6 +262,7 @@ def task_list(request):
         t.round_code = codes.get(t.draw_round_id, "")
         t.actions = {a.name: a for a in services.TASK_WORKFLOW.available(request.user, t)}
         t.can_sample = can_create and t.status in services.TASK_WORKFLOW["sample"].sources
+        t.overdue = t.status == TaskStatus.OPEN and t.due is not None and t.due < today
     return render(
         request,
         "monitoring/task_list.html",
@@ -333,6 +345,8 @@ def task_cancel(request, pk):
 def sample_list(request):
     fs = SampleFilter(request.GET or None, queryset=selectors.samples_for(request.user))
     qs = fs.qs if fs.is_bound and fs.is_valid() else fs.queryset
+    if fs.is_bound and fs.is_valid():  # the lab's queues: the oldest waiting first
+        qs = todo.samples_work_order(qs, fs.form.cleaned_data.get("state"))
     return render(
         request,
         "monitoring/sample_list.html",
@@ -582,9 +596,12 @@ def rapid_list(request):
     _staff_only(request.user)
     fs = RapidTestFilter(request.GET or None, queryset=selectors.rapid_tests_for(request.user))
     qs = fs.qs if fs.is_bound and fs.is_valid() else fs.queryset
-    holds = list(selectors.holds_for(request.user))
+    holds = list(todo.holds_work_order(selectors.holds_for(request.user)))
+    today = timezone.localdate()
     for h in holds:  # the release button is the hold workflow's
         h.actions = {a.name: a for a in services.HOLD_WORKFLOW.available(request.user, h)}
+        h.due = h.task.due if h.task_id and h.task.status == TaskStatus.OPEN else None
+        h.overdue = h.due is not None and h.due < today
     return render(
         request,
         "monitoring/rapid_list.html",
@@ -675,12 +692,24 @@ def integrity(request):
 def follow_up_list(request):
     _staff_only(request.user)
     handled, total, rate = selectors.handling_rate(request.user)
+    qs = selectors.follow_ups_for(request.user)
+    status = request.GET.get("status")
+    if status in FollowUpStatus.values:
+        qs = qs.filter(status=status)
+    page = _page(request, todo.follow_ups_work_order(qs))
+    page.object_list = list(page.object_list)
+    today = timezone.localdate()
+    for f in page.object_list:  # a follow-up being handled shows its deadline
+        if f.status != FollowUpStatus.HANDLED:
+            f.deadline = todo.follow_up_deadline(f)
+            f.overdue = f.deadline < today
     return render(
         request,
         "monitoring/follow_up_list.html",
         {
             "section": "monitoring",
-            "page_obj": _page(request, selectors.follow_ups_for(request.user)),
+            "status": status,
+            "page_obj": page,
             "handled": handled,
             "total": total,
             "rate": rate,
