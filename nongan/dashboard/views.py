@@ -21,8 +21,8 @@ def home(request):
     }
     if user.is_entity_role and not user.is_superuser:
         return render(request, "dashboard/home.html", ctx)
-    # The slot for "my jurisdiction's figures": today the dashboard's figures (the plan's progress per
-    # jurisdiction against its share of the plan comes from monitoring.selectors).
+    # My jurisdiction's figures: the dashboard's, each against the jurisdiction's share of the plan
+    # (monitoring.selectors.plan_progress); a district role reads the whole district here.
     ctx.update(selectors.registry_summary(user))
     ctx.update(selectors.capability_summaries(user))
     ctx["figures"] = True
