@@ -10,7 +10,7 @@ class DashboardConfig(NonganAppConfig):
     name = "nongan.dashboard"
     label = "dashboard"
     verbose_name = _("Overview")
-    nav = (NavItem(0, "home", _("Overview"), "speedometer2", "home"),)
+    nav = (NavItem(0, "home", _("Workbench"), "speedometer2", "home"),)
 
     def urls(self):
         from . import urls
