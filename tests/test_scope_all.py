@@ -471,6 +471,7 @@ ROUTES = {
     "login": "auth",
     "logout": "auth",
     "core:token": "list",
+    "core:import_list": "list",
     "core:import_job": ("detail", "jobs"),
     "core:import_errors": ("detail", "jobs"),
     "core:ledger": "admin",
