@@ -85,3 +85,22 @@ def test_proposals_page_lists_only_the_supervisors_jurisdiction(client, users, g
     assert r.status_code == 302
     proposal.refresh_from_db()
     assert proposal.status == "accepted"
+
+
+def test_a_proposal_is_on_the_to_do_of_the_producers_supervisors_only(client, users, ganyu, far_cert):
+    from nongan.core import todo
+
+    def waiting(user):
+        return {i.key: i.count for i in todo.items_for(user)}.get("certificates.key_target_proposals", 0)
+
+    proposal = KeyTargetProposal.objects.get(market_check=_check(users, ganyu, far_cert.number))
+    assert (waiting(users.zw), waiting(users.admin), waiting(users.qk), waiting(users.village)) == (
+        1,
+        1,
+        0,
+        0,
+    )
+    client.force_login(users.zw)
+    assert 'data-todo="certificates.key_target_proposals"' in client.get("/").content.decode()
+    services.key_target_proposal_accept(actor=users.zw, proposal=proposal)
+    assert waiting(users.zw) == 0
