@@ -1,6 +1,7 @@
 """The monitoring app's forms in a real Chromium, at a phone's width (390 px) and a laptop's (1366 px)."""
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import PASSWORD, commit_and_draw
 from nongan.monitoring import services
@@ -44,17 +45,28 @@ def drawn(users, make_producer):
     return commit_and_draw(users.admin, draws.round_freeze(actor=users.admin, rnd=rnd))
 
 
-def test_tasks_from_a_draw_by_round_code_with_separate_ids_and_an_honest_repeat(
-    browser, live_server, users, drawn
-):
+def test_the_two_task_forms_share_no_id(browser, live_server, users):
+    for width in WIDTHS:
+        context, page = _page(browser, live_server, "sampler", width)
+        page.goto(f"{live_server.url}/monitoring/tasks/")
+        ids = page.eval_on_selector_all("[id]", "els => els.map(e => e.id)")
+        assert len(ids) == len(set(ids))
+        assert (page.locator("#id_task-due").count(), page.locator("#id_draw-due").count()) == (1, 1)
+        assert page.locator("#id_due").count() == 0
+        # the producer search fills the prefixed producer field
+        page.fill("#producer-q", "绿源")
+        expect(page.locator("#id_task-producer option")).to_have_count(2)  # (no eval: the page's CSP)
+        assert page.locator("#id_task-producer option").all_inner_texts()[1:] == [
+            f"{users.own_producer.name} · {users.own_producer.code}"
+        ]
+        context.close()
+
+
+def test_tasks_from_a_draw_are_asked_by_round_code(browser, live_server, users, drawn):
     drawn_count = drawn.selections.count()
     for n, width in enumerate(WIDTHS, start=1):
         context, page = _page(browser, live_server, "sampler", width)
         page.goto(f"{live_server.url}/monitoring/tasks/")
-        ids = page.eval_on_selector_all("[id]", "els => els.map(e => e.id)")
-        assert len(ids) == len(set(ids))  # two forms, no shared id
-        assert (page.locator("#id_task-due").count(), page.locator("#id_draw-due").count()) == (1, 1)
-        # The round is chosen by its code, not the database id.
         assert page.locator("#id_draw-round option").all_inner_texts() == ["---------", str(drawn)]
         page.select_option("#id_draw-round", drawn.code)
         page.click("[data-testid=tasks-from-draw]")
@@ -63,13 +75,24 @@ def test_tasks_from_a_draw_by_round_code_with_separate_ids_and_an_honest_repeat(
             assert page.locator(".alert-success").inner_text() == (
                 f"已由抽取结果 {drawn.code} 生成 {drawn_count} 个抽样任务。"
             )
-            assert page.locator("text=" + drawn.code).count() >= drawn_count  # the source column
-        else:  # run again: nothing new, said as a warning, not a success
-            assert page.locator(".alert-success").count() == 0
-            assert page.locator(".alert-warning").inner_text() == (
-                f"没有生成新任务：{drawn.code} 抽中的每个主体都已有抽样任务。"
-            )
+            assert page.locator(f"td:has-text('{drawn.code}')").count() == drawn_count  # the source column
         assert SamplingTask.objects.filter(draw_round_id=drawn.pk).count() == drawn_count
+        context.close()
+
+
+def test_a_repeated_generation_warns_that_nothing_new_was_made(browser, live_server, users, drawn):
+    made = services.tasks_from_draw(actor=users.sampler, round_id=drawn.pk)
+    for width in WIDTHS:
+        context, page = _page(browser, live_server, "sampler", width)
+        page.goto(f"{live_server.url}/monitoring/tasks/")
+        page.select_option("#id_draw-round", drawn.code)
+        page.click("[data-testid=tasks-from-draw]")
+        page.wait_for_url("**/monitoring/tasks/")
+        assert page.locator(".alert-success").count() == 0
+        assert page.locator(".alert-warning").inner_text() == (
+            f"没有生成新任务：{drawn.code} 抽中的每个主体都已有抽样任务。"
+        )
+        assert SamplingTask.objects.filter(draw_round_id=drawn.pk).count() == len(made)
         context.close()
 
 
