@@ -22,9 +22,11 @@ run: $(STAMP)
 	  trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/nongan runserver --noreload 127.0.0.1:8000
 
-## make test: the whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL)
+## make test: the whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL), one worker per core
+## (pytest-xdist; each worker has its own test database); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -10,6 +10,12 @@ os.environ.setdefault("NONGAN_TASKS", "immediate")
 os.environ.setdefault("NONGAN_SCAN_FLUSH_SECONDS", "0")  # scans written inside their request
 os.environ.setdefault("NONGAN_VERIFY_PAGE_SECONDS", "0")
 os.environ.setdefault("NONGAN_VAR", tempfile.mkdtemp(prefix="nongan-test-"))
+# Under pytest-xdist every worker (gw0, gw1 …) inherits the controller's directory: each takes its own below it,
+# so one worker's stored files (uploads, photos, keys) never appear in another's tests.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker and os.path.basename(os.environ["NONGAN_VAR"]) != _worker:
+    os.environ["NONGAN_VAR"] = os.path.join(os.environ["NONGAN_VAR"], _worker)
+    os.makedirs(os.environ["NONGAN_VAR"], exist_ok=True)
 
 from nongan.settings import *  # noqa: E402,F403
 
