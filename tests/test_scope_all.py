@@ -475,6 +475,8 @@ ROUTES = {
     "core:import_job": ("detail", "jobs"),
     "core:import_errors": ("detail", "jobs"),
     "core:ledger": "admin",
+    "core:ledger_checkpoints": "public",
+    "core:ledger_checkpoints_json": "public",
     "core:password_change": "list",
     "core:password_reset": "auth",
     "core:users": "admin",
