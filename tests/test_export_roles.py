@@ -110,3 +110,185 @@ def test_draw_export_by_role(client, users, world, role, ganyu):
     )
     client.force_login(getattr(users, role))
     assert client.get(f"/draws/{rnd.pk}/export.json").status_code == DRAW_EXPORT[role]
+
+
+# ---------------------------------------------------------------- list exports (nongan.core.exports)
+EVIL = '=HYPERLINK("http://evil.example/","点击")'
+
+
+@pytest.fixture
+def monitored(users, world, ganyu, make_producer):
+    """A failing published sample in 青口镇 and in 柘汪镇 (each with its follow-up), a registered sample of a
+    青口镇 producer whose name looks like a formula, a rapid test and a market check in each township."""
+    from nongan.certificates import services as certs
+    from nongan.monitoring import services as mon
+
+    evil = make_producer(name=EVIL)
+    cucumber = ganyu.category("黄瓜")
+
+    def sample(p, seal):
+        return mon.sample_register(
+            actor=users.sampler,
+            producer=p,
+            product=cucumber,
+            quantity="2.5",
+            quantity_unit="kg",
+            place="大棚",
+            lot="L1",
+            sampled_at=timezone.now() - dt.timedelta(hours=2),
+            seal_number=seal,
+        )
+
+    failed = {}
+    for key in ("qk", "zw"):
+        s = sample(world[key], f"F-{key}")
+        mon.sample_transition(actor=users.analyst, sample=s, action="receive")
+        mon.results_enter(
+            actor=users.analyst,
+            sample=s,
+            rows=[{"analyte": "毒死蜱", "value": "0.5", "unit": "mg/kg"}],
+            submit=True,
+        )
+        mon.sample_transition(actor=users.analyst2, sample=s, action="verify")
+        mon.sample_transition(actor=users.admin, sample=s, action="publish")
+        s.refresh_from_db()
+        failed[key] = s
+    rapid = {}
+    for key, town in (("qk", "青口镇"), ("zw", "柘汪镇")):
+        [rapid[key]] = mon.rapid_tests_record(
+            actor=users.admin,
+            items=[
+                {
+                    "station": ganyu.town[town].code,
+                    "producer": world[key].code,
+                    "product": "黄瓜",
+                    "method": "enzyme",
+                    "inhibition": "80" if key == "qk" else "10",
+                    "tested_at": timezone.localtime(timezone.now() - dt.timedelta(hours=1)).strftime(
+                        "%Y-%m-%d %H:%M"
+                    ),
+                    "lot": f"RL-{key}",
+                }
+            ],
+        )
+    checks = {
+        key: certs.market_check_record(
+            actor=None, region=ganyu.town[town], market=market, product_name="黄瓜", seller_name="张三"
+        )
+        for key, town, market in (("qk", "青口镇", EVIL), ("zw", "柘汪镇", "柘汪农贸市场"))
+    }
+    return {"failed": failed, "registered": sample(evil, "R-evil"), "rapid": rapid, "checks": checks}
+
+
+def _sheet(client, url, params=None):
+    r = client.get(url, params or {})
+    assert r.status_code == 200
+    assert r["Content-Type"].startswith("application/vnd.openxmlformats")
+    cells = [c for row in load_workbook(io.BytesIO(r.content)).active.iter_rows() for c in row]
+    assert not [c for c in cells if c.data_type == "f"]  # no live formula anywhere
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    return list(rows[0]), sorted(tuple("" if v is None else v for v in row) for row in rows[1:])
+
+
+def _date(value):
+    value = timezone.localtime(value) if hasattr(value, "hour") else value
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def _shown(text):
+    """A cell as the sheet holds it: the formula-looking name behind an apostrophe (text, never run)."""
+    return "'" + text if text == EVIL else text
+
+
+def _sample_row(s):
+    verdict = {"fail": "不合格", "": ""}[s.verdict]
+    return (
+        s.code,
+        _shown(s.producer.name),
+        "黄瓜",
+        s.township.name,
+        _date(s.sampled_at),
+        s.get_state_display(),
+        verdict,
+    )
+
+
+@pytest.mark.parametrize("role", ["qk", "zw"])
+def test_sample_export_rows_and_filter(client, users, monitored, role):
+    client.force_login(getattr(users, role))
+    page = client.get("/monitoring/samples/", {"verdict": "fail"}).content.decode()
+    assert 'href="/monitoring/samples/export.xlsx?verdict=fail"' in page
+    header, rows = _sheet(client, "/monitoring/samples/export.xlsx")
+    assert header == ["抽样单编号", "生产主体", "产品", "乡镇", "抽样时间", "状态", "判定结论"]
+    mine = [monitored["failed"][role]] + ([monitored["registered"]] if role == "qk" else [])
+    assert rows == sorted(_sample_row(s) for s in mine)
+    assert ("'" + EVIL in repr(rows)) == (role == "qk")  # shown as text, never run
+    _h, rows = _sheet(client, "/monitoring/samples/export.xlsx", {"verdict": "fail"})
+    assert rows == [_sample_row(monitored["failed"][role])]
+
+
+@pytest.mark.parametrize("role", ["qk", "zw"])
+def test_follow_up_export_rows_and_filter(client, users, monitored, role):
+    from nongan.monitoring import todo
+    from nongan.monitoring.models import UnqualifiedFollowUp
+
+    client.force_login(getattr(users, role))
+    header, rows = _sheet(client, "/monitoring/follow-ups/export.xlsx")
+    assert header == ["样品", "生产主体", "产品", "通报乡镇", "处置期限", "执法立案编号", "状态"]
+    f = UnqualifiedFollowUp.objects.get(sample=monitored["failed"][role])
+    s = f.sample
+    expected = (
+        s.code,
+        s.producer.name,
+        "黄瓜",
+        f.township.name,
+        _date(todo.follow_up_deadline(f)),
+        "",
+        f.get_status_display(),
+    )
+    assert rows == [expected]
+    assert _sheet(client, "/monitoring/follow-ups/export.xlsx", {"status": "handled"})[1] == []
+    assert _sheet(client, "/monitoring/follow-ups/export.xlsx", {"status": f.status})[1] == [expected]
+
+
+@pytest.mark.parametrize("role", ["qk", "zw"])
+def test_rapid_export_rows_and_filter(client, users, monitored, role):
+    client.force_login(getattr(users, role))
+    header, rows = _sheet(client, "/monitoring/rapid/export.xlsx")
+    assert header == ["#", "检测时间", "检测站点", "产品", "检测方法", "读数", "结果"]
+    t = monitored["rapid"][role]
+    local = timezone.localtime(t.tested_at)
+    outcome = {"qk": "阳性", "zw": "阴性"}[role]
+    expected = (
+        t.pk,
+        f"{_date(local)} {local:%H:%M}",
+        t.region.name,
+        "黄瓜",
+        t.get_method_display(),
+        {"qk": "80.00% (≥50%)", "zw": "10.00% (≥50%)"}[role],
+        outcome,
+    )
+    assert rows == [expected]
+    filtered = _sheet(client, "/monitoring/rapid/export.xlsx", {"outcome": "positive"})[1]
+    assert filtered == ([expected] if role == "qk" else [])
+
+
+@pytest.mark.parametrize("role", ["qk", "zw"])
+def test_market_check_export_rows(client, users, monitored, role):
+    client.force_login(getattr(users, role))
+    assert (
+        'href="/certificates/market-checks/export.xlsx"'
+        in client.get("/certificates/market-checks/").content.decode()
+    )
+    header, rows = _sheet(client, "/certificates/market-checks/export.xlsx")
+    assert header == ["查验时间", "市场", "产品", "合格证", "销售者", "结果"]
+    m = monitored["checks"][role]
+    local = timezone.localtime(m.checked_at)
+    market = "'" + EVIL if role == "qk" else "柘汪农贸市场"
+    assert rows == [(f"{_date(local)} {local:%H:%M}", market, "黄瓜", "", "张三", m.get_result_display())]
+
+
+def test_list_exports_refused_to_producers(client, users, monitored):
+    client.force_login(users.producer)
+    for url in ("/monitoring/rapid/export.xlsx", "/monitoring/follow-ups/export.xlsx"):
+        assert client.get(url).status_code == 403

@@ -17,6 +17,7 @@ urlpatterns = [
     path("collections/", views.collections, name="collections"),
     path("reissue/", views.reissue, name="reissue"),
     path("market-checks/", views.market_checks, name="market_checks"),
+    path("market-checks/export.xlsx", views.market_checks_export, name="market_checks_export"),
     path("key-target-proposals/", views.key_target_proposals, name="key_target_proposals"),
     path("trace/", views.trace, name="trace"),
     path("trace.<str:fmt>", views.trace_export, name="trace_export"),

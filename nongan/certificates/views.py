@@ -15,9 +15,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from nongan.core.excel import safe_row, write_csv
+from nongan.core.exports import Col, cn_datetime, xlsx_response
 from nongan.core.forms import errors_to_form, refuse_stale, with_version
 from nongan.core.idempotency import idempotent_view
 from nongan.core.scoping import get_scoped_or_404, regions_for, scoped
@@ -474,6 +476,23 @@ def market_checks(request):
         },
         status=400 if scan_form.errors or (form is not None and form.errors) else 200,
     )
+
+
+MARKET_CHECK_COLUMNS = [
+    Col(_lazy("Checked at"), lambda m: cn_datetime(m.checked_at)),
+    Col(_lazy("Market"), lambda m: m.market),
+    Col(_lazy("Product"), lambda m: m.product_name),
+    Col(_lazy("Certificate"), lambda m: m.number_entered),
+    Col(_lazy("Seller"), lambda m: str(m.seller) if m.seller_id else m.seller_name),
+    Col(_lazy("Result"), lambda m: m.get_result_display()),
+]
+
+
+@login_required
+def market_checks_export(request):
+    """The market checks the page lists (the user's scope), every page of them."""
+    qs = selectors.market_checks_for(request.user)
+    return xlsx_response(qs, MARKET_CHECK_COLUMNS, title=_("Market checks"), filename="market-checks")
 
 
 @login_required

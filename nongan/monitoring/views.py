@@ -9,14 +9,17 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from nongan.core import imports
 from nongan.core.choices import RegionLevel
 from nongan.core.excel import XLSX_CONTENT_TYPE
+from nongan.core.exports import Col, cn_date, cn_datetime, xlsx_response
 from nongan.core.files import serve_file
 from nongan.core.forms import errors_to_form, refuse_stale, with_version
 from nongan.core.idempotency import idempotent_view
@@ -341,12 +344,36 @@ def task_cancel(request, pk):
 
 
 # ---------------------------------------------------------------- samples
-@login_required
-def sample_list(request):
+def _samples(request):
+    """The sample list's filter and rows (the page and its export show the same)."""
     fs = SampleFilter(request.GET or None, queryset=selectors.samples_for(request.user))
     qs = fs.qs if fs.is_bound and fs.is_valid() else fs.queryset
     if fs.is_bound and fs.is_valid():  # the lab's queues: the oldest waiting first
         qs = todo.samples_work_order(qs, fs.form.cleaned_data.get("state"))
+    return fs, qs
+
+
+SAMPLE_COLUMNS = [
+    Col(_lazy("sample number"), lambda s: s.code),
+    Col(_lazy("producer"), lambda s: s.producer.name),
+    Col(_lazy("product"), lambda s: s.product.name),
+    Col(_lazy("township"), lambda s: s.township.name if s.township_id else ""),
+    Col(_lazy("sampling time"), lambda s: cn_date(s.sampled_at)),
+    Col(_lazy("state"), lambda s: s.get_state_display()),
+    Col(_lazy("verdict"), lambda s: s.get_verdict_display() if s.verdict else ""),
+]
+
+
+@login_required
+def sample_export(request):
+    _fs, qs = _samples(request)
+    qs = qs.select_related("producer", "product", "township")
+    return xlsx_response(qs, SAMPLE_COLUMNS, title=_("Samples"), filename="samples")
+
+
+@login_required
+def sample_list(request):
+    fs, qs = _samples(request)
     return render(
         request,
         "monitoring/sample_list.html",
@@ -591,11 +618,49 @@ def rapid_template(request):
 
 
 # ---------------------------------------------------------------- rapid tests
+def _rapid_tests(request):
+    """The rapid-test list's filter and rows (the page and its export show the same)."""
+    fs = RapidTestFilter(request.GET or None, queryset=selectors.rapid_tests_for(request.user))
+    return fs, (fs.qs if fs.is_bound and fs.is_valid() else fs.queryset)
+
+
+def _rapid_reading(t) -> str:
+    if t.method == "enzyme":
+        return f"{t.inhibition}% (≥{floatformat(t.threshold, '-2')}%)"
+    return f"C:{'✓' if t.c_line else '✗'} {t.get_t_line_display()}"
+
+
+def _rapid_outcome(t) -> str:
+    text = t.get_outcome_display()
+    if t.outcome == RapidOutcome.POSITIVE and t.confirmed_positive:
+        text += " · " + _("confirmed")
+    if t.retest_of_id:
+        text += " " + _("retest of") + f" #{t.retest_of_id}"
+    return text
+
+
+RAPID_COLUMNS = [
+    Col("#", lambda t: t.pk),
+    Col(_lazy("test time"), lambda t: cn_datetime(t.tested_at)),
+    Col(_lazy("station"), lambda t: t.region.name),
+    Col(_lazy("product"), lambda t: t.product.name),
+    Col(_lazy("method"), lambda t: t.get_method_display()),
+    Col(_lazy("reading"), _rapid_reading),
+    Col(_lazy("outcome"), _rapid_outcome),
+]
+
+
+@login_required
+def rapid_export(request):
+    _staff_only(request.user)
+    _fs, qs = _rapid_tests(request)
+    return xlsx_response(qs, RAPID_COLUMNS, title=_("Rapid tests"), filename="rapid-tests")
+
+
 @login_required
 def rapid_list(request):
     _staff_only(request.user)
-    fs = RapidTestFilter(request.GET or None, queryset=selectors.rapid_tests_for(request.user))
-    qs = fs.qs if fs.is_bound and fs.is_valid() else fs.queryset
+    fs, qs = _rapid_tests(request)
     holds = list(todo.holds_work_order(selectors.holds_for(request.user)))
     today = timezone.localdate()
     for h in holds:  # the release button is the hold workflow's
@@ -688,15 +753,49 @@ def integrity(request):
 
 
 # ---------------------------------------------------------------- follow-ups
-@login_required
-def follow_up_list(request):
-    _staff_only(request.user)
-    handled, total, rate = selectors.handling_rate(request.user)
+def _follow_ups(request):
+    """The follow-up list's status filter and rows, overdue first (the page and its export show the same)."""
     qs = selectors.follow_ups_for(request.user)
     status = request.GET.get("status")
     if status in FollowUpStatus.values:
         qs = qs.filter(status=status)
-    page = _page(request, todo.follow_ups_work_order(qs))
+    return status, todo.follow_ups_work_order(qs)
+
+
+def _follow_up_status(f) -> str:
+    text = f.get_status_display()
+    if f.sample.state == SampleState.VOIDED:
+        text += f" ({_('Sample')} {f.sample.get_state_display()})"
+    return text
+
+
+FOLLOW_UP_COLUMNS = [
+    Col(_lazy("sample"), lambda f: f.sample.code),
+    Col(_lazy("producer"), lambda f: f.sample.producer.name),
+    Col(_lazy("product"), lambda f: f.sample.product.name),
+    Col(_lazy("township notified"), lambda f: f.township.name if f.township_id else ""),
+    Col(
+        _lazy("deadline"),
+        lambda f: "" if f.status == FollowUpStatus.HANDLED else cn_date(todo.follow_up_deadline(f)),
+    ),
+    Col(_lazy("enforcement case number"), lambda f: f.case_number),
+    Col(_lazy("status"), _follow_up_status),
+]
+
+
+@login_required
+def follow_up_export(request):
+    _staff_only(request.user)
+    _status, qs = _follow_ups(request)
+    return xlsx_response(qs, FOLLOW_UP_COLUMNS, title=_("Unqualified results"), filename="follow-ups")
+
+
+@login_required
+def follow_up_list(request):
+    _staff_only(request.user)
+    handled, total, rate = selectors.handling_rate(request.user)
+    status, qs = _follow_ups(request)
+    page = _page(request, qs)
     page.object_list = list(page.object_list)
     today = timezone.localdate()
     for f in page.object_list:  # a follow-up being handled shows its deadline

@@ -2,8 +2,10 @@
 as readers name them."""
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from nongan.core import idempotency, ledger, validators
 
@@ -62,3 +64,19 @@ def badge_tier(tier):
 def actor(actor_repr):
     """A stored actor name (ledger, audit, draw events) as shown: the system actor in the page's language."""
     return ledger.actor_label(actor_repr or "")
+
+
+@register.simple_tag(takes_context=True)
+def export_button(context, url_name, *args):
+    """The "导出 Excel" link of a list page: its export URL with the page's current filters (not its page number)."""
+    query = context["request"].GET.copy()
+    query.pop("page", None)
+    url = reverse(url_name, args=args)
+    if query:
+        url += "?" + query.urlencode()
+    return format_html(
+        '<a class="btn btn-sm btn-outline-secondary d-print-none" data-testid="export" href="{}">'
+        '<i class="bi bi-file-earmark-excel"></i> {}</a>',
+        url,
+        _("Export to Excel"),
+    )
