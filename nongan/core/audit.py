@@ -118,6 +118,10 @@ def seal(batch: int = 2000) -> int:
 
 
 def _seal_after_commit() -> None:
+    """Once per transaction: ``seal`` when it commits (one sealing chains all of its rows)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(entry[1] is seal for entry in connection.run_on_commit):
+        return
     transaction.on_commit(seal, robust=True)
 
 
