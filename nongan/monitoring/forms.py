@@ -254,3 +254,23 @@ class FollowUpForm(StyledForm):
             "A second person approves the closing (a district administrator where the township has one supervisor)."
         ),
     )
+
+
+def _samplers_near(user):
+    """Active samplers whose area lies on the user's line (above or inside their jurisdiction)."""
+    qs = get_user_model().objects.filter(is_active=True, role__in=SAMPLER_ROLES)
+    if user is not None and user.jurisdiction_id:
+        qs = qs.filter(region_line_q("jurisdiction", user.jurisdiction))
+    elif not (user is not None and user.is_superuser):
+        qs = qs.none()
+    return qs.select_related("jurisdiction").order_by("role", "username")
+
+
+class AssignForm(StyledForm):
+    """The sampler to assign to one task or to the tasks ticked on the list (the service checks each)."""
+
+    sampler = forms.ModelChoiceField(label=_("sampler"), queryset=get_user_model().objects.none())
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sampler"].queryset = _samplers_near(user)

@@ -9,7 +9,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from nongan.core.pdf import plain, text_paragraph
 
@@ -30,23 +30,50 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def sample_pdf(sample) -> bytes:
-    """One A4 page: the sample's particulars, the seal, the sampled party's confirmation, signature boxes."""
+def _styles():
     font = _font()
-    title = ParagraphStyle("t", fontName=font, fontSize=18, leading=24, alignment=1)
-    body = ParagraphStyle("b", fontName=font, fontSize=10.5, leading=15)
-    small = ParagraphStyle("s", fontName=font, fontSize=9, leading=12)
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(
+    return (
+        ParagraphStyle("t", fontName=font, fontSize=18, leading=24, alignment=1),
+        ParagraphStyle("b", fontName=font, fontSize=10.5, leading=15),
+        ParagraphStyle("s", fontName=font, fontSize=9, leading=12),
+    )
+
+
+def _document(buf, title: str) -> SimpleDocTemplate:
+    return SimpleDocTemplate(
         buf,
         pagesize=A4,
         leftMargin=18 * mm,
         rightMargin=18 * mm,
         topMargin=16 * mm,
         bottomMargin=16 * mm,
-        title=plain(f"农产品抽样单 {sample.code}"),
+        title=plain(title),
         author="农安",
     )
+
+
+def sample_pdf(sample) -> bytes:
+    """One A4 page: the sample's particulars, the seal, the sampled party's confirmation, signature boxes."""
+    buf = io.BytesIO()
+    _document(buf, f"农产品抽样单 {sample.code}").build(_sample_story(sample, *_styles()))
+    return buf.getvalue()
+
+
+def samples_pdf(samples) -> bytes:
+    """The 抽样单 of many samples in one file: one page each, in the order given (the batch print)."""
+    samples = list(samples)
+    styles = _styles()
+    story = []
+    for i, sample in enumerate(samples):
+        if i:
+            story.append(PageBreak())
+        story += _sample_story(sample, *styles)
+    buf = io.BytesIO()
+    _document(buf, f"农产品抽样单（{len(samples)} 份）").build(story)
+    return buf.getvalue()
+
+
+def _sample_story(sample, title, body, small) -> list:
     p = sample.producer
     gps = "—"
     if sample.latitude is not None and sample.longitude is not None:
@@ -112,5 +139,4 @@ def sample_pdf(sample) -> bytes:
         Spacer(1, 4 * mm),
         Paragraph("本单一式三联：检测机构、被抽样单位、抽样单位各执一联。", small),
     ]
-    doc.build(story)
-    return buf.getvalue()
+    return story

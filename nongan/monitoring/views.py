@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -35,6 +36,7 @@ from . import selectors, services, todo
 from .choices import FollowUpStatus, QuotaKind, RapidOutcome, SampleState, Sector, TaskStatus
 from .filtersets import RapidTestFilter, SampleFilter
 from .forms import (
+    AssignForm,
     CorrectionForm,
     DrawTasksForm,
     FollowUpForm,
@@ -49,9 +51,10 @@ from .forms import (
 )
 from .imports import RAPID, RAPID_SHEET, RESULT_SHEET, RESULTS
 from .models import LabResult, SaleHold, Sample, SamplePhoto, SamplingTask, UnqualifiedFollowUp
-from .pdf import sample_pdf
+from .pdf import sample_pdf, samples_pdf
 
 PAGE_SIZE = 50
+BATCH_LIMIT = 200  # rows ticked at once on a list (one page of the list holds PAGE_SIZE)
 
 
 def _staff_only(user):
@@ -276,6 +279,10 @@ def task_list(request):
             "task_form": TaskForm(user=request.user, prefix="task"),
             "draw_form": DrawTasksForm(user=request.user, prefix="draw"),
             "can_create": can_create,
+            "can_assign": services._has_role(request.user, services.ADMINS),
+            "assign_form": AssignForm(user=request.user, prefix="batch"),
+            "query": request.GET.urlencode(),
+            "batch_limit": BATCH_LIMIT,
         },
     )
 
@@ -343,6 +350,176 @@ def task_cancel(request, pk):
     return redirect("monitoring:task_list")
 
 
+# ---------------------------------------------------------------- batch actions
+def _batch_ids(request) -> list[int]:
+    """The row ids ticked on a list, in order, once each; refused when none, not numbers or too many."""
+    ids: list[int] = []
+    for raw in request.POST.getlist("ids"):
+        try:
+            pk = int(raw)
+        except ValueError:
+            raise ValidationError(_("The selection is not valid; tick the rows again.")) from None
+        if pk not in ids:
+            ids.append(pk)
+    if not ids:
+        raise ValidationError(_("Tick at least one row."))
+    if len(ids) > BATCH_LIMIT:
+        raise ValidationError(
+            _("At most %(limit)d rows at once; %(n)d were ticked.") % {"limit": BATCH_LIMIT, "n": len(ids)}
+        )
+    return ids
+
+
+def _each(ids, found: dict, work, name) -> tuple[list, list[str]]:
+    """Run ``work`` (the same service as for one record) on each record, each in its own savepoint: one
+    refusal changes nothing of that record and undoes none of the others. ``found`` holds the records of the
+    user's scope; an id outside it is refused as not found, without telling whether it exists."""
+    done, refused = [], []
+    for pk in ids:
+        obj = found.get(pk)
+        if obj is None:
+            refused.append(_("No. %(id)s: not found in your jurisdiction") % {"id": pk})
+            continue
+        try:
+            with transaction.atomic():
+                work(obj)
+        except ValidationError as e:
+            refused.append(_("%(name)s: %(reason)s") % {"name": name(obj), "reason": " ".join(e.messages)})
+        else:
+            done.append(obj)
+    return done, refused
+
+
+def _report(request, done_text: str, done: list, refused: list[str]) -> None:
+    """One message: what was done, then each record not done with its reason."""
+    if not refused:
+        messages.success(request, done_text)
+        return
+    text = _("%(done)s; %(n)d not done: %(items)s") % {
+        "done": done_text,
+        "n": len(refused),
+        "items": _("; ").join(refused),
+    }
+    (messages.warning if done else messages.error)(request, text)
+
+
+def _back(name: str, request):
+    query = request.POST.get("query", "")
+    return redirect(reverse(name) + (f"?{query}" if query else ""))
+
+
+BATCH_SAMPLE_ACTIONS = ("receive", "verify")
+
+
+@login_required
+@require_POST
+@idempotent_view()
+def sample_batch(request):
+    """The ticked samples of the list: received, verified (each by ``sample_transition``, as on its own page:
+    checked, audited and ledgered one by one) or printed (one 抽样单 per page, in one PDF)."""
+    _staff_only(request.user)
+    action = request.POST.get("action", "")
+    if action not in (*BATCH_SAMPLE_ACTIONS, "print"):
+        messages.error(request, _("Choose what to do with the ticked samples."))
+        return _back("monitoring:sample_list", request)
+    try:
+        ids = _batch_ids(request)
+    except ValidationError as e:
+        errors_to_form(e, request=request)
+        return _back("monitoring:sample_list", request)
+    found = selectors.samples_for(request.user).in_bulk(ids)
+    if action == "print":
+        missing = [pk for pk in ids if pk not in found]
+        if missing:
+            messages.error(
+                request,
+                _("%(n)d of the ticked samples were not found in your jurisdiction; nothing was printed.")
+                % {"n": len(missing)},
+            )
+            return _back("monitoring:sample_list", request)
+        chosen = (
+            selectors.samples_for(request.user)
+            .filter(pk__in=ids)
+            .select_related("producer", "product", "township", "base", "plan", "sampler")
+            .prefetch_related("co_samplers")
+            .in_bulk(ids)
+        )
+        response = HttpResponse(samples_pdf(chosen[pk] for pk in ids), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="samples-{len(ids)}.pdf"'
+        return response
+    done, refused = _each(
+        ids,
+        found,
+        lambda s: services.sample_transition(actor=request.user, sample=s, action=action),
+        lambda s: s.code,
+    )
+    done_text = {
+        "receive": _("Received %(n)d."),
+        "verify": _("Verified %(n)d."),
+    }[action] % {"n": len(done)}
+    _report(request, done_text, done, refused)
+    return _back("monitoring:sample_list", request)
+
+
+@login_required
+@require_POST
+@idempotent_view()
+def task_assign(request, pk):
+    """Assign a sampler to one task (its row on the task list)."""
+    task = get_scoped_or_404(request.user, SamplingTask.objects.all(), pk=pk)
+    form = AssignForm(request.POST, user=request.user)
+    if form.is_valid():
+        sampler = form.cleaned_data["sampler"]
+        try:
+            services.task_assign(actor=request.user, task=task, sampler=sampler)
+            messages.success(
+                request,
+                _("%(name)s was assigned to the task of %(producer)s.")
+                % {"name": sampler, "producer": task.producer.name},
+            )
+        except ValidationError as e:
+            errors_to_form(e, request=request)
+    else:
+        for errs in form.errors.values():
+            for m in errs:
+                messages.error(request, m)
+    return _back("monitoring:task_list", request)
+
+
+@login_required
+@require_POST
+@idempotent_view()
+def task_batch_assign(request):
+    """Assign one sampler to the ticked tasks, each by ``task_assign`` as if alone."""
+    _staff_only(request.user)
+    form = AssignForm(request.POST, user=request.user, prefix="batch")
+    try:
+        ids = _batch_ids(request)
+    except ValidationError as e:
+        errors_to_form(e, request=request)
+        return _back("monitoring:task_list", request)
+    if not form.is_valid():
+        for errs in form.errors.values():
+            for m in errs:
+                messages.error(request, m)
+        return _back("monitoring:task_list", request)
+    sampler = form.cleaned_data["sampler"]
+    found = selectors.tasks_for(request.user).select_related("producer__region").in_bulk(ids)
+    done, refused = _each(
+        ids,
+        found,
+        lambda t: services.task_assign(actor=request.user, task=t, sampler=sampler),
+        lambda t: t.producer.name,
+    )
+    _report(
+        request,
+        _("%(name)s was assigned to %(n)d tasks.") % {"name": sampler, "n": len(done)},
+        done,
+        refused,
+    )
+    return _back("monitoring:task_list", request)
+
+
 # ---------------------------------------------------------------- samples
 def _samples(request):
     """The sample list's filter and rows (the page and its export show the same)."""
@@ -382,6 +559,11 @@ def sample_list(request):
             "filter": fs,
             "page_obj": _page(request, qs),
             "can_create": services._has_role(request.user, services.SAMPLER_ROLES),
+            # the batch form: staff print the ticked 抽样单; the lab also receives and verifies them
+            "can_batch": not request.user.is_entity_role or request.user.is_superuser,
+            "can_lab": services._has_role(request.user, services.LAB_ROLES),
+            "query": request.GET.urlencode(),
+            "batch_limit": BATCH_LIMIT,
         },
     )
 

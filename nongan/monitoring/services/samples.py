@@ -425,6 +425,7 @@ ACTION_LABELS = {
     "create": gettext_lazy("Create"),
     "sample": TASK_WORKFLOW["sample"].label,
     "sample_cancelled": TASK_WORKFLOW["sample_cancelled"].label,
+    "assign": TASK_WORKFLOW["assign"].label,
     "follow_up_open": gettext_lazy("Follow-up opened"),
     "follow_up_close": gettext_lazy("Follow-up handled"),
 }

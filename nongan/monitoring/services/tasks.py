@@ -1,6 +1,7 @@
-"""Sampling tasks: by hand, from a double-random draw, cancelled; ``TASK_WORKFLOW`` moves their status
-(open → sampled when a sample is registered for the task, open → cancelled by hand, → cancelled when the
-task's sample is cancelled)."""
+"""Sampling tasks: by hand, from a double-random draw, cancelled, a sampler assigned; ``TASK_WORKFLOW`` moves
+their status (open → sampled when a sample is registered for the task, open → cancelled by hand, → cancelled
+when the task's sample is cancelled; "assign" is a step open → open that adds a sampler, so that it runs on the
+same runner: row lock, role and guard checks, event row, audit of the samplers before → after)."""
 
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,7 @@ from nongan.registry import selectors as registry
 from ..choices import TaskSource, TaskStatus
 from ..models import SamplingTask
 from . import common
-from .common import SAMPLER_ROLES, _event, _require_role
+from .common import ADMINS, SAMPLER_ROLES, _event, _require_role
 from .plans import plan_for
 
 if TYPE_CHECKING:
@@ -34,6 +35,33 @@ def _record_event(step) -> None:
         task=step.obj,
         subject="task",
     )
+
+
+def _guard_assign(actor, task, ctx):
+    """The task must be the actor's to manage, and the sampler an active sampler whose area covers the
+    task's producer (a sampler of the district, of the producer's township or of its village)."""
+    if not registry.producer_in_scope(actor, task.producer):
+        raise ValidationError(_("This task is outside your jurisdiction."))
+    sampler = ctx.get("sampler")
+    if sampler is None:
+        raise ValidationError({"sampler": _("Choose a sampler.")})
+    if not (sampler.is_active and (sampler.is_superuser or sampler.role in SAMPLER_ROLES)):
+        raise ValidationError({"sampler": _("%(name)s is not a sampler.") % {"name": str(sampler)}})
+    region = task.producer.region
+    if not sampler.is_superuser and not (
+        sampler.jurisdiction_id and region.path.startswith(sampler.jurisdiction.path)
+    ):
+        raise ValidationError(
+            {"sampler": _("%(name)s works outside this producer's region.") % {"name": str(sampler)}}
+        )
+    if task.samplers.filter(pk=sampler.pk).exists():
+        raise ValidationError(
+            {"sampler": _("%(name)s is already assigned to this task.") % {"name": str(sampler)}}
+        )
+
+
+def _effect_assign(actor, task, ctx):
+    task.samplers.add(ctx["sampler"])
 
 
 T = TaskStatus
@@ -60,6 +88,18 @@ TASK_WORKFLOW = Workflow(
             destructive=True,
             refusal=gettext_lazy("Only an open task can be cancelled."),
             role_refusal=gettext_lazy("You may not cancel sampling tasks."),
+        ),
+        # A sampler joins an open task (the administration assigns the tasks nobody holds): the status stays.
+        Transition(
+            "assign",
+            gettext_lazy("Assign a sampler"),
+            (T.OPEN,),
+            T.OPEN,
+            roles=frozenset(ADMINS),
+            guard=_guard_assign,
+            effect=_effect_assign,
+            refusal=gettext_lazy("Only an open task can be assigned."),
+            role_refusal=gettext_lazy("You may not assign samplers to tasks."),
         ),
         # The sample taken for the task was cancelled (by the sampler or the lab): the task ends with it.
         Transition(
@@ -164,3 +204,9 @@ def task_cancel(*, actor, task: SamplingTask, reason: str) -> SamplingTask:
     """Cancel an open task (samplers, enforcement officers, administrators), with a reason."""
     _require_role(actor, SAMPLER_ROLES, _("You may not cancel sampling tasks."))
     return TASK_WORKFLOW.run(actor=actor, obj=task, action="cancel", reason=reason)
+
+
+def task_assign(*, actor, task: SamplingTask, sampler) -> SamplingTask:
+    """Assign ``sampler`` to the open ``task`` (administrators, within their jurisdiction); refuses with a
+    clear message and changes nothing otherwise."""
+    return TASK_WORKFLOW.run(actor=actor, obj=task, action="assign", sampler=sampler)
