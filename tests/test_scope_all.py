@@ -540,7 +540,10 @@ ROUTES = {
     "monitoring:task_create": "list",
     "monitoring:tasks_from_draw": "list",
     "monitoring:task_cancel": ("write", "tasks"),
+    "monitoring:task_assign": ("write", "tasks"),
+    "monitoring:task_batch_assign": "list",
     "monitoring:sample_list": "list",
+    "monitoring:sample_batch": "list",
     "monitoring:sample_create": "list",
     "monitoring:sample_producer_options": "list",
     "monitoring:sample_producer_parts": "list",
@@ -1049,6 +1052,7 @@ WRITES = {
     "draws:action": ("round_actions", {"admin"}, {"reason": "越权取消"}),
     "draws:conflict_withdraw": ("conflicts", {"admin"}, {"reason": "越权撤回"}),
     "monitoring:task_cancel": ("tasks", {"admin", "sampler"}, {"reason": "越权取消"}),
+    "monitoring:task_assign": ("tasks", {"admin"}, lambda w: {"sampler": w.users.qk_sampler.pk}),
     "monitoring:sample_transition": ("registered", {"admin"}, {"action": "receive"}),
     "monitoring:sample_confirm": ("registered", {"admin", "sampler"}, {"party_name": "王五"}),
     "monitoring:hold_release": ("holds", {"admin", "qk", "zw"}, {"reason": "越权放行"}),
@@ -1090,7 +1094,9 @@ def _write_targets(w, key):
     return _objects(w, key)
 
 
-def _payload(admin_client, url, spec):
+def _payload(admin_client, url, spec, world=None):
+    if callable(spec):  # a payload naming the world's records
+        return spec(world)
     if isinstance(spec, tuple) and spec[0] == "form":
         return _form_data(admin_client, url, spec[1])
     return dict(spec)
@@ -1134,7 +1140,7 @@ def test_page_writes_out_of_scope_or_without_the_right_change_nothing(client, wo
             if same_rights_as in allowed and may_see(user, obj):
                 continue
             url = _url(name, kwargs)
-            data = _payload(super_web, url, spec)
+            data = _payload(super_web, url, spec, world)
             before = db_state()
             r = client.post(url, data)
             checked += 1
@@ -1153,7 +1159,7 @@ def test_the_write_payloads_work_for_the_administrator(world, admin_web, name):
     key, _allowed, spec = WRITES[name]
     kwargs, _obj = _write_targets(world, key)[0]
     url = _url(name, kwargs)
-    data = _payload(admin_web, url, spec)
+    data = _payload(admin_web, url, spec, world)
     before = db_state()
     r = admin_web.post(url, data)
     assert r.status_code in (200, 302)
@@ -1451,6 +1457,26 @@ def _body_cases(w, t):
         (w.users.zw, "post", "/certificates/labels.pdf", {"batch": w.batches[0].code}),
         (w.users.qk, "post", "/standards/import/", {}),
         (w.users.qk, "post", "/monitoring/plans/new/", {"year": 2027, "title": "越权计划"}),
+        # batch actions: every ticked record outside the caller's scope, or the caller may not do it
+        (t.analyst, "post", "/monitoring/samples/batch/", {"action": "receive", "ids": [w.registered[1].pk]}),
+        (
+            w.users.qk,
+            "post",
+            "/monitoring/samples/batch/",
+            {"action": "receive", "ids": [w.registered[0].pk]},
+        ),
+        (
+            w.users.ly,
+            "post",
+            "/monitoring/tasks/batch/assign/",
+            {"batch-sampler": w.users.qk_sampler.pk, "ids": [t.pk for t in w.tasks]},
+        ),
+        (
+            w.users.qk,
+            "post",
+            "/monitoring/tasks/batch/assign/",
+            {"batch-sampler": w.users.qk_sampler.pk, "ids": [w.tasks[0].pk]},
+        ),
     ]
 
 
