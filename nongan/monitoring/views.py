@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from nongan.core import imports
+from nongan.core import batch, imports
 from nongan.core.choices import RegionLevel
 from nongan.core.excel import XLSX_CONTENT_TYPE
 from nongan.core.exports import Col, cn_date, cn_datetime, xlsx_response
@@ -54,7 +53,6 @@ from .models import LabResult, SaleHold, Sample, SamplePhoto, SamplingTask, Unqu
 from .pdf import sample_pdf, samples_pdf
 
 PAGE_SIZE = 50
-BATCH_LIMIT = 200  # rows ticked at once on a list (one page of the list holds PAGE_SIZE)
 
 
 def _staff_only(user):
@@ -282,7 +280,7 @@ def task_list(request):
             "can_assign": services._has_role(request.user, services.ADMINS),
             "assign_form": AssignForm(user=request.user, prefix="batch"),
             "query": request.GET.urlencode(),
-            "batch_limit": BATCH_LIMIT,
+            "batch_limit": batch.LIMIT,
         },
     )
 
@@ -350,59 +348,7 @@ def task_cancel(request, pk):
     return redirect("monitoring:task_list")
 
 
-# ---------------------------------------------------------------- batch actions
-def _batch_ids(request) -> list[int]:
-    """The row ids ticked on a list, in order, once each; refused when none, not numbers or too many."""
-    ids: list[int] = []
-    for raw in request.POST.getlist("ids"):
-        try:
-            pk = int(raw)
-        except ValueError:
-            raise ValidationError(_("The selection is not valid; tick the rows again.")) from None
-        if pk not in ids:
-            ids.append(pk)
-    if not ids:
-        raise ValidationError(_("Tick at least one row."))
-    if len(ids) > BATCH_LIMIT:
-        raise ValidationError(
-            _("At most %(limit)d rows at once; %(n)d were ticked.") % {"limit": BATCH_LIMIT, "n": len(ids)}
-        )
-    return ids
-
-
-def _each(ids, found: dict, work, name) -> tuple[list, list[str]]:
-    """Run ``work`` (the same service as for one record) on each record, each in its own savepoint: one
-    refusal changes nothing of that record and undoes none of the others. ``found`` holds the records of the
-    user's scope; an id outside it is refused as not found, without telling whether it exists."""
-    done, refused = [], []
-    for pk in ids:
-        obj = found.get(pk)
-        if obj is None:
-            refused.append(_("No. %(id)s: not found in your jurisdiction") % {"id": pk})
-            continue
-        try:
-            with transaction.atomic():
-                work(obj)
-        except ValidationError as e:
-            refused.append(_("%(name)s: %(reason)s") % {"name": name(obj), "reason": " ".join(e.messages)})
-        else:
-            done.append(obj)
-    return done, refused
-
-
-def _report(request, done_text: str, done: list, refused: list[str]) -> None:
-    """One message: what was done, then each record not done with its reason."""
-    if not refused:
-        messages.success(request, done_text)
-        return
-    text = _("%(done)s; %(n)d not done: %(items)s") % {
-        "done": done_text,
-        "n": len(refused),
-        "items": _("; ").join(refused),
-    }
-    (messages.warning if done else messages.error)(request, text)
-
-
+# ---------------------------------------------------------------- batch actions (nongan.core.batch)
 def _back(name: str, request):
     query = request.POST.get("query", "")
     return redirect(reverse(name) + (f"?{query}" if query else ""))
@@ -423,7 +369,7 @@ def sample_batch(request):
         messages.error(request, _("Choose what to do with the ticked samples."))
         return _back("monitoring:sample_list", request)
     try:
-        ids = _batch_ids(request)
+        ids = batch.ids_from(request)
     except ValidationError as e:
         errors_to_form(e, request=request)
         return _back("monitoring:sample_list", request)
@@ -447,7 +393,7 @@ def sample_batch(request):
         response = HttpResponse(samples_pdf(chosen[pk] for pk in ids), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="samples-{len(ids)}.pdf"'
         return response
-    done, refused = _each(
+    done, refused = batch.run_each(
         ids,
         found,
         lambda s: services.sample_transition(actor=request.user, sample=s, action=action),
@@ -457,7 +403,7 @@ def sample_batch(request):
         "receive": _("Received %(n)d."),
         "verify": _("Verified %(n)d."),
     }[action] % {"n": len(done)}
-    _report(request, done_text, done, refused)
+    batch.report(request, done_text, done, refused)
     return _back("monitoring:sample_list", request)
 
 
@@ -494,7 +440,7 @@ def task_batch_assign(request):
     _staff_only(request.user)
     form = AssignForm(request.POST, user=request.user, prefix="batch")
     try:
-        ids = _batch_ids(request)
+        ids = batch.ids_from(request)
     except ValidationError as e:
         errors_to_form(e, request=request)
         return _back("monitoring:task_list", request)
@@ -505,13 +451,13 @@ def task_batch_assign(request):
         return _back("monitoring:task_list", request)
     sampler = form.cleaned_data["sampler"]
     found = selectors.tasks_for(request.user).select_related("producer__region").in_bulk(ids)
-    done, refused = _each(
+    done, refused = batch.run_each(
         ids,
         found,
         lambda t: services.task_assign(actor=request.user, task=t, sampler=sampler),
         lambda t: t.producer.name,
     )
-    _report(
+    batch.report(
         request,
         _("%(name)s was assigned to %(n)d tasks.") % {"name": sampler, "n": len(done)},
         done,
@@ -563,7 +509,7 @@ def sample_list(request):
             "can_batch": not request.user.is_entity_role or request.user.is_superuser,
             "can_lab": services._has_role(request.user, services.LAB_ROLES),
             "query": request.GET.urlencode(),
-            "batch_limit": BATCH_LIMIT,
+            "batch_limit": batch.LIMIT,
         },
     )
 

@@ -10,6 +10,7 @@
    - button[data-scan="<input id>"]  scans a QR code with the camera (BarcodeDetector + getUserMedia, where the
                                      browser has them: shown only then) into that input and submits its form
                                      with the form's first submit button
+   - input[data-tick-all="<form id>"] ticks or clears every checkbox named "ids" of that form (batch actions)
    - select[data-region-picker]      a region select grouped by township becomes two: the township first, then
                                      only that township's villages (without JavaScript: the grouped list)
    Charts: nongan/charts.js. */
@@ -128,6 +129,12 @@
   document.addEventListener("change", function (event) {
     var el = event.target;
     if (el.hasAttribute && el.hasAttribute("data-autosubmit") && el.form) el.form.submit();
+    if (el.hasAttribute && el.hasAttribute("data-tick-all")) {
+      var owner = el.getAttribute("data-tick-all");
+      document.querySelectorAll("input[type=checkbox][name=ids]").forEach(function (box) {
+        if (box.getAttribute("form") === owner) box.checked = el.checked;
+      });
+    }
   });
 
   document.addEventListener("click", function (event) {

@@ -1,0 +1,75 @@
+"""Batch actions on a list: the rows ticked on a page, each run through the same service as alone.
+
+A list page puts a checkbox ``ids`` on each row it offers the action for (``form="<the batch form's id>"``,
+so the boxes may sit in a table full of other forms; ``data-tick-all="<form id>"`` on a header box ticks
+them all) and one form that posts them with the action, ``{% idempotency_field %}`` and the list's query
+(``query``, to come back to the same filters). Its view:
+
+    ids = batch.ids_from(request)                      # refused: none, not numbers, more than LIMIT
+    found = selectors.samples_for(request.user).in_bulk(ids)   # the user's scope only
+    done, refused = batch.run_each(ids, found, lambda s: services.sample_transition(...), lambda s: s.code)
+    batch.report(request, _("Received %(n)d.") % {"n": len(done)}, done, refused)
+
+Each record runs in its own savepoint: a refusal (the service's ``ValidationError``, as on the record's own
+page) leaves that record as it was and undoes none of the others; the checks, event rows, audit and ledger
+entries are those of the service, one record at a time. An id outside the user's scope is refused as "not
+found", without saying whether it exists. The message names each record not done with its reason."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+LIMIT = 200  # rows ticked at once (one page of a list holds 50)
+
+
+def ids_from(request, limit: int = LIMIT) -> list[int]:
+    """The row ids ticked, in order, once each; a ``ValidationError`` when none, not numbers or too many."""
+    ids: list[int] = []
+    for raw in request.POST.getlist("ids"):
+        try:
+            pk = int(raw)
+        except ValueError:
+            raise ValidationError(_("The selection is not valid; tick the rows again.")) from None
+        if pk not in ids:
+            ids.append(pk)
+    if not ids:
+        raise ValidationError(_("Tick at least one row."))
+    if len(ids) > limit:
+        raise ValidationError(
+            _("At most %(limit)d rows at once; %(n)d were ticked.") % {"limit": limit, "n": len(ids)}
+        )
+    return ids
+
+
+def run_each(ids, found: dict, work, name) -> tuple[list, list[str]]:
+    """``work(record)`` for each id in ``found`` (the records of the user's scope), each in its own
+    savepoint; returns the records done and a line per id not done (its ``name(record)`` and the reason)."""
+    done, refused = [], []
+    for pk in ids:
+        obj = found.get(pk)
+        if obj is None:
+            refused.append(_("No. %(id)s: not found in your jurisdiction") % {"id": pk})
+            continue
+        try:
+            with transaction.atomic():
+                work(obj)
+        except ValidationError as e:
+            refused.append(_("%(name)s: %(reason)s") % {"name": name(obj), "reason": " ".join(e.messages)})
+        else:
+            done.append(obj)
+    return done, refused
+
+
+def report(request, done_text: str, done: list, refused: list[str]) -> None:
+    """One message: what was done, then each record not done with its reason (a warning when some were
+    done, an error when none was)."""
+    if not refused:
+        messages.success(request, done_text)
+        return
+    text = _("%(done)s; %(n)d not done: %(items)s") % {
+        "done": done_text,
+        "n": len(refused),
+        "items": _("; ").join(refused),
+    }
+    (messages.warning if done else messages.error)(request, text)
