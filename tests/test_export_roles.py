@@ -292,3 +292,65 @@ def test_list_exports_refused_to_producers(client, users, monitored):
     client.force_login(users.producer)
     for url in ("/monitoring/rapid/export.xlsx", "/monitoring/follow-ups/export.xlsx"):
         assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("role", ["qk", "zw"])
+def test_draw_rounds_export_rows_and_filter(client, users, ganyu, role):
+    from nongan.draws import services as draws
+
+    year = timezone.localdate().year
+    rounds = {
+        key: draws.round_create(
+            actor=users.admin,
+            title=title,
+            year=year,
+            region=ganyu.town[town],
+            inspectors=[users.sampler, users.enforcement],
+            count=1,
+        )
+        for key, town, title in (("qk", "青口镇", EVIL), ("zw", "柘汪镇", "柘汪镇抽查"))
+    }
+    client.force_login(getattr(users, role))
+    page = client.get("/draws/", {"status": "draft", "page": "1"}).content.decode()
+    assert 'href="/draws/export.xlsx?status=draft"' in page
+    header, rows = _sheet(client, "/draws/export.xlsx")
+    assert header == ["轮次编号", "标题", "用途", "辖区", "候选对象", "状态", "创建日期"]
+    r = rounds[role]
+    expected = (
+        r.code,
+        _shown(r.title),
+        r.get_purpose_display(),
+        r.region.name,
+        r.candidate_count,
+        "草稿",
+        _date(r.created),
+    )
+    assert rows == [expected]
+    assert _sheet(client, "/draws/export.xlsx", {"status": "draft"})[1] == [expected]
+    assert _sheet(client, "/draws/export.xlsx", {"status": "published"})[1] == []
+
+
+def test_ledger_export_is_the_administrators(client, users, monitored):
+    from nongan.core import ledger
+    from nongan.core.models import LedgerEntry
+    from nongan.core.scoping import scoped
+
+    client.force_login(users.qk)
+    assert client.get("/ledger/export.xlsx").status_code == 403
+    client.force_login(users.admin)
+    header, rows = _sheet(client, "/ledger/export.xlsx")
+    assert header == ["#", "时间", "类别", "关联编号", "操作人", "哈希"]
+    entries = scoped(users.admin, LedgerEntry.objects.all())  # what /ledger/ lists to the administrator
+    assert len(rows) == len(entries) > 0
+    assert rows == sorted(
+        (
+            e.seq,
+            f"{_date(e.time)} {timezone.localtime(e.time):%H:%M:%S}",
+            str(ledger.kind_label(e.kind)),
+            e.ref,
+            str(ledger.actor_label(e.actor_repr)),
+            e.hash,
+        )
+        for e in entries
+    )
+    assert {s.code for s in monitored["failed"].values()} <= {row[3] for row in rows}

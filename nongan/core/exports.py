@@ -36,12 +36,12 @@ def cn_date(value) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
-def cn_datetime(value) -> str:
-    """2026年11月28日 14:05 in local time; "" for nothing."""
+def cn_datetime(value, seconds: bool = False) -> str:
+    """2026年11月28日 14:05 (14:05:09 with ``seconds``) in local time; "" for nothing."""
     if not value:
         return ""
     value = timezone.localtime(value)
-    return f"{cn_date(value)} {value:%H:%M}"
+    return f"{cn_date(value)} {value:%H:%M:%S}" if seconds else f"{cn_date(value)} {value:%H:%M}"
 
 
 def rows_of(items: Iterable, columns: list[Col]):

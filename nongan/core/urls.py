@@ -15,6 +15,7 @@ urlpatterns = [
     path("imports/<int:pk>/", views.import_job, name="import_job"),
     path("imports/<int:pk>/errors.xlsx", views.import_errors, name="import_errors"),
     path("ledger/", views.ledger_view, name="ledger"),
+    path("ledger/export.xlsx", views.ledger_export, name="ledger_export"),
     path("ledger/checkpoints/", views.ledger_checkpoints, name="ledger_checkpoints"),
     path("ledger/checkpoints.json", views.ledger_checkpoints, name="ledger_checkpoints_json"),
 ]

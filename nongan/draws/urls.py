@@ -6,6 +6,7 @@ app_name = "draws"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("export.xlsx", views.rounds_export, name="rounds_export"),
     path("new/", views.create, name="create"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/export.json", views.export, name="export"),

@@ -12,8 +12,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
+from nongan.core.exports import Col, cn_date, xlsx_response
 from nongan.core.forms import errors_to_form
 from nongan.core.scoping import can_manage
 from nongan.core.views import confirmation_needed
@@ -33,14 +35,37 @@ def _staff_only(user) -> None:
         raise PermissionDenied
 
 
-@login_required
-def index(request):
-    _staff_only(request.user)
+def _rounds(request):
+    """The round list's filter; its ``qs`` holds the rows the page and its export show."""
     fs = DrawRoundFilterSet(request.GET or None, queryset=selectors.rounds_for(request.user))
     for f in fs.form.fields.values():
         f.widget.attrs.setdefault(
             "class", "form-select form-select-sm" if hasattr(f, "choices") else "form-control form-control-sm"
         )
+    return fs
+
+
+ROUND_COLUMNS = [
+    Col(_lazy("Round number"), lambda r: r.code),
+    Col(_lazy("Title"), lambda r: r.title),
+    Col(_lazy("Purpose"), lambda r: r.get_purpose_display()),
+    Col(_lazy("Jurisdiction"), lambda r: r.region.name),
+    Col(_lazy("Candidates"), lambda r: r.candidate_count),
+    Col(_lazy("Status"), lambda r: r.get_status_display()),
+    Col(_lazy("Created on"), lambda r: cn_date(r.created)),
+]
+
+
+@login_required
+def rounds_export(request):
+    _staff_only(request.user)
+    return xlsx_response(_rounds(request).qs, ROUND_COLUMNS, title=_("Double-random draws"), filename="draws")
+
+
+@login_required
+def index(request):
+    _staff_only(request.user)
+    fs = _rounds(request)
     page = Paginator(fs.qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
