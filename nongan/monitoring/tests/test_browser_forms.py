@@ -144,3 +144,20 @@ def test_publishing_a_sample_asks_for_confirmation_first(browser, live_server, u
         page.wait_for_url(f"**/monitoring/samples/{s.code}/")
         assert Sample.objects.get(pk=s.pk).state == "published"
         context.close()
+
+
+def test_batch_receive_ticks_all_rows_and_reports(browser, live_server, users, make_sample):
+    """The header box ticks every row (nongan.js: no inline script under the CSP), the batch form receives
+    them, one message reports it."""
+    for width in WIDTHS:
+        samples = [make_sample(), make_sample()]
+        context, page = _page(browser, live_server, "analyst", width)
+        page.goto(f"{live_server.url}/monitoring/samples/?state=registered")
+        page.check("[data-tick-all=sample-batch]")
+        expect(page.locator("input[name=ids]:checked")).to_have_count(2)
+        page.select_option("#id_batch_action", "receive")
+        page.click("[data-testid=sample-batch] button")
+        expect(page.locator(".alert")).to_contain_text("已接收 2 个")
+        assert page.url.endswith("/monitoring/samples/?state=registered")
+        assert [Sample.objects.get(pk=s.pk).state for s in samples] == ["received", "received"]
+        context.close()
