@@ -14,6 +14,7 @@ from nongan.core.api import TEXT_LOOKUP_REGEX, ScopedViewSetMixin, SlugRelatedFi
 from nongan.core.drf import django_errors_to_drf
 from nongan.core.scoping import get_scoped_or_404, scoped
 from nongan.registry import selectors as registry
+from nongan.standards.choices import Coverage
 
 from . import selectors, services
 from .choices import RapidSource, TLine, Verdict
@@ -49,6 +50,8 @@ class PlanSerializer(serializers.ModelSerializer):
             "focus_products",
             "focus_analytes",
             "quotas",
+            "published",
+            "coverage_reason",
         ]
 
 
@@ -69,6 +72,10 @@ class ProgressRowSerializer(serializers.Serializer):
     on_pace = serializers.BooleanField(allow_null=True)
     passed = serializers.IntegerField()
     failed = serializers.IntegerField()
+    not_judgeable = serializers.IntegerField(
+        help_text="Verified results that could not be judged (no limit, method not fit …): outside the pass "
+        "rate, counted here."
+    )
     positives = serializers.IntegerField()
     pass_rate = DecimalText(allow_null=True)
     wilson_95 = serializers.ListField(
@@ -115,9 +122,86 @@ def _row(r):
         "on_pace": r.on_pace,
         "passed": r.passed,
         "failed": r.failed,
+        "not_judgeable": r.not_judgeable,
         "positives": r.positives,
         "pass_rate": None if r.pass_rate is None else str(r.pass_rate),
         "wilson_95": None if r.wilson is None else [str(r.wilson_low), str(r.wilson_high)],
+    }
+
+
+class PeriodSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    status = serializers.ChoiceField(choices=Coverage.choices)
+    limit_mg_kg = DecimalText(allow_null=True)
+    edition = serializers.CharField()
+
+
+class PairCoverageSerializer(serializers.Serializer):
+    food = serializers.CharField()
+    analyte = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=Coverage.choices,
+        help_text="limit / temporary (only a temporary limit, *) / banned (no limit, a detection fails) are "
+        "covered; not_loaded, none and unknown are gaps.",
+    )
+    covered = serializers.BooleanField()
+    limit_mg_kg = DecimalText(allow_null=True)
+    edition = serializers.CharField()
+    detail = serializers.CharField()
+    on_date = serializers.DateField(help_text="The day of the plan's year the status holds for (its worst).")
+    changes = serializers.BooleanField(help_text="The status is not the same over the whole year.")
+    periods = PeriodSerializer(many=True, help_text="What holds from when, where it changes within the year.")
+
+
+class PlanCoverageSerializer(serializers.Serializer):
+    """Answer of GET /api/v1/monitoring/plans/{id}/coverage/."""
+
+    year = serializers.IntegerField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    analytes_from_standards = serializers.BooleanField(
+        help_text="The plan names no analytes: its products × the analytes the standards hold limits for."
+    )
+    counts = serializers.DictField(child=serializers.IntegerField())
+    gaps = serializers.IntegerField()
+    published = serializers.DateTimeField(allow_null=True)
+    coverage_reason = serializers.CharField()
+    pairs = PairCoverageSerializer(many=True)
+
+
+def coverage_data(c) -> dict:
+    return {
+        "year": c.plan.year,
+        "start": c.start,
+        "end": c.end,
+        "analytes_from_standards": c.from_standards,
+        "counts": c.counts,
+        "gaps": len(c.gaps),
+        "published": c.plan.published,
+        "coverage_reason": c.plan.coverage_reason,
+        "pairs": [
+            {
+                "food": r.food,
+                "analyte": r.analyte,
+                "status": r.status,
+                "covered": r.covered,
+                "limit_mg_kg": None if r.limit is None else str(r.limit),
+                "edition": r.edition,
+                "detail": r.detail,
+                "on_date": r.on_date,
+                "changes": r.changes,
+                "periods": [
+                    {
+                        "start": p["start"],
+                        "status": p["status"],
+                        "limit_mg_kg": None if p["limit"] is None else str(p["limit"]),
+                        "edition": p["edition"],
+                    }
+                    for p in r.period_rows
+                ],
+            }
+            for r in c.rows
+        ],
     }
 
 
@@ -156,6 +240,12 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet):
                 "handling_rate": None if p.handling_rate is None else str(p.handling_rate),
             }
         )
+
+    @extend_schema(responses=PlanCoverageSerializer)
+    @action(detail=True, methods=["get"])
+    def coverage(self, request, pk=None):
+        """Which focus pairs (products × analytes) a limit in force covers over the plan's year."""
+        return Response(coverage_data(selectors.plan_coverage(self.get_object())))
 
 
 class SampleSerializer(serializers.ModelSerializer):

@@ -274,3 +274,15 @@ class AssignForm(StyledForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sampler"].queryset = _samplers_near(user)
+
+
+class PublishPlanForm(StyledForm):
+    reason = forms.CharField(
+        label=_("Reason for testing focus pairs no limit covers"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Required when a focus pair has no limit in force over the plan's year; kept and audited."
+        ),
+    )

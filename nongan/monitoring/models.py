@@ -75,6 +75,22 @@ class MonitoringPlan(Versioned):
         on_delete=models.SET_NULL,
         related_name="monitoring_plans",
     )
+    published = models.DateTimeField(_("published"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="published_monitoring_plans",
+    )
+    coverage_reason = models.TextField(
+        _("reason for publishing with uncovered focus pairs"),
+        blank=True,
+        help_text=_(
+            "Why the plan tests focus pairs that no limit in force covers (required to publish it so)."
+        ),
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

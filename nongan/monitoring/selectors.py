@@ -22,6 +22,8 @@ from nongan.core.choices import RegionLevel
 from nongan.core.models import Region
 from nongan.core.scoping import scoped, scoped_line
 from nongan.core.validators import public_producer_name
+from nongan.standards import selectors as standards
+from nongan.standards.choices import Coverage
 
 from .choices import (
     COUNTED_STATES,
@@ -98,6 +100,9 @@ class ProgressRow:
     failed: int = 0
     positives: int = 0
     wilson: tuple | None = None
+    not_judgeable: int = (
+        0  # verified results no limit could judge (方法不适用, no limit …): shown, never dropped
+    )
 
     @property
     def has_share(self) -> bool:
@@ -175,7 +180,9 @@ class Progress:
         return None if rate is None else rate >= self.plan.pass_rate_target
 
 
-def _row(key, label, planned, done, fraction, passed=0, failed=0, positives=0) -> ProgressRow:
+def _row(
+    key, label, planned, done, fraction, passed=0, failed=0, positives=0, not_judgeable=0
+) -> ProgressRow:
     judged = passed + failed
     return ProgressRow(
         key=str(key),
@@ -187,6 +194,7 @@ def _row(key, label, planned, done, fraction, passed=0, failed=0, positives=0) -
         failed=failed,
         positives=positives,
         wilson=wilson_interval(passed, judged) if judged else None,
+        not_judgeable=not_judgeable,
     )
 
 
@@ -240,6 +248,7 @@ def progress_for(subject, plan: MonitoringPlan, on_date: dt.date | None = None) 
         "n": Count("id"),
         "passed": Count("id", filter=judged & Q(verdict=Verdict.PASS)),
         "failed": Count("id", filter=judged & Q(verdict=Verdict.FAIL)),
+        "not_judgeable": Count("id", filter=judged & Q(verdict=Verdict.NOT_JUDGEABLE)),
     }
     samples = Sample.objects.filter(
         sampled_at__gte=start,
@@ -281,7 +290,12 @@ def progress_for(subject, plan: MonitoringPlan, on_date: dt.date | None = None) 
     by_sector: dict = {}
     by_part: dict = {}
     for r in sample_rows:
-        counts = {"n": r["n"], "passed": r["passed"], "failed": r["failed"]}
+        counts = {
+            "n": r["n"],
+            "passed": r["passed"],
+            "failed": r["failed"],
+            "not_judgeable": r["not_judgeable"],
+        }
         add(by_sector, r["sector"], **counts)
         add(by_part, part_of(r["producer__region__path"]), **counts)
     rapid_by_part: dict = {}
@@ -289,7 +303,16 @@ def progress_for(subject, plan: MonitoringPlan, on_date: dt.date | None = None) 
         add(rapid_by_part, part_of(r["region__path"]), n=r["n"], pos=r["pos"])
 
     def qrow(key, label, planned, c):
-        return _row(key, label, planned, c.get("n", 0), fraction, c.get("passed", 0), c.get("failed", 0))
+        return _row(
+            key,
+            label,
+            planned,
+            c.get("n", 0),
+            fraction,
+            c.get("passed", 0),
+            c.get("failed", 0),
+            not_judgeable=c.get("not_judgeable", 0),
+        )
 
     def rrow(key, label, planned, c):
         return _row(key, label, planned, c.get("n", 0), fraction, positives=c.get("pos", 0))
@@ -307,6 +330,7 @@ def progress_for(subject, plan: MonitoringPlan, on_date: dt.date | None = None) 
         fraction,
         sum(r.passed for r in sectors),
         sum(r.failed for r in sectors),
+        not_judgeable=sum(r.not_judgeable for r in sectors),
     )
     own_label = _("%(name)s itself") % {"name": region.name}
     parts = [
@@ -357,7 +381,16 @@ def progress_for(subject, plan: MonitoringPlan, on_date: dt.date | None = None) 
     else:
         mine = region.level == RegionLevel.TOWNSHIP
         townships = [
-            _row(region.code, region.name, total.planned, total.done, fraction, total.passed, total.failed)
+            _row(
+                region.code,
+                region.name,
+                total.planned,
+                total.done,
+                fraction,
+                total.passed,
+                total.failed,
+                not_judgeable=total.not_judgeable,
+            )
         ]
         townships = townships if mine else []
         rapid_townships = (
@@ -589,3 +622,41 @@ def integrity_signals(user, since: dt.datetime | None = None) -> list[Signal]:
         for r in repeats
     ]
     return out
+
+
+@dataclass
+class PlanCoverage:
+    """Which of a plan's focus pairs (focus products × focus analytes) the standards can judge over the plan's
+    year (``nongan.standards.selectors.limit_coverage``). ``from_standards``: the plan names no analytes, so
+    the pairs are its products × the analytes the standards hold limits for on them."""
+
+    plan: MonitoringPlan
+    start: dt.date
+    end: dt.date
+    rows: list
+    from_standards: bool = False
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(Coverage.values, 0)
+        for r in self.rows:
+            out[r.status] += 1
+        return out
+
+    @property
+    def gaps(self) -> list:
+        return [r for r in self.rows if not r.covered]
+
+    @property
+    def covered(self) -> int:
+        return len(self.rows) - len(self.gaps)
+
+
+def plan_coverage(plan: MonitoringPlan) -> PlanCoverage:
+    """The plan's focus products × focus analytes over its year: limit in force, temporary limit only, banned
+    (no limit, a detection fails), limit not loaded, none. Read before sampling, and by ``plan_publish``."""
+    start, end = dt.date(plan.year, 1, 1), dt.date(plan.year, 12, 31)
+    foods = list(plan.focus_products.order_by("path"))
+    names = plan.analyte_list
+    rows = standards.limit_coverage(foods, names, start, end)
+    return PlanCoverage(plan, start, end, rows, from_standards=not names)

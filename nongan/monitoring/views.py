@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from nongan.core import batch, imports
+from nongan.core import batch, excel, imports
 from nongan.core.choices import RegionLevel
 from nongan.core.excel import XLSX_CONTENT_TYPE
 from nongan.core.exports import Col, cn_date, cn_datetime, xlsx_response
@@ -30,6 +30,7 @@ from nongan.core.versions import StaleVersion
 from nongan.core.views import confirmation_needed, import_upload
 from nongan.draws import selectors as draw_selectors
 from nongan.registry import selectors as registry_selectors
+from nongan.standards.choices import COVERED, Coverage
 
 from . import selectors, services, todo
 from .choices import FollowUpStatus, QuotaKind, RapidOutcome, SampleState, Sector, TaskStatus
@@ -40,6 +41,7 @@ from .forms import (
     DrawTasksForm,
     FollowUpForm,
     PlanForm,
+    PublishPlanForm,
     RapidTestForm,
     ResultFormSet,
     SampleForm,
@@ -106,6 +108,81 @@ def progress(request, year):
             "analytes": plan.analyte_list,
             "focus": list(plan.focus_products.all()),
         },
+    )
+
+
+def _coverage_xlsx(c) -> HttpResponse:
+    columns = [
+        ("food", _("product")),
+        ("analyte", _("analyte")),
+        ("status", _("coverage")),
+        ("limit", _("limit (mg/kg)")),
+        ("edition", _("standard")),
+        ("detail", _("detail")),
+        ("on_date", _("as on")),
+    ]
+    rows = (
+        [
+            r.food,
+            r.analyte,
+            str(r.status_label),
+            "" if r.limit is None else str(r.limit),
+            r.edition,
+            str(r.detail),
+            r.on_date.isoformat(),
+        ]
+        for r in c.rows
+    )
+    response = HttpResponse(excel.export(columns, rows, _("Limit coverage")), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="plan-{c.plan.year}-coverage.xlsx"'
+    return response
+
+
+@login_required
+def plan_coverage(request, year):
+    """Before sampling: which of the plan's focus pairs a limit in force covers over its year, which rest on a
+    temporary limit, which have none; the publishing of the plan (a reason required while pairs are
+    uncovered). ``?format=xlsx`` downloads the table."""
+    _staff_only(request.user)
+    plan = selectors.plans_for(request.user).filter(year=year).order_by("-region__path").first()
+    if plan is None:
+        raise Http404
+    c = selectors.plan_coverage(plan)
+    if request.GET.get("format") == "xlsx":
+        return _coverage_xlsx(c)
+    may_publish = plan.published is None and services.may_publish(request.user, plan)
+    form = with_version(PublishPlanForm(request.POST or None), plan) if may_publish else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied(_("Only the district administration may publish the monitoring plan."))
+        if form.is_valid():
+            try:
+                services.plan_publish(
+                    actor=request.user,
+                    plan=plan,
+                    reason=form.cleaned_data["reason"],
+                    expected_version=form.cleaned_data.get("version"),
+                )
+            except StaleVersion as e:
+                form = refuse_stale(form, e, with_version(PublishPlanForm(), plan))
+            except ValidationError as e:
+                errors_to_form(e, form)
+            else:
+                messages.success(request, _("The monitoring plan was published."))
+                return redirect("monitoring:plan_coverage", year=plan.year)
+    status = 400 if request.method == "POST" else 200  # a POST that got here was refused
+    return render(
+        request,
+        "monitoring/coverage.html",
+        {
+            "section": "monitoring",
+            "plan": plan,
+            "c": c,
+            "form": form,
+            "counts": [(key, label, c.counts[key]) for key, label in Coverage.choices],
+            "covered_keys": [str(k) for k in COVERED],
+        },
+        status=status,
     )
 
 

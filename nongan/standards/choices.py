@@ -25,6 +25,20 @@ class Rule(models.TextChoices):
     FAT_CONTENT_NEEDED = "fat_needed", _("Fat content needed")
 
 
+class Coverage(models.TextChoices):
+    """Whether a (food, analyte) pair can be judged on a date, before any sample is taken."""
+
+    LIMIT = "limit", _("Limit in force")
+    TEMPORARY = "temporary", _("Temporary limit only (*)")
+    BANNED = "banned", _("No limit; banned for this use (any detection fails)")
+    NOT_LOADED = "not_loaded", _("Limit not loaded (edition loaded in part)")
+    NONE = "none", _("No limit")
+    UNKNOWN = "unknown", _("Analyte or food unknown to the standards")
+
+
+COVERED = (Coverage.LIMIT, Coverage.TEMPORARY, Coverage.BANNED)
+
+
 class Policy(models.TextChoices):
     """How a banned substance detected below its limit is judged."""
 

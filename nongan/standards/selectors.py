@@ -6,20 +6,24 @@ nothing. Only administrators (``can_manage``) change them.
 
 Public interface: who may read or manage (``may_read``, ``may_manage``), editions
 (``editions``, ``current_edition_ids``, ``current_full_editions``), ``limits``, ``analytes``,
-``search_analytes``, ``banned``, ``restricted``, ``scope_mappings`` and ``substance_status``. The
+``search_analytes``, ``banned``, ``restricted``, ``scope_mappings``, ``substance_status`` and
+``limit_coverage`` (which food × analyte pairs can be judged over a period, before sampling). The
 judgement of a result is a service (``nongan.standards.services.judge``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from nongan.core.scoping import can_manage
 
 from . import engine
-from .choices import EditionKind
+from .choices import COVERED, Coverage, EditionKind, Rule
 from .models import Analyte, BannedSubstance, Edition, MaxResidueLimit, RestrictedUse, ScopeMapping
 
 
@@ -108,3 +112,105 @@ def substance_status(analyte_name: str, food: str, on_date: dt.date | None = Non
     if ban is not None and ban.rule == Rule.RESTRICTED_SCOPE:
         return "restricted"
     return None
+
+
+# Worst first: a pair's coverage over a period is its worst day's.
+_COVERAGE_RANK = {
+    Coverage.UNKNOWN: 0,
+    Coverage.NONE: 1,
+    Coverage.NOT_LOADED: 2,
+    Coverage.BANNED: 3,
+    Coverage.TEMPORARY: 4,
+    Coverage.LIMIT: 5,
+}
+
+
+@dataclass(frozen=True)
+class PairCoverage:
+    """Whether one (food, analyte) pair can be judged over a period: ``status`` (a ``Coverage``) is the worst
+    of the period's days, ``on_date`` that day, ``limit``/``edition``/``detail`` what holds on it; ``changes``
+    when the answer is not the same over the whole period (an edition comes into force within it); ``periods``
+    then says what holds from when."""
+
+    food: str
+    analyte: str
+    status: str
+    limit: Decimal | None
+    edition: str
+    detail: str
+    on_date: dt.date
+    changes: bool = False
+    # (from date, status, limit, edition) for each stretch of the period with the same answer
+    periods: tuple = ()
+
+    @property
+    def covered(self) -> bool:
+        return self.status in COVERED
+
+    @property
+    def status_label(self) -> str:
+        return Coverage(self.status).label
+
+    @property
+    def period_rows(self) -> list[dict]:
+        return [
+            {"start": d, "status": st, "label": Coverage(st).label, "limit": lim, "edition": ed}
+            for d, st, lim, ed in self.periods
+        ]
+
+
+def _coverage_on(index, food_id: int, analyte_id: int, day: dt.date) -> tuple[str, object]:
+    res = index.resolve(food_id, analyte_id, day)
+    if res.limit is not None or res.kind == Rule.FAT_CONTENT_NEEDED:
+        return (Coverage.TEMPORARY if res.temporary else Coverage.LIMIT), res
+    if res.kind == Rule.NO_LIMIT and res.ban is not None:
+        return Coverage.BANNED, res
+    if res.kind == Rule.LIMIT_NOT_LOADED:
+        return Coverage.NOT_LOADED, res
+    return Coverage.NONE, res
+
+
+def limit_coverage(foods, analyte_names, start: dt.date, end: dt.date) -> list[PairCoverage]:
+    """For every food (product-tree nodes) × analyte (names, other names or CAS numbers as written), whether a
+    limit is in force from ``start`` to ``end`` (both included), only a temporary one (*), none but a ban (a
+    detection fails), a limit not loaded (an excerpt), or none. Checked on ``start`` and on every day within the
+    period an edition comes into force. With no analyte names, the analytes the standards hold a limit for on
+    any of the foods or their groups. Pure reads of the in-memory judgement index; rows food by food in the
+    order given, analytes in the order given (or by name)."""
+    index = engine.get_index()
+    days = sorted({start} | {e.in_force for e in index.editions.values() if start < e.in_force <= end})
+    foods = list(foods)
+    names = [n.strip() for n in analyte_names or () if n and n.strip()]
+    if names:
+        wanted = [(n, engine.resolve_analyte(index, n)) for n in names]
+    else:
+        nodes = {node for f in foods for node in index.chain.get(f.pk, ())}
+        ids = {aid for aid, node in index.limits if node in nodes}
+        wanted = sorted(((index.analyte_name[a], a) for a in ids), key=lambda x: x[0])
+    out = []
+    for food in foods:
+        for name, aid in wanted:
+            if aid is None or food.pk not in index.chain:
+                detail = (_("%(analyte)s is not a known analyte") % {"analyte": name}) if aid is None else ""
+                out.append(PairCoverage(food.name, name, Coverage.UNKNOWN, None, "", detail, start))
+                continue
+            seen = [(_coverage_on(index, food.pk, aid, day), day) for day in days]
+            (status, res), day = min(seen, key=lambda x: _COVERAGE_RANK[x[0][0]])
+            periods: list[tuple] = []
+            for (st, r), d in seen:
+                if not periods or periods[-1][1:] != (st, r.limit, r.edition):
+                    periods.append((d, st, r.limit, r.edition))
+            out.append(
+                PairCoverage(
+                    food.name,
+                    index.analyte_name[aid],
+                    status,
+                    res.limit,
+                    res.edition,
+                    res.detail,
+                    day,
+                    len(periods) > 1,
+                    tuple(periods),
+                )
+            )
+    return out

@@ -13,7 +13,7 @@ a submodule, so that the submodules can move without breaking callers:
 
 Public interface (what other apps may call; each write takes ``actor`` and raises ``ValidationError``):
 
-* writes: ``plan_save``, ``village_shares_save`` (a township's share divided among its villages), ``task_create``, ``tasks_from_draw``, ``task_cancel``, ``task_assign``, ``sample_register``,
+* writes: ``plan_save``, ``plan_publish`` (refused with focus pairs uncovered unless a reason is given), ``village_shares_save`` (a township's share divided among its villages), ``task_create``, ``tasks_from_draw``, ``task_cancel``, ``task_assign``, ``sample_register``,
   ``sample_confirm_party``, ``sample_transition``, ``sample_photo_add``, ``results_enter``,
   ``result_correct``, ``follow_up_update``, ``follow_up_propose_close`` / ``follow_up_close`` / ``follow_up_reject_close`` (four eyes), ``rapid_tests_record``,
   ``sale_hold_release``;
@@ -57,7 +57,16 @@ from .followups import (
     follow_up_update,
 )
 from .photos import PHOTO_FORMATS, PHOTO_MAX_BYTES, photo_check, sample_photo_add
-from .plans import PLAN_FIELDS, may_share, plan_for, plan_save, split_evenly, village_shares_save
+from .plans import (
+    PLAN_FIELDS,
+    may_publish,
+    may_share,
+    plan_for,
+    plan_publish,
+    plan_save,
+    split_evenly,
+    village_shares_save,
+)
 from .rapid import (
     BOOL_FALSE,
     BOOL_TRUE,
@@ -125,7 +134,9 @@ __all__ = [
     "parse_decimal",
     "may_share",
     "photo_check",
+    "may_publish",
     "plan_for",
+    "plan_publish",
     "plan_save",
     "rapid_clean",
     "rapid_outcome",

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from nongan.core import audit, versions
@@ -279,3 +280,42 @@ def plan_for(region: Region, on_date: dt.date) -> MonitoringPlan | None:
         .order_by("-region__path")
         .first()
     )
+
+
+def may_publish(user, plan: MonitoringPlan) -> bool:
+    """The district administration of the plan's district (or a superuser)."""
+    return can_manage(user) and (user.is_superuser or in_jurisdiction(user, plan.region))
+
+
+@transaction.atomic
+def plan_publish(*, actor, plan: MonitoringPlan, reason: str = "", expected_version=None) -> MonitoringPlan:
+    """Publish the plan (the district administration). Refused while a focus pair has no limit in force over
+    the plan's year (``selectors.plan_coverage``: no limit, limit not loaded, unknown) unless ``reason`` says
+    why the plan tests it anyway; the reason is kept on the plan, audited, and shown on the coverage page."""
+    from ..selectors import plan_coverage
+
+    if not may_publish(actor, plan):
+        raise ValidationError(_("Only the district administration may publish the monitoring plan."))
+    plan = MonitoringPlan.objects.select_for_update().get(pk=plan.pk)
+    versions.expect(plan, expected_version)
+    if plan.published is not None:
+        raise ValidationError(_("The plan is already published."))
+    reason = (reason or "").strip()
+    gaps = plan_coverage(plan).gaps
+    if gaps and not reason:
+        raise ValidationError(
+            {
+                "reason": _(
+                    "%(n)d focus pairs have no limit in force over %(year)d (e.g. %(pair)s): give the reason "
+                    "for testing them to publish the plan."
+                )
+                % {"n": len(gaps), "year": plan.year, "pair": f"{gaps[0].food} × {gaps[0].analyte}"}
+            }
+        )
+    before = audit.snapshot(plan)
+    plan.published = timezone.now()
+    plan.published_by = actor
+    plan.coverage_reason = reason if gaps else ""
+    plan.save()
+    audit.record_update(actor, plan, before)  # the reason is in the changes (coverage_reason)
+    return plan

@@ -39,3 +39,10 @@ def test_demo_builds_once(ganyu):
     assert {s.kind for s in signals} == {"perfect", "burst", "repeat"}
     demo.build(stdout=out)
     assert (Sample.objects.count(), RapidTest.objects.count()) == (n_samples, n_rapid)
+    # before sampling: the demo plan's focus pairs against the shipped standards — its gaps show
+    from nongan.monitoring.selectors import plan_coverage
+
+    rows = {(r.food, r.analyte): r for r in plan_coverage(plan).rows}
+    assert len(rows) == 120 and {r.status for (_f, a), r in rows.items() if a == "孔雀石绿"} == {"unknown"}
+    assert [p["status"] for p in rows[("黄瓜", "吡虫啉")].period_rows] == ["none", "limit"]
+    assert sum(not r.covered for r in rows.values()) == 91

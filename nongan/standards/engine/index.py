@@ -78,6 +78,7 @@ class _Resolution:
     ban: _Ban | None = None
     source: str = ""
     basis: str = ""
+    temporary: bool = False  # the limit is a temporary one (GB 2763 marks it *)
 
     def __post_init__(self) -> None:
         # Everything but the value substituted once: a judgement only joins the value in.
@@ -372,7 +373,17 @@ class _Index:
                     "%(food)s (%(edition)s)."
                 )
             return _Resolution(
-                rule, row.limit, edition, detail, pass_tpl, fail_tpl, params, ban, row.source, row.basis
+                rule,
+                row.limit,
+                edition,
+                detail,
+                pass_tpl,
+                fail_tpl,
+                params,
+                ban,
+                row.source,
+                row.basis,
+                row.temporary,
             )
 
         edition = "/".join(
