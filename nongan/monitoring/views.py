@@ -126,7 +126,7 @@ def _coverage_xlsx(c) -> HttpResponse:
             r.food,
             r.analyte,
             str(r.status_label),
-            "" if r.limit is None else str(r.limit),
+            r.limit_text,
             r.edition,
             str(r.detail),
             r.on_date.isoformat(),

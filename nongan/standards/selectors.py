@@ -152,9 +152,25 @@ class PairCoverage:
         return Coverage(self.status).label
 
     @property
+    def limit_text(self) -> str:
+        """ "0.02*" (a temporary limit marked as GB 2763 marks it), "" without a limit."""
+        if self.limit is None:
+            return ""
+        return engine.fmt(self.limit) + ("*" if self.status == Coverage.TEMPORARY else "")
+
+    @property
     def period_rows(self) -> list[dict]:
         return [
-            {"start": d, "status": st, "label": Coverage(st).label, "limit": lim, "edition": ed}
+            {
+                "start": d,
+                "status": st,
+                "label": Coverage(st).label,
+                "limit": lim,
+                "limit_text": ""
+                if lim is None
+                else engine.fmt(lim) + ("*" if st == Coverage.TEMPORARY else ""),
+                "edition": ed,
+            }
             for d, st, lim, ed in self.periods
         ]
 

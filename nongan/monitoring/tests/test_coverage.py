@@ -36,6 +36,12 @@ def test_pairs_classified_on_shipped_data(shipped_standards, users, ganyu, clien
     assert not rows[("南美白对虾", "毒死蜱")].covered and rows[("鸡蛋", "吡虫啉")].covered
     assert len(rows) == 9 and not any(r.changes for r in rows.values())
 
+    # a plan naming no analytes: its products × the analytes the standards hold limits for on them
+    bare = selectors.plan_coverage(_plan(users, ganyu, 2028, ["鸡蛋"], ""))
+    assert bare.from_standards and len(bare.rows) == 33 and not bare.gaps
+    assert (bare.counts["limit"], bare.counts["temporary"]) == (20, 13)
+    assert {r.analyte: r.status for r in bare.rows}["吡虫啉"] == "temporary"
+
     # 2026: GB 2763-2021 (of which almost nothing is loaded) until 2026-02-28, GB 2763-2026 from 2026-03-01:
     # the pair shows its worst stretch and what holds from when.
     plan26 = _plan(users, ganyu, 2026, ["黄瓜"], "吡虫啉")
@@ -52,11 +58,12 @@ def test_pairs_classified_on_shipped_data(shipped_standards, users, ganyu, clien
     page = client.get("/monitoring/plans/2027/coverage/").content.decode()
     assert 'data-food="鸡蛋" data-analyte="吡虫啉" data-status="temporary"' in page
     assert 'data-food="南美白对虾" data-analyte="毒死蜱" data-status="not_loaded"' in page
+    assert '<td class="text-end">0.02*</td>' in page
     xlsx = client.get("/monitoring/plans/2027/coverage/?format=xlsx")
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     cells = [[c.value for c in r] for r in sheet.iter_rows()]
     assert len(cells) == 10 and cells[0][:3] == ["产品", "检测项目", "覆盖情况"]
-    assert ["鸡蛋", "吡虫啉", "仅有临时限量（*）", "0.020000"] in [c[:4] for c in cells]
+    assert ["鸡蛋", "吡虫啉", "仅有临时限量（*）", "0.02*"] in [c[:4] for c in cells]
     api = client.get(f"/api/v1/monitoring/plans/{plan.pk}/coverage/").json()
     pairs = {(p["food"], p["analyte"]): p for p in api["pairs"]}
     assert (pairs[("鸡蛋", "吡虫啉")]["status"], pairs[("鸡蛋", "吡虫啉")]["limit_mg_kg"]) == (
