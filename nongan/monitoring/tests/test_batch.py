@@ -226,3 +226,15 @@ def test_batch_assign_and_the_row_form(batch_client, users, ganyu, open_task):
     assert _messages(r) == ["已将 sampler 指派到 柘汪镇测试合作社 的抽样任务。"]
     assert list(far.samplers.values_list("username", flat=True)) == ["sampler"]
     assert _audit(SamplingTask, far)[1:] == [("admin", "update", {"samplers": [[], ["sampler"]]})]
+
+
+def test_batch_sent_twice_with_its_token_runs_once(batch_client, users, make_sample):
+    s = make_sample()
+    c = batch_client(users.analyst)
+    body = {"action": "receive", "ids": [s.pk], "idempotency_key": "5f0c0ffee0c0ffee0c0ffee0c0ffee01"}
+    first = c.post(reverse("monitoring:sample_batch"), body)
+    audit_rows = AuditLog.objects.count()
+    again = c.post(reverse("monitoring:sample_batch"), body)
+    assert (first.status_code, again.status_code, again["Idempotent-Replayed"]) == (302, 302, "true")
+    assert AuditLog.objects.count() == audit_rows
+    assert list(s.events.values_list("action", flat=True)) == ["register", "receive"]
