@@ -97,6 +97,7 @@ def test_publishing_refused_without_reason_allowed_with(uncovered, users, client
 
     # the form: refused with a field error and nothing saved, then published with the reason
     client.force_login(users.admin)
+    assert 'data-published="0">未发布' in client.get("/monitoring/plans/").content.decode()
     r = client.post("/monitoring/plans/2027/coverage/", {"reason": "", "version": uncovered.version})
     assert r.status_code == 400 and "请填写检测它们的理由后再发布计划" in r.content.decode()
     assert MonitoringPlan.objects.get(pk=uncovered.pk).published is None
@@ -111,6 +112,7 @@ def test_publishing_refused_without_reason_allowed_with(uncovered, users, client
     log = AuditLog.objects.filter(object_id=str(plan.pk), action="update").latest("seq")
     assert log.changes["coverage_reason"] == ["", "省级例行监测任务要求，判定待限量发布"]
     assert "省级例行监测任务要求" in client.get("/monitoring/plans/2027/coverage/").content.decode()
+    assert 'data-published="1">已发布' in client.get("/monitoring/plans/").content.decode()
     with pytest.raises(ValidationError):  # once only
         services.plan_publish(actor=users.admin, plan=plan, reason="again")
 
