@@ -354,3 +354,79 @@ def test_ledger_export_is_the_administrators(client, users, monitored):
         for e in entries
     )
     assert {s.code for s in monitored["failed"].values()} <= {row[3] for row in rows}
+
+
+def _sheets(content):
+    wb = load_workbook(io.BytesIO(content))
+    assert not [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+
+
+@pytest.mark.parametrize("role", ["qk", "zw"])
+def test_progress_export_is_the_jurisdictions_share(client, users, ganyu, monitored, role):
+    from nongan.core.services import townships
+    from nongan.monitoring import selectors
+    from nongan.monitoring import services as mon
+
+    year = timezone.localdate().year
+    towns = list(townships(ganyu.district))
+    plan = mon.plan_save(
+        actor=users.admin,
+        year=year,
+        region=ganyu.district,
+        sector_quotas={"crop": 500, "livestock": 150, "aquatic": 150},
+        township_quantitative=mon.split_evenly(800, towns),
+        township_rapid=mon.split_evenly(7200, towns),
+    )
+    client.force_login(getattr(users, role))
+    assert (
+        f'href="/monitoring/plans/{year}/export.xlsx"'
+        in client.get(f"/monitoring/plans/{year}/").content.decode()
+    )
+    r = client.get(f"/monitoring/plans/{year}/export.xlsx")
+    assert r.status_code == 200
+    sheets = _sheets(r.content)
+    assert list(sheets) == ["分类别定量抽检", "各村定量抽检", "速测"]
+    head = ["已完成", "计划数", "完成进度", "应完成数", "进度"]
+    assert sheets["分类别定量抽检"][0] == ["类别", *head, "合格率", "不合格"]
+    assert sheets["各村定量抽检"][0] == ["村（社区）", *head, "合格率", "不合格"]
+    assert sheets["速测"][0] == ["检测站点", *head, "阳性数"]
+    # the township's own figures against its share (54 of 800, 480 of 7200), never the district's
+    p = selectors.progress_for(getattr(users, role), plan)
+    done = {"qk": 2, "zw": 1}[
+        role
+    ]  # 青口镇: its failed sample and the registered one; 柘汪镇: its failed one
+    rate = "0.00% (0.00–79.35%)"  # one judged sample, failed
+    expected = int(round(p.total.expected))
+    pace = {True: "进度正常", False: "进度滞后"}  # the pace depends on the day of the year
+    assert sheets["分类别定量抽检"][1] == ["种植业产品", done, "无分配", None, "—", "—", rate, 1]
+    assert sheets["分类别定量抽检"][-1] == [
+        "合计",
+        done,
+        54,
+        f"{p.total.percent_done}%",
+        expected,
+        pace[p.total.on_pace],
+        rate,
+        1,
+    ]
+    town = {"qk": "青口镇", "zw": "柘汪镇"}[role]
+    villages = sheets["各村定量抽检"][1:]
+    assert [v[0] for v in villages] == [row.label for row in p.parts] and villages[-1][0] == f"{town}本级"
+    assert [v[1] for v in villages if v[1]] == [done]
+    assert "青口镇" not in repr(sheets) if role == "zw" else "柘汪镇" not in repr(sheets)
+    positives = {"qk": 1, "zw": 0}[role]
+    rapid_expected = int(round(p.rapid_total.expected))
+    assert sheets["速测"][1:] == [
+        [f"{town}本级", 1, "无分配", None, "—", "—", positives],
+        [
+            "合计",
+            1,
+            480,
+            f"{p.rapid_total.percent_done}%",
+            rapid_expected,
+            pace[p.rapid_total.on_pace],
+            positives,
+        ],
+    ]
+    assert client.get(f"/monitoring/plans/{year - 1}/export.xlsx").status_code == 404

@@ -537,6 +537,7 @@ ROUTES = {
     "monitoring:plan_create": "admin",
     "monitoring:plan_edit": ("detail", "plan_years"),
     "monitoring:progress": ("detail", "plan_years"),
+    "monitoring:progress_export": ("detail", "plan_years"),
     "monitoring:plan_coverage": ("detail", "plan_years"),
     "monitoring:village_shares": ("detail", "plan_towns"),
     "monitoring:task_list": "list",

@@ -9,14 +9,16 @@ export with ``{% export_button 'app:name' %}`` (nongan template tags), which car
 """
 
 import datetime as dt
+import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils import timezone
+from openpyxl import Workbook
 
-from .excel import XLSX_CONTENT_TYPE, export
+from .excel import XLSX_CONTENT_TYPE, export, safe_row
 
 MAX_EXPORT_ROWS = 100_000  # rows one export holds at most
 
@@ -54,6 +56,25 @@ def rows_of(items: Iterable, columns: list[Col]):
 def xlsx_response(items: Iterable, columns: list[Col], *, title, filename: str) -> HttpResponse:
     """An .xlsx download of ``items`` (the page's own filtered queryset) with ``columns``."""
     data = export([(str(i), c.label) for i, c in enumerate(columns)], rows_of(items, columns), str(title))
+    return _download(data, filename)
+
+
+def xlsx_sheets_response(sheets: list[tuple[object, Iterable, list[Col]]], *, filename: str) -> HttpResponse:
+    """An .xlsx of several tables of one page (a report such as plan progress): one sheet per
+    (title, items, columns), in that order; every cell formula-safe."""
+    wb = Workbook(write_only=True)
+    for title, items, columns in sheets:
+        ws = wb.create_sheet(str(title)[:31])
+        ws.freeze_panes = "A2"
+        ws.append(safe_row(str(c.label) for c in columns))
+        for row in rows_of(items, columns):
+            ws.append(safe_row(row))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _download(buf.getvalue(), filename)
+
+
+def _download(data: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="{filename}-{stamp}.xlsx"'

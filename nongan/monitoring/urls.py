@@ -10,6 +10,7 @@ urlpatterns = [
     path("plans/new/", views.plan_edit, name="plan_create"),
     path("plans/<int:year>/edit/", views.plan_edit, name="plan_edit"),
     path("plans/<int:year>/", views.progress, name="progress"),
+    path("plans/<int:year>/export.xlsx", views.progress_export, name="progress_export"),
     path("plans/<int:year>/coverage/", views.plan_coverage, name="plan_coverage"),
     path("plans/<int:year>/shares/<str:code>/", views.village_shares, name="village_shares"),
     path("tasks/", views.task_list, name="task_list"),

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from nongan.core import batch, excel, imports
 from nongan.core.choices import RegionLevel
 from nongan.core.excel import XLSX_CONTENT_TYPE
-from nongan.core.exports import Col, cn_date, cn_datetime, xlsx_response
+from nongan.core.exports import Col, cn_date, cn_datetime, xlsx_response, xlsx_sheets_response
 from nongan.core.files import serve_file
 from nongan.core.forms import errors_to_form, refuse_stale, with_version
 from nongan.core.idempotency import idempotent_view
@@ -183,6 +183,70 @@ def plan_coverage(request, year):
             "covered_keys": [str(k) for k in COVERED],
         },
         status=status,
+    )
+
+
+def _pct(value) -> str:
+    return "—" if value is None else f"{value}%"
+
+
+def _progress_columns(first, last) -> list[Col]:
+    return [
+        Col(first, lambda r: r[0]),
+        Col(_lazy("Done"), lambda r: r[1].done),
+        Col(_lazy("planned"), lambda r: _("no share") if r[1].planned is None else r[1].planned),
+        Col(_lazy("Progress"), lambda r: "" if r[1].planned is None else _pct(r[1].percent_done)),
+        Col(_lazy("Expected by now"), lambda r: "—" if r[1].expected is None else int(round(r[1].expected))),
+        Col(
+            _lazy("Pace"),
+            lambda r: "—" if r[1].on_pace is None else _("On pace") if r[1].on_pace else _("Behind"),
+        ),
+        *last,
+    ]
+
+
+def _pass_rate(row) -> str:
+    if row.pass_rate is None:
+        return "—"
+    if row.wilson:
+        return f"{row.pass_rate}% ({row.wilson_low}–{row.wilson_high}%)"
+    return f"{row.pass_rate}%"
+
+
+QUANTITATIVE_LAST = [
+    Col(_lazy("Pass rate"), lambda r: _pass_rate(r[1])),
+    Col(_lazy("Unqualified"), lambda r: r[1].failed),
+]
+RAPID_PROGRESS = _progress_columns(_lazy("station"), [Col(_lazy("Positives"), lambda r: r[1].positives)])
+
+
+@login_required
+def progress_export(request, year):
+    """The tables of the plan-progress page, for the viewer's jurisdiction: by sector, by part, rapid tests."""
+    _staff_only(request.user)
+    plan = selectors.plans_for(request.user).filter(year=year).order_by("-region__path").first()
+    if plan is None:
+        raise Http404
+    p = selectors.progress_for(request.user, plan)
+    by_sector = [(r.label, r) for r in p.sectors] + [(_("Total"), p.total)]
+    sheets = [
+        (_("Quantitative samples by sector"), by_sector, _progress_columns(_("sector"), QUANTITATIVE_LAST))
+    ]
+    if p.parts:
+        title, first = (
+            (_("Quantitative samples by township"), _("township"))
+            if p.is_plan_region
+            else (_("Quantitative samples by village"), _("village"))
+        )
+        sheets.append((title, [(r.label, r) for r in p.parts], _progress_columns(first, QUANTITATIVE_LAST)))
+    if p.is_plan_region:
+        rapid = [(_("District lab"), p.rapid_district)] + [(r.label, r) for r in p.rapid_townships]
+        rapid.append((_("Townships in total"), p.rapid_township_total))
+    else:
+        rapid = [(r.label, r) for r in p.rapid_parts] + [(_("Total"), p.rapid_total)]
+    return xlsx_sheets_response(
+        [*sheets, (_("Rapid tests"), rapid, RAPID_PROGRESS)],
+        filename=f"progress-{plan.year}",
     )
 
 
