@@ -430,3 +430,37 @@ def test_progress_export_is_the_jurisdictions_share(client, users, ganyu, monito
         ],
     ]
     assert client.get(f"/monitoring/plans/{year - 1}/export.xlsx").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["qk", "zw"])
+def test_results_export_rows_and_filter(client, users, monitored, role):
+    client.force_login(getattr(users, role))
+    page = client.get("/monitoring/samples/", {"verdict": "fail", "page": "1"}).content.decode()
+    assert 'href="/monitoring/results/export.xlsx?verdict=fail"' in page
+    header, rows = _sheet(client, "/monitoring/results/export.xlsx")
+    assert header == [
+        *("抽样单编号", "生产主体", "产品", "乡镇", "抽样时间"),
+        *("检测项目", "检测值", "单位", "限量（mg/kg）", "判定结论", "标准版本", "检测方法"),
+    ]
+    s = monitored["failed"][role]
+    [r] = s.results.all()
+    expected = (s.code, s.producer.name, "黄瓜", s.township.name, _date(s.sampled_at))
+    expected += ("毒死蜱", 0.5, "mg/kg", float(r.limit_mg_kg), "不合格", r.edition, r.method)
+    assert r.limit_mg_kg < r.value and r.edition  # judged against the shipped standard
+    assert rows == [expected]  # the registered 青口镇 sample has no result yet
+    assert _sheet(client, "/monitoring/results/export.xlsx", {"verdict": "fail"})[1] == [expected]
+    assert _sheet(client, "/monitoring/results/export.xlsx", {"state": "registered"})[1] == []
+
+
+def test_results_export_neutralises_lab_text(client, users, monitored):
+    from nongan.monitoring import services as mon
+
+    s = mon.sample_transition(actor=users.analyst, sample=monitored["registered"], action="receive")
+    mon.results_enter(
+        actor=users.analyst,
+        sample=s,
+        rows=[{"analyte": "毒死蜱", "value": "0.01", "unit": "mg/kg", "method": EVIL}],
+    )
+    client.force_login(users.qk)
+    _h, rows = _sheet(client, "/monitoring/results/export.xlsx", {"state": "received"})
+    assert [(row[0], row[1], row[-1]) for row in rows] == [(s.code, "'" + EVIL, "'" + EVIL)]

@@ -488,6 +488,7 @@ ROUTES = {
     "registry:producer_create": "list",
     "registry:producer_export": "list",
     "monitoring:sample_export": "list",
+    "monitoring:results_export": "list",
     "monitoring:rapid_export": "list",
     "monitoring:follow_up_export": "list",
     "certificates:market_checks_export": "list",

@@ -32,6 +32,7 @@ urlpatterns = [
     path("samples/<str:code>/print.pdf", views.sample_print, name="sample_print"),
     path("samples/<str:code>/results/", views.results_enter, name="results_enter"),
     path("results/<int:pk>/correct/", views.result_correct, name="result_correct"),
+    path("results/export.xlsx", views.results_export, name="results_export"),
     path("results/import/", views.results_import, name="results_import"),
     path("results/template.xlsx", views.results_template, name="results_template"),
     path("rapid/", views.rapid_list, name="rapid_list"),

@@ -635,6 +635,36 @@ def sample_export(request):
     return xlsx_response(qs, SAMPLE_COLUMNS, title=_("Samples"), filename="samples")
 
 
+RESULT_COLUMNS = [
+    Col(_lazy("sample number"), lambda r: r.sample.code),
+    Col(_lazy("producer"), lambda r: r.sample.producer.name),
+    Col(_lazy("product"), lambda r: r.sample.product.name),
+    Col(_lazy("township"), lambda r: r.sample.township.name if r.sample.township_id else ""),
+    Col(_lazy("sampling time"), lambda r: cn_date(r.sample.sampled_at)),
+    Col(_lazy("analyte"), lambda r: r.analyte),
+    Col(_lazy("value"), lambda r: r.value.normalize()),
+    Col(_lazy("unit"), lambda r: r.unit),
+    Col(_lazy("limit (mg/kg)"), lambda r: "—" if r.limit_mg_kg is None else r.limit_mg_kg.normalize()),
+    Col(_lazy("verdict"), lambda r: r.get_verdict_display()),
+    Col(_lazy("standard edition"), lambda r: r.edition),
+    Col(_lazy("method"), lambda r: r.method),
+]
+
+
+@login_required
+def results_export(request):
+    """The current lab results of the samples the sample list shows with the same filters (one row per analyte);
+    a producer gets those of its published samples only (the results' own scope)."""
+    _fs, samples = _samples(request)
+    qs = (
+        selectors.results_for(request.user)
+        .filter(is_current=True, sample__in=samples.order_by().values("pk"))
+        .select_related("sample__producer", "sample__product", "sample__township")
+        .order_by("sample__code", "analyte", "id")
+    )
+    return xlsx_response(qs, RESULT_COLUMNS, title=_("Lab results"), filename="lab-results")
+
+
 @login_required
 def sample_list(request):
     fs, qs = _samples(request)

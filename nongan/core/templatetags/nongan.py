@@ -67,7 +67,7 @@ def actor(actor_repr):
 
 
 @register.simple_tag(takes_context=True)
-def export_button(context, url_name, *args):
+def export_button(context, url_name, *args, label=None):
     """The "导出 Excel" link of a list page: its export URL with the page's current filters (not its page number)."""
     query = context["request"].GET.copy()
     query.pop("page", None)
@@ -78,5 +78,5 @@ def export_button(context, url_name, *args):
         '<a class="btn btn-sm btn-outline-secondary d-print-none" data-testid="export" href="{}">'
         '<i class="bi bi-file-earmark-excel"></i> {}</a>',
         url,
-        _("Export to Excel"),
+        label or _("Export to Excel"),
     )
