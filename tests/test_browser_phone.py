@@ -131,3 +131,26 @@ def test_the_sample_form_finds_the_producer_and_fetches_its_bases(browser, live_
     assert page.locator("#id_base option").all_inner_texts() == ["---------", "东大棚"]
     assert page.locator("#id_product option").all_inner_texts() == ["---------", "黄瓜"]
     assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+
+
+def test_a_list_prints_as_its_table_without_navigation(browser, live_server, users, lists):
+    """Printed (even from a phone), a list is its table: no navigation, filters, buttons or pagination, the header
+    row shown and each row a table row again, not a card."""
+    page = _phone(browser)
+    browser_login(page, live_server, "admin")
+    page.goto(f"{live_server.url}/monitoring/samples/")
+    assert page.locator("[data-testid=export]").first.is_visible()
+    assert page.evaluate("getComputedStyle(document.querySelector('table.table-cards tr')).display") == "flex"
+    page.emulate_media(media="print")
+    for selector in ("nav.navbar", "[data-testid=export]", "form[method=get]", "ul.nav"):
+        assert not page.locator(selector).first.is_visible(), selector
+    assert page.locator("table.table-cards thead").is_visible()
+    displays = page.evaluate(
+        "[...document.querySelectorAll('table.table-cards tbody tr')].map(tr => getComputedStyle(tr).display)"
+    )
+    assert displays == ["table-row"]
+    shown = page.evaluate(
+        "[...document.querySelectorAll('table.table-cards tbody td, table.table-cards thead th')]"
+        ".filter(c => getComputedStyle(c).display !== 'none').map(c => c.innerText.trim())"
+    )
+    assert shown[0] == "抽样单编号" and shown[7].startswith("CY")  # the batch tick column is left out
