@@ -464,3 +464,27 @@ def test_results_export_neutralises_lab_text(client, users, monitored):
     client.force_login(users.qk)
     _h, rows = _sheet(client, "/monitoring/results/export.xlsx", {"state": "received"})
     assert [(row[0], row[1], row[-1]) for row in rows] == [(s.code, "'" + EVIL, "'" + EVIL)]
+
+
+@pytest.mark.parametrize("role", ["qk", "zw"])
+def test_task_export_rows_and_filter(client, users, ganyu, world, monitored, role):
+    from nongan.monitoring import services as mon
+
+    due = timezone.localdate() + dt.timedelta(days=3)
+    evil = monitored["registered"].producer
+    tasks = {
+        key: mon.task_create(
+            actor=users.sampler, producer=p, product=ganyu.category("黄瓜"), samplers=[users.sampler], due=due
+        )
+        for key, p in (("qk", evil), ("zw", world["zw"]))
+    }
+    client.force_login(getattr(users, role))
+    page = client.get("/monitoring/tasks/", {"status": "open"}).content.decode()
+    assert 'href="/monitoring/tasks/export.xlsx?status=open"' in page
+    header, rows = _sheet(client, "/monitoring/tasks/export.xlsx")
+    assert header == ["生产主体", "产品", "来源", "层", "抽样人员", "截止日期", "状态"]
+    t = tasks[role]
+    expected = (_shown(t.producer.name), "黄瓜", t.get_source_display(), "", "sampler", _date(due), "待执行")
+    assert rows == [expected]
+    assert _sheet(client, "/monitoring/tasks/export.xlsx", {"due": "later"})[1] == [expected]
+    assert _sheet(client, "/monitoring/tasks/export.xlsx", {"due": "overdue"})[1] == []

@@ -542,6 +542,7 @@ ROUTES = {
     "monitoring:plan_coverage": ("detail", "plan_years"),
     "monitoring:village_shares": ("detail", "plan_towns"),
     "monitoring:task_list": "list",
+    "monitoring:task_export": "list",
     "monitoring:task_create": "list",
     "monitoring:tasks_from_draw": "list",
     "monitoring:task_cancel": ("write", "tasks"),

@@ -14,6 +14,7 @@ urlpatterns = [
     path("plans/<int:year>/coverage/", views.plan_coverage, name="plan_coverage"),
     path("plans/<int:year>/shares/<str:code>/", views.village_shares, name="village_shares"),
     path("tasks/", views.task_list, name="task_list"),
+    path("tasks/export.xlsx", views.task_export, name="task_export"),
     path("tasks/new/", views.task_create, name="task_create"),
     path("tasks/from-draw/", views.tasks_from_draw, name="tasks_from_draw"),
     path("tasks/<int:pk>/cancel/", views.task_cancel, name="task_cancel"),

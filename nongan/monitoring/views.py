@@ -19,7 +19,14 @@ from django.views.decorators.http import require_POST
 from nongan.core import batch, excel, imports
 from nongan.core.choices import RegionLevel
 from nongan.core.excel import XLSX_CONTENT_TYPE
-from nongan.core.exports import Col, cn_date, cn_datetime, xlsx_response, xlsx_sheets_response
+from nongan.core.exports import (
+    MAX_EXPORT_ROWS,
+    Col,
+    cn_date,
+    cn_datetime,
+    xlsx_response,
+    xlsx_sheets_response,
+)
 from nongan.core.files import serve_file
 from nongan.core.forms import errors_to_form, refuse_stale, with_version
 from nongan.core.idempotency import idempotent_view
@@ -380,9 +387,9 @@ def plan_edit(request, year=None):
 
 
 # ---------------------------------------------------------------- tasks
-@login_required
-def task_list(request):
-    _staff_only(request.user)
+def _tasks(request):
+    """The task list's rows with its filters (status, mine, unassigned, due), overdue first: the page and its
+    export show the same."""
     qs = selectors.tasks_for(request.user).prefetch_related("samplers")
     status = request.GET.get("status")
     if status:
@@ -399,7 +406,35 @@ def task_list(request):
         qs = qs.filter(due=today)
     elif due == "later":
         qs = qs.filter(Q(due__gt=today) | Q(due__isnull=True))
-    page = _page(request, todo.tasks_work_order(qs))
+    return todo.tasks_work_order(qs)
+
+
+TASK_COLUMNS = [
+    Col(_lazy("producer"), lambda t: t.producer.name),
+    Col(_lazy("product"), lambda t: t.product.name if t.product_id else "—"),
+    Col(_lazy("source"), lambda t: f"{t.get_source_display()} {t.round_code}".strip()),
+    Col(_lazy("stratum"), lambda t: f"{t.stratum} ({t.rank})" if t.rank else t.stratum),
+    Col(_lazy("samplers"), lambda t: "、".join(str(s) for s in t.samplers.all())),
+    Col(_lazy("due"), lambda t: cn_date(t.due)),
+    Col(_lazy("status"), lambda t: t.get_status_display()),
+]
+
+
+@login_required
+def task_export(request):
+    _staff_only(request.user)
+    tasks = list(_tasks(request)[:MAX_EXPORT_ROWS])
+    codes = draw_selectors.round_codes(t.draw_round_id for t in tasks if t.draw_round_id)
+    for t in tasks:
+        t.round_code = codes.get(t.draw_round_id, "")
+    return xlsx_response(tasks, TASK_COLUMNS, title=_("Sampling tasks"), filename="tasks")
+
+
+@login_required
+def task_list(request):
+    _staff_only(request.user)
+    today = timezone.localdate()
+    page = _page(request, _tasks(request))
     page.object_list = list(page.object_list)
     can_create = services._has_role(request.user, services.SAMPLER_ROLES)
     codes = draw_selectors.round_codes(t.draw_round_id for t in page.object_list if t.draw_round_id)
