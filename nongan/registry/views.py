@@ -6,13 +6,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from nongan.core import audit, imports
-from nongan.core.excel import XLSX_CONTENT_TYPE, export
+from nongan.core.excel import XLSX_CONTENT_TYPE
+from nongan.core.exports import Col, xlsx_response
 from nongan.core.forms import errors_to_form, refuse_stale
 from nongan.core.idempotency import idempotent_view
 from nongan.core.scoping import can_edit_registry
@@ -102,6 +102,36 @@ EXPORT_COLUMNS = [
 ]
 
 
+def _township(p):
+    town = p.region if p.region.level == "township" else p.region.parent
+    return town.name if town else ""
+
+
+# What each column of the producer export holds (nongan.core.exports); a user gets ``export_columns_for`` of them.
+PRODUCER_VALUES = {
+    key: Col(label, value)
+    for (key, label), value in zip(
+        EXPORT_COLUMNS,
+        [
+            lambda p: p.code,
+            lambda p: p.name,
+            lambda p: p.get_type_display(),
+            lambda p: p.credit_code or "",
+            lambda p: p.legal_rep,
+            lambda p: p.phone,
+            _township,
+            lambda p: p.region.name if p.region.level == "village" else "",
+            lambda p: p.address,
+            lambda p: _("yes") if p.is_scale else _("no"),
+            lambda p: p.tier,
+            lambda p: p.get_status_display(),
+            lambda p: "、".join(pl.category.name for pl in p.product_lines.all()),
+        ],
+        strict=True,
+    )
+}
+
+
 def _villages(request):
     """Villages of the chosen township (inside the user's scope), for the village filter."""
     code = request.GET.get("township")
@@ -140,32 +170,8 @@ def producer_export(request):
         .prefetch_related("product_lines__category")
     )
 
-    def rows():
-        for p in qs.iterator(chunk_size=2000):
-            town = p.region if p.region.level == "township" else p.region.parent
-            values = {
-                "code": p.code,
-                "name": p.name,
-                "type": p.get_type_display(),
-                "credit_code": p.credit_code or "",
-                "legal_rep": p.legal_rep,
-                "phone": p.phone,
-                "township": town.name if town else "",
-                "village": p.region.name if p.region.level == "village" else "",
-                "address": p.address,
-                "is_scale": _("yes") if p.is_scale else _("no"),
-                "tier": p.tier,
-                "status": p.get_status_display(),
-                "products": "、".join(pl.category.name for pl in p.product_lines.all()),
-            }
-            yield [values[k] for k in keys]
-
-    columns = [(k, str(label)) for k, label in EXPORT_COLUMNS if k in keys]
-    data = export(columns, rows(), _("Producers"))
-    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="producers-{stamp}.xlsx"'
-    return response
+    columns = [PRODUCER_VALUES[k] for k, _label in EXPORT_COLUMNS if k in keys]
+    return xlsx_response(qs, columns, title=_("Producers"), filename="producers")
 
 
 @login_required
