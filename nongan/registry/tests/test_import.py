@@ -218,9 +218,15 @@ def test_english_headers_are_accepted_too(qk, django_capture_on_commit_callbacks
 def test_large_files_go_to_the_background_task_with_progress(
     qk, settings, django_capture_on_commit_callbacks
 ):
+    from nongan.core import audit
+
+    def queued(callbacks):  # the import's own callbacks (the audit chain's sealing may ride along, or not)
+        return [c for c in callbacks if c is not audit.seal]
+
     settings.NONGAN_IMPORT_SYNC_ROWS = 10
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with django_capture_on_commit_callbacks(execute=False) as captured:
         qk.post("/registry/producers/import/", {"file": xlsx([row(i) for i in range(1, 1201)])})
+    callbacks = queued(captured)
     job = ImportJob.objects.get()
     assert (job.status, len(callbacks)) == ("pending", 1)  # queued, not run inside the request
     waiting = qk.get(f"/imports/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
@@ -228,8 +234,9 @@ def test_large_files_go_to_the_background_task_with_progress(
     callbacks[0]()  # the worker picks the check up
     job.refresh_from_db()
     assert (job.status, job.total_rows, job.summary["new"]) == ("checked", 1200, 1200)
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with django_capture_on_commit_callbacks(execute=False) as captured:
         qk.post(f"/imports/{job.pk}/", {"action": "confirm"})
+    callbacks = queued(captured)
     job.refresh_from_db()
     assert (job.status, len(callbacks)) == ("confirmed", 1)
     callbacks[0]()  # the worker applies it

@@ -173,11 +173,13 @@ def test_village_filter_offers_only_the_chosen_townships_villages(qk_client, use
     assert [p.name for p in r.context["page_obj"]] == [other.name]
 
 
-def test_a_producer_lands_on_its_own_page_with_its_certificate_work(client, users):
+def test_a_producer_lands_on_its_workbench_which_leads_to_its_own_page_and_certificate_work(client, users):
     client.force_login(users.producer)
-    r = client.get("/", follow=True)
-    assert r.redirect_chain[-1][0] == f"/registry/producers/{users.own_producer.pk}/"
-    body = r.content.decode()
+    own = f"/registry/producers/{users.own_producer.pk}/"
+    r = client.get("/")
+    assert r.status_code == 200 and r.templates[0].name == "dashboard/home.html"
+    assert f'href="{own}"' in r.content.decode() and 'href="/certificates/"' in r.content.decode()
+    body = client.get(own).content.decode()
     assert 'href="/certificates/"' in body and 'href="/certificates/batches/"' in body
     client.force_login(users.qk)
     assert (
