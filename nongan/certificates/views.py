@@ -25,6 +25,7 @@ from nongan.core.idempotency import idempotent_view
 from nongan.core.scoping import get_scoped_or_404, regions_for, scoped
 from nongan.core.validators import public_producer_name
 from nongan.core.versions import StaleVersion
+from nongan.core.views import confirmation_needed
 from nongan.registry import selectors as registry
 
 from . import labels, selectors, services
@@ -187,6 +188,14 @@ def detail(request, number):
     c = _cert_or_404(request, number)
     revoke_form = RevokeForm(request.POST or None)
     if request.method == "POST" and revoke_form.is_valid():
+        asking = confirmation_needed(
+            request,
+            services.TRANSITIONS["revoke"],
+            subject=f"{c.number} {c.producer.name}",
+            back_url=reverse("certificates:detail", args=[c.number]),
+        )
+        if asking is not None:
+            return asking
         try:
             services.certificate_revoke(
                 actor=request.user, certificate=c, reason=revoke_form.cleaned_data["reason"]

@@ -61,6 +61,10 @@ CERTIFICATE_WORKFLOW = Workflow(
             destructive=True,
             effect=_effect_revoke,
             ledger_kind="certificate.revoke",
+            confirm=gettext_lazy(
+                "Scanning this certificate will show it revoked from now on: revoking cannot be undone, and the "
+                "reason is written to the ledger."
+            ),
             refusal=gettext_lazy("This certificate is already revoked."),
             reason_refusal=gettext_lazy("Give the reason for the change."),
         ),

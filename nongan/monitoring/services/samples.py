@@ -409,6 +409,10 @@ SAMPLE_WORKFLOW = Workflow(
             guard=_guard_void,
             effect=_effect_void,
             ledger_kind="monitoring.void",
+            confirm=gettext_lazy(
+                "The sample and its results stop counting: voiding cannot be undone, and the reason stays "
+                "visible on the sample and in the ledger."
+            ),
         ),
     ],
     record_event=_record_event,
