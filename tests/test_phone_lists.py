@@ -29,6 +29,16 @@ def test_the_main_lists_are_card_tables():
         "market_checks.html",
     } <= names
     assert {"follow_up_list.html", "rapid_list.html", "index.html", "_producer_samples.html"} <= names
+    paths = {f"{p.parent.name}/{p.name}" for p in CARD_TABLES}
+    assert {
+        "registry/_producer_table.html",
+        "draws/index.html",
+        "certificates/batch_list.html",
+        "standards/limit_list.html",
+        "standards/analyte_list.html",
+        "standards/banned_list.html",
+        "standards/restricted_list.html",
+    } <= paths
 
 
 def test_every_cell_of_a_card_table_is_labelled_and_one_decides():
