@@ -488,3 +488,63 @@ def test_task_export_rows_and_filter(client, users, ganyu, world, monitored, rol
     assert rows == [expected]
     assert _sheet(client, "/monitoring/tasks/export.xlsx", {"due": "later"})[1] == [expected]
     assert _sheet(client, "/monitoring/tasks/export.xlsx", {"due": "overdue"})[1] == []
+
+
+@pytest.mark.parametrize("role", ["qk", "zw"])
+def test_batch_export_rows(client, users, world, ganyu, role):
+    from nongan.certificates import services as certs
+
+    zw_batch = certs.batch_create(
+        actor=None,
+        producer=world["zw"],
+        product=ganyu.category("黄瓜"),
+        started=timezone.localdate(),
+        unit="kg",
+    )
+    qk_batch = world["cert"].batch
+    client.force_login(getattr(users, role))
+    assert 'href="/certificates/batches/export.xlsx"' in client.get("/certificates/batches/").content.decode()
+    header, rows = _sheet(client, "/certificates/batches/export.xlsx")
+    assert header == ["批次编号", "生产主体", "产品", "地块 / 大棚 / 圈舍", "种植 / 投苗日期", "状态"]
+    b = {"qk": qk_batch, "zw": zw_batch}[role]
+    assert rows == [(b.code, str(b.producer), "黄瓜", b.plot, _date(b.started), b.get_status_display())]
+
+
+@pytest.mark.parametrize("role", ["qk", "zw"])
+def test_key_target_proposal_export_rows(client, users, world, ganyu, role):
+    from nongan.certificates import services as certs
+    from nongan.certificates.models import KeyTargetProposal
+
+    for key, town in (("qk", "青口镇"), ("zw", "柘汪镇")):
+        certs.market_check_record(
+            actor=None, region=ganyu.town[town], market="农贸市场", product_name="黄瓜", seller=world[key]
+        )
+    client.force_login(getattr(users, role))
+    page = client.get("/certificates/key-target-proposals/").content.decode()
+    assert 'href="/certificates/key-target-proposals/export.xlsx"' in page
+    header, rows = _sheet(client, "/certificates/key-target-proposals/export.xlsx")
+    assert header == ["提出时间", "生产主体", "原因", "状态", "决定人", "不予接受的原因"]
+    p = KeyTargetProposal.objects.get(producer=world[role])
+    expected = f"{_date(p.created)} {timezone.localtime(p.created):%H:%M}"
+    assert rows == [(expected, world[role].name, p.reason, p.get_status_display(), "", "")]
+
+
+def test_import_export_is_each_users_own_and_the_administrators(client, users):
+    from nongan.core.models import ImportJob
+
+    for user, name in ((users.qk, "青口.xlsx"), (users.zw, "柘汪.xlsx")):
+        ImportJob.objects.create(
+            kind="registry.producers", created_by=user, original_name=name, status="failed"
+        )
+    url = "/imports/export.xlsx"
+    for role, names in (("qk", ["青口.xlsx"]), ("zw", ["柘汪.xlsx"]), ("admin", ["柘汪.xlsx", "青口.xlsx"])):
+        client.force_login(getattr(users, role))
+        assert (
+            'href="/imports/export.xlsx?status=failed"'
+            in client.get("/imports/?status=failed").content.decode()
+        )
+        header, rows = _sheet(client, url)
+        assert header == ["状态", "文件名", "上传人", "上传时间"]
+        assert [r[1] for r in rows] == names, role
+        assert {r[0] for r in rows} == {"失败"}
+        assert _sheet(client, url, {"status": "checked"})[1] == []

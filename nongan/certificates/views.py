@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from nongan.core.excel import safe_row, write_csv
-from nongan.core.exports import Col, cn_datetime, xlsx_response
+from nongan.core.exports import Col, cn_date, cn_datetime, xlsx_response
 from nongan.core.forms import errors_to_form, refuse_stale, with_version
 from nongan.core.idempotency import idempotent_view
 from nongan.core.scoping import get_scoped_or_404, regions_for, scoped
@@ -77,6 +77,23 @@ def index(request):
 def batch_list(request):
     qs = selectors.batches_for(request.user)
     return render(request, "certificates/batch_list.html", {**SECTION, "page_obj": _page(request, qs)})
+
+
+BATCH_COLUMNS = [
+    Col(_lazy("Batch number"), lambda b: b.code),
+    Col(_lazy("Producer"), lambda b: str(b.producer)),
+    Col(_lazy("Product"), lambda b: str(b.product)),
+    Col(_lazy("Plot / greenhouse / pen"), lambda b: b.plot),
+    Col(_lazy("Planted / stocked on"), lambda b: cn_date(b.started)),
+    Col(_lazy("Status"), lambda b: b.get_status_display()),
+]
+
+
+@login_required
+def batch_list_export(request):
+    """The production batches the page lists (the user's scope), every page of them."""
+    qs = selectors.batches_for(request.user).select_related("producer", "product")
+    return xlsx_response(qs, BATCH_COLUMNS, title=_("Production batches"), filename="batches")
 
 
 @login_required
@@ -504,12 +521,43 @@ def market_checks_export(request):
     return xlsx_response(qs, MARKET_CHECK_COLUMNS, title=_("Market checks"), filename="market-checks")
 
 
-@login_required
-def key_target_proposals(request):
-    """Failed market checks' proposals to flag a producer, for the supervisors of its jurisdiction."""
+def _proposals(request):
+    """The key-target proposals of the user's scope as the page orders them (its export holds the same): the
+    ones awaiting a decision first, the oldest first; the decided ones after them, newest first."""
     qs = scoped(
         request.user, KeyTargetProposal.objects.select_related("producer", "market_check", "decided_by")
     )
+    waiting = Case(When(status=ProposalStatus.PROPOSED, then=Value(0)), default=Value(1))
+    return qs.annotate(waiting=waiting).order_by(
+        "waiting", Case(When(status=ProposalStatus.PROPOSED, then="created")), "-created"
+    )
+
+
+PROPOSAL_COLUMNS = [
+    Col(_lazy("proposed at"), lambda p: cn_datetime(p.created)),
+    Col(_lazy("producer"), lambda p: p.producer.name),
+    Col(_lazy("reason"), lambda p: p.reason),
+    Col(_lazy("status"), lambda p: p.get_status_display()),
+    Col(_lazy("decided by"), lambda p: str(p.decided_by) if p.decided_by_id else ""),
+    Col(_lazy("reason for rejection"), lambda p: p.decision_reason),
+]
+
+
+@login_required
+def key_target_proposals_export(request):
+    """The proposals the page lists (the user's scope), every page of them, in its order."""
+    return xlsx_response(
+        _proposals(request),
+        PROPOSAL_COLUMNS,
+        title=_("Key-target proposals"),
+        filename="key-target-proposals",
+    )
+
+
+@login_required
+def key_target_proposals(request):
+    """Failed market checks' proposals to flag a producer, for the supervisors of its jurisdiction."""
+    qs = _proposals(request)
     error = None
     if request.method == "POST":
         proposal = get_scoped_or_404(request.user, qs, pk=request.POST.get("proposal") or 0)
@@ -525,11 +573,6 @@ def key_target_proposals(request):
         else:
             messages.success(request, _("The decision was recorded."))
             return redirect("certificates:key_target_proposals")
-    # the proposals awaiting a decision first, the oldest first; the decided ones after them, newest first
-    waiting = Case(When(status=ProposalStatus.PROPOSED, then=Value(0)), default=Value(1))
-    qs = qs.annotate(waiting=waiting).order_by(
-        "waiting", Case(When(status=ProposalStatus.PROPOSED, then="created")), "-created"
-    )
     page = _page(request, qs)
     rows = [(p, services.KEY_TARGET_WORKFLOW.available_names(request.user, p)) for p in page.object_list]
     return render(

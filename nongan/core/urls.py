@@ -12,6 +12,7 @@ urlpatterns = [
     path("users/", account_views.users, name="users"),
     path("users/<int:pk>/", account_views.user_detail, name="user_detail"),
     path("imports/", views.import_list, name="import_list"),
+    path("imports/export.xlsx", views.import_list_export, name="import_list_export"),
     path("imports/<int:pk>/", views.import_job, name="import_job"),
     path("imports/<int:pk>/errors.xlsx", views.import_errors, name="import_errors"),
     path("ledger/", views.ledger_view, name="ledger"),
