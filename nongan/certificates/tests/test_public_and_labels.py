@@ -329,7 +329,7 @@ def test_issue_through_the_page(client, users, batch):
     assert r.status_code == 302
     c = Certificate.objects.get()
     assert r["Location"] == f"/certificates/c/{c.number}/"
-    r = client.post(f"/certificates/c/{c.number}/", {"reason": "重复开具"})
+    r = client.post(f"/certificates/c/{c.number}/", {"reason": "重复开具", "confirmed": "1"})
     assert r.status_code == 302
     c.refresh_from_db()
     assert c.status == "revoked"
