@@ -361,6 +361,7 @@ SPECTACULAR_SETTINGS = {
         "BatchStatusEnum": "nongan.certificates.choices.BatchStatus",
         "CertificateStatusEnum": "nongan.certificates.choices.CertificateStatus",
         "ImportStatusEnum": "nongan.core.choices.ImportStatus",
+        "CoverageStatusEnum": "nongan.standards.choices.Coverage",
         # … and several have a field named "kind".
         "InputKindEnum": "nongan.certificates.choices.InputKind",
         "HarvestKindEnum": "nongan.certificates.choices.HarvestKind",

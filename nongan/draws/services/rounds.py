@@ -15,6 +15,10 @@ from ..numbering import DRAW_ROUND
 from .candidates import clean_filter_spec
 from .common import _require_manager
 
+# Upper bounds that keep a round's numbers meaningful (and inside their database columns).
+MAX_OBJECTS = 100_000
+MAX_PER_OBJECT = 10
+
 
 def _validate_numbers(count, ratio, per_object) -> None:
     errors = {}
@@ -22,6 +26,8 @@ def _validate_numbers(count, ratio, per_object) -> None:
         errors["count"] = _("Give either a number of objects or a ratio, not both.")
     if count is not None and int(count) < 1:
         errors["count"] = _("The number of objects must be at least 1.")
+    elif count is not None and int(count) > MAX_OBJECTS:
+        errors["count"] = _("The number of objects must be at most %(n)s.") % {"n": MAX_OBJECTS}
     if ratio is not None:
         try:
             ok = (
@@ -34,6 +40,10 @@ def _validate_numbers(count, ratio, per_object) -> None:
             errors["ratio"] = _("The ratio must be greater than 0 and at most 1 (e.g. 0.05 for 5%).")
     if per_object is None or int(per_object) < 2:
         errors["inspectors_per_object"] = _("At least 2 inspectors per object are required.")
+    elif int(per_object) > MAX_PER_OBJECT:
+        errors["inspectors_per_object"] = _("At most %(n)s inspectors per object are allowed.") % {
+            "n": MAX_PER_OBJECT
+        }
     if errors:
         raise ValidationError(errors)
 

@@ -55,6 +55,8 @@ def test_create_makes_a_draft_with_pool_event_and_audit(make_round, users, inspe
         ({"ratio": None, "count": None}, "count", "二者选一"),
         ({"ratio": "0.1", "count": 5}, "count", "二者选一"),
         ({"inspectors_per_object": 1}, "inspectors_per_object", "至少需要2名"),
+        ({"inspectors_per_object": 40000}, "inspectors_per_object", "每个对象最多派 10 名检查人员。"),
+        ({"ratio": None, "count": 10**12}, "count", "抽取对象数量不能超过 100000 个。"),
         ({"title": "  "}, "title", "标题"),
         ({"filter_spec": {"colour": "red"}}, "filter_spec", "未知的筛选条件"),
     ],
