@@ -293,21 +293,7 @@ def _ledger_rows(since: int, batch: int):
 
 
 def _audit_rows(since: int, batch: int):
-    fields = (
-        "prev_hash",
-        "seq",
-        "time",
-        "actor_id",
-        "actor_repr",
-        "action",
-        "content_type_id",
-        "object_id",
-        "object_repr",
-        "changes",
-        "reason",
-        "request_id",
-    )
-    qs = AuditLog.objects.filter(seq__gt=since).order_by("seq").values_list(*fields, "hash")
+    qs = AuditLog.objects.filter(seq__gt=since).order_by("seq").values_list(*audit.HASHED_FIELDS, "hash")
     for row in qs.iterator(chunk_size=batch):
         yield row[1], row[0], row[-1], audit.row_hash(*row[:-1])
 
