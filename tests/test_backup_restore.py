@@ -99,7 +99,7 @@ def test_documented_backup_restores_and_issues_again(ganyu, make_producer, tmp_p
             NONGAN_KEY_FILE=str(key_file),
         )
         # The ledger's chain is intact on the restored copy.
-        done = _nongan(env, "verify-ledger")
+        done = _nongan(env, "verify-ledger", "--english")
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith(
             f"ledger OK: {entries} entries, chain intact; {records} records match their entries; "

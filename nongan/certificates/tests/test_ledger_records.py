@@ -24,7 +24,7 @@ def test_a_direct_edit_of_a_certificate_is_reported(users, batch, issue, capsys)
     services.certificate_revoke(actor=users.producer, certificate=certs[0], reason="批次信息填错")
     assert ledger.verify_records() == (4, [])  # the three certificates and the signing key
     call_command("verify_ledger")
-    assert "4 records match their entries" in capsys.readouterr().out
+    assert "4 条业务记录与其条目一致" in capsys.readouterr().out
 
     # a forger raises the quantity of one in the database
     Certificate.objects.filter(pk=certs[1].pk).update(quantity=Decimal("99999"))
@@ -32,9 +32,9 @@ def test_a_direct_edit_of_a_certificate_is_reported(users, batch, issue, capsys)
     assert count == 4 and len(problems) == 1
     assert problems[0].seq == entry.seq
     assert f"certificates.certificate {certs[1].pk} ({certs[1].number})" in problems[0].message
-    with pytest.raises(CommandError, match="1 of 4 records changed behind the ledger"):
+    with pytest.raises(CommandError, match="4 条业务记录中有 1 条在账本之外被改动"):
         call_command("verify_ledger")
-    assert "changed in the database without a ledger entry" in capsys.readouterr().err
+    assert "不再一致：在数据库中被直接修改，没有账本条目" in capsys.readouterr().err
 
 
 def test_a_deleted_certificate_is_reported(batch, issue):

@@ -53,10 +53,16 @@ def test_rehashing_an_edited_entry_still_breaks_the_next_link(chain):
 
 def test_verify_ledger_command(chain, capsys):
     call_command("verify_ledger")
+    out = capsys.readouterr().out
+    assert out.startswith("账本完好：5 条账本条目，哈希链完整；") and "（全部，用时 " in out
+    call_command("verify_ledger", "--english")
     assert "ledger OK: 5 entries" in capsys.readouterr().out
     LedgerEntry.objects.filter(seq=4).update(ref="S9")
-    with pytest.raises(CommandError, match="1 problem"):
+    with pytest.raises(CommandError, match="中发现 1 个问题（全部）"):
         call_command("verify_ledger")
+    assert "账本条目 #4：" in capsys.readouterr().err
+    with pytest.raises(CommandError, match="1 problem"):
+        call_command("verify_ledger", "--english")
 
 
 def test_the_region_is_part_of_the_hash_and_scopes_the_page(client, users, ganyu):

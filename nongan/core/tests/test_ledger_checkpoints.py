@@ -43,7 +43,7 @@ def test_audit_rows_are_chained_and_a_direct_edit_is_reported(users, capsys):
     assert all(rows[i].prev_hash == rows[i - 1].hash for i in range(1, len(rows)))
     assert ledger.verify_audit() == (len(rows), [])
     call_command("verify_ledger")
-    assert f"{len(rows)} audit rows, chain intact" in capsys.readouterr().out
+    assert f"{len(rows)} 条审计日志，哈希链完整" in capsys.readouterr().out
 
     victim = rows[-2]
     AuditLog.objects.filter(pk=victim.pk).update(reason="改过的理由")
@@ -51,9 +51,9 @@ def test_audit_rows_are_chained_and_a_direct_edit_is_reported(users, capsys):
     assert [(p.chain, p.seq, p.message) for p in problems] == [
         ("audit", victim.seq, "content does not match its hash (the entry was edited)")
     ]
-    with pytest.raises(CommandError, match="ledger BROKEN: 1 problem"):
+    with pytest.raises(CommandError, match="账本已损坏：.*发现 1 个问题"):
         call_command("verify_ledger")
-    assert f"audit #{victim.seq}: content does not match its hash" in capsys.readouterr().err
+    assert f"审计日志 #{victim.seq}：内容与其哈希不符" in capsys.readouterr().err
 
 
 @pytest.mark.django_db(transaction=True)
@@ -175,7 +175,7 @@ def test_incremental_check_starts_at_the_last_valid_checkpoint(users, capsys):
     assert report.ok and report.since == first and report.entries == 2
     call_command("verify_ledger", "--since-checkpoint")
     out = capsys.readouterr().out
-    assert "ledger OK: 2 entries" in out and f"since checkpoint #{first.pk}" in out
+    assert "账本完好：2 条账本条目" in out and f"自检查点 #{first.pk} 起" in out
 
     # an edit after the checkpoint is found incrementally
     LedgerEntry.objects.filter(seq=5).update(ref="S9")

@@ -77,7 +77,7 @@ def test_entry_correction_and_verification_are_ledgered(received, users, judge):
     # the superseded row's value changed in the database: reported too
     LabResult.objects.filter(pk=r2.pk).update(verified_by=users.analyst2)
     LabResult.objects.filter(pk=r1.pk).update(value="0.001")
-    with pytest.raises(CommandError, match="1 of 3 records changed behind the ledger"):
+    with pytest.raises(CommandError, match="3 条业务记录中有 1 条在账本之外被改动"):
         call_command("verify_ledger")
 
 
