@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
@@ -119,7 +119,7 @@ def verify(request, code: str):
 
 def _render_verify(request, code: str, token: str):
     """(body, status, (certificate, number, result) of the scan to log or None)."""
-    check = services.verify(code, token)
+    check = services.verify(code, token, page=True)
     ctx = {"code": code}
     if check.certificate is None:
         if check.verdict == services.Verdict.NOT_FOUND:
@@ -142,7 +142,10 @@ def _render_verify(request, code: str, token: str):
             "public": _public_view_of(c),
             "signature": signature,
             "result": result,
-            "scans": selectors.recent_scans(c),
+            "scans": [
+                (f"{timezone.localtime(s.time):%Y-%m-%d %H:%M}", s.region_name)
+                for s in selectors.public_recent_scans(c)
+            ],
             "scan_total": c.scan_count,
             "parents": [
                 link.parent for link in c.inputs.select_related("parent", "parent__origin")[:MAX_PARENTS]

@@ -2,7 +2,8 @@
 
 Public interface (the reads that take ``user`` are ``scoped`` to it): ``certificates_for``, ``batches_for``,
 ``collections_for``, ``market_checks_for``, ``last_market``, ``producers_for``, ``recent_scans``, ``coverage``; the trace
-(``trace``, ``trace_roots``, ``trace_table``, ``redact_for``); the public page's read ``public_certificate``.
+(``trace``, ``trace_roots``, ``trace_table``, ``redact_for``); the public page's reads ``public_certificate``,
+``public_page_certificate`` and ``public_recent_scans``.
 Writes and the verdict on a scanned certificate (``verify``) are in ``nongan.certificates.services``."""
 
 import datetime as dt
@@ -79,6 +80,178 @@ def public_certificate(number: str) -> Certificate | None:
 
 def recent_scans(certificate: Certificate, limit: int = 10):
     return certificate.scans.select_related("region").order_by("-time", "-id")[:limit]
+
+
+# ---------------------------------------------------------------- the public page's lean reads
+# /v/<code> is the busiest page of the platform (every consumer's scan). Its reads are written once as plain SQL
+# over the columns the page shows, so a request costs two short indexed queries and no ORM compilation: the
+# certificate with its issuer's public columns and its origin's names up to the district, and its last scans.
+PAGE_FIELDS = (
+    "id",
+    "number",
+    "producer",
+    "product_name",
+    "quantity",
+    "unit",
+    "origin",
+    "issued_at",
+    "promiser",
+    "contact",
+    "promise_form",
+    "promise_text",
+    "basis",
+    "basis_sample",
+    "basis_rapid_test",
+    "kid",
+    "token",
+    "signed_at",
+    "status",
+    "revoked_at",
+    "revoke_reason",
+    "contradicted_by",
+    "scan_count",
+    "suspicious",
+    "suspicious_reason",
+)
+_PRODUCER_FIELDS = ("name", "type", "legal_rep")
+_REGION_FIELDS = ("name", "level", "parent")
+_sql: dict = {}
+RECENT_SCANS = 10
+
+
+def _page_sql() -> dict:
+    """The page's two queries (the certificate's, the last scans'), the fields their columns hold and the
+    converters the database backend applies to them, made once per process from the models' names."""
+    if _sql:
+        return _sql
+    from django.db import connection
+
+    qn = connection.ops.quote_name
+    meta = Certificate._meta
+    producer = meta.get_field("producer").related_model._meta
+    region = meta.get_field("origin").related_model._meta
+    scan = Scan._meta
+
+    def col(alias, model_meta, name):
+        return f"{alias}.{qn(model_meta.get_field(name).column)}"
+
+    # The certificate's columns in model order (``from_db`` defers the others), then the issuer's, then the
+    # origin's and its two parents'.
+    fields = [f for f in meta.concrete_fields if f.name in PAGE_FIELDS]
+    select = [col("c", meta, f.name) for f in fields]
+    select += [col("p", producer, n) for n in _PRODUCER_FIELDS]
+    select += [col(f"r{i}", region, n) for i in range(3) for n in ("id", *_REGION_FIELDS)]
+    recent = (
+        f"SELECT {col('s', scan, 'time')}, {col('r', region, 'name')} "
+        f"FROM {qn(scan.db_table)} s LEFT JOIN {qn(region.db_table)} r ON {col('r', region, 'id')} = "
+        f"{col('s', scan, 'region')} WHERE {col('s', scan, 'certificate')} = %s "
+        f"ORDER BY {col('s', scan, 'time')} DESC, {col('s', scan, 'id')} DESC LIMIT {RECENT_SCANS}"
+    )
+    joined = connection.vendor == "postgresql"
+    if joined:  # the last scans in the same round trip, as a JSON array of [time, township]
+        inner = recent.replace("= %s", f"= {col('c', meta, 'id')}").replace(
+            f"{col('r', region, 'name')} ", f"{col('r', region, 'name')} AS n "
+        )
+        inner = inner.replace(f"SELECT {col('s', scan, 'time')}", f"SELECT {col('s', scan, 'time')} AS t", 1)
+        select.append(f"(SELECT json_agg(json_build_array(x.t, x.n)) FROM ({inner}) x)")
+    parent = qn(region.get_field("parent").column)
+    rid = qn(region.pk.column)
+    certificate = (
+        f"SELECT {', '.join(select)} FROM {qn(meta.db_table)} c "
+        f"INNER JOIN {qn(producer.db_table)} p ON {col('p', producer, 'id')} = {col('c', meta, 'producer')} "
+        f"LEFT JOIN {qn(region.db_table)} r0 ON r0.{rid} = {col('c', meta, 'origin')} "
+        f"LEFT JOIN {qn(region.db_table)} r1 ON r1.{rid} = r0.{parent} "
+        f"LEFT JOIN {qn(region.db_table)} r2 ON r2.{rid} = r1.{parent} "
+        f"WHERE {col('c', meta, 'number')} = %s"
+    )
+
+    def converters(model_fields):
+        out = []
+        for i, f in enumerate(model_fields):
+            column = f.cached_col
+            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if found:
+                out.append((i, found, column))
+        return out
+
+    _sql.update(
+        certificate=certificate,
+        scans=recent,
+        joined=joined,
+        fields=[f.attname for f in fields],
+        converters=converters(fields),
+        time_converters=converters([scan.get_field("time")]),
+    )
+    return _sql
+
+
+def _converted(row: list, converters) -> list:
+    from django.db import connection
+
+    for i, found, column in converters:
+        value = row[i]
+        for convert in found:
+            value = convert(value, column, connection)
+        row[i] = value
+    return row
+
+
+def public_page_certificate(number: str) -> Certificate | None:
+    """``public_certificate`` for the public page: the same certificate with the columns the page and the
+    verdict read (any other column is loaded on first use), its issuer's name, type and head, and its origin
+    with the parents up to the district, in one indexed query (on PostgreSQL with its last scans too, which
+    ``public_recent_scans`` then returns without a query)."""
+    from django.db import connection
+
+    q = _page_sql()
+    with connection.cursor() as cur:
+        cur.execute(q["certificate"], [number])
+        row = cur.fetchone()
+    if row is None:
+        return None
+    row = list(row)
+    n = len(q["fields"])
+    c = Certificate.from_db(connection.alias, q["fields"], _converted(row[:n], q["converters"]))
+    meta = Certificate._meta
+    c._state.fields_cache["producer"] = meta.get_field("producer").related_model.from_db(
+        connection.alias, ["id", *_PRODUCER_FIELDS], [c.producer_id, *row[n : n + len(_PRODUCER_FIELDS)]]
+    )
+    region_model = meta.get_field("origin").related_model
+    child, attname, i = c, "origin", n + len(_PRODUCER_FIELDS)
+    for _level in range(3):
+        pk, name, level, parent_id = row[i : i + 4]
+        i += 4
+        if pk is None:
+            child._state.fields_cache[attname] = None
+            break
+        region = region_model.from_db(
+            connection.alias, ["id", "name", "level", "parent_id"], [pk, name, level, parent_id]
+        )
+        child._state.fields_cache[attname] = region
+        child, attname = region, "parent"
+    if q["joined"]:
+        c.public_scans = [PublicScan(dt.datetime.fromisoformat(t), name or "") for t, name in row[-1] or ()]
+    return c
+
+
+@dataclass(frozen=True)
+class PublicScan:
+    time: dt.datetime
+    region_name: str
+
+
+def public_recent_scans(certificate: Certificate) -> list[PublicScan]:
+    """The last scans of a certificate for the public page: time and township name only (read with the
+    certificate by ``public_page_certificate`` on PostgreSQL)."""
+    if hasattr(certificate, "public_scans"):
+        return certificate.public_scans
+    from django.db import connection
+
+    q = _page_sql()
+    with connection.cursor() as cur:
+        cur.execute(q["scans"], [certificate.pk])
+        rows = cur.fetchall()
+    return [PublicScan(_converted([t], q["time_converters"])[0], name or "") for t, name in rows]
 
 
 # ================================================================ trace

@@ -63,13 +63,14 @@ class VerifyResult:
         return ScanResult(self.verdict.value)
 
 
-def verify(number: str | None, token: str | None = None) -> VerifyResult:
+def verify(number: str | None, token: str | None = None, *, page: bool = False) -> VerifyResult:
     """The verdict on a certificate number (typed, or from the QR's address) and an optional signed token.
 
     Checked in this order: the number's check character, the certificate's existence, the token's
     signature (against the published keys, for exactly this number, signed inside its key's window and
     before any compromise of the key, with the content the platform issued), then the certificate's status.
-    Without a number the token's own (signed) number is looked up."""
+    Without a number the token's own (signed) number is looked up. ``page``: the public page's lean read of
+    the certificate (the same record, only the columns the page shows loaded up front)."""
     signature = None
     records = {}
     if token:
@@ -85,7 +86,7 @@ def verify(number: str | None, token: str | None = None) -> VerifyResult:
         return VerifyResult(Verdict.UNREADABLE, "", signature=signature)
     if not qrsign.number_is_valid(n):
         return VerifyResult(Verdict.BAD_NUMBER, n, signature=signature)
-    c = selectors.public_certificate(n)
+    c = selectors.public_page_certificate(n) if page else selectors.public_certificate(n)
     if c is None:
         return VerifyResult(Verdict.NOT_FOUND, n, signature=signature)
     if signature is not None and signature.ok:
