@@ -2,7 +2,15 @@
 
 from django.contrib import admin
 
-from .models import Analyte, BannedSubstance, Edition, MaxResidueLimit, RestrictedUse, ScopeMapping
+from .models import (
+    Analyte,
+    BannedSubstance,
+    Edition,
+    MaxResidueLimit,
+    RestrictedUse,
+    ScopeMapping,
+    VetDrugLimit,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -34,6 +42,21 @@ class MaxResidueLimitAdmin(ReadOnlyAdmin):
     list_display = ["analyte", "food", "limit_mg_kg", "temporary", "edition"]
     list_filter = ["edition"]
     search_fields = ["analyte__name_zh", "food__name"]
+
+
+@admin.register(VetDrugLimit)
+class VetDrugLimitAdmin(ReadOnlyAdmin):
+    list_display = [
+        "analyte",
+        "species",
+        "tissue",
+        "limit_published",
+        "unit_published",
+        "components",
+        "edition",
+    ]
+    list_filter = ["edition", "species", "tissue"]
+    search_fields = ["analyte__name_zh", "marker"]
 
 
 @admin.register(BannedSubstance)

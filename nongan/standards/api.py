@@ -1,5 +1,6 @@
 """API of the standards: editions and limits (read-only lists) and the judgement endpoint."""
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -101,7 +102,13 @@ class LimitViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class JudgeInputSerializer(serializers.Serializer):
-    food = serializers.CharField(help_text=_("Food name or other name, e.g. 黄瓜."))
+    food = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=_(
+            "Food name or other name, e.g. 黄瓜 (optional for a veterinary result with species and tissue)."
+        ),
+    )
     analyte = serializers.CharField(help_text=_("Pesticide or drug, Chinese or English name, e.g. 腐霉利."))
     value = serializers.CharField(help_text=_('Measured value, e.g. "0.8".'))
     unit = serializers.CharField(help_text=_("mg/kg, μg/kg (ug/kg, µg/kg); mg/L or μg/L for milk."))
@@ -134,6 +141,32 @@ class JudgeInputSerializer(serializers.Serializer):
         allow_null=True,
         allow_blank=True,
         help_text=_("Fat content in %, where the limit depends on it."),
+    )
+    species = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text=_("Animal species of a veterinary result: 猪, 牛, 羊, 家禽, 鸡, 鸭, 兔, 鱼, 虾."),
+    )
+    tissue = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text=_("Tissue: 肌肉, 脂肪, 肝, 肾, 皮+脂, 奶, 蛋, 皮+肉."),
+    )
+    decision_limit = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text=_("The method's decision limit (CCα) for a prohibited substance, same unit as the value."),
+    )
+    parts = serializers.DictField(
+        child=serializers.CharField(),
+        required=False,
+        allow_null=True,
+        help_text=_(
+            'Component results of a residue defined as a sum, e.g. {"恩诺沙星": "60", "环丙沙星": "50"}.'
+        ),
     )
 
 
@@ -188,11 +221,35 @@ class JudgeView(APIView):
             data = {}
         raw = {
             k: data.get(k)
-            for k in ("food", "analyte", "value", "unit", "lod", "loq", "date", "policy", "fat")
+            for k in (
+                "food",
+                "analyte",
+                "value",
+                "unit",
+                "lod",
+                "loq",
+                "date",
+                "policy",
+                "fat",
+                "species",
+                "tissue",
+                "decision_limit",
+                "parts",
+            )
         }
-        for key in ("food", "analyte", "unit", "policy"):
+        for key in ("food", "analyte", "unit", "policy", "species", "tissue"):
             if raw[key] is not None and not isinstance(raw[key], str):
                 raw[key] = str(raw[key])
+        for key in ("decision_limit", "lod", "loq", "fat"):
+            if isinstance(raw[key], (list, dict)):
+                raw[key] = str(raw[key])
+        vet = {k: raw[k] for k in ("species", "tissue", "decision_limit") if raw[k] not in (None, "")}
+        if raw["parts"] not in (None, "", {}):
+            if not isinstance(raw["parts"], dict):
+                raise ValidationError({"parts": _("Give the component results as name: value pairs.")})
+            vet["parts"] = {
+                str(k): v if isinstance(v, str | int | float) else str(v) for k, v in raw["parts"].items()
+            }
         if isinstance(raw["value"], (list, dict)):
             raw["value"] = str(raw["value"])
         judgement = judge(
@@ -205,6 +262,7 @@ class JudgeView(APIView):
             on_date=parse_date(raw["date"]),
             policy=raw["policy"] or "mrl",
             fat=raw["fat"],
+            **vet,
         )
         return Response(judgement.as_dict())
 

@@ -23,6 +23,10 @@ class Rule(models.TextChoices):
     NO_EDITION = "no_edition", _("No edition loaded for the date")
     METHOD_UNFIT = "method_unfit", _("Method not fit for purpose")
     FAT_CONTENT_NEEDED = "fat_needed", _("Fat content needed")
+    VET_SPECIES = "vet_species", _("Veterinary drug limit for the species")
+    VET_GROUP = "vet_group", _("Veterinary drug limit for the animal group")
+    PROHIBITED = "prohibited", _("Prohibited in food animals (不得检出)")
+    SUM_COMPONENT = "sum_component", _("Part of a residue defined as a sum")
 
 
 class Coverage(models.TextChoices):
@@ -85,6 +89,150 @@ class ImportKind(models.TextChoices):
     BANNED = "banned", _("Banned substances")
     RESTRICTED = "restricted", _("Substances banned on some crops")
     ANALYTES = "analytes", _("Analytes (names, CAS, other names)")
+    VET = "vet", _("Veterinary drug limits (GB 31650)")
+
+
+class Species(models.TextChoices):
+    """Animal species (or group) of a veterinary drug limit or of a sample of animal origin."""
+
+    ALL = "all", _("All food-producing animals")
+    CATTLE = "cattle", _("Cattle")
+    SHEEP = "sheep", _("Sheep and goats")
+    RUMINANT = "ruminant", _("Ruminants")
+    PIG = "pig", _("Pigs")
+    POULTRY = "poultry", _("Poultry (chickens etc.)")
+    CHICKEN = "chicken", _("Chickens")
+    DUCK = "duck", _("Ducks")
+    RABBIT = "rabbit", _("Rabbits")
+    FISH = "fish", _("Fish")
+    SHRIMP = "shrimp", _("Shrimps")
+
+
+class Tissue(models.TextChoices):
+    """Target tissue of a veterinary drug limit (GB 31650 靶组织) or of a sample."""
+
+    MUSCLE = "muscle", _("Muscle")
+    FAT = "fat", _("Fat")
+    LIVER = "liver", _("Liver")
+    KIDNEY = "kidney", _("Kidney")
+    SKIN_FAT = "skin_fat", _("Skin and fat")
+    MILK = "milk", _("Milk")
+    EGGS = "eggs", _("Eggs")
+    SKIN_MUSCLE = "skin_muscle", _("Skin and muscle (fish)")
+
+
+# The groups a species belongs to, nearest first: a limit for 家禽 holds for 鸡, one for 所有食品动物 for all.
+SPECIES_PARENTS: dict[str, tuple[str, ...]] = {
+    Species.ALL: (),
+    Species.CATTLE: (Species.RUMINANT, Species.ALL),
+    Species.SHEEP: (Species.RUMINANT, Species.ALL),
+    Species.RUMINANT: (Species.ALL,),
+    Species.PIG: (Species.ALL,),
+    Species.POULTRY: (Species.ALL,),
+    Species.CHICKEN: (Species.POULTRY, Species.ALL),
+    Species.DUCK: (Species.POULTRY, Species.ALL),
+    Species.RABBIT: (Species.ALL,),
+    Species.FISH: (Species.ALL,),
+    Species.SHRIMP: (Species.ALL,),
+}
+_MAMMAL = (Tissue.MUSCLE, Tissue.FAT, Tissue.LIVER, Tissue.KIDNEY)
+_BIRD = (*_MAMMAL, Tissue.SKIN_FAT, Tissue.EGGS)
+# The tissues a species (or group) has: 奶 of ruminants, 蛋 of poultry, 皮+肉 of fish, 皮+脂 of pigs and poultry.
+SPECIES_TISSUES: dict[str, tuple[str, ...]] = {
+    Species.ALL: tuple(Tissue.values),
+    Species.CATTLE: (*_MAMMAL, Tissue.MILK),
+    Species.SHEEP: (*_MAMMAL, Tissue.MILK),
+    Species.RUMINANT: (*_MAMMAL, Tissue.MILK),
+    Species.PIG: (*_MAMMAL, Tissue.SKIN_FAT),
+    Species.POULTRY: _BIRD,
+    Species.CHICKEN: _BIRD,
+    Species.DUCK: _BIRD,
+    Species.RABBIT: _MAMMAL,
+    Species.FISH: (Tissue.MUSCLE, Tissue.SKIN_MUSCLE),
+    Species.SHRIMP: (Tissue.MUSCLE,),
+}
+# Names a species or tissue is written with (GB 31650's words, the labels, the codes), normalised by vet_key.
+SPECIES_NAMES: dict[str, str] = {
+    "所有食品动物": Species.ALL,
+    "食品动物": Species.ALL,
+    "牛": Species.CATTLE,
+    "羊": Species.SHEEP,
+    "绵羊": Species.SHEEP,
+    "山羊": Species.SHEEP,
+    "反刍动物": Species.RUMINANT,
+    "猪": Species.PIG,
+    "家禽": Species.POULTRY,
+    "禽": Species.POULTRY,
+    "家禽(鸡等)": Species.POULTRY,
+    "鸡": Species.CHICKEN,
+    "鸭": Species.DUCK,
+    "兔": Species.RABBIT,
+    "鱼": Species.FISH,
+    "鱼类": Species.FISH,
+    "虾": Species.SHRIMP,
+    "虾类": Species.SHRIMP,
+}
+TISSUE_NAMES: dict[str, str] = {
+    "肌肉": Tissue.MUSCLE,
+    "脂肪": Tissue.FAT,
+    "肝": Tissue.LIVER,
+    "肝脏": Tissue.LIVER,
+    "肾": Tissue.KIDNEY,
+    "肾脏": Tissue.KIDNEY,
+    "皮+脂": Tissue.SKIN_FAT,
+    "皮和脂": Tissue.SKIN_FAT,
+    "皮脂": Tissue.SKIN_FAT,
+    "奶": Tissue.MILK,
+    "乳": Tissue.MILK,
+    "蛋": Tissue.EGGS,
+    "皮+肉": Tissue.SKIN_MUSCLE,
+    "皮和肉": Tissue.SKIN_MUSCLE,
+    "鱼皮+肉": Tissue.SKIN_MUSCLE,
+}
+# The product-tree kinds (registry CategoryKind) a species' samples belong to.
+SPECIES_FOOD_KINDS: dict[str, frozenset[str]] = {
+    Species.CATTLE: frozenset({"livestock", "milk"}),
+    Species.SHEEP: frozenset({"livestock", "milk"}),
+    Species.RUMINANT: frozenset({"livestock", "milk"}),
+    Species.PIG: frozenset({"livestock"}),
+    Species.RABBIT: frozenset({"livestock"}),
+    Species.POULTRY: frozenset({"poultry", "eggs"}),
+    Species.CHICKEN: frozenset({"poultry", "eggs"}),
+    Species.DUCK: frozenset({"poultry", "eggs"}),
+    Species.FISH: frozenset({"aquatic"}),
+    Species.SHRIMP: frozenset({"aquatic"}),
+}
+# The scope of a ban in the list of compounds prohibited in food animals (农业农村部公告第250号): it holds for foods
+# of animal origin and veterinary judgements, never for crops.
+FOOD_ANIMALS = "food-producing animals"
+
+
+def vet_key(text) -> str:
+    """ "皮＋脂", " 肝脏 ", "Pig" → a key of SPECIES_NAMES / TISSUE_NAMES or a code."""
+    return (
+        str(text or "")
+        .strip()
+        .lower()
+        .replace(" ", "")
+        .replace("＋", "+")
+        .replace("（", "(")
+        .replace("）", ")")
+    )
+
+
+def species_of(text) -> str | None:
+    """A species code from its code, Chinese name or label; None when unknown."""
+    key = vet_key(text)
+    if key in Species.values:
+        return key
+    return SPECIES_NAMES.get(key)
+
+
+def tissue_of(text) -> str | None:
+    key = vet_key(text)
+    if key in Tissue.values:
+        return key
+    return TISSUE_NAMES.get(key)
 
 
 # Scopes written in English in the shipped lists (banned_pesticides.csv, restricted_scope_pesticides.csv) and in
@@ -100,6 +248,7 @@ SHIPPED_SCOPES = {
         "all uses (single-agent products first; mixtures from 2017-07-01)"
     ),
     "aqueous solutions (水剂) from 2016-07-01": _("aqueous solutions (水剂) from 2016-07-01"),
+    "food-producing animals": _("food-producing animals"),
     "all crops except sanitary use and seed coating of some dry-field crops such as maize": _(
         "all crops except sanitary use and seed coating of some dry-field crops such as maize"
     ),

@@ -8,6 +8,8 @@ whose rows belong to one edition."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -18,7 +20,14 @@ from nongan.core import excel, imports
 from .choices import ImportKind
 from .models import Edition
 from .selectors import may_manage
-from .services import analytes_import, banned_import, editions_import, mrl_import, restricted_import
+from .services import (
+    analytes_import,
+    banned_import,
+    editions_import,
+    mrl_import,
+    restricted_import,
+    vet_limits_import,
+)
 from .tables import Table, TableRejected, table_headers, table_rows
 
 
@@ -83,6 +92,18 @@ class TableImporter(imports.Importer):
         }
 
 
+class VetImporter(TableImporter):
+    """A GB 31650 limit table: each limit row cites the uploaded file and its row."""
+
+    def _run(self, job, table) -> dict:
+        return vet_limits_import(
+            actor=job.created_by,
+            table=table,
+            edition=_edition(job.options or {}),
+            source_file=Path(job.file.name).name if job.file else "",
+        )
+
+
 def _edition(options: dict) -> Edition | None:
     code = options.get("edition") or ""
     return Edition.objects.filter(code=code).first() if code else None
@@ -102,5 +123,9 @@ TABLES = [
     ),
     TableImporter(
         ImportKind.ANALYTES, lambda actor, table, options: analytes_import(actor=actor, table=table)
+    ),
+    VetImporter(
+        ImportKind.VET,
+        lambda actor, table, options: vet_limits_import(actor=actor, table=table, edition=_edition(options)),
     ),
 ]

@@ -15,7 +15,16 @@ from django.utils.translation import gettext_lazy as _
 
 from nongan.core.versions import Versioned
 
-from .choices import AnalyteKind, EditionKind, LimitBasis, LimitType, Verification, scope_label
+from .choices import (
+    AnalyteKind,
+    EditionKind,
+    LimitBasis,
+    LimitType,
+    Species,
+    Tissue,
+    Verification,
+    scope_label,
+)
 from .inforce import EDITION_FIELDS, EditionInfo, active_editions
 
 
@@ -97,6 +106,15 @@ class Analyte(Versioned):
         _("kind"), max_length=16, choices=AnalyteKind.choices, default=AnalyteKind.PESTICIDE
     )
     aliases = models.CharField(_("other names"), max_length=255, blank=True, help_text=_("Separated by ;"))
+    marker_of = models.ForeignKey(
+        "self",
+        verbose_name=_("marker residue of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="markers",
+        help_text=_("The drug this substance is the marker residue of (AOZ of 呋喃唑酮)."),
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -171,6 +189,52 @@ class MaxResidueLimit(models.Model):
         if self.clause or self.table_no:
             parts.append(" ".join(p for p in (self.clause, self.table_no) if p))
         return ", ".join(parts)
+
+
+class VetDrugLimit(models.Model):
+    """A maximum residue limit of a veterinary drug (GB 31650) in one tissue of one animal species or group, from
+    one edition: stored in mg/kg, with the value and unit as published (μg/kg). ``components`` names the analytes
+    whose sum the residue definition is (恩诺沙星 = 恩诺沙星;环丙沙星), empty for a single substance."""
+
+    edition = models.ForeignKey(
+        Edition, verbose_name=_("edition"), on_delete=models.PROTECT, related_name="vet_limits"
+    )
+    analyte = models.ForeignKey(
+        Analyte, verbose_name=_("drug"), on_delete=models.PROTECT, related_name="vet_limits"
+    )
+    marker = models.CharField(_("marker residue as published"), max_length=255, blank=True)
+    components = models.CharField(
+        _("residue defined as the sum of"), max_length=255, blank=True, help_text=_("Separated by ;")
+    )
+    species = models.CharField(_("animal species"), max_length=16, choices=Species.choices)
+    tissue = models.CharField(_("target tissue"), max_length=16, choices=Tissue.choices)
+    limit_mg_kg = models.DecimalField(_("limit (mg/kg)"), max_digits=12, decimal_places=6)
+    limit_published = models.DecimalField(_("limit as published"), max_digits=14, decimal_places=6)
+    unit_published = models.CharField(_("unit as published"), max_length=16, default="μg/kg")
+    basis = models.CharField(_("basis"), max_length=16, choices=LimitBasis.choices, blank=True)
+    species_text = models.CharField(_("species as written"), max_length=128, blank=True)
+    source_file = models.CharField(_("source file"), max_length=128, blank=True)
+    source_row = models.PositiveIntegerField(_("source row"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=500, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("veterinary drug limit")
+        verbose_name_plural = _("veterinary drug limits")
+        ordering = ["analyte__name_zh", "species", "tissue", "edition__in_force"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["edition", "analyte", "species", "tissue"], name="vet_limit_unique_per_edition"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.analyte} · {self.get_species_display()} {self.get_tissue_display()} · {self.limit_published} {self.unit_published} ({self.edition})"
+
+    @property
+    def component_list(self) -> list[str]:
+        return [c.strip() for c in self.components.replace("；", ";").split(";") if c.strip()]
 
 
 class BannedSubstance(models.Model):

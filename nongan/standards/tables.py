@@ -121,6 +121,29 @@ COLUMNS: dict[str, dict[str, list[str]]] = {
         "kind": ["kind", "类别"],
         "aliases": ["aliases", "别名", "其他名称"],
     },
+    "vet": {
+        "analyte": ["drug_zh", "drug", "analyte", "药物名称", "药物", "兽药", "兽药名称", "name_zh"],
+        "analyte_en": ["drug_en", "analyte_en", "name_en", "英文名", "英文名称"],
+        "marker": ["marker", "marker_residue", "残留标志物", "标志残留物"],
+        "species": ["species", "animal", "动物种类", "动物", "靶动物"],
+        "tissue": ["tissue", "target_tissue", "靶组织", "组织"],
+        "limit": [
+            "limit_ug_kg",
+            "mrl_ug_per_kg",
+            "limit",
+            "mrl",
+            "残留限量",
+            "残留限量μg/kg",
+            "残留限量ug/kg",
+            "最大残留限量",
+            "最大残留限量μg/kg",
+            "限量",
+        ],
+        "unit": ["unit", "单位"],
+        "standard": ["standard", "edition", "标准", "标准版本", "版本"],
+        "source": ["source", "来源"],
+        "note": ["note", "备注"],
+    },
 }
 REQUIRED = {
     "mrl": ["analyte", "food", "limit"],
@@ -128,6 +151,7 @@ REQUIRED = {
     "banned": ["analyte"],
     "restricted": ["analyte", "banned_on"],
     "analytes": ["analyte"],
+    "vet": ["analyte", "species", "tissue", "limit"],
 }
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from nongan.registry import selectors as registry
 
-from ..choices import EditionKind, LimitBasis, LimitType, Verification
+from ..choices import FOOD_ANIMALS, AnalyteKind, EditionKind, LimitBasis, LimitType, Verification
 from ..inforce import EDITION_FIELDS, EditionInfo, active_editions
 from ..models import (
     Analyte,
@@ -23,6 +23,7 @@ from ..models import (
     RestrictedUse,
     ScopeMapping,
     StandardsRevision,
+    VetDrugLimit,
 )
 from .judgement import (
     BANDS,
@@ -54,6 +55,21 @@ class _Limit:
 
 
 @dataclass(frozen=True)
+class _VetLimit:
+    """A veterinary drug limit row: in mg/kg, with the value and unit as published; ``components`` the analyte
+    ids whose sum the residue definition is (empty for a single substance)."""
+
+    edition_id: int
+    limit: Decimal
+    published: Decimal
+    unit: str
+    basis: str
+    components: tuple[int, ...]
+    marker: str
+    source: str
+
+
+@dataclass(frozen=True)
 class _Ban:
     """A ban (all uses) or a restriction (some crops) that applies to the food on the date."""
 
@@ -62,6 +78,9 @@ class _Ban:
     detail: str
     unverified: bool
     source: str
+    prohibited: bool = (
+        False  # prohibited in food animals (不得检出): a detection fails whatever the limit table
+    )
 
 
 @dataclass(frozen=True)
@@ -123,10 +142,15 @@ class _Index:
         self.analyte_ids: dict[str, int] = {}
         self.analyte_name: dict[int, str] = {}
         self.analyte_kind: dict[int, str] = {}
-        analytes = list(Analyte.objects.values_list("id", "name_zh", "name_en", "aliases", "kind", "cas"))
-        for aid, name_zh, name_en, aliases, kind, cas in analytes:
+        self.marker_of: dict[int, int] = {}
+        analytes = list(
+            Analyte.objects.values_list("id", "name_zh", "name_en", "aliases", "kind", "cas", "marker_of_id")
+        )
+        for aid, name_zh, name_en, aliases, kind, cas, marker_of in analytes:
             self.analyte_name[aid] = name_zh
             self.analyte_kind[aid] = kind
+            if marker_of:
+                self.marker_of[aid] = marker_of
             for alias in _split(aliases):
                 self.analyte_ids.setdefault(alias, aid)
                 self.analyte_ids.setdefault(alias.lower(), aid)
@@ -194,15 +218,19 @@ class _Index:
                 "verification",
                 "supersedes_id",
                 "source_row",
+                "ban_scope",
             )
         )
         used = [r for r in rows if not (self.exclude_unverified and r[4] == Verification.UNVERIFIED)]
         superseded = {r[5] for r in used if r[5]}
         self.banned: dict[int, list[tuple[dt.date | None, str, bool, str]]] = {}
-        for _id, aid, announcement, effective, verification, _sup, source_row in used:
+        # Prohibited in food animals (农业农村部公告第250号): held for veterinary judgements, never for crops.
+        self.banned_animal: dict[int, list[tuple[dt.date | None, str, bool, str]]] = {}
+        for _id, aid, announcement, effective, verification, _sup, source_row, scope in used:
             if _id in superseded:
                 continue
-            self.banned.setdefault(aid, []).append(
+            target = self.banned_animal if scope == FOOD_ANIMALS else self.banned
+            target.setdefault(aid, []).append(
                 (effective, announcement, verification == Verification.UNVERIFIED, source_row)
             )
 
@@ -237,6 +265,34 @@ class _Index:
                     source_row,
                 )
             )
+
+        # Veterinary drug limits keyed (analyte, species, tissue): a judgement looks up the species and its groups.
+        self.vet_limits: dict[tuple[int, str, str], list[_VetLimit]] = {}
+        self.vet_component_of: dict[int, set[int]] = {}
+        vet_rows = VetDrugLimit.objects.values_list(
+            "edition_id",
+            "analyte_id",
+            "species",
+            "tissue",
+            "limit_mg_kg",
+            "limit_published",
+            "unit_published",
+            "basis",
+            "components",
+            "marker",
+            "source_file",
+            "source_row",
+        )
+        for eid, aid, species, tissue, limit, published, unit, basis, comps, marker, sfile, srow in vet_rows:
+            components = tuple(self.analyte_ids[n] for n in _split(comps) if n in self.analyte_ids)
+            for component in components:
+                if component != aid:
+                    self.vet_component_of.setdefault(component, set()).add(aid)
+            source = f"{sfile}:{srow}" if sfile and srow else sfile
+            self.vet_limits.setdefault((aid, species, tissue), []).append(
+                _VetLimit(eid, limit, published, unit, basis, components, marker, source)
+            )
+            self.analyte_families.setdefault(aid, set()).add(self.editions[eid].family)
 
         self.active_cache: dict[dt.date, dict[str, tuple[int, ...]]] = {}
         self.resolutions: dict[tuple, _Resolution] = {}
@@ -291,6 +347,24 @@ class _Index:
                     "source": source,
                 }
                 return _Ban(RESTRICTED_SCOPE, source, detail, unverified, source_row)
+        if (
+            self.banned_animal
+            and self.cat_kind.get(food_id) != "plant"
+            and self.analyte_kind.get(analyte_id) != AnalyteKind.PESTICIDE
+        ):
+            # A food of animal origin judged without species and tissue: the list of compounds prohibited in food
+            # animals holds for drugs and compounds (a marker residue stands for its parent drug); a pesticide
+            # (克百威, 林丹) keeps its GB 2763 limit here, and is judged "不得检出" when species and tissue are given.
+            for aid in (analyte_id, self.marker_of.get(analyte_id)):
+                for effective, announcement, unverified, source_row in (
+                    self.banned_animal.get(aid, ()) if aid else ()
+                ):
+                    if effective is None or effective <= on_date:
+                        detail = _("%(what)s: prohibited in food animals (%(source)s)") % {
+                            "what": analyte,
+                            "source": announcement,
+                        }
+                        return _Ban(BANNED, announcement, detail, unverified, source_row, True)
         return None
 
     def resolve(self, food_id: int, analyte_id: int, on_date: dt.date, fat=None) -> _Resolution:

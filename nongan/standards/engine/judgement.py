@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
 
 from ..choices import Flag, LimitBasis, Policy, Rule, Verdict
 
@@ -132,3 +134,27 @@ def fmt_fast(value: Decimal) -> str:
 
 def normalise_unit(unit: str) -> str:
     return unit.strip().lower().replace(" ", "").replace("µ", "u").replace("μ", "u").replace("／", "/")
+
+
+def _number(value, field: str, errors: dict) -> Decimal | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        errors[field] = _("Enter a number.")
+        return None
+    try:
+        number = (
+            value
+            if isinstance(value, Decimal)
+            else Decimal(value.strip() if isinstance(value, str) else str(value))
+        )
+    except (InvalidOperation, ValueError, TypeError):
+        errors[field] = _("“%(value)s” is not a number.") % {"value": value}
+        return None
+    if not number.is_finite():
+        errors[field] = _("“%(value)s” is not a number.") % {"value": value}
+        return None
+    if number < 0:
+        errors[field] = _("A concentration cannot be negative (%(value)s).") % {"value": value}
+        return None
+    return number

@@ -29,35 +29,13 @@ from .judgement import (
     UNITS,
     Judgement,
     _judgement,
+    _number,
     fmt,
     fmt_fast,
     normalise_unit,
 )
 from .language import _language
-
-
-def _number(value, field: str, errors: dict) -> Decimal | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        errors[field] = _("Enter a number.")
-        return None
-    try:
-        number = (
-            value
-            if isinstance(value, Decimal)
-            else Decimal(value.strip() if isinstance(value, str) else str(value))
-        )
-    except (InvalidOperation, ValueError, TypeError):
-        errors[field] = _("“%(value)s” is not a number.") % {"value": value}
-        return None
-    if not number.is_finite():
-        errors[field] = _("“%(value)s” is not a number.") % {"value": value}
-        return None
-    if number < 0:
-        errors[field] = _("A concentration cannot be negative (%(value)s).") % {"value": value}
-        return None
-    return number
+from .vet import judge_vet
 
 
 def parse_date(value) -> dt.date | None:
@@ -83,7 +61,7 @@ def parse_date(value) -> dt.date | None:
 
 def judge(
     *,
-    food: str,
+    food: str | None = None,
     analyte: str,
     value,
     unit: str,
@@ -92,12 +70,38 @@ def judge(
     on_date: dt.date | None = None,
     policy: str = POLICY_MRL,
     fat=None,
+    species=None,
+    tissue=None,
+    decision_limit=None,
+    parts=None,
 ) -> Judgement:
     """Judge one measured value of an analyte in a food against the standards in force on ``on_date``
     (default: today, Asia/Shanghai). ``lod``/``loq`` are in the same unit as ``value``. ``policy`` is the plan's
     policy for banned substances (``mrl``: judged against the limit and flagged; ``strict``: any detection fails);
-    ``fat`` the fat content in % where a limit depends on it."""
+    ``fat`` the fat content in % where a limit depends on it. ``species`` and ``tissue`` (猪, 肌肉) make it a
+    veterinary judgement (``engine.vet``), with ``decision_limit`` (the method's CCα) for prohibited substances
+    and ``parts`` ({component: value}) for a residue defined as a sum."""
     index = get_index()
+    if species is not None or tissue is not None or decision_limit is not None or parts:
+        day = on_date if on_date is not None else _today()
+        if type(day) is not dt.date:
+            day = parse_date(day) or _today()
+        return judge_vet(
+            index,
+            food=food,
+            analyte=analyte,
+            value=value,
+            unit=unit,
+            lod=lod,
+            loq=loq,
+            on_date=day,
+            policy=policy,
+            fat=fat,
+            species=species,
+            tissue=tissue,
+            decision_limit=decision_limit,
+            parts=parts,
+        )
     # Fast path: exact names, a plain unit, a clean number, no LOD/LOQ.
     number = None
     factor = _RAW_UNITS.get(unit) if type(unit) is str else None
@@ -328,7 +332,7 @@ def _judge(
     # No limit to judge against. A banned substance detected fails citing the ban where the edition in force has no
     # limit for it (or the plan's policy is strict); where the limit is not loaded or needs the fat content, the
     # result stays not judgeable, flagged.
-    if ban is not None and (kind == NO_LIMIT or (detected and policy == POLICY_STRICT)):
+    if ban is not None and (kind == NO_LIMIT or (detected and (policy == POLICY_STRICT or ban.prohibited))):
         if not detected:
             return _judgement(
                 PASS,

@@ -12,7 +12,7 @@ Public interface of the standards app (what other apps may call):
 - the shipped reference data: ``standards_load(actor=None, data_dir=None)`` (demo, ``load_standards``, tests);
 - analytes: ``analyte_create``, ``analyte_update``, ``analytes_import``, ``cas_is_valid``;
 - editions: ``edition_create``, ``editions_import``, ``family_of``, ``normalise_code``;
-- limits: ``mrl_import``; lists: ``banned_import``, ``restricted_import``; ``scope_mappings_load``;
+- limits: ``mrl_import``; veterinary drugs: ``vet_limits_import``, ``prohibited_250_load``, ``vet_markers_load``; lists: ``banned_import``, ``restricted_import``; ``scope_mappings_load``;
 
 Reads go through ``nongan.standards.selectors``. The submodules, by concern: ``common`` (standard numbers, the
 food and analyte indexes, the revision touch), ``analytes``, ``editions``, ``limits``, ``lists`` (banned and
@@ -27,8 +27,20 @@ from .editions import EDITION_RE, edition_create, editions_import
 from .limits import EXCLUDES_RE, MAX_LIMIT, NOT_DETECTABLE, mrl_import
 from .lists import banned_import, restricted_import
 from .shipped import DATA_DIR, SHIPPED, scope_mappings_load, standards_load
+from .vet import (
+    ANNOUNCEMENT_250,
+    prohibited_250_load,
+    vet_editions_mark_partial,
+    vet_limits_import,
+    vet_markers_load,
+)
 
 __all__ = [
+    "ANNOUNCEMENT_250",
+    "prohibited_250_load",
+    "vet_editions_mark_partial",
+    "vet_limits_import",
+    "vet_markers_load",
     "CAS_RE",
     "DATA_DIR",
     "EDITION_RE",

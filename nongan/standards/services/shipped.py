@@ -24,6 +24,7 @@ from .excerpt import excerpt_load
 from .limits import mrl_import
 from .lists import banned_import, restricted_import
 from .lists2026 import lists_2026_load
+from .vet import prohibited_250_load, vet_editions_mark_partial, vet_markers_load
 
 DATA_DIR = Path(__file__).parent.parent / "data"
 SHIPPED = {
@@ -36,6 +37,8 @@ SHIPPED = {
     ImportKind.MRL: DATA_DIR / "mrl_sample.csv",
     ImportKind.BANNED: DATA_DIR / "banned_pesticides.csv",
     ImportKind.RESTRICTED: DATA_DIR / "restricted_scope_pesticides.csv",
+    "prohibited_250": DATA_DIR / "prohibited_250.csv",
+    "vet_markers": DATA_DIR / "vet_markers.csv",
 }
 
 
@@ -109,4 +112,7 @@ def standards_load_report(*, actor=None, data_dir: Path | None = None) -> dict:
     )
     lists = lists_2026_load(actor=actor, path=paths["lists_2026"])
     counts["lists_2026"] = lists.counts()
+    counts["prohibited_250"] = prohibited_250_load(actor=actor, path=paths["prohibited_250"])
+    counts["vet_markers"] = vet_markers_load(actor=actor, path=paths["vet_markers"])
+    counts["vet_partial"] = {"marked": vet_editions_mark_partial(actor=actor)}
     return {"counts": counts, "report": excerpt.lines() + lists.lines()}

@@ -246,3 +246,248 @@ def test_judge_command_prints_rule_policy_and_source(shipped, capsys):
     assert "strict" in out
     assert "banned_restricted_2026.csv:62" in out
     assert "违禁检出" in out
+
+
+# ------------------------------------------------------------------ veterinary drugs (GB 31650, 公告第250号)
+# No GB 31650 table is shipped: the limits below are a table built for these tests in the standard's shape (drug,
+# residue marker, species, tissue, limit in μg/kg); the figures are test figures, not quotations of the standard.
+# The list of compounds prohibited in food animals (公告第250号) and the nitrofuran markers are the shipped ones.
+VET_TABLE_2019 = """药物名称,残留标志物,动物种类,靶组织,残留限量(μg/kg),标准
+恩诺沙星,恩诺沙星与环丙沙星之和,牛、羊,肌肉,100,GB 31650-2019
+恩诺沙星,恩诺沙星与环丙沙星之和,猪,肌肉,100,GB 31650-2019
+恩诺沙星,恩诺沙星与环丙沙星之和,家禽（产蛋期禁用）,肌肉,100,GB 31650-2019
+恩诺沙星,恩诺沙星与环丙沙星之和,猪,肝,200,GB 31650-2019
+恩诺沙星,恩诺沙星与环丙沙星之和,所有食品动物,肾,300,GB 31650-2019
+土霉素,土霉素,所有食品动物,肌肉,200,GB 31650-2019
+土霉素,土霉素,所有食品动物,奶,100,GB 31650-2019
+土霉素,土霉素,家禽,蛋,400,GB 31650-2019
+土霉素,土霉素,鱼,皮+肉,200,GB 31650-2019
+伊维菌素,22，23-二氢阿维菌素B1a,牛,奶（以脂肪计）,40,GB 31650-2019
+多西环素,多西环素,猪,肌肉,100,GB 31650-2019
+"""
+VET_TABLE_2022 = """药物名称,残留标志物,动物种类,靶组织,残留限量(μg/kg),标准
+多西环素,多西环素,猪,肌肉,200,GB 31650.1-2022
+"""
+DEC_2022 = dt.date(2022, 12, 1)
+BDU_VET = ("banned_detected", "basis_unverified")
+
+
+@pytest.fixture(scope="module")
+def vet_shipped(shipped, django_db_blocker):
+    from nongan.standards.services import vet_limits_import
+    from nongan.standards.tables import read_table
+
+    with django_db_blocker.unblock():
+        for text in (VET_TABLE_2019, VET_TABLE_2022):
+            vet_limits_import(
+                actor=None, table=read_table("vet", text.encode(), "vet_test.csv"), source_file="vet_test.csv"
+            )
+        engine.invalidate()
+        yield
+
+
+# (analyte, species, tissue, value, unit, extra, date, food) → (verdict, rule, limit mg/kg, flags)
+# fmt: off
+VET_CASES = [
+    # --- limits by species, then its groups (鸡 → 家禽 → 所有食品动物); units μg/kg ↔ mg/kg ---
+    ("恩诺沙星", "猪", "肌肉", "80", "μg/kg", {}, JUN_2026, None, "pass", "vet_species", "0.1", ()),
+    ("恩诺沙星", "猪", "肌肉", "120", "μg/kg", {}, JUN_2026, None, "fail", "vet_species", "0.1", ()),
+    ("恩诺沙星", "牛", "肌肉", "0.09", "mg/kg", {}, JUN_2026, None, "pass", "vet_species", "0.1", ()),
+    ("恩诺沙星", "鸡", "肌肉", "110", "ug/kg", {}, JUN_2026, None, "fail", "vet_group", "0.1", ()),
+    ("恩诺沙星", "鸡", "肾", "350", "μg/kg", {}, JUN_2026, None, "fail", "vet_group", "0.3", ()),
+    ("恩诺沙星", "pig", "liver", "150", "μg/kg", {}, JUN_2026, "猪肉", "pass", "vet_species", "0.2", ()),
+    # --- a residue defined as a sum: 恩诺沙星 = 恩诺沙星 + 环丙沙星 ---
+    ("恩诺沙星", "猪", "肌肉", None, "μg/kg", {"parts": {"恩诺沙星": "60", "环丙沙星": "50"}}, JUN_2026, None, "fail", "vet_species", "0.1", ()),
+    ("恩诺沙星", "猪", "肌肉", None, "μg/kg", {"parts": {"恩诺沙星": "40", "环丙沙星": "50"}}, JUN_2026, None, "pass", "vet_species", "0.1", ()),
+    ("环丙沙星", "猪", "肌肉", "120", "μg/kg", {}, JUN_2026, None, "fail", "sum_component", "0.1", ()),
+    ("环丙沙星", "猪", "肌肉", "50", "μg/kg", {}, JUN_2026, None, "not_judgeable", "sum_component", "0.1", ()),
+    ("恩诺沙星", "猪", "肌肉", None, "μg/kg", {"parts": {"恩诺沙星": "40", "土霉素": "50"}}, JUN_2026, None, "error", "parts", None, ()),
+    ("土霉素", "猪", "肌肉", None, "μg/kg", {"parts": {"土霉素": "40"}}, JUN_2026, None, "error", "parts", None, ()),
+    # --- milk in mg/L, eggs, fish skin+muscle; a fat-basis limit needs the fat content ---
+    ("土霉素", "牛", "奶", "0.08", "mg/L", {}, JUN_2026, "生牛乳", "pass", "vet_group", "0.1", ()),
+    ("土霉素", "牛", "奶", "120", "μg/L", {}, JUN_2026, None, "fail", "vet_group", "0.1", ()),
+    ("土霉素", "鸡", "蛋", "300", "μg/kg", {}, JUN_2026, "鸡蛋", "pass", "vet_group", "0.4", ()),
+    ("土霉素", "鱼", "皮+肉", "250", "μg/kg", {}, JUN_2026, "草鱼", "fail", "vet_species", "0.2", ()),
+    ("伊维菌素", "牛", "奶", "2", "μg/kg", {"fat": "4"}, JUN_2026, None, "fail", "vet_species", "0.04", ()),
+    ("伊维菌素", "牛", "奶", "1", "μg/kg", {"fat": "4"}, JUN_2026, None, "pass", "vet_species", "0.04", ()),
+    ("伊维菌素", "牛", "奶", "1", "μg/kg", {}, JUN_2026, None, "not_judgeable", "fat_needed", "0.04", ()),
+    # --- LOD above the limit; not detected ---
+    ("土霉素", "猪", "肌肉", "100", "μg/kg", {"lod": "300"}, JUN_2026, None, "not_judgeable", "method_unfit", "0.2", ()),
+    ("土霉素", "猪", "肌肉", "10", "μg/kg", {"lod": "20"}, JUN_2026, None, "pass", "not_detected", "0.2", ()),
+    # --- an amendment (GB 31650.1-2022, in force 2023-02-01) overrides its edition's row ---
+    ("多西环素", "猪", "肌肉", "150", "μg/kg", {}, DEC_2022, None, "fail", "vet_species", "0.1", ()),
+    ("多西环素", "猪", "肌肉", "150", "μg/kg", {}, JUN_2026, None, "pass", "vet_species", "0.2", ()),
+    # --- no limit: the GB 31650 editions are loaded in part; none in force before 2020-04-01 ---
+    ("伊维菌素", "猪", "肌肉", "50", "μg/kg", {}, JUN_2026, None, "not_judgeable", "limit_not_loaded", None, ()),
+    ("土霉素", "猪", "肌肉", "50", "μg/kg", {}, dt.date(2020, 1, 10), None, "not_judgeable", "no_edition", None, ()),
+    # --- prohibited (公告第250号): any confirmed detection at or above the decision limit fails ---
+    ("氯霉素", "猪", "肌肉", "0.2", "μg/kg", {"decision_limit": "0.1"}, JUN_2026, None, "fail", "prohibited", None, BDU_VET),
+    ("氯霉素", "猪", "肌肉", "0.1", "μg/kg", {"decision_limit": "0.1"}, JUN_2026, None, "fail", "prohibited", None, BDU_VET),
+    ("氯霉素", "猪", "肌肉", "0.05", "μg/kg", {"decision_limit": "0.1"}, JUN_2026, None, "pass", "not_detected", None, ()),
+    ("AOZ", "鸡", "肌肉", "0.6", "μg/kg", {"decision_limit": "0.5"}, JUN_2026, None, "fail", "prohibited", None, BDU_VET),
+    ("SEM", "虾", "肌肉", "0.3", "μg/kg", {"decision_limit": "0.5"}, JUN_2026, "南美白对虾", "pass", "not_detected", None, ()),
+    ("AMOZ", "鱼", "皮+肉", "1.0", "μg/kg", {"lod": "0.5"}, JUN_2026, None, "fail", "prohibited", None, BDU_VET),
+    ("克伦特罗", "猪", "肝", "0.3", "μg/kg", {}, JUN_2026, None, "fail", "prohibited", None, BDU_VET),
+    ("克百威", "猪", "肌肉", "0.01", "mg/kg", {}, JUN_2026, "猪肉", "fail", "prohibited", None, BDU_VET),
+    ("孔雀石绿", "鱼", "皮+肉", "0", "μg/kg", {}, JUN_2026, None, "pass", "not_detected", None, ()),
+    # --- bad input: unknown species / tissue, a tissue the species lacks, a unit that does not fit, a food of
+    #     another kind, an impossible value or fat content ---
+    ("土霉素", "马", "肌肉", "10", "μg/kg", {}, JUN_2026, None, "error", "species", None, ()),
+    ("土霉素", "所有食品动物", "肌肉", "10", "μg/kg", {}, JUN_2026, None, "error", "species", None, ()),
+    ("土霉素", "猪", "心", "10", "μg/kg", {}, JUN_2026, None, "error", "tissue", None, ()),
+    ("土霉素", "猪", "蛋", "10", "μg/kg", {}, JUN_2026, None, "error", "tissue", None, ()),
+    ("土霉素", "虾", "皮+肉", "10", "μg/kg", {}, JUN_2026, None, "error", "tissue", None, ()),
+    ("土霉素", "猪", "肌肉", "0.1", "mg/L", {}, JUN_2026, None, "error", "unit", None, ()),
+    ("土霉素", "猪", "肌肉", "10", "μg/kg", {}, JUN_2026, "黄瓜", "error", "food", None, ()),
+    ("土霉素", "猪", "奶", "10", "μg/kg", {}, JUN_2026, None, "error", "tissue", None, ()),
+    ("土霉素", "鸡", "肌肉", "10", "μg/kg", {}, JUN_2026, "猪肉", "error", "food", None, ()),
+    ("土霉素", "猪", "肌肉", "-5", "μg/kg", {}, JUN_2026, None, "error", "value", None, ()),
+    ("伊维菌素", "牛", "奶", "1", "μg/kg", {"fat": "120"}, JUN_2026, None, "error", "fat", None, ()),
+    ("氯霉素", "猪", "肌肉", "0.2", "μg/kg", {"decision_limit": "abc"}, JUN_2026, None, "error", "decision_limit", None, ()),
+]
+# fmt: on
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "analyte,species,tissue,value,unit,extra,on_date,food,verdict,rule,limit,flags",
+    VET_CASES,
+    ids=[f"{c[0]}-{c[1]}-{c[2]}-{c[3]}{c[4]}-{c[8]}" for c in VET_CASES],
+)
+def test_vet_verdict(
+    vet_shipped, analyte, species, tissue, value, unit, extra, on_date, food, verdict, rule, limit, flags
+):
+    kwargs = dict(
+        food=food,
+        analyte=analyte,
+        value=value,
+        unit=unit,
+        on_date=on_date,
+        species=species,
+        tissue=tissue,
+        **extra,
+    )
+    if verdict == "error":
+        with pytest.raises(ValidationError) as exc:
+            judge(**kwargs)
+        assert list(exc.value.message_dict) == [rule]
+        message = " ".join(exc.value.messages)
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in message), message  # a Chinese message
+        return
+    j = judge(**kwargs)
+    assert (j.verdict, j.rule, j.limit_mg_kg, j.flags) == (
+        verdict,
+        rule,
+        None if limit is None else D(limit),
+        flags,
+    ), j.reason
+
+
+def test_at_least_twenty_vet_cases_with_every_failure_path():
+    assert len(VET_CASES) >= 20
+    failing = {c[9] for c in VET_CASES if c[8] in ("fail", "not_judgeable", "error")}
+    assert {
+        "vet_species",
+        "vet_group",
+        "sum_component",
+        "prohibited",
+        "fat_needed",
+        "method_unfit",
+        "limit_not_loaded",
+        "no_edition",
+        "species",
+        "tissue",
+        "unit",
+        "food",
+        "parts",
+    } <= failing
+
+
+@pytest.mark.django_db
+def test_vet_judgement_cites_row_and_announcement(vet_shipped):
+    j = judge(analyte="恩诺沙星", species="猪", tissue="肌肉", value="120", unit="μg/kg", on_date=JUN_2026)
+    assert j.edition == "GB 31650-2019"
+    assert j.source == "vet_test.csv:3"
+    assert j.rule_detail == "猪 肌肉 100 μg/kg (GB 31650-2019) 恩诺沙星+环丙沙星之和 [vet_test.csv:3]"
+    assert (
+        j.reason == "120 μg/kg（以恩诺沙星+环丙沙星之和报告） 超过猪肌肉的限量 100 μg/kg（GB 31650-2019）。"
+    )
+    summed = judge(
+        analyte="恩诺沙星",
+        species="猪",
+        tissue="肌肉",
+        value=None,
+        parts={"恩诺沙星": "60", "环丙沙星": "50"},
+        unit="μg/kg",
+        on_date=JUN_2026,
+    )
+    assert summed.value_mg_kg == D("0.110")
+    assert "恩诺沙星 60 + 环丙沙星 50" in summed.reason
+    aoz = judge(
+        analyte="AOZ",
+        species="鸡",
+        tissue="肌肉",
+        value="0.6",
+        unit="μg/kg",
+        decision_limit="0.5",
+        on_date=JUN_2026,
+    )
+    assert aoz.edition == "农业农村部公告第250号"
+    assert (
+        aoz.source
+        == "prohibited_250.csv:20, 第10项 硝基呋喃类：呋喃西林（Furacilinum）、呋喃妥因（Furadantin）、呋喃它酮（Furaltadone）、呋喃唑酮（Furazolidone）、呋喃苯烯酸钠（Nifurstyrenate sodium）"[
+            :128
+        ]
+    )
+    assert "AOZ（呋喃唑酮的残留标志物）" in aoz.rule_detail
+    assert "判定限 0.5 μg/kg" in aoz.reason
+    # judged without species and tissue, a food of animal origin still meets the list (a drug, not a pesticide)
+    food_path = judge(food="鸡肉", analyte="AOZ", value="0.0006", unit="mg/kg", on_date=JUN_2026)
+    assert (food_path.verdict, food_path.rule, food_path.edition) == (
+        "fail",
+        "banned",
+        "农业农村部公告第250号",
+    )
+    crop = judge(food="黄瓜", analyte="氯霉素", value="0.0006", unit="mg/kg", on_date=JUN_2026)
+    assert crop.rule != "banned"
+
+
+@pytest.mark.django_db
+def test_prohibited_list_shipped_whole_and_loaded_once(vet_shipped):
+    from nongan.standards.models import Analyte, BannedSubstance
+
+    bans = BannedSubstance.objects.filter(announcement="农业农村部公告第250号")
+    entries = {b.source_row.split("第")[1].split("项")[0] for b in bans}
+    assert entries == {str(n) for n in range(1, 22)}  # the announcement's 21 entries
+    assert bans.count() == 37
+    assert {b.ban_scope for b in bans} == {"food-producing animals"}
+    markers = dict(
+        Analyte.objects.filter(marker_of__isnull=False).values_list("name_zh", "marker_of__name_zh")
+    )
+    assert markers == {"AOZ": "呋喃唑酮", "AMOZ": "呋喃它酮", "AHD": "呋喃妥因", "SEM": "呋喃西林"}
+    again = standards_load()
+    assert again["prohibited_250"] == {"created": 0, "analytes_created": 0}
+    assert again["vet_markers"] == {"created": 0, "updated": 0}
+
+
+@pytest.mark.django_db
+def test_vet_judge_command_and_csv(vet_shipped, capsys, tmp_path):
+    call_command(
+        "judge", analyte="恩诺沙星", species="猪", tissue="肌肉", value="120", unit="μg/kg", date="2026-06-10"
+    )
+    out = capsys.readouterr().out
+    assert "vet_species" in out and "vet_test.csv:3" in out and "mrl" in out
+    assert "猪 肌肉 100 μg/kg" in out
+    path = tmp_path / "r.csv"
+    path.write_text(
+        "food,analyte,value,unit,species,tissue,decision_limit,date\n"
+        ",氯霉素,0.2,μg/kg,猪,肌肉,0.1,2026-06-10\n"
+        ",土霉素,10,μg/kg,马,肌肉,,2026-06-10\n"
+        "黄瓜,噻虫嗪,0.6,mg/kg,,,,2026-06-10\n",
+        encoding="utf-8",
+    )
+    call_command("judge", csv=path)
+    rows = (tmp_path / "r.judged.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert ",fail," in rows[1] and "prohibited" in rows[1]
+    assert "species" in rows[2] and "不是标准中的动物种类" in rows[2]
+    assert ",fail," in rows[3] and "mrl_group" in rows[3]

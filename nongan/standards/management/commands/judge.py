@@ -34,11 +34,18 @@ def _errors_text(exc: ValidationError) -> str:
     return "; ".join(exc.messages)
 
 
+def _vet_args(values: dict) -> dict:
+    """species, tissue and decision limit, when given (they make it a veterinary judgement)."""
+    keys = ("species", "tissue", "decision_limit")
+    return {k: values[k] for k in keys if values.get(k)}
+
+
 class Command(BaseCommand):
     help = (
         "Judge a residue result: --food 韭菜 --analyte 腐霉利 --value 0.8 --unit mg/kg [--lod 0.01] "
         "[--date 2023-06-01]; or a file: --csv results.csv [--out out.csv] (columns food, analyte, value, "
-        "unit, optional lod, loq, date, policy, fat)."
+        "unit, optional lod, loq, date, policy, fat, species, tissue, decision_limit). A veterinary drug: "
+        "--species 猪 --tissue 肌肉 [--decision-limit 0.1] (food optional)."
     )
 
     def add_arguments(self, parser):
@@ -55,6 +62,15 @@ class Command(BaseCommand):
             help="Policy for banned substances: mrl (judged against the limit, detection flagged; default) or strict.",
         )
         parser.add_argument("--fat", help="Fat content of the sample in %%, where a limit depends on it.")
+        parser.add_argument(
+            "--species", help="Animal species of a veterinary result: 猪, 牛, 羊, 家禽, 鸡, 鸭, 兔, 鱼, 虾."
+        )
+        parser.add_argument("--tissue", help="Tissue: 肌肉, 脂肪, 肝, 肾, 皮+脂, 奶, 蛋, 皮+肉.")
+        parser.add_argument(
+            "--decision-limit",
+            dest="decision_limit",
+            help="The method's decision limit (CCα), same unit as the value, for prohibited substances.",
+        )
         parser.add_argument("--csv", type=Path, help="Judge every row of this CSV file.")
         parser.add_argument(
             "--out", type=Path, help="Where to write the judged CSV (default <name>.judged.csv)."
@@ -63,7 +79,9 @@ class Command(BaseCommand):
     def handle(self, *args, **o):
         if o["csv"]:
             return self.judge_file(o["csv"], o["out"])
-        missing = [f"--{k}" for k in ("food", "analyte", "value", "unit") if not o.get(k)]
+        vet = bool(o.get("species") or o.get("tissue"))
+        required = ("analyte", "value", "unit") if vet else ("food", "analyte", "value", "unit")
+        missing = [f"--{k}" for k in required if not o.get(k)]
         if missing:
             raise CommandError(_("Give %(options)s, or --csv FILE.") % {"options": " ".join(missing)})
         try:
@@ -77,6 +95,7 @@ class Command(BaseCommand):
                 on_date=parse_date(o["date"]),
                 policy=o["policy"],
                 fat=o["fat"],
+                **_vet_args(o),
             )
         except ValidationError as exc:
             raise CommandError(_errors_text(exc)) from None
@@ -112,7 +131,9 @@ class Command(BaseCommand):
             raise CommandError(_("The CSV file must be in UTF-8 or GBK encoding."))
         reader = csv.DictReader(io.StringIO(text))
         fields = [f.strip() for f in (reader.fieldnames or [])]
-        missing = [c for c in ("food", "analyte", "value", "unit") if c not in fields]
+        missing = [c for c in ("analyte", "value", "unit") if c not in fields]
+        if "food" not in fields and "species" not in fields:
+            missing.insert(0, "food")
         if missing:
             raise CommandError(
                 _("Required columns are missing: %(columns)s.") % {"columns": ", ".join(missing)}
@@ -137,6 +158,7 @@ class Command(BaseCommand):
                         on_date=parse_date(row.get("date") or None),
                         policy=row.get("policy") or Policy.MRL.value,
                         fat=row.get("fat") or None,
+                        **_vet_args(row),
                     )
                 except ValidationError as exc:
                     result["error"] = _errors_text(exc)
