@@ -17,7 +17,7 @@ from nongan.core.scoping import get_scoped_or_404
 from nongan.registry import selectors as registry
 
 from . import qrsign, selectors, services
-from .choices import Basis, Unit
+from .choices import KEY_REFUSALS, Basis, Unit
 from .filtersets import CertificateFilterSet
 from .models import Certificate, ProductionBatch
 
@@ -170,9 +170,15 @@ class VerifyView(APIView):
         s.is_valid(raise_exception=True)
         check = services.verify_text(s.validated_data["text"])
         if check.signature_failed:
+            code = check.signature.code
+            if (
+                code in KEY_REFUSALS
+            ):  # which key state refused it is for staff (kept on the scan), not said here
+                code, message = "key_refused", services.key_refused_message()
+            else:
+                message = check.signature.message
             return Response(
-                {"genuine": False, "code": check.signature.code, "message": check.signature.message},
-                status=status.HTTP_400_BAD_REQUEST,
+                {"genuine": False, "code": code, "message": message}, status=status.HTTP_400_BAD_REQUEST
             )
         c = check.certificate
         if c is None:

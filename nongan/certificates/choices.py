@@ -60,6 +60,32 @@ class ScanResult(models.TextChoices):
     UNKNOWN = "unknown", _("No such certificate")
 
 
+class SignatureCheck(models.TextChoices):
+    """Why a scanned QR's signature did not prove its certificate (``qrsign`` result codes), kept on the scan for
+    staff. The public page shows one message for every refusal of the key (``KEY_REFUSALS``)."""
+
+    MALFORMED = "malformed", _("The QR text cannot be read")
+    BAD_NUMBER = "bad_number", _("The signed number's check character is wrong")
+    UNKNOWN_KID = "unknown_kid", _("Signed with a key that was never published")
+    BAD_SIGNATURE = "bad_signature", _("The signature does not match the content (altered or forged)")
+    NUMBER_MISMATCH = "number_mismatch", _("The number in the address differs from the signed number")
+    KEY_WINDOW = "key_window", _("Signed outside its key's validity window")
+    KEY_COMPROMISED = "key_compromised", _("Signed after its key was marked compromised")
+    NOT_ISSUED = "not_issued", _("A valid signature, but not the token issued for this certificate")
+
+
+# Refusals that concern the signing key or the platform's record of it: the public sees one generic message for
+# all of them (which key state refused a token is for staff).
+KEY_REFUSALS = frozenset(
+    {
+        SignatureCheck.UNKNOWN_KID,
+        SignatureCheck.KEY_WINDOW,
+        SignatureCheck.KEY_COMPROMISED,
+        SignatureCheck.NOT_ISSUED,
+    }
+)
+
+
 class CheckResult(models.TextChoices):
     VALID = "valid", _("Valid certificate")
     MISSING = "missing", _("No certificate")

@@ -23,6 +23,7 @@ from .choices import (
     PromiseForm,
     ProposalStatus,
     ScanResult,
+    SignatureCheck,
 )
 
 
@@ -440,6 +441,10 @@ class Scan(models.Model):
     number = models.CharField(_("number scanned"), max_length=40)
     time = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     result = models.CharField(_("result"), max_length=16, choices=ScanResult.choices)
+    # Why the QR's signature failed (a result of bad_signature): staff see it; the public page does not say.
+    signature = models.CharField(
+        _("signature check"), max_length=16, choices=SignatureCheck.choices, blank=True, default=""
+    )
     # Where: a township chosen from the installation's fixed list (shown publicly by its name), and/or the
     # browser's location rounded to 0.01° (about 1 km; for staff only). Never free text.
     region = models.ForeignKey(

@@ -15,6 +15,7 @@ from nongan.core import ratelimit
 from nongan.core.validators import mask_phone, public_producer_name
 
 from . import qrsign, scanlog, selectors, services
+from .choices import KEY_REFUSALS
 
 MAX_PARENTS = 20
 MESSAGES = {
@@ -22,9 +23,6 @@ MESSAGES = {
         "The QR code cannot be read: it is not a certificate QR of this platform, or it is incomplete."
     ),
     qrsign.BAD_NUMBER: lambda: _("The certificate number is wrong: its check character does not match."),
-    qrsign.UNKNOWN_KID: lambda: _(
-        "Unknown signing key: this QR was not signed with a published key; it may be counterfeit."
-    ),
     qrsign.BAD_SIGNATURE: lambda: _(
         "Invalid signature: the QR content was altered or the signature forged. Do not trust this certificate."
     ),
@@ -32,6 +30,12 @@ MESSAGES = {
         "The number in the address differs from the signed number; the QR may have been altered."
     ),
 }
+
+
+def public_signature_message(code: str) -> str:
+    if code in KEY_REFUSALS:
+        return services.key_refused_message()
+    return MESSAGES.get(code, MESSAGES[qrsign.BAD_SIGNATURE])()
 
 
 @require_GET
@@ -108,6 +112,7 @@ def verify(request, code: str):
                 certificate_id=scan[0],
                 number=scan[1],
                 result=scan[2],
+                signature=scan[3],
                 town=request.GET.get("town", "")[:12],
                 latitude=request.GET.get("lat"),
                 longitude=request.GET.get("lon"),
@@ -118,7 +123,7 @@ def verify(request, code: str):
 
 
 def _render_verify(request, code: str, token: str):
-    """(body, status, (certificate, number, result) of the scan to log or None)."""
+    """(body, status, (certificate, number, result, signature code) of the scan to log or None)."""
     check = services.verify(code, token, page=True)
     ctx = {"code": code}
     if check.certificate is None:
@@ -133,7 +138,7 @@ def _render_verify(request, code: str, token: str):
     if check.signed:
         signature = "ok"
     elif check.signature is not None:
-        signature = MESSAGES.get(check.signature.code, MESSAGES[qrsign.BAD_SIGNATURE])()
+        signature = public_signature_message(check.signature.code)
     else:
         signature = None
     ctx.update(
@@ -156,4 +161,4 @@ def _render_verify(request, code: str, token: str):
         }
     )
     body = render(request, "certificates/public/verify.html", ctx).content
-    return body, 200, (c.pk, number, result)
+    return body, 200, (c.pk, number, result, check.signature.code if check.signature_failed else "")

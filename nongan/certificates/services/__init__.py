@@ -22,6 +22,7 @@ Lookup and verification (``lookup``)
     check and its payload): the one verdict behind the public page, the API and ``nongan verify-qr --db``;
     ``certificate_by_number`` (a typed number or a scanned QR text, or a ValidationError);
     ``certificate_by_qr`` (a scanned QR text or bare token only: the proof of possession collection needs).
+    ``key_refused_message()`` (the one public message for every refusal of the signing key).
 Public scans (``scans``)
     ``scan_record``, ``scan_row``, ``expected_scans``, ``suspected_certificates``,
     ``certificate_suspicion_review``.
@@ -84,7 +85,15 @@ from .keys import (
     signing_key_compromise,
     signing_key_rotate,
 )
-from .lookup import Verdict, VerifyResult, certificate_by_number, certificate_by_qr, verify, verify_text
+from .lookup import (
+    Verdict,
+    VerifyResult,
+    certificate_by_number,
+    certificate_by_qr,
+    key_refused_message,
+    verify,
+    verify_text,
+)
 from .market import (
     DECIDERS,
     KEY_TARGET_WORKFLOW,
@@ -146,6 +155,7 @@ __all__ = [
     "batch_create",
     "certificate_by_number",
     "certificate_by_qr",
+    "key_refused_message",
     "certificate_issue",
     "certificate_promise_contradicted",
     "certificate_reissue",

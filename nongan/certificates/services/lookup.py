@@ -127,6 +127,16 @@ def _same_token(stored: str, signature: qrsign.Verification) -> bool:
     return issued == signature.payload
 
 
+def key_refused_message() -> str:
+    """What the public is told for every refusal of the signing key (unknown key, signed outside its window or
+    after its compromise, not the token issued): one message. The precise reason is kept on the scan
+    (``Scan.signature``) for staff."""
+    return _(
+        "The signature could not be confirmed by the supervision platform: this QR does not prove that the "
+        "platform issued this certificate. It may be counterfeit; do not trust it."
+    )
+
+
 def verify_text(text: str) -> VerifyResult:
     """The verdict on what a person typed or a scanner decoded: a certificate number, a QR text (the
     whole address) or a bare token."""

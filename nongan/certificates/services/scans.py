@@ -81,13 +81,15 @@ def scan_row(
     certificate_id: int | None = None,
     number: str,
     result: str,
+    signature: str = "",
     town: str = "",
     latitude=None,
     longitude=None,
     client="",
 ) -> Scan:
     """The (unsaved) scan row of one page view. ``town`` counts only when it is the code of a township of the
-    fixed list; coordinates are kept to 0.01°; ``client`` is the client's address, stored hashed."""
+    fixed list; coordinates are kept to 0.01°; ``client`` is the client's address, stored hashed; ``signature``
+    is why the QR's signature failed (a ``SignatureCheck`` code, for staff)."""
     lat = _coarse(latitude, 90) if latitude not in (None, "") else None
     lon = _coarse(longitude, 180) if longitude not in (None, "") else None
     if lat is None or lon is None:
@@ -101,6 +103,7 @@ def scan_row(
         certificate_id=certificate.pk if certificate is not None else certificate_id,
         number=number[:40],
         result=result,
+        signature=signature[:16],
         region_id=region_id,
         latitude=lat,
         longitude=lon,
