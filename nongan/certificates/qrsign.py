@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import functools
 import json
 import re
@@ -188,6 +189,66 @@ def load_keyset(data: str | bytes | dict) -> dict[str, bytes]:
     return keys
 
 
+# ------------------------------------------------------------------ key windows (offline)
+# Issue dates in the payload are dates in China (UTC+8, no daylight saving).
+CHINA = dt.timezone(dt.timedelta(hours=8))
+# A key signs up to this long after the rotation that retired it (services.keys.ROTATION_GRACE).
+ROTATION_GRACE = dt.timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class KeyWindow:
+    """A published key's validity window and compromise, as days in China: what an offline checker can hold a
+    token's issue date (YYYYMMDD) against. ``None``: open."""
+
+    first_day: dt.date | None  # the day its window opened
+    last_day: dt.date | None  # the day its window closed (rotation, with the rotation grace)
+    compromised_day: dt.date | None  # the day it was marked compromised from
+
+    def refusal(self, issued: str) -> str | None:
+        """KEY_WINDOW or KEY_COMPROMISED for a token dated ``issued`` (YYYYMMDD), or None. To the day: a token
+        dated the day of the compromise is refused, since it cannot be told apart from one signed after it (the
+        platform, which knows the time each certificate was signed, may still find one genuine)."""
+        try:
+            day = dt.datetime.strptime(issued, "%Y%m%d").date()
+        except ValueError:
+            return KEY_WINDOW
+        if self.compromised_day is not None and day >= self.compromised_day:
+            return KEY_COMPROMISED
+        if self.first_day is not None and day < self.first_day:
+            return KEY_WINDOW
+        if self.last_day is not None and day > self.last_day:
+            return KEY_WINDOW
+        return None
+
+
+def _china_day(value, grace: dt.timedelta = dt.timedelta(0)) -> dt.date | None:
+    if not value:
+        return None
+    moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return (moment + grace).astimezone(CHINA).date()
+
+
+def load_key_windows(data: str | bytes | dict) -> dict[str, KeyWindow]:
+    """{kid: KeyWindow} from a JWK set with the platform's ``valid_from`` / ``valid_until`` /
+    ``compromised_at`` (ISO times) and ``status``. A key whose status is ``compromised`` without a time is
+    treated as compromised for every token. Raises ValueError for a time that cannot be read."""
+    obj = json.loads(data) if isinstance(data, (str, bytes)) else data
+    windows: dict[str, KeyWindow] = {}
+    for k in obj.get("keys", []):
+        if not k.get("kid"):
+            continue
+        compromised = _china_day(k.get("compromised_at"))
+        if compromised is None and k.get("status") == "compromised":
+            compromised = dt.date.min
+        windows[str(k["kid"])] = KeyWindow(
+            _china_day(k.get("valid_from")), _china_day(k.get("valid_until"), ROTATION_GRACE), compromised
+        )
+    return windows
+
+
 # ------------------------------------------------------------------ sign / verify
 class Signer:
     """Signs payloads with one private key (reused for a whole batch)."""
@@ -250,7 +311,15 @@ def _signature_valid(public: bytes, signature: bytes, body: bytes) -> bool:
     return True
 
 
-def verify_token(token: str, keys: dict[str, bytes], url_number: str | None = None) -> Verification:
+def verify_token(
+    token: str,
+    keys: dict[str, bytes],
+    url_number: str | None = None,
+    windows: dict[str, KeyWindow] | None = None,
+) -> Verification:
+    """The signature check of a token against {kid: public key}; with ``windows`` (offline checkers, from the
+    published JWK set) a valid signature counts only when the token's issue date lies inside its key's window
+    and before the key's compromise. The platform itself checks its records instead (``services.verify``)."""
     try:
         raw = b64u_decode(token)
     except (ValueError, binascii.Error):
@@ -271,13 +340,20 @@ def verify_token(token: str, keys: dict[str, bytes], url_number: str | None = No
         return Verification(False, BAD_NUMBER, payload)
     if url_number is not None and normalize_number(url_number) != payload.number:
         return Verification(False, NUMBER_MISMATCH, payload)
+    if windows is not None:
+        window = windows.get(payload.kid)
+        refusal = window.refusal(payload.issued) if window is not None else None
+        if refusal is not None:
+            return Verification(False, refusal, payload)
     return Verification(True, OK, payload)
 
 
-def verify_text(text: str, keys: dict[str, bytes]) -> Verification:
-    """Verify a decoded QR text (URL or bare token) against {kid: public key}."""
+def verify_text(
+    text: str, keys: dict[str, bytes], windows: dict[str, KeyWindow] | None = None
+) -> Verification:
+    """Verify a decoded QR text (URL or bare token) against {kid: public key} (and the keys' windows)."""
     try:
         url_number, token = split_qr_text(text)
     except ValueError:
         return Verification(False, MALFORMED)
-    return verify_token(token, keys, url_number)
+    return verify_token(token, keys, url_number, windows)

@@ -26,7 +26,7 @@ from ..models import SigningKey
 
 # A certificate signed by a key up to this long after the rotation that retired it still counts as inside the
 # window: an issue that read the active key just before a rotation committed. Compromise has no such grace.
-ROTATION_GRACE = dt.timedelta(minutes=5)
+ROTATION_GRACE = qrsign.ROTATION_GRACE
 
 
 class SigningUnavailable(ValidationError):

@@ -397,3 +397,58 @@ def test_migration_without_a_key_file_stops_with_instructions(users, tmp_path):
     settings.NONGAN_KEY_FILE = tmp_path / "none.kek"
     with pytest.raises(RuntimeError, match="nongan init-keys"):
         _migration.windows_and_reseal(django_apps, None)
+
+
+# ------------------------------------------------------------------ the offline checkers agree
+def test_offline_checkers_refuse_what_the_platform_refuses(client, users, batch, issue, tmp_path):
+    """`nongan verify-qr` and docs/verify_qr.py, given /v/keys.json, refuse a token its key signed outside its
+    window or after its compromise, as the platform does (and accept what it accepts)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    [inside, late] = issue(batch, count=2)
+    old_key = SigningKey.objects.get(kid=inside.kid)
+    services.signing_key_rotate(actor=users.admin)
+    old_key.refresh_from_db()
+    # The retired key signs after its window (a token dated 2099): refused by the platform's record …
+    dated = _forge(
+        late.token, keystore.decrypt_private(old_key.private_key_encrypted, old_key.kid), issued="20991231"
+    )
+    Certificate.objects.filter(pk=late.pk).update(
+        signed_at=old_key.valid_until + services.ROTATION_GRACE + dt.timedelta(seconds=1), token=dated
+    )
+    # … and a certificate the new key signed after the new key's compromise.
+    [after] = issue(batch)
+    new_key = SigningKey.objects.get(kid=after.kid)
+    services.signing_key_compromise(
+        actor=users.admin, kid=new_key.kid, reason="测试", since=after.signed_at - dt.timedelta(seconds=1)
+    )
+    cases = {
+        inside: (inside.token, V.GENUINE, qrsign.OK),
+        late: (dated, V.BAD_SIGNATURE, qrsign.KEY_WINDOW),
+        after: (after.token, V.BAD_SIGNATURE, qrsign.KEY_COMPROMISED),
+    }
+    keys_path = tmp_path / "keys.json"
+    keys_path.write_bytes(client.get("/v/keys.json").content)
+    published = keys_path.read_text(encoding="utf-8")
+    keys, windows = qrsign.load_keyset(published), qrsign.load_key_windows(published)
+    script = Path(__file__).resolve().parents[3] / "docs" / "verify_qr.py"
+    for c, (token, verdict, code) in cases.items():
+        online = services.verify(c.number, token)
+        assert online.verdict == verdict
+        assert (online.signature.code if online.signature else None) == code
+        text = qrsign.qr_text("https://nongan.example.cn", c.number, token)
+        assert qrsign.verify_text(text, keys, windows).code == code
+        out = io.StringIO()
+        if code == qrsign.OK:
+            call_command("verify_qr", text, "--keys", str(keys_path), stdout=out)
+        else:
+            with pytest.raises(SystemExit) as exit_:
+                call_command("verify_qr", text, "--keys", str(keys_path), stdout=out)
+            assert exit_.value.code == 1
+            assert qrsign.MESSAGES_ZH[code] in out.getvalue()
+        docs = subprocess.run(
+            [sys.executable, str(script), text, str(keys_path)], capture_output=True, text=True
+        )
+        assert docs.returncode == (0 if code == qrsign.OK else 1), docs.stdout

@@ -173,3 +173,81 @@ def test_docs_script_verifies_independently(key, keys_file):
     )
     assert bad.returncode == 1
     assert "签名无效" in bad.stdout
+
+
+# ------------------------------------------------------------------ key windows offline
+def _keys_with(tmp_path, key, **window) -> Path:
+    path = tmp_path / "windowed-keys.json"
+    path.write_text(json.dumps({"keys": [qrsign.jwk(KID, key[1], **window)]}), encoding="utf-8")
+    return path
+
+
+def _docs_script(text, keys_path):
+    script = ROOT / "docs" / "verify_qr.py"
+    return subprocess.run([sys.executable, str(script), text, str(keys_path)], capture_output=True, text=True)
+
+
+def test_offline_checks_hold_the_issue_date_to_the_keys_window(key, tmp_path):
+    # The window opened 2026-11-01 01:00 in China (17:00 UTC the day before) and closed 2026-11-30 10:00 China.
+    path = _keys_with(
+        tmp_path,
+        key,
+        status="retired",
+        valid_from="2026-10-31T17:00:00+00:00",
+        valid_until="2026-11-30T02:00:00+00:00",
+        compromised_at=None,
+    )
+    published = path.read_text(encoding="utf-8")
+    keys, windows = qrsign.load_keyset(published), qrsign.load_key_windows(published)
+    expected = {
+        "20261031": qrsign.KEY_WINDOW,  # the day before the window (in China, though the same day in UTC)
+        "20261101": qrsign.OK,
+        "20261130": qrsign.OK,  # the day it closed
+        "20261201": qrsign.KEY_WINDOW,
+        "20991231": qrsign.KEY_WINDOW,
+    }
+    for issued, code in expected.items():
+        text, _token = _signed_text(key, issued=issued)
+        assert qrsign.verify_text(text, keys, windows).code == code, issued
+        assert qrsign.verify_text(text, keys).ok  # without the windows: the signature alone
+        script = _docs_script(text, path)
+        assert script.returncode == (0 if code == qrsign.OK else 1), (issued, script.stdout)
+        if code != qrsign.OK:
+            assert "有效期" in script.stdout
+    nongan = str(Path(sys.executable).parent / "nongan")
+    late, _ = _signed_text(key, issued="20261201")
+    bad = _run([nongan, "verify-qr", late, "--keys", str(path), "--json"], NONGAN_VAR=str(tmp_path))
+    assert bad.returncode == 1
+    assert json.loads(bad.stdout)["code"] == qrsign.KEY_WINDOW
+    inside, _ = _signed_text(key, issued="20261115")
+    assert _run([nongan, "verify-qr", inside, "--keys", str(path)], NONGAN_VAR=str(tmp_path)).returncode == 0
+
+
+def test_offline_checks_refuse_tokens_dated_from_the_day_of_a_compromise(key, tmp_path):
+    # Marked compromised from 2026-11-21 00:30 in China (16:30 UTC on the 20th).
+    path = _keys_with(
+        tmp_path,
+        key,
+        status="compromised",
+        valid_from="2026-11-01T00:00:00+00:00",
+        valid_until="2026-11-21T00:00:00+00:00",
+        compromised_at="2026-11-20T16:30:00+00:00",
+    )
+    published = path.read_text(encoding="utf-8")
+    keys, windows = qrsign.load_keyset(published), qrsign.load_key_windows(published)
+    before, _ = _signed_text(key, issued="20261120")
+    after, _ = _signed_text(key, issued="20261121")
+    assert qrsign.verify_text(before, keys, windows).ok
+    assert qrsign.verify_text(after, keys, windows).code == qrsign.KEY_COMPROMISED
+    assert _docs_script(before, path).returncode == 0
+    script = _docs_script(after, path)
+    assert script.returncode == 1 and "签名密钥已泄露" in script.stdout
+    nongan = str(Path(sys.executable).parent / "nongan")
+    bad = _run([nongan, "verify-qr", after, "--keys", str(path)], NONGAN_VAR=str(tmp_path))
+    assert bad.returncode == 1 and qrsign.MESSAGES_ZH[qrsign.KEY_COMPROMISED] in bad.stdout
+    # A key listed as compromised without a time vouches for nothing.
+    bare = _keys_with(tmp_path, key, status="compromised")
+    assert qrsign.verify_text(before, keys, qrsign.load_key_windows(bare.read_text())).code == (
+        qrsign.KEY_COMPROMISED
+    )
+    assert _docs_script(before, bare).returncode == 1

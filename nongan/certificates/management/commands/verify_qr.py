@@ -3,6 +3,9 @@
 Without ``--db`` it needs no database and no network: the check is the pure
 ``nongan.certificates.qrsign`` module against the public keys read from a JWK-set file (default: VAR_DIR/keys/public-keys.json, written by
 `nongan keys rotate` / `nongan keys export`; or download /v/keys.json from the platform).
+The key set's windows count as on the platform: a token dated before its key's window opened, after it
+closed, or on or after the day the key was marked compromised is not genuine (to the day: the token carries
+its issue date only).
 Exit status 0 when genuine, 1 when not, 2 when the key file cannot be read.
 
 With ``--db`` (on a machine of the platform) it asks this installation's database instead: the same
@@ -60,10 +63,12 @@ class Command(BaseCommand):
             return self.handle_db(text, as_json=as_json)
         path = Path(keys) if keys else default_keys_path()
         try:
-            keyset = qrsign.load_keyset(path.read_text(encoding="utf-8"))
+            published = path.read_text(encoding="utf-8")
+            keyset = qrsign.load_keyset(published)
+            windows = qrsign.load_key_windows(published)
         except (OSError, ValueError) as exc:
             raise CommandError(f"无法读取公钥文件 {path}：{exc}", returncode=2) from None
-        result = qrsign.verify_text(text, keyset)
+        result = qrsign.verify_text(text, keyset, windows)
         if as_json:
             self.stdout.write(
                 _json_dumps(
