@@ -6,7 +6,9 @@ from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
 from django.utils import timezone, translation
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET
@@ -81,6 +83,18 @@ def _public_view_of(c):
     }
 
 
+def _place_options() -> str:
+    """The picker's <option>s of the fixed list of townships (the list is kept five minutes by the service; its
+    markup is made once per list)."""
+    choices = services.scan_place_choices()
+    if _PLACE_OPTIONS[0] != choices:
+        _PLACE_OPTIONS[:] = [choices, format_html_join("", '<option value="{}">{}</option>', choices)]
+    return _PLACE_OPTIONS[1]
+
+
+_PLACE_OPTIONS: list = [None, ""]
+
+
 def too_many_requests(request, wait: int):
     """429 with a Chinese page (and Retry-After) for a client over its rate limit."""
     response = render(request, "certificates/public/rate_limited.html", {"wait": wait}, status=429)
@@ -98,31 +112,32 @@ def verify(request, code: str):
     if wait:
         return too_many_requests(request, wait)
     token = request.GET.get("s", "").strip()
+    placed = request.GET.get("placed") == "1"  # the place picker's answer for the view just made
     seconds = settings.NONGAN_VERIFY_PAGE_SECONDS
-    key = "v:" + hashlib.sha256(f"{translation.get_language()}|{code}|{token}".encode()).hexdigest()
+    key = "v:" + hashlib.sha256(f"{translation.get_language()}|{code}|{token}|{placed}".encode()).hexdigest()
     page = caches["local"].get(key) if seconds else None
     if page is None:
-        page = _render_verify(request, code, token)
+        page = _render_verify(request, code, token, placed=placed)
         if seconds:
             caches["local"].set(key, page, seconds)
     body, status_code, scan = page
     if scan is not None:
-        scanlog.add(
-            services.scan_row(
-                certificate_id=scan[0],
-                number=scan[1],
-                result=scan[2],
-                signature=scan[3],
-                town=request.GET.get("town", "")[:12],
-                latitude=request.GET.get("lat"),
-                longitude=request.GET.get("lon"),
-                client=address,
-            )
-        )
+        row = {
+            "certificate_id": scan[0],
+            "number": scan[1],
+            "result": scan[2],
+            "signature": scan[3],
+            "town": request.GET.get("town", "")[:12],
+            "latitude": request.GET.get("lat"),
+            "longitude": request.GET.get("lon"),
+            "client": address,
+        }
+        if not (placed and services.scan_place_attach(**row)):
+            scanlog.add(services.scan_row(**row))
     return HttpResponse(body, status=status_code)
 
 
-def _render_verify(request, code: str, token: str):
+def _render_verify(request, code: str, token: str, *, placed: bool = False):
     """(body, status, (certificate, number, result, signature code) of the scan to log or None)."""
     check = services.verify(code, token, page=True)
     ctx = {"code": code}
@@ -158,7 +173,13 @@ def _render_verify(request, code: str, token: str):
             if c.promise_form == "buyer"
             else [],
             "parent_count": c.inputs.count() if c.promise_form == "buyer" else 0,
+            # The place picker: the township from the fixed list, or the browser's location (static/verify.js).
+            "places": _place_options(),
+            "token": token,
+            "placed": placed,
         }
     )
-    body = render(request, "certificates/public/verify.html", ctx).content
+    # The public page reads nothing of the request, the user or the session: rendered without the context
+    # processors (the navigation, the user, messages), which an anonymous scan does not need.
+    body = get_template("certificates/public/verify.html").render(ctx).encode()
     return body, 200, (c.pk, number, result, check.signature.code if check.signature_failed else "")

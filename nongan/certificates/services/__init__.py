@@ -24,7 +24,8 @@ Lookup and verification (``lookup``)
     ``certificate_by_qr`` (a scanned QR text or bare token only: the proof of possession collection needs).
     ``key_refused_message()`` (the one public message for every refusal of the signing key).
 Public scans (``scans``)
-    ``scan_record``, ``scan_row``, ``expected_scans``, ``suspected_certificates``,
+    ``scan_record``, ``scan_row``, ``scan_place_choices`` and ``scan_place_attach`` (the page's place picker),
+    ``expected_scans``, ``suspected_certificates``,
     ``certificate_suspicion_review``.
 Collection and re-issue (``collection``)
     ``purchase_record`` (each certificate by its scanned QR, never its number alone), ``certificate_reissue``.
@@ -114,6 +115,8 @@ from .scans import (
     can_review,
     certificate_suspicion_review,
     expected_scans,
+    scan_place_attach,
+    scan_place_choices,
     scan_places,
     scan_record,
     scan_row,
@@ -127,6 +130,8 @@ __all__ = [
     "Suspect",
     "can_review",
     "certificate_suspicion_review",
+    "scan_place_attach",
+    "scan_place_choices",
     "scan_places",
     "scan_row",
     "suspected_certificates",

@@ -75,6 +75,58 @@ def scan_places() -> list[Region]:
     return list(townships(root)) if root is not None else []
 
 
+PLACE_CHOICES_SECONDS = 300
+
+
+def scan_place_choices() -> list[tuple[str, str]]:
+    """(code, name) of ``scan_places()`` for the public page's place picker, kept in the process for five
+    minutes (the list of townships hardly ever changes; the busiest page should not read it every time)."""
+    from django.core.cache import caches
+
+    key = "scan-place-choices"
+    choices = caches["local"].get(key)
+    if choices is None:
+        choices = [(r.code, r.name) for r in scan_places()]
+        caches["local"].set(key, choices, PLACE_CHOICES_SECONDS)
+    return choices
+
+
+# A place picked on the page belongs to the scan the same client made of the same certificate this long before.
+PLACE_ATTACH_MINUTES = 10
+
+
+def scan_place_attach(**kwargs) -> bool:
+    """The place picker's answer (``scan_row``'s arguments): put the place on the latest scan by the same client of
+    the same certificate in the last ``PLACE_ATTACH_MINUTES`` that has none, instead of counting a second scan.
+    Returns False when there is no such scan (the caller then logs this view as a scan of its own, so a link
+    that carries the picker's parameters never hides a scan)."""
+    from .. import scanlog
+
+    row = scan_row(**kwargs)
+    if not row.client or row.certificate_id is None:
+        return False
+    scanlog.flush()  # this process's pending scans first
+    earlier = (
+        Scan.objects.filter(
+            certificate_id=row.certificate_id,
+            client=row.client,
+            region__isnull=True,
+            latitude__isnull=True,
+            time__gte=row.time - dt.timedelta(minutes=PLACE_ATTACH_MINUTES),
+        )
+        .order_by("-time", "-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if earlier is None:
+        return False
+    if row.region_id is not None or row.latitude is not None:
+        Scan.objects.filter(pk=earlier).update(
+            region_id=row.region_id, latitude=row.latitude, longitude=row.longitude
+        )
+    return True
+
+
 def scan_row(
     *,
     certificate: Certificate | None = None,

@@ -4,6 +4,7 @@ import io
 import json
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import zxingcpp
@@ -360,3 +361,48 @@ def test_a_label_field_too_long_for_two_lines_says_it_goes_on():
         "产地：青口镇柳河社区、",
         "柘汪镇和平社区等",
     ]
+
+
+def test_place_picker_offers_the_fixed_list_and_location_without_inline_script(
+    client, users, batch, issue, ganyu
+):
+    [c] = issue(batch)
+    html = client.get(_qr_url(c)).content.decode()
+    form = html[html.index("data-scan-place") : html.index("</form>", html.index("data-scan-place"))]
+    for town in ("海头镇", "青口镇", "柘汪镇"):  # the installation's townships, by name, as a select
+        assert f'value="{ganyu.town[town].code}">{town}</option>' in form
+    assert '<select class="form-select form-select-sm w-auto" id="scan-town" name="town">' in form
+    assert 'name="placed" value="1"' in form and f'name="s" value="{c.token}"' in form
+    assert "data-scan-locate hidden" in form and "使用当前位置" in form  # shown by the script where it works
+    assert "<textarea" not in form and 'type="text"' not in form  # never free text
+    scripts = [chunk.split(">", 1)[0] for chunk in html.split("<script")[1:]]
+    assert scripts == [' src="/static/nongan/verify.js"']  # no inline script (strict CSP)
+    js = (Path(__file__).resolve().parents[2] / "static" / "nongan" / "verify.js").read_text(encoding="utf-8")
+    assert "navigator.geolocation.getCurrentPosition" in js and "toFixed(2)" in js
+    assert "script-src 'self'" in client.get(_qr_url(c))["Content-Security-Policy"]
+
+
+def test_a_picked_place_goes_on_the_scan_just_made_not_on_a_new_one(client, users, batch, issue, ganyu):
+    [c] = issue(batch)
+    town = ganyu.town["海头镇"]
+    client.get(_qr_url(c))
+    assert list(Scan.objects.values_list("region", "latitude")) == [(None, None)]
+    r = client.get(_qr_url(c) + f"&placed=1&town={town.code}")
+    assert r.status_code == 200 and "已记录您的查验地点" in r.content.decode()
+    assert list(Scan.objects.values_list("region", "latitude")) == [(town.pk, None)]  # the same scan
+    c.refresh_from_db()
+    assert c.scan_count == 1
+    # Another phone's location (rounded, staff only) on its own earlier scan.
+    client.get(_qr_url(c), REMOTE_ADDR="10.0.0.8")
+    client.get(_qr_url(c) + "&placed=1&lat=34.84567&lon=119.12345&town=", REMOTE_ADDR="10.0.0.8")
+    located = Scan.objects.exclude(latitude=None).get()
+    assert (str(located.latitude), str(located.longitude), located.region) == ("34.85", "119.12", None)
+    assert Scan.objects.count() == 2
+    # The picker's parameters on a link hide no scan: without an earlier scan of that client the view counts.
+    client.get(_qr_url(c) + f"&placed=1&town={town.code}", REMOTE_ADDR="10.0.0.9")
+    assert Scan.objects.count() == 3 and Scan.objects.filter(region=town).count() == 2
+    # Free text is no place: nothing attached, nothing shown.
+    client.get(_qr_url(c), REMOTE_ADDR="10.0.0.10")
+    client.get(_qr_url(c) + "&placed=1&town=假货请拨13800000000", REMOTE_ADDR="10.0.0.10")
+    assert Scan.objects.count() == 4 and Scan.objects.filter(region=None, latitude=None).count() == 1
+    assert "13800000000" not in client.get(_qr_url(c)).content.decode()
