@@ -1,7 +1,13 @@
 """The certificates' part of the to-do (``nongan.core.todo``): key-target proposals of failed market checks
 awaiting a supervisor's decision, certificates whose scans raise counterfeit signals awaiting review, and for a
-producer its certificates whose promise a failed sample contradicted."""
+producer its certificates whose promise a failed sample contradicted.
 
+The counterfeit-signal count aggregates 30 days of public scans (hundreds of thousands of rows in a season): the
+workbench reads it from the shared cache, computed at most once per jurisdiction every ``SUSPECT_COUNT_SECONDS``
+(a new signal reaches the to-do within that time; the list it links to is always live), and a review
+(``certificate_suspicion_review``) refreshes it at once."""
+
+from django.core.cache import cache
 from django.db.models import Min, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +26,21 @@ def proposals_awaiting(user):
     return scoped(user, KeyTargetProposal.objects.filter(status=ProposalStatus.PROPOSED))
 
 
+SUSPECT_COUNT_SECONDS = 300
+
+
+def suspected_count(user) -> int:
+    """How many certificates of ``user``'s jurisdiction raise counterfeit signals not yet confirmed: from the
+    shared cache (one entry per jurisdiction and generation of reviews), else counted and kept."""
+    scope = "all" if user.is_superuser else f"j{user.jurisdiction_id or 0}"
+    key = f"certificates.suspected.{services.suspect_generation()}.{scope}"
+    count = cache.get(key)
+    if count is None:
+        count = sum(1 for s in services.suspected_certificates(user) if not s.certificate.suspicious)
+        cache.set(key, count, SUSPECT_COUNT_SECONDS)
+    return count
+
+
 def supervisor_items(user) -> list[todo.Item]:
     items = []
     if user.is_superuser or user.role in services.DECIDERS:
@@ -36,12 +57,11 @@ def supervisor_items(user) -> list[todo.Item]:
             )
         )
     if services.can_review(user):
-        suspects = [s for s in services.suspected_certificates(user) if not s.certificate.suspicious]
         items.append(
             todo.Item(
                 key="certificates.suspected",
                 title=_("Certificates with counterfeit signals to review"),
-                count=len(suspects),
+                count=suspected_count(user),
                 url=reverse("certificates:suspected"),
                 kind=todo.Kind.APPROVAL,
             )

@@ -25,7 +25,7 @@ Lookup and verification (``lookup``)
     ``key_refused_message()`` (the one public message for every refusal of the signing key).
 Public scans (``scans``)
     ``scan_record``, ``scan_row``, ``scan_place_choices`` and ``scan_place_attach`` (the page's place picker),
-    ``expected_scans``, ``suspected_certificates``,
+    ``expected_scans``, ``suspected_certificates``, ``suspect_generation``,
     ``certificate_suspicion_review``.
 Collection and re-issue (``collection``)
     ``purchase_record`` (each certificate by its scanned QR, never its number alone), ``certificate_reissue``.
@@ -120,6 +120,7 @@ from .scans import (
     scan_places,
     scan_record,
     scan_row,
+    suspect_generation,
     suspected_certificates,
 )
 
@@ -134,6 +135,7 @@ __all__ = [
     "scan_place_choices",
     "scan_places",
     "scan_row",
+    "suspect_generation",
     "suspected_certificates",
     "INPUT_FIELDS",
     "KEYS_CACHE_SECONDS",

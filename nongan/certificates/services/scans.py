@@ -9,10 +9,12 @@ a reason (``certificate_suspicion_review``, audited); only a confirmed certifica
 import datetime as dt
 import hashlib
 import hmac
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Q
@@ -249,6 +251,19 @@ def suspected_certificates(user, *, now=None) -> list[Suspect]:
     return out
 
 
+SUSPECT_GENERATION_KEY = "certificates.suspected.generation"
+
+
+def suspect_generation() -> str:
+    """The generation of counterfeit-signal reviews: the to-do's cached counts are kept per generation, and a
+    review starts a new one (``certificates.todo.suspected_count``)."""
+    return cache.get_or_set(SUSPECT_GENERATION_KEY, "0", None)
+
+
+def _new_suspect_generation() -> None:
+    cache.set(SUSPECT_GENERATION_KEY, str(time.time_ns()), None)
+
+
 def can_review(user) -> bool:
     return bool(user.is_authenticated and (user.is_superuser or user.role in REVIEW_ROLES))
 
@@ -291,4 +306,5 @@ def certificate_suspicion_review(
         region=c.producer.region,
         records=[Certificate.objects.get(pk=c.pk)],
     )
+    transaction.on_commit(_new_suspect_generation)
     return c

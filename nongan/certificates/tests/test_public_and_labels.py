@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -406,3 +407,45 @@ def test_a_picked_place_goes_on_the_scan_just_made_not_on_a_new_one(client, user
     client.get(_qr_url(c) + "&placed=1&town=假货请拨13800000000", REMOTE_ADDR="10.0.0.10")
     assert Scan.objects.count() == 4 and Scan.objects.filter(region=None, latitude=None).count() == 1
     assert "13800000000" not in client.get(_qr_url(c)).content.decode()
+
+
+def test_the_workbench_counts_signals_from_the_cache_and_a_review_refreshes_it(
+    client, users, batch, issue, django_capture_on_commit_callbacks
+):
+    """The to-do's counterfeit-signal count aggregates 30 days of scans once per jurisdiction and period, not on
+    every load of the workbench; a review shows at once."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from nongan.certificates import todo as certificate_todo
+
+    cache.clear()
+    [bad, many, later] = issue(batch, quantity="10", count=3)
+    client.get(f"/v/{bad.number}?s=AAAA")  # a token that does not prove the number
+    for _ in range(23):
+        services.scan_record(certificate=many, number=many.number, result="genuine", client="10.1.0.1")
+    client.force_login(users.qk)
+
+    def item():
+        html = client.get("/").content.decode()
+        found = re.search(r'data-todo="certificates.suspected".*?data-count>(\d+)<', html, flags=re.S)
+        return int(found.group(1)) if found else 0
+
+    assert item() == 2
+    with CaptureQueriesContext(connection) as queries:  # the second load reads the count from the cache
+        assert item() == 2
+    assert not [q for q in queries if "certificates_scan" in q["sql"]]
+    assert certificate_todo.suspected_count(users.zw) == 0  # another township: its own count
+    # A confirmed certificate leaves the count at once (the review starts a new generation of counts) …
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(
+            f"/certificates/c/{bad.number}/suspicion/", {"decision": "confirm", "reason": "外包装造假"}
+        )
+    assert r.status_code == 302
+    assert item() == 1
+    # … while a new signal waits for the period (the list it links to is live)
+    for _ in range(23):
+        services.scan_record(certificate=later, number=later.number, result="genuine", client="10.1.0.1")
+    assert item() == 1 and sorted(_suspects(users.qk)) == sorted([bad.number, many.number, later.number])
+    cache.clear()
