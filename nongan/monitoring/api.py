@@ -289,9 +289,16 @@ class SampleSerializer(serializers.ModelSerializer):
             "verdict",
             "published_at",
             "notes",
+            "species",
+            "tissue",
+            "fat_content",
         ]
         read_only_fields = ["code", "sector", "state", "verdict", "published_at", "party_confirmed_at"]
-        extra_kwargs = {"latitude": {"required": False}, "longitude": {"required": False}}
+        extra_kwargs = {
+            "latitude": {"required": False},
+            "longitude": {"required": False},
+            "fat_content": {"required": False},
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -9,6 +9,7 @@ from nongan.core.forms import BootstrapMixin, DateInput, DateTimeInput
 from nongan.core.scoping import region_line_q
 from nongan.draws import selectors as draw_selectors
 from nongan.registry import selectors as registry
+from nongan.standards.choices import Species, Tissue
 
 from .choices import RapidMethod, TLine
 from .services import SAMPLER_ROLES
@@ -120,6 +121,22 @@ class SampleForm(StyledForm):
         label=_("certificate number of the lot"), max_length=64, required=False
     )
     notes = forms.CharField(label=_("notes"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    species = forms.ChoiceField(
+        label=_("animal species"),
+        choices=[("", "---------")]
+        + [c for c in Species.choices if c[0] not in (Species.ALL, Species.RUMINANT)],
+        required=False,
+        help_text=_("Animal products tested for veterinary drugs."),
+    )
+    tissue = forms.ChoiceField(
+        label=_("tissue"), choices=[("", "---------"), *Tissue.choices], required=False
+    )
+    fat_content = forms.CharField(
+        label=_("fat content (%)"),
+        max_length=8,
+        required=False,
+        help_text=_("Where a limit is on a fat basis."),
+    )
     photos = forms.FileField(
         label=_("photos"), required=False, widget=forms.ClearableFileInput(attrs={"accept": "image/*"})
     )

@@ -39,9 +39,18 @@ RESULT_SHEET = AliasSheet(
         Column("lod", gettext_lazy("Limit of detection"), example="0.005"),
         Column("loq", gettext_lazy("Limit of quantification"), example="0.01"),
         Column("instrument", gettext_lazy("Instrument"), example="GC-MS/MS"),
+        Column("species", gettext_lazy("Animal species"), example="猪"),
+        Column("tissue", gettext_lazy("Tissue"), example="肌肉"),
+        Column("fat", gettext_lazy("Fat content (%)"), example=""),
         Column("correction_reason", gettext_lazy("Reason for the retest or correction")),
     ],
-    instructions=[gettext_lazy("One row per analyte. A sample must have been received by the lab.")],
+    instructions=[
+        gettext_lazy("One row per analyte. A sample must have been received by the lab."),
+        gettext_lazy(
+            "Veterinary drugs: animal species (猪, 牛, 羊, 家禽, 鸡, 鸭, 兔, 鱼, 虾) and tissue (肌肉, 脂肪, 肝, 肾, "
+            "皮+脂, 奶, 蛋, 皮+肉) where the sample does not record them; fat content (%) where a limit is on a fat basis."
+        ),
+    ],
     extra_aliases={
         "抽样单编号": "sample",
         "样品编码": "sample",
@@ -56,6 +65,12 @@ RESULT_SHEET = AliasSheet(
         "测定值": "value",
         "LOD": "lod",
         "LOQ": "loq",
+        "动物种类": "species",
+        "动物": "species",
+        "靶组织": "tissue",
+        "组织": "tissue",
+        "脂肪含量": "fat",
+        "脂肪含量%": "fat",
     },
 )
 
@@ -119,6 +134,7 @@ class ResultsImporter(imports.Importer):
     def check(self, job, rows) -> imports.Plan:
         actor = job.created_by
         labels = _labels(RESULT_SHEET)
+        labels["fat_content"] = labels["fat"]
         plan = imports.Plan(items={})
         samples = {
             s.code: s

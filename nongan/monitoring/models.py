@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from nongan.core.models import Region
 from nongan.core.versions import Versioned
 from nongan.core.workflow import WorkflowModel
-from nongan.standards.choices import Policy
+from nongan.standards.choices import Policy, Species, Tissue
 
 from .choices import (
     FollowUpStatus,
@@ -317,6 +317,13 @@ class Sample(WorkflowModel):
     )
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # A sample of animal origin judged for veterinary drugs: the animal, the tissue and, where a limit is on a fat
+    # basis, the fat content (%).
+    species = models.CharField(_("animal species"), max_length=16, choices=Species.choices, blank=True)
+    tissue = models.CharField(_("tissue"), max_length=16, choices=Tissue.choices, blank=True)
+    fat_content = models.DecimalField(
+        _("fat content (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -436,6 +443,12 @@ class LabResult(models.Model):
         _("flags"), max_length=64, blank=True, help_text=_("banned_detected (违禁检出); basis_unverified")
     )
     source_row = models.CharField(_("source row of the limit or ban"), max_length=255, blank=True)
+    # What the judgement used for a veterinary drug (the row's, else the sample's).
+    species = models.CharField(_("animal species"), max_length=16, choices=Species.choices, blank=True)
+    tissue = models.CharField(_("tissue"), max_length=16, choices=Tissue.choices, blank=True)
+    fat_content = models.DecimalField(
+        _("fat content (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
     supersedes = models.OneToOneField(
         "self",
         verbose_name=_("supersedes"),

@@ -16,6 +16,14 @@ from django.utils.translation import gettext as _
 from nongan.core.choices import RegionLevel, Role
 from nongan.core.models import Region
 from nongan.draws.selectors import selections_for_round
+from nongan.standards.choices import (
+    SPECIES_FOOD_KINDS,
+    SPECIES_TISSUES,
+    Species,
+    Tissue,
+    species_of,
+    tissue_of,
+)
 from nongan.standards.services import judge
 
 from ..choices import KIND_SECTOR, Sector, Verdict
@@ -79,6 +87,65 @@ def parse_decimal(value: Any, *, field_label: str, allow_negative: bool = False)
     if number < 0 and not allow_negative:
         raise ValidationError(_("%(field)s cannot be negative.") % {"field": field_label})
     return number
+
+
+def animal_fields(species, tissue, fat, *, product=None, errors: dict) -> dict:
+    """The species, tissue and fat content of a sample (or result row) of animal origin, checked: codes or Chinese
+    names (猪, 肌肉), both or neither, a tissue the species has, a product of animal origin that comes from the
+    species, a fat content over 0 and up to 100 %. Errors go into ``errors`` by field; returns the cleaned values
+    ({"species": code or "", "tissue": code or "", "fat_content": Decimal or None})."""
+    out: dict = {"species": "", "tissue": "", "fat_content": None}
+    species_text, tissue_text = str(species or "").strip(), str(tissue or "").strip()
+    if species_text or tissue_text:
+        code = species_of(species_text)
+        if not species_text:
+            errors["species"] = _("Enter the animal species (e.g. 猪).")
+        elif code is None:
+            errors["species"] = _(
+                "“%(name)s” is not an animal species of the standards (猪, 牛, 羊, 家禽, 鸡, 鸭, 兔, 鱼, 虾)."
+            ) % {"name": species_text}
+        elif code == Species.ALL:
+            errors["species"] = _("Name the animal the sample comes from, not all food-producing animals.")
+        else:
+            out["species"] = code
+        tissue_code = tissue_of(tissue_text)
+        if not tissue_text:
+            errors["tissue"] = _("Enter the tissue (e.g. 肌肉).")
+        elif tissue_code is None:
+            errors["tissue"] = _(
+                "“%(name)s” is not a tissue of the standards (肌肉, 脂肪, 肝, 肾, 皮+脂, 奶, 蛋, 皮+肉)."
+            ) % {"name": tissue_text}
+        elif out["species"] and tissue_code not in SPECIES_TISSUES[out["species"]]:
+            errors["tissue"] = _("%(species)s have no %(tissue)s: choose one of %(tissues)s.") % {
+                "species": Species(out["species"]).label,
+                "tissue": Tissue(tissue_code).label,
+                "tissues": "、".join(str(Tissue(t).label) for t in SPECIES_TISSUES[out["species"]]),
+            }
+        else:
+            out["tissue"] = tissue_code
+        if product is not None and out["species"]:
+            if product.kind == "plant":
+                errors["species"] = _(
+                    "%(food)s is not a food of animal origin; species and tissue apply to animal products only."
+                ) % {"food": product.name}
+            elif product.kind not in SPECIES_FOOD_KINDS.get(out["species"], (product.kind,)):
+                errors["species"] = _("%(food)s does not come from %(species)s.") % {
+                    "food": product.name,
+                    "species": Species(out["species"]).label,
+                }
+    if fat not in (None, ""):
+        try:
+            number = parse_decimal(fat, field_label=_("Fat content"))
+        except ValidationError as e:
+            errors["fat_content"] = e.messages[0]
+        else:
+            if not (0 < number <= 100) or number.as_tuple().exponent < -2:
+                errors["fat_content"] = _(
+                    "A fat content lies between 0 and 100%%; “%(value)s” is not one."
+                ) % {"value": fat}
+            else:
+                out["fat_content"] = number
+    return out
 
 
 def _event(

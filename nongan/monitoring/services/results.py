@@ -12,11 +12,14 @@ from nongan.core import audit, ledger
 from ..choices import SampleState
 from ..models import LabResult, Sample
 from . import common
-from .common import LAB_ROLES, _require_role, current_results, parse_decimal
+from .common import LAB_ROLES, _require_role, animal_fields, current_results, parse_decimal
 from .samples import sample_transition
 
 RESULT_LABELS = {
     "analyte": "Analyte",
+    "species": "Animal species",
+    "tissue": "Tissue",
+    "fat_content": "Fat content",
     "value": "Value",
     "unit": "Unit",
     "lod": "Limit of detection",
@@ -49,6 +52,22 @@ def _clean_result_row(sample: Sample, row: dict) -> dict:
             errors[key] = e.messages[0]
     for key in ("method", "instrument", "correction_reason"):
         cleaned[key] = (row.get(key) or "").strip()
+    # Species, tissue and fat content: the row's (an instrument export may carry them), else the sample's; a row
+    # that names others than the sample's is refused.
+    animal = animal_fields(
+        row.get("species") or sample.species,
+        row.get("tissue") or sample.tissue,
+        row.get("fat") if row.get("fat") not in (None, "") else sample.fat_content,
+        product=sample.product,
+        errors=errors,
+    )
+    for key in ("species", "tissue", "fat_content"):
+        stored = getattr(sample, key)
+        if stored not in (None, "") and animal[key] not in (None, "") and animal[key] != stored:
+            errors[key] = _("This differs from the sample's record (%(value)s).") % {
+                "value": getattr(sample, f"get_{key}_display")() if key != "fat_content" else f"{stored}%"
+            }
+    cleaned.update(animal)
     if errors:
         raise ValidationError(errors)
     judge = common.get_judge()  # looked up at call time: tests replace it on the common module
@@ -62,6 +81,8 @@ def _clean_result_row(sample: Sample, row: dict) -> dict:
             loq=cleaned["loq"],
             on_date=timezone.localtime(sample.sampled_at).date(),
             **({"policy": sample.plan.banned_policy} if sample.plan_id else {}),
+            **({"fat": animal["fat_content"]} if animal["fat_content"] is not None else {}),
+            **({"species": animal["species"], "tissue": animal["tissue"]} if animal["species"] else {}),
         )
     except ValidationError as e:
         if hasattr(e, "error_dict"):

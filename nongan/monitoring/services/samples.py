@@ -25,6 +25,7 @@ from .common import (
     SAMPLER_ROLES,
     _event,
     _require_role,
+    animal_fields,
     current_results,
     parse_decimal,
     roll_up,
@@ -127,6 +128,13 @@ def sample_register(
             )
         ):
             errors["co_samplers"] = _("%(name)s works outside this producer's region.") % {"name": str(u)}
+    animal = animal_fields(
+        data.pop("species", None),
+        data.pop("tissue", None),
+        data.pop("fat_content", None),
+        product=product,
+        errors=errors,
+    )
     if data.get("party_confirmed") and not (data.get("party_name") or "").strip():
         errors["party_name"] = _("Give the name of the person of the sampled party who confirmed.")
     photo_formats = []
@@ -154,6 +162,7 @@ def sample_register(
         township=township_of(producer.region),
         sampler=actor,
         party_confirmed_at=sampled_at if fields["party_confirmed"] else None,  # signed on site
+        **animal,
         **fields,
     )
     sample.save()
