@@ -220,17 +220,21 @@ def vet_key(text) -> str:
     )
 
 
+_SPECIES_CODES = frozenset(Species.values)
+_TISSUE_CODES = frozenset(Tissue.values)
+
+
 def species_of(text) -> str | None:
-    """A species code from its code, Chinese name or label; None when unknown."""
+    """A species code from its code or Chinese name; None when unknown."""
     key = vet_key(text)
-    if key in Species.values:
+    if key in _SPECIES_CODES:
         return key
     return SPECIES_NAMES.get(key)
 
 
 def tissue_of(text) -> str | None:
     key = vet_key(text)
-    if key in Tissue.values:
+    if key in _TISSUE_CODES:
         return key
     return TISSUE_NAMES.get(key)
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 
 from ..choices import (
     SPECIES_FOOD_KINDS,
@@ -61,6 +61,19 @@ from .judgement import (
 from .language import _language
 
 VET_FAMILY = "GB 31650"
+POLICIES = frozenset(Policy.values)
+_translated: dict[tuple, str] = {}
+
+
+def _(text: str) -> str:
+    """gettext, remembered per active language: a judgement's reason templates are looked up once."""
+    key = (_language(), text)
+    hit = _translated.get(key)
+    if hit is None:
+        hit = _translated[key] = gettext(text)
+    return hit
+
+
 THOUSAND = Decimal(1000)
 HUNDRED = Decimal(100)
 VET_SPECIES, VET_GROUP = Rule.VET_SPECIES.value, Rule.VET_GROUP.value
@@ -192,7 +205,7 @@ def checked_vet(
     fat_n = _number(fat, "fat", errors)
     if fat_n is not None and (fat_n > 100 or fat_n == 0):
         errors["fat"] = _("A fat content lies between 0 and 100%%; “%(value)s” is not one.") % {"value": fat}
-    if policy not in Policy.values:
+    if policy not in POLICIES:
         errors["policy"] = _("Unknown policy “%(value)s”: mrl or strict.") % {"value": policy}
     if errors:
         raise ValidationError(errors)
