@@ -100,7 +100,7 @@ class VetImporter(TableImporter):
             actor=job.created_by,
             table=table,
             edition=_edition(job.options or {}),
-            source_file=Path(job.file.name).name if job.file else "",
+            source_file=job.original_name or (Path(job.file.name).name if job.file else ""),
         )
 
 

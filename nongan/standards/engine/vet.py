@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
@@ -40,6 +40,7 @@ from ..choices import (
 )
 from .index import _Index, _VetLimit
 from .judgement import (
+    _RAW_UNITS,
     BANNED_DETECTED,
     BASIS_UNVERIFIED,
     FAIL,
@@ -50,6 +51,7 @@ from .judgement import (
     NO_LIMIT,
     NOT_DETECTED,
     NOT_JUDGEABLE,
+    ONE,
     PASS,
     UNITS,
     Judgement,
@@ -337,7 +339,62 @@ def judge_vet(
     decision_limit,
     parts,
 ) -> Judgement:
-    analyte_id, sp, ti, number, lod_n, loq_n, dl_n, fat_n, parts_n = checked_vet(
+    # Fast path: species and tissue as codes that fit, an exact analyte name, a plain unit, a clean number and
+    # nothing else to check.
+    number = None
+    factor = _RAW_UNITS.get(unit) if type(unit) is str else None
+    analyte_id = index.analyte_ids.get(analyte) if type(analyte) is str else None
+    if (
+        factor is not None
+        and analyte_id is not None
+        and not food
+        and not parts
+        and lod is None
+        and loq is None
+        and decision_limit is None
+        and fat is None
+        and policy in POLICIES
+        and type(species) is str
+        and species in SPECIES_TISSUES
+        and species != Species.ALL
+        and type(tissue) is str
+        and tissue in SPECIES_TISSUES[species]
+    ):
+        kind = type(value)
+        if kind is Decimal:
+            number = value
+        elif kind is str or kind is int:
+            try:
+                number = Decimal(value)
+            except (InvalidOperation, ValueError):
+                number = None
+        if number is not None and (not number.is_finite() or number < 0):
+            number = None
+    if number is not None:
+        if factor is not ONE:
+            number = number * factor
+        sp, ti, lod_n, loq_n, dl_n, fat_n, parts_n = species, tissue, None, None, None, None, {}
+    else:
+        analyte_id, sp, ti, number, lod_n, loq_n, dl_n, fat_n, parts_n = _checked(
+            index,
+            food,
+            analyte,
+            value,
+            unit,
+            lod,
+            loq,
+            policy,
+            fat,
+            species,
+            tissue,
+            decision_limit,
+            parts,
+        )
+    return _judge_vet(index, analyte_id, sp, ti, number, lod_n, loq_n, dl_n, fat_n, parts_n, on_date, policy)
+
+
+def _checked(index, food, analyte, value, unit, lod, loq, policy, fat, species, tissue, dl, parts):
+    return checked_vet(
         index,
         food=food,
         analyte=analyte,
@@ -349,9 +406,14 @@ def judge_vet(
         fat=fat,
         species=species,
         tissue=tissue,
-        dl=decision_limit,
+        dl=dl,
         parts=parts,
     )
+
+
+def _judge_vet(
+    index, analyte_id, sp, ti, number, lod_n, loq_n, dl_n, fat_n, parts_n, on_date, policy
+) -> Judgement:
     key = ("vet", analyte_id, sp, ti, on_date, _language())
     res = index.resolutions.get(key)
     if res is None:

@@ -79,3 +79,37 @@ def test_vet_table_applied_split_by_species_and_never_added_to(standards, users)
     assert again.status == "invalid"
     assert "已有限量" in again.errors[0]["message"]
     assert VetDrugLimit.objects.count() == 3
+
+
+def test_api_judge_mirrors_the_vet_judgement(standards, users):
+    from rest_framework.test import APIClient
+
+    assert upload(users.admin, GOOD).status == "done"
+    c = APIClient()
+    c.force_authenticate(users.analyst)
+    url = "/api/v1/standards/judge/"
+    body = {"analyte": "恩诺沙星", "species": "牛", "tissue": "肌肉", "unit": "μg/kg", "date": "2026-06-01"}
+    summed = c.post(url, {**body, "parts": {"恩诺沙星": "60", "环丙沙星": "50"}}, format="json")
+    assert summed.status_code == 200
+    data = summed.json()
+    assert (data["verdict"], data["rule"], data["limit_mg_kg"], data["value_mg_kg"], data["source"]) == (
+        "fail",
+        "vet_species",
+        "0.1",
+        "0.11",
+        "gb31650.csv:2",
+    )
+    prohibited = c.post(
+        url, {**body, "analyte": "SEM", "value": "1", "decision_limit": "0.5", "species": "虾"}, format="json"
+    ).json()
+    assert (prohibited["verdict"], prohibited["rule"], prohibited["edition"]) == (
+        "fail",
+        "prohibited",
+        "农业农村部公告第250号",
+    )
+    bad = c.post(url, {**body, "value": "1", "species": "马", "tissue": "心"}, format="json")
+    assert bad.status_code == 400
+    assert set(bad.json()) == {"species", "tissue"}
+    misfit = c.post(url, {**body, "value": "1", "unit": "mg/L"}, format="json")
+    assert misfit.status_code == 400 and "仅适用于奶" in misfit.json()["unit"][0]
+    assert c.post(url, {**body, "value": "1", "parts": "x"}, format="json").status_code == 400
