@@ -60,7 +60,7 @@ def _paths(w):
         ("/v/", ["number"]),
         ("/v/keys.json", ["kid"]),
         ("/login/", ["next"]),
-        (f"/v/{number}", ["s", "place", "lat", "lon"]),
+        (f"/v/{number}", ["s", "place", "lat", "lon", "town", "placed"]),
     ]
 
 

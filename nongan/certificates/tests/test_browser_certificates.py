@@ -34,3 +34,37 @@ def test_issue_then_verify_on_a_phone(browser, live_server, users, batch):
     p.click("button[type=submit]")
     assert "有误" in p.locator("[data-testid=verify-error]").inner_text()
     phone.close()
+
+
+def test_a_phone_records_its_place_with_the_location_button(browser, live_server, users, batch, ganyu):
+    from nongan.certificates import services
+    from nongan.certificates.models import Scan
+
+    [c] = services.certificate_issue(
+        actor=users.producer, batch=batch, quantity="500", unit="kg", count=1, basis="control"
+    )
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        locale="zh-CN",
+        is_mobile=True,
+        geolocation={"latitude": 34.84567, "longitude": 119.12345},
+        permissions=["geolocation"],
+    )
+    p = phone.new_page()
+    p.goto(f"{live_server.url}/v/{c.number}?s={c.token}")
+    assert Scan.objects.count() == 1
+    locate = p.locator("[data-scan-locate]")
+    assert locate.is_visible()  # shown by nongan/verify.js: this browser has the Geolocation API
+    locate.click()
+    p.wait_for_selector("[data-testid=place-recorded]")
+    scan = Scan.objects.get()  # the place went on the scan just made
+    assert (str(scan.latitude), str(scan.longitude), scan.region) == ("34.85", "119.12", None)
+    # The township list works too (and without the script).
+    p.goto(
+        f"{live_server.url}/v/{c.number}?s={c.token}",
+    )
+    p.select_option("#scan-town", ganyu.town["海头镇"].code)
+    p.click("form[data-scan-place] button[type=submit]")
+    p.wait_for_selector("[data-testid=place-recorded]")
+    assert Scan.objects.count() == 2 and Scan.objects.filter(region=ganyu.town["海头镇"]).count() == 1
+    phone.close()
