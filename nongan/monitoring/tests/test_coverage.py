@@ -42,13 +42,13 @@ def test_pairs_classified_on_shipped_data(shipped_standards, users, ganyu, clien
     assert (bare.counts["limit"], bare.counts["temporary"]) == (20, 13)
     assert {r.analyte: r.status for r in bare.rows}["吡虫啉"] == "temporary"
 
-    # 2026: GB 2763-2021 (of which almost nothing is loaded) until 2026-02-28, GB 2763-2026 from 2026-03-01:
-    # the pair shows its worst stretch and what holds from when.
+    # 2026: GB 2763-2021 (loaded from sample rows only: partial) until 2026-02-28, GB 2763-2026 from 2026-03-01:
+    # the pair shows its worst stretch and what holds from when; the gap is "limit not loaded", never "no limit".
     plan26 = _plan(users, ganyu, 2026, ["黄瓜"], "吡虫啉")
     (row,) = selectors.plan_coverage(plan26).rows
-    assert (row.status, row.on_date, row.changes) == ("none", dt.date(2026, 1, 1), True)
+    assert (row.status, row.on_date, row.changes) == ("not_loaded", dt.date(2026, 1, 1), True)
     assert [(p["start"], p["status"], p["limit"]) for p in row.period_rows] == [
-        (dt.date(2026, 1, 1), "none", None),
+        (dt.date(2026, 1, 1), "not_loaded", None),
         (dt.date(2026, 3, 1), "limit", Decimal("1")),
     ]
 

@@ -44,5 +44,5 @@ def test_demo_builds_once(ganyu):
 
     rows = {(r.food, r.analyte): r for r in plan_coverage(plan).rows}
     assert len(rows) == 120 and {r.status for (_f, a), r in rows.items() if a == "孔雀石绿"} == {"unknown"}
-    assert [p["status"] for p in rows[("黄瓜", "吡虫啉")].period_rows] == ["none", "limit"]
+    assert [p["status"] for p in rows[("黄瓜", "吡虫啉")].period_rows] == ["not_loaded", "limit"]
     assert sum(not r.covered for r in rows.values()) == 91

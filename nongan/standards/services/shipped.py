@@ -15,10 +15,10 @@ from nongan.registry.services import categories_load
 
 from .. import engine
 from ..choices import ImportKind
-from ..models import ScopeMapping
+from ..models import Edition, MaxResidueLimit, ScopeMapping
 from ..tables import RowError, TableRejected, read_path
 from .analytes import analytes_import
-from .common import _food_index, _touch
+from .common import _food_index, _touch, normalise_code
 from .editions import editions_import
 from .excerpt import excerpt_load
 from .limits import mrl_import
@@ -78,6 +78,35 @@ def scope_mappings_load(*, actor=None, path: Path = SHIPPED["scope"]) -> dict[st
     return {"created": created}
 
 
+# Where a limit's ``source`` starts with this, it came from an official table import (services/official.py).
+OFFICIAL_SOURCE = "official table"
+
+
+def sample_editions_mark_partial(*, actor=None, path: Path = SHIPPED[ImportKind.MRL]) -> list[str]:
+    """Mark partial the editions the sample file (mrl_sample.csv) holds rows of: they are loaded from a few sample
+    rows, so a pair they do not hold is "limit not loaded", never "no limit". Idempotent (an edition already partial
+    is left alone), and an edition that an official table import has filled (a limit whose source says so) is never
+    marked again. Returns the codes marked now."""
+    codes = {normalise_code(row.get("standard", "")) for _n, row in read_path("mrl", path).rows}
+    marked = []
+    for edition in Edition.objects.filter(code__in=codes, partial=False).order_by("code"):
+        if MaxResidueLimit.objects.filter(edition=edition, source__startswith=OFFICIAL_SOURCE).exists():
+            continue
+        before = audit.snapshot(edition)
+        edition.partial = True
+        edition.save(update_fields=["partial"])
+        audit.record_update(
+            actor,
+            edition,
+            before,
+            reason=f"standards load: only the sample rows of {Path(path).name} are loaded, not the official table",
+        )
+        marked.append(edition.code)
+    if marked:
+        _touch()
+    return marked
+
+
 # ---------------------------------------------------------------- the shipped data
 def standards_load(*, actor=None, data_dir: Path | None = None) -> dict[str, dict[str, int]]:
     """Load the shipped reference data (nongan/standards/data/): the product tree's annex A foods, scope mappings,
@@ -104,6 +133,9 @@ def standards_load_report(*, actor=None, data_dir: Path | None = None) -> dict:
         "editions": editions_import(actor=actor, table=read_path("editions", paths[ImportKind.EDITIONS])),
         "limits": mrl_import(actor=actor, table=read_path("mrl", paths[ImportKind.MRL]), existing="skip"),
     }
+    counts["limits"]["marked_partial"] = len(
+        sample_editions_mark_partial(actor=actor, path=paths[ImportKind.MRL])
+    )
     excerpt = excerpt_load(actor=actor, path=paths["excerpt"])
     counts["excerpt"] = excerpt.counts()
     counts["banned"] = banned_import(actor=actor, table=read_path("banned", paths[ImportKind.BANNED]))

@@ -155,6 +155,14 @@ def test_banned_only_from_its_effective_date(standards):
 
 def test_restricted_scope(standards):
     # 2025: GB 2763-2021 in force without limits for these, before the full bans of 公告第736号 (2026-06-01).
+    # Shipped, GB 2763-2021 is loaded from sample rows (partial: "limit not loaded"); here it is complete, as an
+    # official table import leaves it.
+    engine.invalidate()
+    assert judge(food="菠菜", analyte="克百威", value="0.005", unit="mg/kg", on_date=MID_2025).rule == (
+        "limit_not_loaded"
+    )
+    Edition.objects.filter(code__in=["GB 2763-2021", "GB 2763.1-2022"]).update(partial=False)
+    engine.invalidate()
     j = judge(food="菠菜", analyte="克百威", value="0.005", unit="mg/kg", lod="0.001", on_date=MID_2025)
     assert (j.verdict, j.rule, j.edition) == ("fail", "restricted_scope", "农业部公告第199号")
     assert j.rule_detail == "克百威：禁止用于蔬菜;果树;茶叶;中草药材（农业部公告第199号）"

@@ -59,7 +59,12 @@ def test_load_shipped_standards_is_idempotent(ganyu):
     assert first["tree"] == {"created": 240, "updated": 33}
     assert first["analytes"] == {"created": 74, "updated": 0}
     assert first["editions"] == {"created": 5, "skipped": 0}
-    assert first["limits"] == {"created": 2, "analytes_created": 1, "skipped_editions": 0}
+    assert first["limits"] == {
+        "created": 2,
+        "analytes_created": 1,
+        "skipped_editions": 0,
+        "marked_partial": 2,
+    }
     assert first["excerpt"] == {
         "created": 3310,
         "skipped": 0,
@@ -96,10 +101,23 @@ def test_load_shipped_standards_is_idempotent(ganyu):
         "restricted": 23,
         "mappings": 6,
     }
+    # GB 2763-2021 / 2763.1-2022 hold sample rows only: partial, the reason in the audit record
+    assert set(Edition.objects.filter(partial=True).values_list("code", flat=True)) == {
+        "GB 2763-2021",
+        "GB 2763.1-2022",
+        "GB 2763-2026",
+    }
+    reasons = AuditLog.objects.filter(object_repr="GB 2763-2021", reason__contains="sample rows")
+    assert reasons.count() == 1 and reasons.get().changes == {"partial": [False, True]}
     token = StandardsRevision.objects.get().token
     audit_rows = AuditLog.objects.count()
     second = standards_load()
-    assert second["limits"] == {"created": 0, "analytes_created": 0, "skipped_editions": 2}
+    assert second["limits"] == {
+        "created": 0,
+        "analytes_created": 0,
+        "skipped_editions": 2,
+        "marked_partial": 0,
+    }
     assert second["excerpt"]["created"] == 0 and second["excerpt"]["skipped"] == 3348
     assert second["lists_2026"]["banned_created"] + second["lists_2026"]["restricted_created"] == 0
     assert sum(p.get("created", 0) for p in second.values()) == 0
