@@ -82,7 +82,8 @@ MAX_DIFFS = 200  # rows with a field diff kept on the job for the preview
 class Plan:
     """What ``Importer.check`` found: the rows ready to apply (``items``, any shape the importer's ``apply``
     reads), the problems, and the preview: counts of new / changed / unchanged rows, and for changed rows a diff
-    ``{"row": 7, "record": "CY202600001 毒死蜱", "fields": [[label, before, after], …]}``."""
+    ``{"row": 7, "record": "CY202600001 毒死蜱", "fields": [[label, before, after], …]}``; an importer that
+    replaces a whole table also gives the rows it removes (``removed``) and lines for the preview (``notes``)."""
 
     items: Any = None
     errors: list[dict] = field(default_factory=list)
@@ -90,6 +91,8 @@ class Plan:
     changed: int = 0
     unchanged: int = 0
     diffs: list[dict] = field(default_factory=list)
+    removed: int = 0  # rows the apply removes (an importer that replaces a whole table)
+    notes: list[str] = field(default_factory=list)  # lines the preview shows above the counts
 
 
 class Importer:
@@ -401,6 +404,8 @@ def _stage_check(job: ImportJob) -> None:
         "unchanged": plan.unchanged,
         "diffs": plan.diffs[:MAX_DIFFS],
     }
+    if plan.removed or plan.notes:
+        summary.update(removed=plan.removed, notes=[str(n)[:500] for n in plan.notes[:20]])
     JOB_WORKFLOW.try_run(
         actor=None,
         obj=job,

@@ -86,6 +86,7 @@ class AnalyteKind(models.TextChoices):
 class ImportKind(models.TextChoices):
     EDITIONS = "editions", _("Editions of standards")
     MRL = "mrl", _("Maximum residue limits")
+    OFFICIAL = "official", _("Official limit table (as the standard prints it)")
     BANNED = "banned", _("Banned substances")
     RESTRICTED = "restricted", _("Substances banned on some crops")
     ANALYTES = "analytes", _("Analytes (names, CAS, other names)")

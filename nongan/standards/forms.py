@@ -22,6 +22,15 @@ class ImportForm(forms.Form):
             "column. An edition that already has limits is never added to."
         ),
     )
+    complete = forms.BooleanField(
+        label=_("The file is the complete table of the edition"),
+        required=False,
+        help_text=_(
+            "Official table only. Ticked: every loaded limit of the edition that the file does not hold is removed "
+            "and the edition is no longer marked as loaded in part. Not ticked: only the compounds in the file are "
+            "replaced, and the edition is marked as loaded in part."
+        ),
+    )
     file = forms.FileField(label=_("File (.csv or .xlsx)"))
 
     def clean_file(self):

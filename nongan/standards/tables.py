@@ -86,6 +86,18 @@ COLUMNS: dict[str, dict[str, list[str]]] = {
         "source": ["source", "来源"],
         "note": ["note", "备注"],
     },
+    "official": {
+        "food": [
+            "食品类别/名称",
+            "食品类别",
+            "食品名称",
+            "食品",
+            "food category/name",
+            "food",
+        ],
+        "limit": ["最大残留限量", "残留限量", "限量", "maximum residue limit", "mrl", "limit"],
+        "analyte": ["农药", "农药名称", "兽药", "药物", "pesticide", "analyte"],
+    },
     "editions": {
         "standard": ["standard", "edition", "code", "标准", "标准编号"],
         "kind": ["kind", "类型"],
@@ -147,6 +159,7 @@ COLUMNS: dict[str, dict[str, list[str]]] = {
 }
 REQUIRED = {
     "mrl": ["analyte", "food", "limit"],
+    "official": ["food", "limit"],
     "editions": ["standard", "kind", "in_force"],
     "banned": ["analyte"],
     "restricted": ["analyte", "banned_on"],
@@ -156,7 +169,7 @@ REQUIRED = {
 
 
 def _norm_header(text: str) -> str:
-    text = (text or "").strip().lower()
+    text = (text or "").strip().rstrip("*").lower()
     for unit in ("(mg/kg)", "（mg/kg）", "mg/kg"):
         text = text.replace(unit, "")
     return text.replace(" ", "").replace("（", "").replace("）", "").replace("(", "").replace(")", "")

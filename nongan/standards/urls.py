@@ -13,6 +13,7 @@ urlpatterns = [
     path("restricted/", views.restricted_list, name="restricted"),
     path("judge/", views.judge_page, name="judge"),
     path("import/", views.import_page, name="import"),
+    path("import/official-template.xlsx", views.official_template, name="official_template"),
     path("import/<int:pk>/", views.import_result, name="import_result"),
     path("import/<int:pk>/errors.xlsx", views.import_errors, name="import_errors"),
 ]

@@ -8,23 +8,25 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from nongan.core import imports
+from nongan.core.excel import XLSX_CONTENT_TYPE
 from nongan.core.forms import errors_to_form, refuse_stale, with_version
 from nongan.core.idempotency import idempotent_view
 from nongan.core.versions import StaleVersion
 from nongan.core.views import import_upload
 
 from . import selectors, services
-from .choices import scope_label
+from .choices import ImportKind, scope_label
 from .engine import get_index, judge
 from .filtersets import LimitFilterSet
 from .forms import AnalyteForm, ImportForm, JudgeForm
+from .imports import official_template_xlsx
 from .models import Analyte
 
 
@@ -198,17 +200,27 @@ def import_page(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         edition = form.cleaned_data["edition"]
+        kind = form.cleaned_data["kind"]
+        options = {"edition": edition.code} if edition else {}
+        if kind == ImportKind.OFFICIAL:
+            options["complete"] = bool(form.cleaned_data["complete"])
         try:
-            return import_upload(
-                request,
-                f"standards.{form.cleaned_data['kind']}",
-                form.cleaned_data["file"],
-                options={"edition": edition.code} if edition else {},
-            )
+            return import_upload(request, f"standards.{kind}", form.cleaned_data["file"], options=options)
         except ValidationError as exc:
             errors_to_form(exc, form)
     jobs = imports.jobs_for(request.user, "standards.*")[:20]
     return render(request, "standards/import.html", {"section": "standards", "form": form, "jobs": jobs})
+
+
+@login_required
+def official_template(request):
+    """The official table's template: the header, an example compound (which no analyte bears, so the example
+    imported unchanged is refused) and the instructions."""
+    if not selectors.may_manage(request.user):
+        raise PermissionDenied
+    response = HttpResponse(official_template_xlsx(), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="official-limit-table.xlsx"'
+    return response
 
 
 def _job(request, pk):

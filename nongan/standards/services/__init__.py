@@ -12,11 +12,13 @@ Public interface of the standards app (what other apps may call):
 - the shipped reference data: ``standards_load(actor=None, data_dir=None)`` (demo, ``load_standards``, tests);
 - analytes: ``analyte_create``, ``analyte_update``, ``analytes_import``, ``cas_is_valid``;
 - editions: ``edition_create``, ``editions_import``, ``family_of``, ``normalise_code``;
-- limits: ``mrl_import``; veterinary drugs: ``vet_limits_import``, ``prohibited_250_load``, ``vet_markers_load``; lists: ``banned_import``, ``restricted_import``; ``scope_mappings_load``;
+- limits: ``mrl_import``; the official table in the standard's shape: ``official_table_check`` /
+  ``official_table_apply``; veterinary drugs: ``vet_limits_import``, ``prohibited_250_load``,
+  ``vet_markers_load``; lists: ``banned_import``, ``restricted_import``; ``scope_mappings_load``;
 
 Reads go through ``nongan.standards.selectors``. The submodules, by concern: ``common`` (standard numbers, the
 food and analyte indexes, the revision touch), ``analytes``, ``editions``, ``limits``, ``lists`` (banned and
-restricted), ``shipped`` (the data shipped in ``nongan/standards/data/``). Uploads go through the
+restricted), ``official`` (an official table in the standard's own shape), ``shipped`` (the data shipped in ``nongan/standards/data/``). Uploads go through the
 import pipeline: ``nongan.standards.imports``.
 """
 
@@ -26,6 +28,7 @@ from .common import FAMILY_RE, family_of, normalise_code
 from .editions import EDITION_RE, edition_create, editions_import
 from .limits import EXCLUDES_RE, MAX_LIMIT, NOT_DETECTABLE, mrl_import
 from .lists import banned_import, restricted_import
+from .official import OfficialPlan, official_table_apply, official_table_check
 from .shipped import DATA_DIR, SHIPPED, scope_mappings_load, standards_load
 from .vet import (
     ANNOUNCEMENT_250,
@@ -48,6 +51,7 @@ __all__ = [
     "FAMILY_RE",
     "MAX_LIMIT",
     "NOT_DETECTABLE",
+    "OfficialPlan",
     "SHIPPED",
     "Judgement",
     "analyte_create",
@@ -61,6 +65,8 @@ __all__ = [
     "judge",
     "mrl_import",
     "normalise_code",
+    "official_table_apply",
+    "official_table_check",
     "restricted_import",
     "scope_mappings_load",
     "standards_load",

@@ -15,6 +15,8 @@ from ..models import Analyte, StandardsRevision
 if TYPE_CHECKING:
     from nongan.registry.models import ProductCategory
 
+# A limit whose ``source`` starts with this came from an official table import (services/official.py).
+OFFICIAL_SOURCE = "official table"
 FAMILY_RE = re.compile(r"^((?:GB|NY)(?:/T)? \d+)")
 
 

@@ -30,7 +30,7 @@ from nongan.core import audit
 
 from ..choices import AnalyteKind, LimitBasis, LimitType
 from ..models import Edition, MaxResidueLimit
-from .common import _analyte_index, _food_index, _get_or_create_analyte, _touch
+from .common import OFFICIAL_SOURCE, _analyte_index, _food_index, _get_or_create_analyte, _touch
 
 if TYPE_CHECKING:
     from nongan.registry.models import ProductCategory
@@ -156,6 +156,63 @@ def _lookup(foods: dict[str, ProductCategory], name: str) -> ProductCategory | N
     return foods.get(name) or foods.get(SYNONYMS.get(name, ""))
 
 
+BAD_VALUE = "bad_value"
+UNMAPPED = "unmapped"
+
+
+@dataclass
+class PlacedRow:
+    """A table row of the standard placed in the product tree: the food or group, the members it leaves out (as the
+    tree names them; ``unknown_excluded`` those that name no member, kept as written), the limit, ``*`` and basis."""
+
+    food: ProductCategory
+    name: str
+    excluded: list[str]
+    unknown_excluded: list[str]
+    limit: Decimal
+    temporary: bool
+    basis: str
+
+
+def place_row(
+    foods: dict[str, ProductCategory], food_text: str, group_text: str, value_text: str
+) -> tuple[PlacedRow | None, str]:
+    """One row of a limit table as the standard prints it — food category/name (with "(…除外)" and
+    ",以脂肪中的残留量计"), the group heading it sits under, and the value ("0.5", "1*", "2(以脂肪计)") — placed in
+    the product tree. Returns (row, "") or (None, ``BAD_VALUE`` / ``UNMAPPED`` (the food names no node)).
+
+    The one row parser of the standard's shape: the shipped excerpt's loader and the official table import
+    (services/official.py) both place their rows with it."""
+    parsed = parse_value(value_text)
+    if parsed is None:
+        return None, BAD_VALUE
+    limit, temporary, basis = parsed
+    band = {BAND_BELOW: LimitBasis.FAT_BELOW_10, BAND_UP: LimitBasis.FAT_10_UP}.get(food_text)
+    if band:
+        name, excluded, _fat = parse_food(group_text)
+        basis = band
+    else:
+        name, excluded, fat = parse_food(food_text)
+        name = IN_GROUP.get((group_text, name), name)
+        if fat:
+            basis = LimitBasis.FAT
+    food = _lookup(foods, name)
+    if food is None:
+        return None, UNMAPPED
+    if not band and not basis and group_text.endswith(FAT_SUFFIX) and food.kind in ANIMAL_KINDS:
+        basis = LimitBasis.FAT
+    names, unknown = [], []
+    for ex in excluded:
+        ex = IN_GROUP.get((group_text, ex), ex)
+        member = _lookup(foods, ex)
+        if member is None or not member.path.startswith(food.path) or member.pk == food.pk:
+            unknown.append(ex)
+            names.append(ex)
+        else:
+            names.append(member.name)
+    return PlacedRow(food, name, names, unknown, limit, temporary, basis), ""
+
+
 @transaction.atomic
 def excerpt_load(*, actor=None, path: Path) -> ExcerptReport:
     """Load the excerpt into GB 2763-2026 (which the editions file creates); idempotent: a file already loaded is
@@ -164,13 +221,16 @@ def excerpt_load(*, actor=None, path: Path) -> ExcerptReport:
     edition = Edition.objects.filter(code=EDITION_CODE).first()
     if edition is None:
         raise ValueError(f"{EDITION_CODE} is not loaded")
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    if MaxResidueLimit.objects.filter(edition=edition, source__startswith=OFFICIAL_SOURCE).exists():
+        report.skipped_existing = len(rows)  # an official table was imported: the excerpt never comes back
+        return report
     if not edition.partial:
         before = audit.snapshot(edition)
         edition.partial = True
         edition.save(update_fields=["partial"])
         audit.record_update(actor, edition, before, reason="standards load: loaded from an excerpt")
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.DictReader(f))
     source_file = Path(path).name
     if MaxResidueLimit.objects.filter(edition=edition, source_file=source_file).exists():
         report.skipped_existing = len(rows)
@@ -201,36 +261,17 @@ def excerpt_load(*, actor=None, path: Path) -> ExcerptReport:
         if food_text in MERGED_CELLS or (clause, food_text) in DOUBTFUL:
             report.merged.append((rownum, clause, f"{food_text} = {value_text}"))
             continue
-        parsed = parse_value(value_text)
-        if parsed is None:
+        placed, problem = place_row(foods, food_text, group_text, value_text)
+        if problem == BAD_VALUE:
             report.bad_values.append((rownum, value_text))
             continue
-        limit, temporary, basis = parsed
-
-        band = {BAND_BELOW: LimitBasis.FAT_BELOW_10, BAND_UP: LimitBasis.FAT_10_UP}.get(food_text)
-        if band:
-            name, excluded, _fat = parse_food(group_text)
-            basis = band
-        else:
-            name, excluded, fat = parse_food(food_text)
-            name = IN_GROUP.get((group_text, name), name)
-            if fat:
-                basis = LimitBasis.FAT
-        food = _lookup(foods, name)
-        if food is None:
+        if problem == UNMAPPED:
             report.unmapped.setdefault(food_text, []).append(rownum)
             continue
-        if not band and not basis and group_text.endswith(FAT_SUFFIX) and food.kind in ANIMAL_KINDS:
-            basis = LimitBasis.FAT
-        excluded_names = []
-        for ex in excluded:
-            ex = IN_GROUP.get((group_text, ex), ex)
-            member = _lookup(foods, ex)
-            if member is None or not member.path.startswith(food.path) or member.pk == food.pk:
-                report.unknown_exclusions.setdefault(f"{ex} ({food_text})", []).append(rownum)
-                excluded_names.append(ex)
-            else:
-                excluded_names.append(member.name)
+        for ex in placed.unknown_excluded:
+            report.unknown_exclusions.setdefault(f"{ex} ({food_text})", []).append(rownum)
+        food, limit, temporary, basis = placed.food, placed.limit, placed.temporary, placed.basis
+        excluded_names = placed.excluded
 
         analyte, new = _get_or_create_analyte(
             actor, analytes, row["analyte_cn"].strip(), row["analyte_en"].strip(), AnalyteKind.PESTICIDE

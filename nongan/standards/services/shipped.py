@@ -18,7 +18,7 @@ from ..choices import ImportKind
 from ..models import Edition, MaxResidueLimit, ScopeMapping
 from ..tables import RowError, TableRejected, read_path
 from .analytes import analytes_import
-from .common import _food_index, _touch, normalise_code
+from .common import OFFICIAL_SOURCE, _food_index, _touch, normalise_code
 from .editions import editions_import
 from .excerpt import excerpt_load
 from .limits import mrl_import
@@ -76,10 +76,6 @@ def scope_mappings_load(*, actor=None, path: Path = SHIPPED["scope"]) -> dict[st
     if created:
         _touch()
     return {"created": created}
-
-
-# Where a limit's ``source`` starts with this, it came from an official table import (services/official.py).
-OFFICIAL_SOURCE = "official table"
 
 
 def sample_editions_mark_partial(*, actor=None, path: Path = SHIPPED[ImportKind.MRL]) -> list[str]:
