@@ -520,6 +520,7 @@ ROUTES = {
     "standards:restricted": "list",
     "standards:judge": "list",
     "standards:import": "admin",
+    "standards:official_template": "admin",
     "standards:analyte_edit": "admin",
     "standards:import_result": ("detail", "std_jobs"),
     "standards:import_errors": ("detail", "std_jobs"),
