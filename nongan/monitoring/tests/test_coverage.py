@@ -26,13 +26,13 @@ def _plan(users, ganyu, year, products, analytes):
 
 def test_pairs_classified_on_shipped_data(shipped_standards, users, ganyu, client):
     # 2027: only GB 2763-2026 (an excerpt, loaded in part) is in force all year.
-    plan = _plan(users, ganyu, 2027, ["黄瓜", "鸡蛋", "南美白对虾"], "吡虫啉；毒死蜱；孔雀石绿")
+    plan = _plan(users, ganyu, 2027, ["黄瓜", "鸡蛋", "南美白对虾"], "吡虫啉；毒死蜱；苏丹红")
     rows = {(r.food, r.analyte): r for r in selectors.plan_coverage(plan).rows}
     got = {k: (r.status, r.limit, r.edition) for k, r in rows.items()}
     assert got[("黄瓜", "吡虫啉")] == ("limit", Decimal("1"), "GB 2763-2026")
     assert got[("鸡蛋", "吡虫啉")] == ("temporary", Decimal("0.02"), "GB 2763-2026")  # 蛋类 0.02*
     assert got[("南美白对虾", "毒死蜱")] == ("not_loaded", None, "GB 2763-2026")
-    assert got[("黄瓜", "孔雀石绿")][0] == "unknown"  # not an analyte the standards know
+    assert got[("黄瓜", "苏丹红")][0] == "unknown"  # not an analyte the standards know
     assert not rows[("南美白对虾", "毒死蜱")].covered and rows[("鸡蛋", "吡虫啉")].covered
     assert len(rows) == 9 and not any(r.changes for r in rows.values())
 

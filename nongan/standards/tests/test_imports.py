@@ -106,6 +106,8 @@ def test_load_shipped_standards_is_idempotent(ganyu):
         "GB 2763-2021",
         "GB 2763.1-2022",
         "GB 2763-2026",
+        "GB 31650-2019",
+        "GB 31650.1-2022",
     }
     reasons = AuditLog.objects.filter(object_repr="GB 2763-2021", reason__contains="sample rows")
     assert reasons.count() == 1 and reasons.get().changes == {"partial": [False, True]}
