@@ -551,6 +551,7 @@ ROUTES = {
     "monitoring:tasks_from_draw": "list",
     "monitoring:task_cancel": ("write", "tasks"),
     "monitoring:task_assign": ("write", "tasks"),
+    "monitoring:task_unassign": ("write", "tasks"),
     "monitoring:task_batch_assign": "list",
     "monitoring:sample_list": "list",
     "monitoring:sample_batch": "list",
@@ -1063,6 +1064,7 @@ WRITES = {
     "draws:conflict_withdraw": ("conflicts", {"admin"}, {"reason": "越权撤回"}),
     "monitoring:task_cancel": ("tasks", {"admin", "sampler"}, {"reason": "越权取消"}),
     "monitoring:task_assign": ("tasks", {"admin"}, lambda w: {"sampler": w.users.qk_sampler.pk}),
+    "monitoring:task_unassign": ("tasks", {"admin"}, lambda w: _sampler_on_tasks(w, "越权移出")),
     "monitoring:sample_transition": ("registered", {"admin"}, {"action": "receive"}),
     "monitoring:sample_confirm": ("registered", {"admin", "sampler"}, {"party_name": "王五"}),
     "monitoring:hold_release": ("holds", {"admin", "qk", "zw"}, {"reason": "越权放行"}),
@@ -1102,6 +1104,13 @@ def _write_targets(w, key):
     if key == "received":
         return [({"code": s.code}, s) for s in w.received]
     return _objects(w, key)
+
+
+def _sampler_on_tasks(w, reason: str) -> dict:
+    """The payload that takes the sampler off a task; the sampler is put on the world's tasks first."""
+    for task in w.tasks:
+        task.samplers.add(w.users.sampler)
+    return {"sampler": w.users.sampler.pk, "reason": reason}
 
 
 def _payload(admin_client, url, spec, world=None):

@@ -19,6 +19,7 @@ urlpatterns = [
     path("tasks/from-draw/", views.tasks_from_draw, name="tasks_from_draw"),
     path("tasks/<int:pk>/cancel/", views.task_cancel, name="task_cancel"),
     path("tasks/<int:pk>/assign/", views.task_assign, name="task_assign"),
+    path("tasks/<int:pk>/unassign/", views.task_unassign, name="task_unassign"),
     path("tasks/batch/assign/", views.task_batch_assign, name="task_batch_assign"),
     path("samples/", views.sample_list, name="sample_list"),
     path("samples/export.xlsx", views.sample_export, name="sample_export"),

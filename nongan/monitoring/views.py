@@ -611,6 +611,30 @@ def task_assign(request, pk):
 @login_required
 @require_POST
 @idempotent_view()
+def task_unassign(request, pk):
+    """Take one sampler off a task (the × beside the sampler's name on the task list), with a reason."""
+    task = get_scoped_or_404(request.user, SamplingTask.objects.all(), pk=pk)
+    sampler = task.samplers.filter(pk=request.POST.get("sampler") or 0).first()
+    if sampler is None:
+        messages.error(request, _("Choose a sampler of this task."))
+        return _back("monitoring:task_list", request)
+    try:
+        services.task_unassign(
+            actor=request.user, task=task, sampler=sampler, reason=request.POST.get("reason", "")
+        )
+        messages.success(
+            request,
+            _("%(name)s was removed from the task of %(producer)s.")
+            % {"name": sampler, "producer": task.producer.name},
+        )
+    except ValidationError as e:
+        errors_to_form(e, request=request)
+    return _back("monitoring:task_list", request)
+
+
+@login_required
+@require_POST
+@idempotent_view()
 def task_batch_assign(request):
     """Assign one sampler to the ticked tasks, each by ``task_assign`` as if alone."""
     _staff_only(request.user)

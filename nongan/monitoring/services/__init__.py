@@ -13,7 +13,7 @@ a submodule, so that the submodules can move without breaking callers:
 
 Public interface (what other apps may call; each write takes ``actor`` and raises ``ValidationError``):
 
-* writes: ``plan_save``, ``plan_publish`` (refused with focus pairs uncovered unless a reason is given), ``village_shares_save`` (a township's share divided among its villages), ``task_create``, ``tasks_from_draw``, ``task_cancel``, ``task_assign``, ``sample_register``,
+* writes: ``plan_save``, ``plan_publish`` (refused with focus pairs uncovered unless a reason is given), ``village_shares_save`` (a township's share divided among its villages), ``task_create``, ``tasks_from_draw``, ``task_cancel``, ``task_assign``, ``task_unassign``, ``sample_register``,
   ``sample_confirm_party``, ``sample_transition``, ``sample_photo_add``, ``results_enter``,
   ``result_correct``, ``follow_up_update``, ``follow_up_propose_close`` / ``follow_up_close`` / ``follow_up_reject_close`` (four eyes), ``rapid_tests_record``,
   ``sale_hold_release``;
@@ -95,7 +95,7 @@ from .samples import (
     sample_register,
     sample_transition,
 )
-from .tasks import TASK_WORKFLOW, task_assign, task_cancel, task_create, tasks_from_draw
+from .tasks import TASK_WORKFLOW, task_assign, task_cancel, task_create, task_unassign, tasks_from_draw
 
 __all__ = [
     "ACTION_LABELS",
@@ -153,6 +153,7 @@ __all__ = [
     "sector_of",
     "split_evenly",
     "task_assign",
+    "task_unassign",
     "task_cancel",
     "task_create",
     "tasks_from_draw",

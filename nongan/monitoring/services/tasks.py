@@ -1,6 +1,7 @@
 """Sampling tasks: by hand, from a double-random draw, cancelled, a sampler assigned; ``TASK_WORKFLOW`` moves
 their status (open → sampled when a sample is registered for the task, open → cancelled by hand, → cancelled
-when the task's sample is cancelled; "assign" is a step open → open that adds a sampler, so that it runs on the
+when the task's sample is cancelled; "assign" is a step open → open that adds a sampler and "unassign" one that
+removes one (with a reason), so that they run on the
 same runner: row lock, role and guard checks, event row, audit of the samplers before → after)."""
 
 from typing import TYPE_CHECKING
@@ -64,6 +65,23 @@ def _effect_assign(actor, task, ctx):
     task.samplers.add(ctx["sampler"])
 
 
+def _guard_unassign(actor, task, ctx):
+    """The task must be the actor's to manage and ``sampler`` one of its samplers."""
+    if not registry.producer_in_scope(actor, task.producer):
+        raise ValidationError(_("This task is outside your jurisdiction."))
+    sampler = ctx.get("sampler")
+    if sampler is None:
+        raise ValidationError({"sampler": _("Choose a sampler.")})
+    if not task.samplers.filter(pk=sampler.pk).exists():
+        raise ValidationError(
+            {"sampler": _("%(name)s is not assigned to this task.") % {"name": str(sampler)}}
+        )
+
+
+def _effect_unassign(actor, task, ctx):
+    task.samplers.remove(ctx["sampler"])
+
+
 T = TaskStatus
 TASK_WORKFLOW = Workflow(
     model=SamplingTask,
@@ -100,6 +118,20 @@ TASK_WORKFLOW = Workflow(
             effect=_effect_assign,
             refusal=gettext_lazy("Only an open task can be assigned."),
             role_refusal=gettext_lazy("You may not assign samplers to tasks."),
+        ),
+        # A sampler leaves an open task (ill, moved to other work): the task stays open, back on the list of
+        # tasks without a sampler if it was the last one.
+        Transition(
+            "unassign",
+            gettext_lazy("Remove the sampler"),
+            (T.OPEN,),
+            T.OPEN,
+            roles=frozenset(ADMINS),
+            needs_reason=True,
+            guard=_guard_unassign,
+            effect=_effect_unassign,
+            refusal=gettext_lazy("Only an open task's samplers can be changed."),
+            role_refusal=gettext_lazy("You may not remove samplers from tasks."),
         ),
         # The sample taken for the task was cancelled (by the sampler or the lab): the task ends with it.
         Transition(
@@ -210,3 +242,10 @@ def task_assign(*, actor, task: SamplingTask, sampler) -> SamplingTask:
     """Assign ``sampler`` to the open ``task`` (administrators, within their jurisdiction); refuses with a
     clear message and changes nothing otherwise."""
     return TASK_WORKFLOW.run(actor=actor, obj=task, action="assign", sampler=sampler)
+
+
+def task_unassign(*, actor, task: SamplingTask, sampler, reason: str) -> SamplingTask:
+    """Take ``sampler`` off the open ``task`` (administrators, within their jurisdiction), with a reason: an
+    event row and the audit of the samplers before → after; refuses with a clear message and changes nothing
+    otherwise."""
+    return TASK_WORKFLOW.run(actor=actor, obj=task, action="unassign", sampler=sampler, reason=reason)

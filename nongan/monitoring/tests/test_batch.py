@@ -228,6 +228,60 @@ def test_batch_assign_and_the_row_form(batch_client, users, ganyu, open_task):
     assert _audit(SamplingTask, far)[1:] == [("admin", "update", {"samplers": [[], ["sampler"]]})]
 
 
+def test_task_unassign_takes_a_sampler_off_with_a_reason_and_refuses_what_it_may_not(users, ganyu, open_task):
+    services.task_assign(actor=users.admin, task=open_task, sampler=users.sampler)
+    services.task_assign(actor=users.admin, task=open_task, sampler=users.enforcement)
+    before = _task_state(open_task)
+    for actor, sampler, reason, expected in [
+        (users.admin, users.sampler, "", {"reason": ["请填写原因。"]}),
+        (users.admin, users.analyst, "调岗", {"sampler": ["analyst 不是该任务的抽样人员。"]}),
+        (users.qk, users.sampler, "调岗", ["您无权从任务中移出抽样人员。"]),
+    ]:
+        with pytest.raises(ValidationError) as e:
+            services.task_unassign(actor=actor, task=open_task, sampler=sampler, reason=reason)
+        assert (e.value.message_dict if isinstance(expected, dict) else e.value.messages) == expected
+        assert _task_state(open_task) == before
+
+    services.task_unassign(actor=users.admin, task=open_task, sampler=users.sampler, reason="抽样员病假")
+    assert _task_state(open_task)[:2] == ("open", ["enforcement"])
+    assert list(open_task.events.order_by("id").values_list("action", "from_state", "to_state", "reason"))[
+        -1
+    ] == ("unassign", "open", "open", "抽样员病假")
+    assert _audit(SamplingTask, open_task)[-1] == (
+        "admin",
+        "update",
+        {"samplers": [["enforcement", "sampler"], ["enforcement"]]},
+    )
+    cancelled = services.task_create(actor=users.admin, producer=users.own_producer, samplers=[users.sampler])
+    services.task_cancel(actor=users.admin, task=cancelled, reason="农户外出")
+    with pytest.raises(ValidationError) as e:
+        services.task_unassign(actor=users.admin, task=cancelled, sampler=users.sampler, reason="调岗")
+    assert e.value.messages == ["只有未完成的任务才能更改抽样人员。"]
+
+
+def test_the_task_list_removes_a_sampler_and_the_task_waits_for_one_again(batch_client, users, open_task):
+    services.task_assign(actor=users.admin, task=open_task, sampler=users.sampler)
+    c = batch_client(users.admin)
+    page = c.get(reverse("monitoring:task_list")).content.decode()
+    assert page.count('data-testid="task-unassign"') == 1 and "将 sampler 从任务中移出" in page
+    url = reverse("monitoring:task_unassign", args=[open_task.pk])
+    r = c.post(url, {"sampler": users.sampler.pk, "reason": ""})
+    assert _messages(r) == ["请填写原因。"] and _task_state(open_task)[1] == ["sampler"]
+    r = c.post(url, {"sampler": users.analyst.pk, "reason": "调岗"})
+    assert _messages(r) == ["请选择该任务的一名抽样人员。"]
+    r = c.post(url, {"sampler": users.sampler.pk, "reason": "抽样员病假", "query": "status=open"})
+    assert r["Location"] == reverse("monitoring:task_list") + "?status=open"
+    assert _messages(r) == ["已将 sampler 从 青口镇绿源蔬菜专业合作社 的抽样任务中移出。"]
+    assert _task_state(open_task)[1] == []
+    home = c.get("/").content.decode()
+    assert 'data-todo="monitoring.tasks_without_sampler"' in home
+    c = batch_client(users.sampler)  # a sampler sees no remove button and may not post one
+    services.task_assign(actor=users.admin, task=open_task, sampler=users.sampler)
+    assert 'data-testid="task-unassign"' not in c.get(reverse("monitoring:task_list")).content.decode()
+    r = c.post(url, {"sampler": users.sampler.pk, "reason": "不想去"})
+    assert _messages(r) == ["您无权从任务中移出抽样人员。"] and _task_state(open_task)[1] == ["sampler"]
+
+
 def test_batch_sent_twice_with_its_token_runs_once(batch_client, users, make_sample):
     s = make_sample()
     c = batch_client(users.analyst)
