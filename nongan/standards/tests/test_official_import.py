@@ -304,3 +304,35 @@ def test_the_template_downloads_and_its_example_is_refused(base, users, client):
     assert job.status == "invalid" and [e["row"] for e in job.errors] == [2]
     assert "“示例农药”不是已登记的农药或兽药" in job.errors[0]["message"]
     assert not Analyte.objects.filter(name_zh="示例农药").exists()
+
+
+def test_the_shipped_excerpt_in_the_printed_shape_checks_as_unchanged(standards):
+    """One row parser: every excerpt row the loader placed, written out as the printed table (compound heading,
+    group headings, rows as written), is read back by the official import as the very same limits."""
+    import csv as csvlib
+
+    from nongan.standards.services import official_table_check
+
+    loaded = set(
+        MaxResidueLimit.objects.filter(source_file="gb2763_2026_excerpt.csv").values_list(
+            "source_row", flat=True
+        )
+    )
+    with open(SHIPPED["excerpt"], encoding="utf-8-sig") as f:
+        rows = list(csvlib.DictReader(f))
+    printed, clause, group = [], None, None
+    for n, r in enumerate(rows, start=2):
+        if n not in loaded:
+            continue
+        if r["clause"] != clause:
+            printed.append({"food": f"{r['clause']} {r['analyte_cn']}({r['analyte_en']})", "limit": ""})
+            clause, group = r["clause"], None
+        if r["food_group"] and r["food_group"] != group:
+            printed.append({"food": r["food_group"], "limit": ""})
+        group = r["food_group"]
+        printed.append({"food": r["food"], "limit": r["mrl_as_written"]})
+    plan = official_table_check(
+        rows=list(enumerate(printed, start=2)), edition_code="GB 2763-2026", complete=True
+    )
+    assert plan.errors == []
+    assert (len(plan.create), len(plan.update), len(plan.unchanged), len(plan.remove)) == (0, 0, 3310, 0)
