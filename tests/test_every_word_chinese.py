@@ -11,6 +11,10 @@ button labels kept) is checked for
 (b) a raw stored value: a choice value of a model field, a ledger kind (``certificate.issue``), an audit action;
 (c) English words (runs of lower-case ASCII words) outside the allow-list of units, codes and brand names.
 
+Beyond the links, the same reading covers what a crawl does not open: the result entry and correction forms with
+their errors, an import job's page, the pages shown after a submit with their message, the sheet names and header
+rows of every list export and template, and the text of a printed sample record (PDF).
+
 Then one page in English shows the English label: the switcher still works.
 """
 
@@ -383,6 +387,100 @@ def demo_district(users):
     return users
 
 
+def _read(client, findings, who: str, url: str, data: dict | None = None):
+    """GET ``url`` (or POST ``data`` to it), follow the redirect and read the page the user lands on: the
+    form with its errors, or the page showing the message of what was done."""
+    if data is None:
+        r = client.get(url, follow=True, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    else:
+        r = client.post(url, data, follow=True, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert r.status_code == 200, (who, url, r.status_code)
+    findings.check(f"{who} {'POST' if data is not None else 'GET'} {url}", page_text(r.content.decode())[0])
+    return r
+
+
+def _export_urls() -> list[str]:
+    """The list exports that take no argument (``…/export.xlsx``)."""
+
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern) and not p.pattern.converters:
+                yield prefix + str(p.pattern)
+
+    return [
+        f"/{r}" for r in walk(get_resolver().url_patterns) if r.endswith(".xlsx") and not r.startswith("api/")
+    ]
+
+
+def _beyond_the_crawl(users, findings) -> int:
+    """What a crawl of links does not open: the result entry and correction forms (and their errors), an
+    import job's page, the messages shown after a submit, the header rows of the list exports and the text
+    of a printed sample record. Returns how many were read."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from openpyxl import load_workbook
+    from pypdf import PdfReader
+
+    from nongan.core.models import ImportJob
+    from nongan.monitoring.models import LabResult, Sample, UnqualifiedFollowUp
+
+    read = 0
+    lab = Client()
+    lab.force_login(users.analyst)
+    received = Sample.objects.filter(state="received").order_by("pk").first()
+    url = f"/monitoring/samples/{received.code}/results/"
+    _read(lab, findings, "analyst", url)
+    form = {"r-TOTAL_FORMS": "1", "r-INITIAL_FORMS": "0", "r-0-analyte": "毒死蜱", "r-0-unit": "mg/kg"}
+    _read(lab, findings, "analyst", url, {**form, "r-0-value": "十"})  # the field's error
+    r = _read(lab, findings, "analyst", url, {**form, "r-0-value": "0.01"})  # saved: the message
+    assert "检测结果已保存" in r.content.decode()
+    result = LabResult.objects.filter(sample=received, is_current=True).get()
+    url = f"/monitoring/results/{result.pk}/correct/"
+    _read(lab, findings, "analyst", url)
+    _read(lab, findings, "analyst", url, {"value": "0.02", "unit": "mg/kg", "reason": ""})
+    csv = "sample,analyte,value,unit\nCY000000000,毒死蜱,0.01,mg/kg\n".encode()
+    r = _read(
+        lab,
+        findings,
+        "analyst",
+        "/monitoring/results/import/",
+        {"file": SimpleUploadedFile("检测结果.csv", csv)},
+    )
+    job = ImportJob.objects.filter(created_by=users.analyst).latest("pk")
+    _read(lab, findings, "analyst", f"/imports/{job.pk}/")
+    registered = Sample.objects.filter(state="registered").order_by("pk").first()
+    r = _read(
+        lab, findings, "analyst", f"/monitoring/samples/{registered.code}/transition/", {"action": "receive"}
+    )
+    read += 8
+    admin = Client()
+    admin.force_login(users.admin)
+    fu = UnqualifiedFollowUp.objects.filter(status="open").order_by("pk").first()
+    if fu is not None:
+        data = {
+            "trace_note": "已核查生产记录。",
+            "measures": "责令召回。",
+            "case_number": "",
+            "version": fu.version,
+        }
+        _read(admin, findings, "admin", f"/monitoring/follow-ups/{fu.pk}/", data)
+        read += 1
+    for url in _export_urls():
+        r = admin.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        if r.status_code != 200:
+            continue
+        book = load_workbook(io.BytesIO(b"".join(r.streaming_content) if r.streaming else r.content))
+        for sheet in book.worksheets:  # each sheet's name and header row
+            header = [str(c.value) for c in next(sheet.iter_rows(max_row=1), ()) if c.value is not None]
+            findings.check(f"admin {url} (header)", [(h, False) for h in (sheet.title, *header)])
+        read += 1
+    r = admin.get(f"/monitoring/samples/{registered.code}/print.pdf", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
+    findings.check(f"admin {registered.code}/print.pdf", [(line, False) for line in text.splitlines()])
+    return read + 1
+
+
 def test_every_page_for_every_role_reads_in_chinese(demo_district):
     users = demo_district
     started = time.monotonic()
@@ -399,10 +497,11 @@ def test_every_page_for_every_role_reads_in_chinese(demo_district):
             if status == 200:
                 coverage[route].add(role or "anonymous")
     elapsed = time.monotonic() - started
+    beyond = _beyond_the_crawl(users, findings)
     # the walk reached the pages that matter: lists and one detail page of each kind
     unreached = [route for route in MUST_REACH if not coverage.get(route)]
     assert (unreached, findings.report()) == ([], ""), (
-        f"{len(findings.found)} untranslated texts on {len(coverage)} pages ({elapsed:.1f} s)"
+        f"{len(findings.found)} untranslated texts on {len(coverage)} pages and {beyond} more ({elapsed:.1f} s)"
     )
 
     # English still works: the language switcher turns the same page to the English labels
