@@ -77,6 +77,13 @@ def district(users, ganyu, shipped_standards):
         samplers=[users.sampler],
         due=timezone.localdate() + dt.timedelta(days=3),
     )
+    shared = mon.task_create(  # two samplers on it; the district takes one off
+        actor=users.admin,
+        producer=own,
+        product=cucumber,
+        samplers=[users.sampler, users.enforcement],
+        due=timezone.localdate() + dt.timedelta(days=10),
+    )
     batch = certs.batch_create(
         actor=users.producer,
         producer=own,
@@ -94,6 +101,7 @@ def district(users, ganyu, shipped_standards):
     return {
         "plan": plan,
         "task": task,
+        "shared": shared,
         "registered": sample(5),
         "submitted": sample(30, results="0.01"),
         "verified": sample(50, results="0.01", verify=True),
@@ -214,6 +222,24 @@ def walk_admin(page, live_server, users, d):
     page.wait_for_url(f"**/monitoring/samples/{code}/")
     assert _fits(page, "[data-testid=state]").inner_text() == "已公开"
     assert Sample.objects.get(code=code).state == "published"
+    # a sampler taken off a task: beside the name on the task list, with a reason
+    from nongan.monitoring.models import SamplingTask
+
+    page.goto(f"{live_server.url}/monitoring/tasks/?status=open")
+    which = f"[data-testid=task-unassign]:has(input[name=sampler][value='{users.sampler.pk}'])"
+    remove = page.locator(which).first
+    _fits(page, f"{which} summary").click()
+    remove.locator("input[name=reason]").fill("抽样员病假")
+    button = remove.locator("button")
+    box = button.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, box
+    button.click()
+    page.wait_for_url("**/monitoring/tasks/?status=open")
+    assert _fits(page, ".alert-success").inner_text().strip() == (
+        f"已将 {STAFF['sampler'][1]} 从 {users.own_producer.name} 的抽样任务中移出。"
+    )
+    task = SamplingTask.objects.get(pk=d["shared"].pk)
+    assert list(task.samplers.all()) == [users.enforcement] and task.status == "open"
 
 
 def walk_township(page, live_server, users, d):
