@@ -347,6 +347,7 @@ GLOBAL_MODELS = {
     "standards.BannedSubstance",
     "standards.RestrictedUse",
     "standards.ScopeMapping",
+    "standards.VetDrugLimit",
 }
 
 

@@ -179,7 +179,8 @@ def _coverage_on(index, food_id: int, analyte_id: int, day: dt.date) -> tuple[st
     res = index.resolve(food_id, analyte_id, day)
     if res.limit is not None or res.kind == Rule.FAT_CONTENT_NEEDED:
         return (Coverage.TEMPORARY if res.temporary else Coverage.LIMIT), res
-    if res.kind == Rule.NO_LIMIT and res.ban is not None:
+    if res.ban is not None and (res.kind == Rule.NO_LIMIT or res.ban.prohibited):
+        # no limit but a ban; or prohibited in food animals (公告第250号, on a food of animal origin): any detection fails
         return Coverage.BANNED, res
     if res.kind == Rule.LIMIT_NOT_LOADED:
         return Coverage.NOT_LOADED, res
