@@ -1,12 +1,16 @@
 """Core API: tokens (obtain with a password, list and revoke your own) and password change."""
 
+import threading
+
 from django.contrib.auth import authenticate, update_session_auth_hash
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -144,3 +148,30 @@ class PasswordChangeView(APIView):
 
 
 ROUTES = [("auth/tokens", TokenViewSet, "api-token-own")]
+
+
+class SchemaView(SpectacularAPIView):
+    """``/api/schema/``: the OpenAPI schema, generated once per process, language and API version, under a lock.
+
+    drf-spectacular's generator keeps state while it walks the views, so two first requests generating at once
+    in a threaded server could fail (a 500 seen under gunicorn's threads); generating is also slow (about a
+    second). The schema is public (``SERVE_PUBLIC``) and depends on nothing but the code and the language, so
+    one copy serves every caller until the process restarts with new code."""
+
+    _lock = threading.Lock()
+    _schemas: dict[tuple[str, str | None], dict] = {}
+
+    def _get_schema_response(self, request):
+        version = self.api_version or request.version or self._get_version_parameter(request)
+        key = (translation.get_language() or "", version)
+        with self._lock:
+            schema = self._schemas.get(key)
+            if schema is None:
+                generator = self.generator_class(
+                    urlconf=self.urlconf, api_version=version, patterns=self.patterns
+                )
+                schema = self._schemas[key] = generator.get_schema(request=request, public=self.serve_public)
+        return Response(
+            data=schema,
+            headers={"Content-Disposition": f'inline; filename="{self._get_filename(request, version)}"'},
+        )
