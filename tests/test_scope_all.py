@@ -1810,6 +1810,7 @@ API_WRITE_RIGHTS = {
     "draw-round": {"admin"},
     "draw-conflict": {"admin"},  # withdraw: administrators and the inspector named (here enforcement)
     "monitoring-sample": {"admin"},  # receive: the lab (administrators are lab roles too)
+    "monitoring-plan": {"admin"},  # publish: the district administration
     "certificate": {"admin", "qk", "zw", "village", "producer"},
     "api-token-own": set(ROLES),  # everyone revokes their own tokens (and sees no one else's)
 }

@@ -4,13 +4,20 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from nongan.core.api import TEXT_LOOKUP_REGEX, ScopedViewSetMixin, SlugRelatedField
+from nongan.core import versions
+from nongan.core.api import (
+    IF_MATCH,
+    TEXT_LOOKUP_REGEX,
+    ScopedViewSetMixin,
+    SlugRelatedField,
+    StaleVersionSerializer,
+)
 from nongan.core.drf import django_errors_to_drf
 from nongan.core.scoping import get_scoped_or_404, scoped
 from nongan.registry import selectors as registry
@@ -35,6 +42,7 @@ class PlanSerializer(serializers.ModelSerializer):
     quotas = QuotaSerializer(many=True, read_only=True)
     focus_products = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     focus_analytes = serializers.ListField(source="analyte_list", child=serializers.CharField())
+    published_by = serializers.CharField(read_only=True, allow_null=True)
 
     class Meta:
         model = MonitoringPlan
@@ -50,9 +58,23 @@ class PlanSerializer(serializers.ModelSerializer):
             "focus_products",
             "focus_analytes",
             "quotas",
+            "state",
             "published",
+            "published_by",
             "coverage_reason",
+            "version",
         ]
+        read_only_fields = ["state", "published", "published_by", "coverage_reason", "version"]
+
+
+class PlanPublishSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="Why the plan tests focus pairs no limit in force covers (required while any is uncovered).",
+    )
 
 
 @extend_schema_field({"type": "string", "format": "decimal"})
@@ -246,6 +268,28 @@ class PlanViewSet(viewsets.ReadOnlyModelViewSet):
     def coverage(self, request, pk=None):
         """Which focus pairs (products × analytes) a limit in force covers over the plan's year."""
         return Response(coverage_data(selectors.plan_coverage(self.get_object())))
+
+    @extend_schema(
+        request=PlanPublishSerializer,
+        parameters=[IF_MATCH],
+        responses={200: PlanSerializer, 412: OpenApiResponse(StaleVersionSerializer, "Stale version")},
+    )
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        """Publish the plan (the district administration, once; ledgered). Refused (400, field ``reason``) while
+        a focus pair has no limit in force over the plan's year and no reason is given; ``If-Match`` (the
+        plan's ``version``) refuses a stale publish with 412."""
+        plan = self.get_object()
+        s = PlanPublishSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        plan = services.plan_publish(
+            actor=request.user,
+            plan=plan,
+            reason=s.validated_data["reason"],
+            expected_version=versions.parse_etag(request.headers.get("If-Match")),
+        )
+        plan = self.get_queryset().get(pk=plan.pk)
+        return Response(PlanSerializer(plan).data, headers={"ETag": versions.etag(plan)})
 
 
 class SampleSerializer(serializers.ModelSerializer):

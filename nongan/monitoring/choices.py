@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Sector(models.TextChoices):
@@ -99,6 +100,11 @@ class FollowUpStatus(models.TextChoices):
     HANDLED = "handled", _("Handled")
 
 
+class PlanState(models.TextChoices):
+    DRAFT = "draft", _("Not published")
+    PUBLISHED = "published", pgettext_lazy("plan", "Published")
+
+
 class HoldStatus(models.TextChoices):
     HELD = "held", _("Sale held")
     RELEASED = "released", _("Released")
@@ -128,4 +134,6 @@ LEDGER_KINDS = {
     "monitoring.rapid_test": _("Rapid test"),
     "monitoring.sale_hold": _("Positive confirmed, lot held"),
     "monitoring.hold_released": _("Held lot released"),
+    "monitoring.plan_published": _("Monitoring plan published"),
+    "monitoring.plan_changed": _("Published monitoring plan changed"),
 }

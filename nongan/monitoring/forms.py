@@ -43,6 +43,16 @@ class PlanForm(StyledForm):
     focus_analytes = forms.CharField(
         label=_("focus analytes"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
+    coverage_reason = forms.CharField(
+        label=_("Reason for testing focus pairs no limit covers"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "The plan is published: a change that leaves focus pairs without a limit in force needs a reason; "
+            "kept, audited and ledgered."
+        ),
+    )
 
     def __init__(self, *args, towns=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -15,6 +15,7 @@ from nongan.standards.choices import Policy, Species, Tissue
 from .choices import (
     FollowUpStatus,
     HoldStatus,
+    PlanState,
     QuotaKind,
     RapidMethod,
     RapidOutcome,
@@ -28,11 +29,31 @@ from .choices import (
 )
 
 
-class MonitoringPlan(Versioned):
+class MonitoringPlan(Versioned, WorkflowModel):
     """The year's monitoring plan of a district: totals, pass-rate target, focus products and analytes.
-    Per-sector and per-township numbers are its ``PlanQuota`` rows."""
+    Per-sector and per-township numbers are its ``PlanQuota`` rows.
+
+    Published once by the district administration (``services.PLAN_WORKFLOW``); from then on every change of
+    what the ledger hashes is ledgered (``monitoring.plan_changed``), so the plan the year was sampled against
+    can be checked by anyone holding the ledger."""
 
     SCOPE_REGION = "region"
+    STATE_FIELD = "state"  # moved only by services.PLAN_WORKFLOW
+    LEDGER_FIELDS = (
+        "year",
+        "region",
+        "state",
+        "title",
+        "quantitative_target",
+        "pass_rate_target",
+        "district_rapid_target",
+        "township_rapid_target",
+        "focus_analytes",
+        "banned_policy",
+        "published",
+        "published_by",
+        "coverage_reason",
+    )
 
     year = models.PositiveIntegerField(_("year"))
     region = models.ForeignKey(
@@ -75,6 +96,7 @@ class MonitoringPlan(Versioned):
         on_delete=models.SET_NULL,
         related_name="monitoring_plans",
     )
+    state = models.CharField(_("state"), max_length=16, choices=PlanState.choices, default=PlanState.DRAFT)
     published = models.DateTimeField(_("published"), null=True, blank=True)
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -157,11 +157,20 @@ def plan_coverage(request, year):
     c = selectors.plan_coverage(plan)
     if request.GET.get("format") == "xlsx":
         return _coverage_xlsx(c)
-    may_publish = plan.published is None and services.may_publish(request.user, plan)
+    may_publish = "publish" in services.PLAN_WORKFLOW.available_names(request.user, plan)
     form = with_version(PublishPlanForm(request.POST or None), plan) if may_publish else None
     if request.method == "POST":
         if form is None:
             raise PermissionDenied(_("Only the district administration may publish the monitoring plan."))
+        if form.is_valid() and (form.cleaned_data["reason"].strip() or not c.gaps):
+            asking = confirmation_needed(
+                request,
+                services.PLAN_WORKFLOW["publish"],
+                subject=plan.title,
+                back_url=reverse("monitoring:plan_coverage", args=[plan.year]),
+            )
+            if asking is not None:
+                return asking
         if form.is_valid():
             try:
                 services.plan_publish(
@@ -361,6 +370,7 @@ def plan_edit(request, year=None):
                 township_quantitative={t: d[f"q_{t.pk}"] for t in towns if d.get(f"q_{t.pk}") is not None},
                 township_rapid={t: d[f"r_{t.pk}"] for t in towns if d.get(f"r_{t.pk}") is not None},
                 focus_products=d["focus_products"],
+                coverage_reason=d.get("coverage_reason") or "",
                 expected_version=d.get("version"),
                 **{
                     f: d[f]

@@ -59,10 +59,12 @@ from .followups import (
 from .photos import PHOTO_FORMATS, PHOTO_MAX_BYTES, photo_check, sample_photo_add
 from .plans import (
     PLAN_FIELDS,
+    PLAN_WORKFLOW,
     may_publish,
     may_share,
     plan_for,
     plan_publish,
+    plan_ref,
     plan_save,
     split_evenly,
     village_shares_save,
@@ -137,7 +139,9 @@ __all__ = [
     "may_publish",
     "plan_for",
     "plan_publish",
+    "plan_ref",
     "plan_save",
+    "PLAN_WORKFLOW",
     "rapid_clean",
     "rapid_outcome",
     "rapid_tests_record",

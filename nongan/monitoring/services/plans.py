@@ -7,14 +7,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from nongan.core import audit, versions
+from nongan.core import audit, ledger, versions
 from nongan.core.choices import RegionLevel, Role
 from nongan.core.models import Region
 from nongan.core.scoping import can_manage, in_jurisdiction
+from nongan.core.workflow import Transition, Workflow
 
-from ..choices import QuotaKind, Sector
+from ..choices import PlanState, QuotaKind, Sector
 from ..models import MonitoringPlan, PlanQuota
+from .common import ADMINS
 
 PLAN_FIELDS = [
     "title",
@@ -74,10 +77,15 @@ def plan_save(
     township_rapid: dict[Region, int] | None = None,
     focus_products=None,
     expected_version=None,
+    coverage_reason: str = "",
     **values,
 ) -> MonitoringPlan:
     """Create or update the year's plan of a district with its quotas (the whole set replaces the old one).
-    ``expected_version`` is the version of the plan the user started from (``nongan.core.versions``)."""
+    ``expected_version`` is the version of the plan the user started from (``nongan.core.versions``).
+
+    A published plan's change is checked again against the standards: a change that leaves focus pairs
+    uncovered that were covered before is refused unless ``coverage_reason`` says why (it then replaces the
+    plan's reason); the change is ledgered (``monitoring.plan_changed``) with the plan as it now stands."""
     if not can_manage(actor):
         raise ValidationError(_("Only the district administration may set the monitoring plan."))
     if region.level not in (RegionLevel.DISTRICT, RegionLevel.CITY, RegionLevel.PROVINCE):
@@ -92,6 +100,10 @@ def plan_save(
     plan = MonitoringPlan.objects.select_for_update().filter(region=region, year=year).first()
     if plan is not None:
         versions.expect(plan, expected_version)
+    published = plan is not None and plan.state == PlanState.PUBLISHED
+    old_gaps = _gap_keys(plan) if published else set()
+    old_values = {f: getattr(plan, f) for f in PLAN_FIELDS} if published else {}
+    old_products = sorted(plan.focus_products.values_list("name", flat=True)) if published else []
     merged = {
         f: getattr(plan, f) if plan else MonitoringPlan._meta.get_field(f).get_default() for f in PLAN_FIELDS
     }
@@ -133,11 +145,60 @@ def plan_save(
     ]
     PlanQuota.objects.bulk_create(rows)
     _check_villages_fit(plan)
+    if published:
+        _recheck_published(actor, plan, old_gaps, coverage_reason)
     if before is None:
         audit.record_create(actor, plan)
     else:
         audit.record_update(actor, plan, before)
+    if published:
+        changes = {
+            f: [str(old_values[f]), str(getattr(plan, f))]
+            for f in PLAN_FIELDS
+            if old_values[f] != getattr(plan, f)
+        }
+        products = sorted(plan.focus_products.values_list("name", flat=True))
+        if products != old_products:
+            changes["focus_products"] = [old_products, products]
+        _ledger_change(actor, plan, {"changes": changes})
     return plan
+
+
+def _gap_keys(plan: MonitoringPlan) -> set[tuple[str, str]]:
+    from ..selectors import plan_coverage
+
+    return {(str(g.food), str(g.analyte)) for g in plan_coverage(plan).gaps}
+
+
+def _recheck_published(actor, plan: MonitoringPlan, old_gaps: set, reason: str) -> None:
+    """A published plan changed: refuse (the caller's transaction rolls back) when focus pairs are uncovered now
+    that were not before, unless a reason is given; the reason then replaces the plan's."""
+    from ..selectors import plan_coverage
+
+    gaps = plan_coverage(plan).gaps
+    new = [g for g in gaps if (str(g.food), str(g.analyte)) not in old_gaps]
+    reason = (reason or "").strip()
+    if new and not reason:
+        raise _gaps_refusal(plan, new, "coverage_reason")
+    if new:
+        plan.coverage_reason = reason
+        plan.save(update_fields=["coverage_reason"])
+
+
+def _ledger_change(actor, plan: MonitoringPlan, extra: dict) -> None:
+    """A published plan changed (its fields, focus products or quotas): the plan as it now stands, ledgered."""
+    plan.refresh_from_db()
+    payload = {**_plan_content(plan), **extra}
+    if plan.coverage_reason:
+        payload["coverage_reason"] = plan.coverage_reason
+    ledger.append(
+        kind="monitoring.plan_changed",
+        ref=plan_ref(plan),
+        payload=payload,
+        actor=actor,
+        region=plan.region,
+        records=[plan],
+    )
 
 
 def _town_shares(plan: MonitoringPlan) -> dict[tuple[str, int], int]:
@@ -261,6 +322,8 @@ def village_shares_save(
             row.save(update_fields=["planned"])
             audit.record_update(actor, row, before)
         out.append(row)
+    if plan.state == PlanState.PUBLISHED:
+        _ledger_change(actor, plan, {"village_shares_of": township.code})
     return out
 
 
@@ -287,35 +350,108 @@ def may_publish(user, plan: MonitoringPlan) -> bool:
     return can_manage(user) and (user.is_superuser or in_jurisdiction(user, plan.region))
 
 
-@transaction.atomic
-def plan_publish(*, actor, plan: MonitoringPlan, reason: str = "", expected_version=None) -> MonitoringPlan:
-    """Publish the plan (the district administration). Refused while a focus pair has no limit in force over
-    the plan's year (``selectors.plan_coverage``: no limit, limit not loaded, unknown) unless ``reason`` says
-    why the plan tests it anyway; the reason is kept on the plan, audited, and shown on the coverage page."""
-    from ..selectors import plan_coverage
-
+def _plan_permission(actor, plan: MonitoringPlan) -> None:
     if not may_publish(actor, plan):
         raise ValidationError(_("Only the district administration may publish the monitoring plan."))
-    plan = MonitoringPlan.objects.select_for_update().get(pk=plan.pk)
-    versions.expect(plan, expected_version)
-    if plan.published is not None:
-        raise ValidationError(_("The plan is already published."))
-    reason = (reason or "").strip()
-    gaps = plan_coverage(plan).gaps
-    if gaps and not reason:
-        raise ValidationError(
-            {
-                "reason": _(
-                    "%(n)d focus pairs have no limit in force over %(year)d (e.g. %(pair)s): give the reason "
-                    "for testing them to publish the plan."
-                )
-                % {"n": len(gaps), "year": plan.year, "pair": f"{gaps[0].food} × {gaps[0].analyte}"}
-            }
-        )
-    before = audit.snapshot(plan)
+
+
+def _gaps_refusal(plan: MonitoringPlan, gaps, field: str) -> ValidationError:
+    return ValidationError(
+        {
+            field: _(
+                "%(n)d focus pairs have no limit in force over %(year)d (e.g. %(pair)s): give the reason "
+                "for testing them to publish the plan."
+            )
+            % {"n": len(gaps), "year": plan.year, "pair": f"{gaps[0].food} × {gaps[0].analyte}"}
+        }
+    )
+
+
+def _guard_publish(actor, plan: MonitoringPlan, ctx: dict) -> None:
+    from ..selectors import plan_coverage
+
+    coverage = plan_coverage(plan)
+    if coverage.gaps and not ctx["reason"].strip():
+        raise _gaps_refusal(plan, coverage.gaps, "reason")
+    ctx["coverage"] = coverage
+
+
+def _effect_publish(actor, plan: MonitoringPlan, ctx: dict) -> dict:
+    coverage = ctx["coverage"]
     plan.published = timezone.now()
-    plan.published_by = actor
-    plan.coverage_reason = reason if gaps else ""
-    plan.save()
-    audit.record_update(actor, plan, before)  # the reason is in the changes (coverage_reason)
-    return plan
+    plan.published_by = actor if getattr(actor, "pk", None) else None
+    plan.coverage_reason = ctx["reason"].strip() if coverage.gaps else ""
+    plan.save(update_fields=["published", "published_by", "coverage_reason"])
+    return {"focus_pairs": len(coverage.rows), "uncovered": len(coverage.gaps)}
+
+
+def _plan_content(plan: MonitoringPlan) -> dict:
+    """What a plan's ledger entry states beside its hashed fields: the focus products and the quotas."""
+    quotas = plan.quotas.select_related("township", "village").order_by(
+        "kind", "sector", "township__code", "village__code"
+    )
+    return {
+        "year": plan.year,
+        "focus_products": sorted(plan.focus_products.values_list("name", flat=True)),
+        "focus_analytes": plan.analyte_list,
+        "quotas": [
+            [
+                q.kind,
+                q.sector,
+                q.township.code if q.township_id else "",
+                q.village.code if q.village_id else "",
+                q.planned,
+            ]
+            for q in quotas
+        ],
+    }
+
+
+def _plan_ledger(step, result: dict) -> dict:
+    plan = step.obj
+    payload = {**_plan_content(plan), **result}
+    if plan.coverage_reason:
+        payload["coverage_reason"] = plan.coverage_reason
+    return {"ref": plan_ref(plan), "payload": payload, "region": plan.region}
+
+
+def plan_ref(plan: MonitoringPlan) -> str:
+    """The ledger's reference of a plan: ``JH2026-320707`` (year and district code)."""
+    return f"JH{plan.year}-{plan.region.code}"
+
+
+PLAN_WORKFLOW = Workflow(
+    model=MonitoringPlan,
+    field="state",
+    transitions=[
+        Transition(
+            "publish",
+            gettext_lazy("Publish the plan"),
+            (PlanState.DRAFT,),
+            PlanState.PUBLISHED,
+            roles=frozenset(ADMINS),
+            guard=_guard_publish,
+            effect=_effect_publish,
+            ledger_kind="monitoring.plan_published",
+            refusal=gettext_lazy("The plan is already published."),
+            role_refusal=gettext_lazy("Only the district administration may publish the monitoring plan."),
+            confirm=gettext_lazy(
+                "Publishing puts the plan in the ledger; it cannot be withdrawn, and every later change of the "
+                "plan is ledgered as a change."
+            ),
+        ),
+    ],
+    permission=_plan_permission,
+    ledger=_plan_ledger,
+)
+
+
+@transaction.atomic
+def plan_publish(*, actor, plan: MonitoringPlan, reason: str = "", expected_version=None) -> MonitoringPlan:
+    """Publish the plan (the district administration; ``PLAN_WORKFLOW``, ledgered as
+    ``monitoring.plan_published``). Refused while a focus pair has no limit in force over the plan's year
+    (``selectors.plan_coverage``: no limit, limit not loaded, unknown) unless ``reason`` says why the plan tests
+    it anyway; the reason is kept on the plan, audited, ledgered, and shown on the coverage page."""
+    locked = MonitoringPlan.objects.select_for_update().get(pk=plan.pk)
+    versions.expect(locked, expected_version)
+    return PLAN_WORKFLOW.run(actor=actor, obj=locked, action="publish", reason=reason or "")

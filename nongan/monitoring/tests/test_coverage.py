@@ -3,13 +3,16 @@ gate (a reason required while pairs are uncovered), the page, its export and the
 
 import datetime as dt
 import io
+import json
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from openpyxl import load_workbook
 
-from nongan.core.models import AuditLog
+from nongan.core import ledger
+from nongan.core.models import AuditLog, LedgerEntry
+from nongan.core.workflow import events_for
 from nongan.monitoring import selectors, services
 from nongan.monitoring.models import MonitoringPlan
 
@@ -101,16 +104,28 @@ def test_publishing_refused_without_reason_allowed_with(uncovered, users, client
     r = client.post("/monitoring/plans/2027/coverage/", {"reason": "", "version": uncovered.version})
     assert r.status_code == 400 and "请填写检测它们的理由后再发布计划" in r.content.decode()
     assert MonitoringPlan.objects.get(pk=uncovered.pk).published is None
-    r = client.post(
-        "/monitoring/plans/2027/coverage/",
-        {"reason": "省级例行监测任务要求，判定待限量发布", "version": uncovered.version},
-    )
+    posted = {"reason": "省级例行监测任务要求，判定待限量发布", "version": uncovered.version}
+    r = client.post("/monitoring/plans/2027/coverage/", posted)  # asked first: publishing cannot be undone
+    assert r.status_code == 200 and "发布后计划写入存证账本，不能撤回" in r.content.decode()
+    assert MonitoringPlan.objects.get(pk=uncovered.pk).state == "draft"
+    r = client.post("/monitoring/plans/2027/coverage/", {**posted, "confirmed": "1"})
     assert r.status_code == 302
     plan = MonitoringPlan.objects.get(pk=uncovered.pk)
+    assert plan.state == "published" and plan.get_state_display() == "已发布"
     assert plan.published is not None and plan.published_by == users.admin
     assert plan.coverage_reason == "省级例行监测任务要求，判定待限量发布"
     log = AuditLog.objects.filter(object_id=str(plan.pk), action="update").latest("seq")
     assert log.changes["coverage_reason"] == ["", "省级例行监测任务要求，判定待限量发布"]
+    assert log.changes["state"] == ["draft", "published"]
+    # ledgered through the workflow runner: the plan's hashed fields and what it asks for
+    entry = LedgerEntry.objects.filter(kind="monitoring.plan_published").get()
+    payload = json.loads(entry.payload)
+    assert entry.ref == f"JH2027-{plan.region.code}" and entry.actor_repr == str(users.admin)
+    assert payload["focus_products"] == ["黄瓜"] and payload["focus_analytes"] == ["吡虫啉"]
+    assert (payload["focus_pairs"], payload["uncovered"]) == (1, 1)
+    assert payload["coverage_reason"] == "省级例行监测任务要求，判定待限量发布"
+    assert [e.action for e in events_for(plan)] == ["publish"]
+    assert ledger.verify_records()[1] == []
     assert "省级例行监测任务要求" in client.get("/monitoring/plans/2027/coverage/").content.decode()
     assert 'data-published="1">已发布' in client.get("/monitoring/plans/").content.decode()
     with pytest.raises(ValidationError):  # once only
@@ -121,6 +136,76 @@ def test_covered_plan_publishes_without_reason(users, ganyu):
     plan = _plan(users, ganyu, 2027, [], "吡虫啉")  # no focus products: no pair, nothing uncovered
     plan = services.plan_publish(actor=users.admin, plan=plan)
     assert plan.published is not None and plan.coverage_reason == ""
+
+
+def test_publish_api(uncovered, users, client):
+    url = f"/api/v1/monitoring/plans/{uncovered.pk}/publish/"
+    client.force_login(users.qk)  # township staff read the plan but do not publish it
+    r = client.post(url, {"reason": "x"}, content_type="application/json")
+    assert r.status_code == 400 and "只有区级" in r.json()["non_field_errors"][0]
+    client.force_login(users.admin)
+    r = client.post(url, {}, content_type="application/json")
+    assert r.status_code == 400 and list(r.json()) == ["reason"]
+    r = client.post(
+        url, {"reason": "省级任务"}, content_type="application/json", headers={"If-Match": '"99"'}
+    )
+    assert r.status_code == 412
+    assert MonitoringPlan.objects.get(pk=uncovered.pk).state == "draft"
+    assert not LedgerEntry.objects.filter(kind="monitoring.plan_published").exists()
+    r = client.post(
+        url,
+        {"reason": "省级任务"},
+        content_type="application/json",
+        headers={"If-Match": f'"{uncovered.version}"'},
+    )
+    body = r.json()
+    assert r.status_code == 200 and (body["state"], body["coverage_reason"]) == ("published", "省级任务")
+    assert body["published_by"] == str(users.admin) and r.headers["ETag"] == f'"{body["version"]}"'
+    r = client.post(url, {"reason": "again"}, content_type="application/json")
+    assert r.status_code == 400 and r.json()["non_field_errors"] == ["该计划已发布。"]
+
+
+def test_published_plan_change_rechecked_and_ledgered(users, ganyu, client):
+    plan = services.plan_publish(actor=users.admin, plan=_plan(users, ganyu, 2027, [], "吡虫啉"))
+    version = MonitoringPlan.objects.get(pk=plan.pk).version
+    # a change that leaves a focus pair uncovered (黄瓜 × 吡虫啉: no standards loaded) needs a reason
+    with pytest.raises(ValidationError) as e:
+        services.plan_save(
+            actor=users.admin, year=2027, region=ganyu.district, focus_products=[ganyu.category("黄瓜")]
+        )
+    assert list(e.value.message_dict) == ["coverage_reason"]
+    plan.refresh_from_db()
+    assert list(plan.focus_products.all()) == [] and plan.version == version
+    assert not LedgerEntry.objects.filter(kind="monitoring.plan_changed").exists()
+    # the page says so on the field, and saves nothing
+    client.force_login(users.admin)
+    form = client.get("/monitoring/plans/2027/edit/")
+    assert "计划已发布：修改后若有重点品种×项目组合缺少现行限量" in form.content.decode()
+    services.plan_save(
+        actor=users.admin,
+        year=2027,
+        region=ganyu.district,
+        focus_products=[ganyu.category("黄瓜")],
+        coverage_reason="黄瓜为本区主栽品种，限量发布前按风险监测",
+    )
+    plan.refresh_from_db()
+    assert plan.coverage_reason == "黄瓜为本区主栽品种，限量发布前按风险监测"
+    entry = LedgerEntry.objects.filter(kind="monitoring.plan_changed").get()
+    payload = json.loads(entry.payload)
+    assert payload["changes"] == {"focus_products": [[], ["黄瓜"]]} and payload["focus_products"] == ["黄瓜"]
+    assert payload["coverage_reason"] == "黄瓜为本区主栽品种，限量发布前按风险监测"
+    # a change that uncovers nothing new needs no reason, and is ledgered too
+    services.plan_save(
+        actor=users.admin, year=2027, region=ganyu.district, title="2027年赣榆区监测计划（修订）"
+    )
+    last = LedgerEntry.objects.filter(kind="monitoring.plan_changed").latest("seq")
+    assert json.loads(last.payload)["changes"]["title"][1] == "2027年赣榆区监测计划（修订）"
+    assert ledger.verify_records()[1] == []
+    # an edit behind the application's back is found
+    MonitoringPlan.objects.filter(pk=plan.pk).update(quantitative_target=1)
+    (problem,) = ledger.verify_records()[1]
+    assert problem.msgid.endswith("changed in the database without a ledger entry")
+    assert problem.params["record"].startswith(f"monitoring.monitoringplan {plan.pk} ")
 
 
 def test_coverage_scoped_like_the_plan(uncovered, users, client):

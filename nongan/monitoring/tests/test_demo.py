@@ -17,6 +17,7 @@ def test_demo_builds_once(ganyu):
     standards_demo.build(stdout=out)
     demo.build(stdout=out)
     plan = MonitoringPlan.objects.get(year=2026)
+    assert plan.state == "published" and plan.coverage_reason.startswith("省级例行监测任务要求")
     rapid = PlanQuota.objects.filter(plan=plan, kind="rapid")
     assert rapid.count() == 15 and sum(rapid.values_list("planned", flat=True)) == 7200
     towns = PlanQuota.objects.filter(plan=plan, kind="quantitative", township__isnull=False, village=None)
