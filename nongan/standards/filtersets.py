@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from nongan.registry import selectors as registry
 
-from .models import Edition, MaxResidueLimit
+from .choices import Species, Tissue
+from .models import Edition, MaxResidueLimit, VetDrugLimit
 
 
 def _food_and_groups(name: str) -> list[int]:
@@ -57,4 +58,31 @@ class LimitFilterSet(django_filters.FilterSet):
             | Q(analyte__name_en__icontains=value)
             | Q(food__name__icontains=value)
             | Q(edition__code__icontains=value)
+        )
+
+
+class VetLimitFilterSet(django_filters.FilterSet):
+    """Filters of the veterinary drug limits page and its export: the drug's name (any part of its Chinese or
+    English name or other names), the animal species, the target tissue, the edition."""
+
+    q = django_filters.CharFilter(label=_("Drug name"), method="filter_q")
+    species = django_filters.ChoiceFilter(label=_("Animal species"), choices=Species.choices)
+    tissue = django_filters.ChoiceFilter(label=_("Target tissue"), choices=Tissue.choices)
+    edition = django_filters.ModelChoiceFilter(
+        label=_("Edition"),
+        queryset=Edition.objects.filter(vet_limits__isnull=False).distinct().order_by("in_force", "code"),
+        to_field_name="code",
+        field_name="edition",
+    )
+
+    class Meta:
+        model = VetDrugLimit
+        fields = ["q", "species", "tissue", "edition"]
+
+    def filter_q(self, qs, name, value):
+        value = value.strip()
+        return qs.filter(
+            Q(analyte__name_zh__icontains=value)
+            | Q(analyte__name_en__icontains=value)
+            | Q(analyte__aliases__icontains=value)
         )

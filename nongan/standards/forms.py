@@ -91,3 +91,14 @@ class AnalyteForm(forms.Form):
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)
+
+
+class EditionPartialForm(forms.Form):
+    """Mark an edition loaded in part (a pair it does not hold is "limit not loaded") or complete ("no limit")."""
+
+    partial = forms.TypedChoiceField(
+        label=_("Loaded in part"),
+        choices=[("1", _("Loaded in part")), ("0", _("Complete"))],
+        coerce=lambda v: v == "1",
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=255)

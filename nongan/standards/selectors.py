@@ -24,7 +24,15 @@ from nongan.core.scoping import can_manage
 
 from . import engine
 from .choices import COVERED, Coverage, EditionKind, Rule
-from .models import Analyte, BannedSubstance, Edition, MaxResidueLimit, RestrictedUse, ScopeMapping
+from .models import (
+    Analyte,
+    BannedSubstance,
+    Edition,
+    MaxResidueLimit,
+    RestrictedUse,
+    ScopeMapping,
+    VetDrugLimit,
+)
 
 
 def may_read(user) -> bool:
@@ -64,6 +72,11 @@ def limits(user) -> QuerySet:
     return _visible(
         user, MaxResidueLimit.objects.select_related("edition", "edition__amends", "analyte", "food")
     )
+
+
+def vet_limits(user) -> QuerySet:
+    """The veterinary drug limits (GB 31650): national reference data, read by every signed-in account."""
+    return _visible(user, VetDrugLimit.objects.select_related("edition", "analyte"))
 
 
 def analytes(user) -> QuerySet:

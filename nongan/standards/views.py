@@ -13,9 +13,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
 
 from nongan.core import imports
 from nongan.core.excel import XLSX_CONTENT_TYPE
+from nongan.core.exports import Col, xlsx_response
 from nongan.core.forms import errors_to_form, refuse_stale, with_version
 from nongan.core.idempotency import idempotent_view
 from nongan.core.versions import StaleVersion
@@ -24,10 +27,10 @@ from nongan.core.views import import_upload
 from . import selectors, services
 from .choices import ImportKind, scope_label
 from .engine import get_index, judge
-from .filtersets import LimitFilterSet
-from .forms import AnalyteForm, ImportForm, JudgeForm
+from .filtersets import LimitFilterSet, VetLimitFilterSet
+from .forms import AnalyteForm, EditionPartialForm, ImportForm, JudgeForm
 from .imports import official_template_xlsx
-from .models import Analyte
+from .models import Analyte, Edition
 
 
 def _reader(request):
@@ -43,8 +46,7 @@ def _page(request, qs, per_page=50):
     return page, query.urlencode()
 
 
-@login_required
-def index(request):
+def _index(request, *, partial_form=None, partial_pk=None, status=200):
     user = _reader(request)
     current = selectors.current_edition_ids()
     return render(
@@ -57,14 +59,23 @@ def index(request):
             "today": timezone.localdate(),
             "counts": {
                 "limits": selectors.limits(user).count(),
+                "vet_limits": selectors.vet_limits(user).count(),
                 "analytes": selectors.analytes(user).count(),
                 "banned": selectors.banned(user).count(),
                 "restricted": selectors.restricted(user).count(),
             },
             "can_manage": selectors.may_manage(user),
             "mappings": selectors.scope_mappings(user),
+            "partial_form": partial_form,
+            "partial_pk": partial_pk,
         },
+        status=status,
     )
+
+
+@login_required
+def index(request):
+    return _index(request)
 
 
 @login_required
@@ -85,6 +96,98 @@ def limit_list(request):
             "total": qs.count(),
         },
     )
+
+
+def _vet_limits(request):
+    """The veterinary drug limits the page shows (every page of them) with its filters: the page and its export."""
+    user = _reader(request)
+    params = request.GET.copy()
+    params.pop("page", None)
+    for key in list(params.keys()):
+        if not any(params.getlist(key)):
+            del params[key]
+    filterset = VetLimitFilterSet(params or None, queryset=selectors.vet_limits(user))
+    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else selectors.vet_limits(user)
+    return filterset, qs
+
+
+def vet_limit_text(m) -> str:
+    """The limit as published, "100 μg/kg", with its basis where it is not as is: "40 μg/kg（以脂肪计）"."""
+    text = f"{m.limit_published.normalize():f} {m.unit_published}"
+    if m.basis and m.basis != "as_is":
+        text += f"（{m.get_basis_display()}）"
+    return text
+
+
+VET_LIMIT_COLUMNS = [
+    Col(_lazy("Drug"), lambda m: m.analyte.name_zh),
+    Col(_lazy("Marker residue"), lambda m: m.marker),
+    Col(_lazy("Animal species"), lambda m: m.species_text or m.get_species_display()),
+    Col(_lazy("Target tissue"), lambda m: m.get_tissue_display()),
+    Col(_lazy("Limit"), vet_limit_text),
+    Col(_lazy("Standard"), lambda m: m.edition.code),
+    Col(_lazy("Source"), lambda m: f"{m.source_file}:{m.source_row}" if m.source_row else m.source_file),
+]
+
+
+@login_required
+def vet_limit_list(request):
+    filterset, qs = _vet_limits(request)
+    page, query = _page(request, qs)
+    page.object_list = list(page.object_list)
+    for m in page.object_list:
+        m.limit_text = vet_limit_text(m)
+    return render(
+        request,
+        "standards/vet_limit_list.html",
+        {
+            "section": "standards",
+            "filter": filterset,
+            "page_obj": page,
+            "query": query,
+            "current": selectors.current_edition_ids(),
+            "total": qs.count(),
+        },
+    )
+
+
+@login_required
+def vet_limit_export(request):
+    qs = _vet_limits(request)[1]
+    return xlsx_response(qs, VET_LIMIT_COLUMNS, title=_("Veterinary drug limits"), filename="vet-drug-limits")
+
+
+@login_required
+@require_POST
+def edition_partial(request):
+    """Mark the edition ``edition=<id>`` (POST) loaded in part or complete (district administrators), with a
+    reason, from its row on the editions page."""
+    if not selectors.may_manage(request.user):
+        raise PermissionDenied
+    pk = request.POST.get("edition", "")
+    if not re.fullmatch(r"[0-9]{1,18}", pk):
+        raise Http404
+    edition = get_object_or_404(Edition, pk=int(pk))
+    form = EditionPartialForm(request.POST)
+    if form.is_valid():
+        try:
+            services.edition_mark_partial(
+                actor=request.user,
+                edition=edition,
+                partial=form.cleaned_data["partial"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            errors_to_form(exc, form)
+        else:
+            message = (
+                _("%(code)s is marked loaded in part.")
+                if form.cleaned_data["partial"]
+                else _("%(code)s is marked complete.")
+            )
+            messages.success(request, message % {"code": edition.code})
+            return redirect("standards:index")
+    return _index(request, partial_form=form, partial_pk=edition.pk, status=400)
 
 
 @login_required

@@ -11,7 +11,7 @@ Public interface of the standards app (what other apps may call):
 - judgement: ``judge(...)`` and its result ``Judgement`` (from ``engine``; monitoring judges results with it);
 - the shipped reference data: ``standards_load(actor=None, data_dir=None)`` (demo, ``load_standards``, tests);
 - analytes: ``analyte_create``, ``analyte_update``, ``analytes_import``, ``cas_is_valid``;
-- editions: ``edition_create``, ``editions_import``, ``family_of``, ``normalise_code``;
+- editions: ``edition_create``, ``edition_mark_partial``, ``editions_import``, ``family_of``, ``normalise_code``;
 - limits: ``mrl_import``; the official table in the standard's shape: ``official_table_check`` /
   ``official_table_apply``; veterinary drugs: ``vet_limits_import``, ``prohibited_250_load``,
   ``vet_markers_load``; lists: ``banned_import``, ``restricted_import``; ``scope_mappings_load``;
@@ -25,7 +25,7 @@ import pipeline: ``nongan.standards.imports``.
 from ..engine import Judgement, judge
 from .analytes import CAS_RE, analyte_create, analyte_update, analytes_import, cas_is_valid
 from .common import FAMILY_RE, family_of, normalise_code
-from .editions import EDITION_RE, edition_create, editions_import
+from .editions import EDITION_RE, edition_create, edition_mark_partial, editions_import
 from .limits import EXCLUDES_RE, MAX_LIMIT, NOT_DETECTABLE, mrl_import
 from .lists import banned_import, restricted_import
 from .official import OfficialPlan, official_table_apply, official_table_check
@@ -60,6 +60,7 @@ __all__ = [
     "banned_import",
     "cas_is_valid",
     "edition_create",
+    "edition_mark_partial",
     "editions_import",
     "family_of",
     "judge",

@@ -237,3 +237,28 @@ def editions_import(*, actor, table: Table) -> dict[str, int]:
     if created:
         _touch()
     return {"created": created, "skipped": skipped}
+
+
+@transaction.atomic
+def edition_mark_partial(*, actor, edition: Edition, partial: bool, reason: str) -> Edition:
+    """Mark an edition loaded in part (a pair it does not hold is "limit not loaded") or complete (such a pair is
+    "no limit"): district administrators only, with a reason; audited, and the standards revision bumped so the
+    judgement index rebuilds."""
+    from .. import selectors
+
+    if not selectors.may_manage(actor):
+        raise ValidationError(
+            _("Only a district administrator may change whether an edition is loaded in part.")
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason.")})
+    edition = Edition.objects.select_for_update().get(pk=edition.pk)
+    if edition.partial == bool(partial):
+        return edition
+    before = audit.snapshot(edition)
+    edition.partial = bool(partial)
+    edition.save(update_fields=["partial"])
+    audit.record_update(actor, edition, before, reason=reason)
+    _touch()
+    return edition
