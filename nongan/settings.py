@@ -362,6 +362,8 @@ SPECTACULAR_SETTINGS = {
         "CertificateStatusEnum": "nongan.certificates.choices.CertificateStatus",
         "ImportStatusEnum": "nongan.core.choices.ImportStatus",
         "CoverageStatusEnum": "nongan.standards.choices.Coverage",
+        "SampleStateEnum": "nongan.monitoring.choices.SampleState",
+        "PlanStateEnum": "nongan.monitoring.choices.PlanState",
         # … and several have a field named "kind".
         "InputKindEnum": "nongan.certificates.choices.InputKind",
         "HarvestKindEnum": "nongan.certificates.choices.HarvestKind",

@@ -16,7 +16,7 @@ entries are those of the service, one record at a time. An id outside the user's
 found", without saying whether it exists. The message names each record not done with its reason."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -42,20 +42,41 @@ def ids_from(request, limit: int = LIMIT) -> list[int]:
     return ids
 
 
+def each(keys, found: dict, work):
+    """``work(record)`` for each key in ``found`` (the records of the user's scope), each in its own
+    savepoint, in the order of ``keys``; yields ``(key, record, result, error)``: ``record`` ``None`` when the
+    key is not in ``found``; ``error`` the refusal (the service's ``ValidationError``, or ``PermissionDenied``)
+    when the work was refused and undone, else ``None``."""
+    for key in keys:
+        obj = found.get(key)
+        if obj is None:
+            yield key, None, None, None
+            continue
+        try:
+            with transaction.atomic():
+                result = work(obj)
+        except (ValidationError, PermissionDenied) as e:
+            yield key, obj, None, e
+        else:
+            yield key, obj, result, None
+
+
+def reason_of(error) -> str:
+    """The text of a refusal: a ``ValidationError``'s messages, or a ``PermissionDenied``'s."""
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error) or _("Your role may not do this.")
+
+
 def run_each(ids, found: dict, work, name) -> tuple[list, list[str]]:
     """``work(record)`` for each id in ``found`` (the records of the user's scope), each in its own
     savepoint; returns the records done and a line per id not done (its ``name(record)`` and the reason)."""
     done, refused = [], []
-    for pk in ids:
-        obj = found.get(pk)
+    for pk, obj, _result, error in each(ids, found, work):
         if obj is None:
             refused.append(_("No. %(id)s: not found in your jurisdiction") % {"id": pk})
-            continue
-        try:
-            with transaction.atomic():
-                work(obj)
-        except ValidationError as e:
-            refused.append(_("%(name)s: %(reason)s") % {"name": name(obj), "reason": " ".join(e.messages)})
+        elif error is not None:
+            refused.append(_("%(name)s: %(reason)s") % {"name": name(obj), "reason": reason_of(error)})
         else:
             done.append(obj)
     return done, refused

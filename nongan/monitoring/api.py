@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from nongan.core import versions
+from nongan.core import batch, versions
 from nongan.core.api import (
     IF_MATCH,
     TEXT_LOOKUP_REGEX,
@@ -24,7 +24,7 @@ from nongan.registry import selectors as registry
 from nongan.standards.choices import Coverage
 
 from . import selectors, services
-from .choices import RapidSource, TLine, Verdict
+from .choices import RapidSource, SampleState, TLine, Verdict
 from .filtersets import LabResultFilter, RapidTestFilter, SampleFilter
 from .models import LabResult, MonitoringPlan, RapidTest, Sample, SamplePhoto, SamplingTask
 
@@ -360,6 +360,52 @@ class TransitionSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class BatchTransitionSerializer(serializers.Serializer):
+    """Input of POST /api/v1/monitoring/samples/batch/: one action for many samples, each done as if alone."""
+
+    action = serializers.ChoiceField(choices=list(services.TRANSITIONS))
+    codes = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        allow_empty=False,
+        max_length=batch.LIMIT,
+        help_text=f"Sample codes, 1 to {batch.LIMIT}, each once; answered in this order.",
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    def validate_codes(self, codes):
+        seen, twice = set(), []
+        for code in codes:
+            if code in seen and code not in twice:
+                twice.append(code)
+            seen.add(code)
+        if twice:
+            raise serializers.ValidationError(
+                _("Give each sample once; given more than once: %(codes)s.") % {"codes": ", ".join(twice)}
+            )
+        return codes
+
+
+class BatchItemSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    ok = serializers.BooleanField()
+    state = serializers.ChoiceField(
+        choices=SampleState.choices,
+        required=False,
+        help_text="The sample's state after the action (when ok).",
+    )
+    error = serializers.CharField(
+        required=False, help_text="Why it was not done (when not ok): the refusal of the single transition."
+    )
+
+
+class BatchResultSerializer(serializers.Serializer):
+    """Answer of POST /api/v1/monitoring/samples/batch/."""
+
+    done = serializers.IntegerField()
+    refused = serializers.IntegerField()
+    items = BatchItemSerializer(many=True, help_text="One per code, in the request's order.")
+
+
 class SamplePhotoSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
 
@@ -409,6 +455,35 @@ class SampleViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOn
         s.is_valid(raise_exception=True)
         sample = services.sample_transition(actor=request.user, sample=sample, **s.validated_data)
         return Response(SampleSerializer(sample).data)
+
+    @extend_schema(request=BatchTransitionSerializer, responses=BatchResultSerializer)
+    @action(detail=False, methods=["post"])
+    def batch(self, request):
+        """One workflow action for many samples (e.g. the lab receiving a delivery): each sample is looked up
+        in the caller's jurisdiction (otherwise "not found", whether or not it exists) and goes through the
+        same service as ``transition``, in its own transaction: checked, audited and ledgered alone; a refusal
+        undoes none of the others. 200 with each item's outcome; 400 only for a bad body."""
+        s = BatchTransitionSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        codes = d["codes"]
+        found = {x.code: x for x in self.get_queryset().filter(code__in=codes)}
+        items = []
+        for code, obj, sample, error in batch.each(
+            codes,
+            found,
+            lambda x: services.sample_transition(
+                actor=request.user, sample=x, action=d["action"], reason=d["reason"]
+            ),
+        ):
+            if obj is None:
+                items.append({"code": code, "ok": False, "error": _("Not found in your jurisdiction.")})
+            elif error is not None:
+                items.append({"code": code, "ok": False, "error": batch.reason_of(error)})
+            else:
+                items.append({"code": code, "ok": True, "state": sample.state})
+        done = sum(1 for i in items if i["ok"])
+        return Response({"done": done, "refused": len(items) - done, "items": items})
 
     @extend_schema(methods=["GET"], request=None, responses=SamplePhotoSerializer(many=True))
     @extend_schema(
