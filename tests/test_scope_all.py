@@ -1812,7 +1812,9 @@ API_WRITE_RIGHTS = {
     "producer": REGISTRY_EDITORS,
     "draw-round": {"admin"},
     "draw-conflict": {"admin"},  # withdraw: administrators and the inspector named (here enforcement)
-    "monitoring-sample": {"admin"},  # receive: the lab (administrators are lab roles too)
+    "monitoring-sample": {
+        "admin"
+    },  # receive (one, or a batch by codes): the lab (administrators are lab roles too)
     "monitoring-plan": {"admin"},  # publish: the district administration
     "certificate": {"admin", "qk", "zw", "village", "producer"},
     "api-token-own": set(ROLES),  # everyone revokes their own tokens (and sees no one else's)
@@ -1835,13 +1837,35 @@ def test_api_writes_on_objects_in_scope_by_roles_without_the_right_change_nothin
         ]
         if hasattr(viewset, "update"):
             actions.append((None, "patch"))
-        if not actions:
+        # List-level writes on many records by their codes (samples/batch/): each record is refused alone,
+        # so the answer may be 200 with nothing done.
+        many = [
+            (a.url_name, m)
+            for a in viewset.get_extra_actions()
+            if not a.detail
+            for m in a.mapping
+            if m != "get"
+        ]
+        if not actions and not many:
             continue
         assert basename in API_WRITE_RIGHTS, f"{basename}: say who may write"
         if role in API_WRITE_RIGHTS[basename]:
             continue
         model = _api_model(viewset, world.users.admin)
         field, kwarg = _lookup(viewset)
+        seen = [o for o in _world_objects_of(model, world) if may_see(user, o)]
+        for url_name, method in many:
+            url = _url(f"{basename}-{url_name}", {})
+            codes = [str(getattr(o, field) if field != "pk" else o.pk) for o in seen][:200]
+            before = db_state()
+            r = getattr(api, method)(
+                url, {"action": "receive", "reason": "越权", "codes": codes}, format="json"
+            )
+            checked += 1
+            if not (400 <= r.status_code < 500 or (r.status_code == 200 and r.json().get("done") == 0)):
+                problems.append(f"{method.upper()} {url} → {r.status_code} {r.content[:200]!r}")
+            if db_state() != before:
+                problems.append(f"{method.upper()} {url} changed the database")
         for obj in _world_objects_of(model, world):
             if not may_see(user, obj):
                 continue
