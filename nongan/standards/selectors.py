@@ -23,7 +23,18 @@ from django.utils.translation import gettext as _
 from nongan.core.scoping import can_manage
 
 from . import engine
-from .choices import COVERED, Coverage, EditionKind, Rule
+from .choices import (
+    COVERED,
+    SPECIES_FOOD_KINDS,
+    SPECIES_TISSUES,
+    AnalyteKind,
+    Coverage,
+    EditionKind,
+    Rule,
+    Species,
+    Tissue,
+)
+from .engine.vet import resolve_vet
 from .models import (
     Analyte,
     BannedSubstance,
@@ -188,7 +199,80 @@ class PairCoverage:
         ]
 
 
+@dataclass(frozen=True)
+class _VetCoverage:
+    """What a veterinary drug's limits say about a food of animal origin on a day (as a resolution reads)."""
+
+    limit: Decimal | None
+    edition: str
+    detail: str
+
+
+def _food_species(index, food_id: int) -> list[str]:
+    """The species a product can come from: those named in its name (猪肉 → 猪, 鸡蛋 → 鸡, 南美白对虾 → 虾), else
+    every species whose foods are of its kind (a livestock product: 牛, 羊, 猪, 兔 …)."""
+    kind, name = index.cat_kind.get(food_id), index.cat_name.get(food_id, "")
+    fitting = [sp for sp, kinds in SPECIES_FOOD_KINDS.items() if kind in kinds]
+    named = [sp for sp in fitting if sp in _SPECIES_WORDS and _SPECIES_WORDS[sp] in name]
+    return named or fitting
+
+
+# The one-character word of a species as product names use it (the labels are longer for some).
+_SPECIES_WORDS = {
+    Species.PIG: "猪",
+    Species.CATTLE: "牛",
+    Species.SHEEP: "羊",
+    Species.CHICKEN: "鸡",
+    Species.DUCK: "鸭",
+    Species.RABBIT: "兔",
+    Species.FISH: "鱼",
+    Species.SHRIMP: "虾",
+}
+
+
+def _vet_coverage_on(index, food_id: int, analyte_id: int, day: dt.date) -> tuple[str, object] | None:
+    """A veterinary drug on a food of animal origin: covered when a GB 31650 limit in force holds for a species
+    the product comes from, in a tissue of the product (蛋 for eggs, 奶 for milk, the others for meat and fish);
+    the strictest such limit is shown. ``None`` when no GB 31650 edition is loaded at all (the pesticide answer
+    stands)."""
+    kind = index.cat_kind.get(food_id)
+    found, not_loaded, any_edition, last = [], False, False, None
+    for species in _food_species(index, food_id):
+        for tissue in SPECIES_TISSUES[species]:
+            if (tissue in _PRODUCT_TISSUES) != (kind in ("eggs", "milk")) or (
+                kind in _KIND_TISSUE and tissue != _KIND_TISSUE[kind]
+            ):
+                continue
+            res = resolve_vet(index, analyte_id, species, tissue, day)
+            any_edition = any_edition or res.kind != Rule.NO_EDITION
+            if res.row is not None:
+                found.append(res)
+            not_loaded = not_loaded or res.kind == Rule.LIMIT_NOT_LOADED
+            last = res
+    if found:
+        best = min(found, key=lambda r: r.row.limit)
+        detail = "；".join(dict.fromkeys(r.detail for r in found[:3]))
+        return Coverage.LIMIT, _VetCoverage(best.row.limit, best.edition, detail)  # GB 31650 has no * limits
+    if not any_edition:
+        return None
+    status = Coverage.NOT_LOADED if not_loaded else Coverage.NONE
+    return status, _VetCoverage(None, last.edition, last.detail)
+
+
+_PRODUCT_TISSUES = frozenset({Tissue.EGGS, Tissue.MILK})
+_KIND_TISSUE = {"eggs": Tissue.EGGS, "milk": Tissue.MILK}
+
+
 def _coverage_on(index, food_id: int, analyte_id: int, day: dt.date) -> tuple[str, object]:
+    if index.analyte_kind.get(analyte_id) == AnalyteKind.VET_DRUG and index.cat_kind.get(food_id) not in (
+        None,
+        "plant",
+    ):
+        res = index.resolve(food_id, analyte_id, day)
+        if res.ban is None or not res.ban.prohibited:
+            vet = _vet_coverage_on(index, food_id, analyte_id, day)
+            if vet is not None:
+                return vet
     res = index.resolve(food_id, analyte_id, day)
     if res.limit is not None or res.kind == Rule.FAT_CONTENT_NEEDED:
         return (Coverage.TEMPORARY if res.temporary else Coverage.LIMIT), res

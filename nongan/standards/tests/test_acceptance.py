@@ -525,3 +525,41 @@ def test_vet_judge_command_and_csv(vet_shipped, capsys, tmp_path):
     assert ",fail," in rows[1] and "prohibited" in rows[1]
     assert "species" in rows[2] and "不是标准中的动物种类" in rows[2]
     assert ",fail," in rows[3] and "mrl_group" in rows[3]
+
+
+@pytest.mark.django_db
+def test_plan_coverage_reads_veterinary_limits(vet_shipped, ganyu):
+    """Coverage before sampling of veterinary drugs on foods of animal origin: a GB 31650 limit in force for a
+    species the product comes from, in a tissue of the product, covers the pair (the strictest is shown); a
+    product whose species and tissue no row holds is "limit not loaded" (GB 31650 is loaded in part)."""
+    from nongan.standards.selectors import limit_coverage
+
+    foods = [ganyu.category(n) for n in ("猪肉", "鸡蛋", "鲫鱼", "南美白对虾")]
+    rows = limit_coverage(foods, ["恩诺沙星", "土霉素", "多西环素"], JUN_2026, JUN_2026)
+    got = {(r.food, r.analyte): (r.status, r.limit, r.edition) for r in rows}
+    v19, both = "GB 31650-2019", "GB 31650-2019/GB 31650.1-2022"
+    assert got == {
+        ("猪肉", "恩诺沙星"): ("limit", D("0.1"), v19),  # 猪 肌肉 100 μg/kg, the strictest of 肌肉 / 肝 / 肾
+        ("猪肉", "土霉素"): ("limit", D("0.2"), v19),  # 所有食品动物 肌肉
+        ("猪肉", "多西环素"): ("limit", D("0.2"), both),  # the 2022 amendment's 200 over 2019's 100
+        ("鸡蛋", "恩诺沙星"): ("not_loaded", None, both),  # no row for eggs (and GB 31650 is loaded in part)
+        ("鸡蛋", "土霉素"): ("limit", D("0.4"), v19),  # 家禽 蛋
+        ("鸡蛋", "多西环素"): ("not_loaded", None, both),
+        ("鲫鱼", "恩诺沙星"): (
+            "not_loaded",
+            None,
+            both,
+        ),  # fish have no 肾: the 所有食品动物 肾 row does not apply
+        ("鲫鱼", "土霉素"): ("limit", D("0.2"), v19),
+        ("鲫鱼", "多西环素"): ("not_loaded", None, both),
+        ("南美白对虾", "恩诺沙星"): ("not_loaded", None, both),
+        ("南美白对虾", "土霉素"): ("limit", D("0.2"), v19),
+        ("南美白对虾", "多西环素"): ("not_loaded", None, both),
+    }
+    detail = {(r.food, r.analyte): r.detail for r in rows}[("猪肉", "恩诺沙星")]
+    assert detail.startswith("猪 肌肉 100 μg/kg (GB 31650-2019)")
+    # a prohibited compound on an animal product stays "banned"; a vet drug on a plant keeps the plain answer
+    (banned,) = limit_coverage([ganyu.category("猪肉")], ["氯霉素"], JUN_2026, JUN_2026)
+    assert banned.status == "banned"
+    (plant,) = limit_coverage([ganyu.category("黄瓜")], ["恩诺沙星"], JUN_2026, JUN_2026)
+    assert (plant.status, plant.limit) == ("not_loaded", None)
