@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from nongan.core.forms import DateInput
 
-from .choices import AnalyteKind, ImportKind
+from .choices import AnalyteKind, ImportKind, Species, Tissue
 from .models import Analyte, Edition
 
 
@@ -54,6 +54,15 @@ class JudgeForm(forms.Form):
     )
     lod = forms.CharField(label=_("Limit of detection"), max_length=32, required=False)
     date = forms.DateField(label=_("Sampling date"), required=False, widget=DateInput())
+    # Veterinary drugs (GB 31650, 公告第250号): species and tissue make it a veterinary judgement.
+    species = forms.ChoiceField(
+        label=_("Animal species"),
+        required=False,
+        choices=[("", "—"), *[(c, label) for c, label in Species.choices if c != Species.ALL]],
+    )
+    tissue = forms.ChoiceField(label=_("Tissue"), required=False, choices=[("", "—"), *Tissue.choices])
+    fat = forms.CharField(label=_("Fat content (%)"), max_length=16, required=False)
+    decision_limit = forms.CharField(label=_("Decision limit (CCα)"), max_length=32, required=False)
 
 
 class AnalyteForm(forms.Form):

@@ -287,6 +287,10 @@ def judge_page(request):
                 unit=d["unit"],
                 lod=d["lod"] or None,
                 on_date=d["date"],
+                fat=d["fat"] or None,
+                species=d["species"] or None,
+                tissue=d["tissue"] or None,
+                decision_limit=d["decision_limit"] or None,
             )
         except ValidationError as exc:
             errors_to_form(exc, form)

@@ -563,3 +563,34 @@ def test_plan_coverage_reads_veterinary_limits(vet_shipped, ganyu):
     assert banned.status == "banned"
     (plant,) = limit_coverage([ganyu.category("黄瓜")], ["恩诺沙星"], JUN_2026, JUN_2026)
     assert (plant.status, plant.limit) == ("not_loaded", None)
+
+
+@pytest.mark.django_db
+def test_judge_page_takes_species_and_tissue(vet_shipped, users, client):
+    client.force_login(users.analyst)
+    q = {"food": "猪肉", "analyte": "恩诺沙星", "value": "120", "unit": "μg/kg", "date": "2026-06-10"}
+    page = client.get("/standards/judge/", {**q, "species": "pig", "tissue": "muscle"}).content.decode()
+    assert 'data-testid="judgement"' in page and "不合格" in page
+    assert "0.1 mg/kg" in page and "GB 31650-2019" in page
+    # a tissue the species does not have: the field says so, nothing is judged
+    page = client.get("/standards/judge/", {**q, "species": "pig", "tissue": "eggs"}).content.decode()
+    assert 'data-testid="judgement"' not in page and "猪没有“蛋”这一组织" in page
+    # a prohibited compound under its decision limit is not a detection; at it, it fails
+    q = {
+        "food": "猪肉",
+        "analyte": "氯霉素",
+        "unit": "μg/kg",
+        "date": "2026-06-10",
+        "species": "pig",
+        "tissue": "muscle",
+    }
+    assert (
+        "不合格"
+        not in client.get(
+            "/standards/judge/", {**q, "value": "0.1", "decision_limit": "0.3"}
+        ).content.decode()
+    )
+    assert (
+        "不合格"
+        in client.get("/standards/judge/", {**q, "value": "0.3", "decision_limit": "0.3"}).content.decode()
+    )
