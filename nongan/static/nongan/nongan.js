@@ -7,9 +7,9 @@
    - button[data-geolocate]          fills #id_latitude / #id_longitude from the browser's position
    - button[data-print]              prints the page (after POSTing its form, when it sits in one)
    - input[data-enter-searches]      Enter searches (htmx "search") instead of submitting the form around it
-   - button[data-scan="<input id>"]  scans a QR code with the camera (BarcodeDetector + getUserMedia, where the
-                                     browser has them: shown only then) into that input and submits its form
-                                     with the form's first submit button
+   - button[data-scan="<input id>"]  scans a QR code with the camera (getUserMedia; decoded by BarcodeDetector
+                                     or, without it, by jsQR when the page loads vendor/jsqr/jsQR.js: shown only
+                                     then) into that input and submits its form with its first submit button
    - input[data-tick-all="<form id>"] ticks or clears every checkbox named "ids" of that form (batch actions)
    - select[data-region-picker]      a region select grouped by township becomes two: the township first, then
                                      only that township's villages (without JavaScript: the grouped list)
@@ -66,8 +66,31 @@
     });
   }
 
+  // A QR decoder: the browser's BarcodeDetector (Android Chrome, macOS), else jsQR (vendor/jsqr, loaded by the page
+  // that scans: iOS Safari and desktop Linux have no BarcodeDetector). Resolves to the text read, or null.
+  function qrReader() {
+    if ("BarcodeDetector" in window) {
+      var detector = new window.BarcodeDetector({formats: ["qr_code"]});
+      return function (video) {
+        return detector.detect(video).then(function (codes) { return codes.length ? codes[0].rawValue : null; });
+      };
+    }
+    if (!window.jsQR) return null;
+    var canvas = document.createElement("canvas");
+    var context = canvas.getContext("2d", {willReadFrequently: true});
+    return function (video) {
+      var w = video.videoWidth, h = video.videoHeight;
+      if (!w || !h) return Promise.resolve(null);
+      canvas.width = w;
+      canvas.height = h;
+      context.drawImage(video, 0, 0, w, h);
+      var code = window.jsQR(context.getImageData(0, 0, w, h).data, w, h, {inversionAttempts: "dontInvert"});
+      return Promise.resolve(code ? code.data : null);
+    };
+  }
+
   function scanners(root) {
-    if (!("BarcodeDetector" in window) || !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) return;
+    if (!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia) || !qrReader()) return;
     root.querySelectorAll("[data-scan]").forEach(function (button) { button.hidden = false; });
   }
 
@@ -75,7 +98,7 @@
     var id = button.getAttribute("data-scan");
     var input = document.getElementById(id);
     var video = document.querySelector("[data-scan-video='" + id + "']");
-    var detector = new window.BarcodeDetector({formats: ["qr_code"]});
+    var read = qrReader();
     navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}, audio: false}).then(function (stream) {
       video.srcObject = stream;
       video.hidden = false;
@@ -86,16 +109,16 @@
       }
       function look() {
         if (video.hidden) return;
-        detector.detect(video).then(function (codes) {
-          if (codes.length) {
+        read(video).then(function (text) {
+          if (text) {
             stop();
-            input.value = codes[0].rawValue;
+            input.value = text;
             var submit = input.form.querySelector("button[type=submit], button:not([type])");
             if (input.form.requestSubmit) input.form.requestSubmit(submit); else submit.click();
           } else {
-            window.requestAnimationFrame(look);
+            window.setTimeout(look, 120);
           }
-        }).catch(function () { window.requestAnimationFrame(look); });
+        }).catch(function () { window.setTimeout(look, 120); });
       }
       look();
     }).catch(function () {
