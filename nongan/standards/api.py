@@ -240,7 +240,7 @@ class JudgeView(APIView):
         for key in ("food", "analyte", "unit", "policy", "species", "tissue"):
             if raw[key] is not None and not isinstance(raw[key], str):
                 raw[key] = str(raw[key])
-        for key in ("decision_limit", "lod", "loq", "fat"):
+        for key in ("value", "decision_limit", "lod", "loq", "fat"):
             if isinstance(raw[key], (list, dict)):
                 raw[key] = str(raw[key])
         vet = {k: raw[k] for k in ("species", "tissue", "decision_limit") if raw[k] not in (None, "")}
@@ -250,8 +250,6 @@ class JudgeView(APIView):
             vet["parts"] = {
                 str(k): v if isinstance(v, str | int | float) else str(v) for k, v in raw["parts"].items()
             }
-        if isinstance(raw["value"], (list, dict)):
-            raw["value"] = str(raw["value"])
         judgement = judge(
             food=raw["food"] or "",
             analyte=raw["analyte"] or "",
