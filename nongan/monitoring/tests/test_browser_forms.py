@@ -139,6 +139,7 @@ def test_publishing_a_sample_asks_for_confirmation_first(browser, live_server, u
         page.click("[data-testid=confirm-back]")  # going back changes nothing
         assert Sample.objects.get(pk=s.pk).state == "verified"
         page.click("button[data-action=publish]")
+        page.locator("[data-testid=confirm-message]").wait_for()  # the confirm page has loaded
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.click("[data-testid=confirm]")
         page.wait_for_url(f"**/monitoring/samples/{s.code}/")
