@@ -21,6 +21,15 @@ def _ensure_reference_data() -> None:
         categories_load()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The region and product trees are loaded once into each worker's test database, so every test starts
+    with them (a test's own rows are rolled back to this). A transactional test empties the tables after
+    itself; ``ganyu`` then loads them again for the tests that follow."""
+    with django_db_blocker.unblock():
+        _ensure_reference_data()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_judgement_index():
     """The judgement engine caches the standards; each test's rows are rolled back, so start afresh."""
