@@ -29,6 +29,8 @@ def lists(users, ganyu, shipped_standards):
         sector_quotas={"crop": 500, "livestock": 150, "aquatic": 150},
         township_quantitative=mon.split_evenly(800, towns),
         township_rapid=mon.split_evenly(7200, towns),
+        focus_products=[ganyu.category("黄瓜"), ganyu.category("芹菜")],
+        focus_analytes="毒死蜱；噻虫嗪",
     )
     sample = mon.sample_register(
         actor=users.sampler,
@@ -86,6 +88,12 @@ def test_the_deciding_column_is_on_screen_at_390_px(browser, live_server, users,
     page.goto(f"{live_server.url}/monitoring/plans/")
     title = _fits(page, "[data-testid=plans] td.cell-first a")
     assert title["height"] < 3 * 24  # the title reads along the card, not one character a line
+    page.goto(f"{live_server.url}/monitoring/plans/{timezone.localdate().year}/coverage/")
+    assert page.locator("[data-testid=coverage-status]").count() == 4
+    status = _fits(page, "[data-testid=coverage-status]")
+    product = page.locator("[data-testid=coverage-table] td[data-label=产品]").first.bounding_box()
+    assert status["y"] < product["y"]  # the coverage reads first in its card
+    assert product["height"] < 2 * 24  # 产品 and 检测项目 read along the card, not one character a line
 
     page = _phone(browser)
     browser_login(page, live_server, "sampler")

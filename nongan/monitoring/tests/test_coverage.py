@@ -61,7 +61,7 @@ def test_pairs_classified_on_shipped_data(shipped_standards, users, ganyu, clien
     page = client.get("/monitoring/plans/2027/coverage/").content.decode()
     assert 'data-food="鸡蛋" data-analyte="吡虫啉" data-status="temporary"' in page
     assert 'data-food="南美白对虾" data-analyte="毒死蜱" data-status="not_loaded"' in page
-    assert '<td class="text-end">0.02*</td>' in page
+    assert '<td class="text-end" data-label="限量（mg/kg）">0.02*</td>' in page
     xlsx = client.get("/monitoring/plans/2027/coverage/?format=xlsx")
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     cells = [[c.value for c in r] for r in sheet.iter_rows()]
