@@ -105,11 +105,11 @@ def _declared(model) -> list[tuple[str, str]] | None:
 
 def _content(model, values: dict) -> dict:
     """The declared content from the values of the fields (by name): ``LEDGER_FIELDS``, and each group of
-    ``LEDGER_FIELDS_ONCE_SET`` ({field: (fields…)}) once that field is set (not None), so records from before the
-    group was declared keep their digests."""
+    ``LEDGER_FIELDS_ONCE_SET`` ({field: (fields…)}) once that field is set (neither None nor empty text), so
+    records from before the group was declared keep their digests."""
     content = {name: values[name] for name in model.LEDGER_FIELDS}
     for key, more in getattr(model, "LEDGER_FIELDS_ONCE_SET", {}).items():
-        if values[key] is not None:
+        if values[key] not in (None, ""):
             content.update({name: values[name] for name in (key, *more)})
     return content
 

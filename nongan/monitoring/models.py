@@ -361,7 +361,7 @@ class Sample(WorkflowModel):
             [r.analyte, r.value, r.unit, r.lod, r.loq, r.verdict, r.limit_mg_kg, r.edition, r.rule]
             for r in self.results.filter(is_current=True).order_by("pk")
         ]
-        return {
+        content = {
             "code": self.code,
             "producer": self.producer_id,
             "product": self.product_id,
@@ -371,6 +371,10 @@ class Sample(WorkflowModel):
             "published_at": self.published_at,
             "results": [[str(v) if v is not None else None for v in row] for row in results],
         }
+        # The animal, tissue and fat content join once recorded (samples without them keep their digests).
+        if self.species or self.tissue or self.fat_content is not None:
+            content["animal"] = [self.species, self.tissue, self.fat_content]
+        return content
 
     def __str__(self) -> str:
         return self.code
@@ -430,6 +434,8 @@ class LabResult(models.Model):
         "verified_by",
         "verified_at",
     )
+    # What a veterinary drug was judged with joins the content once set (results without it keep their digests).
+    LEDGER_FIELDS_ONCE_SET = {"species": (), "tissue": (), "fat_content": ()}
 
     sample = models.ForeignKey(
         Sample, verbose_name=_("sample"), on_delete=models.PROTECT, related_name="results"

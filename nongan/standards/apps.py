@@ -21,6 +21,11 @@ class StandardsConfig(NonganAppConfig):
 
     def ready(self):
         from nongan.core import imports as core_imports
+        from nongan.core.ledger import register_kinds
+
+        from .choices import LEDGER_KINDS
+
+        register_kinds(LEDGER_KINDS)
 
         from .imports import TABLES
 

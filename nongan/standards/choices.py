@@ -265,3 +265,8 @@ def scope_label(text: str) -> str:
     the page's language, any other as it is written."""
     label = SHIPPED_SCOPES.get((text or "").strip())
     return str(label) if label is not None else text
+
+
+LEDGER_KINDS = {
+    "standards.edition_partial": _("Edition marked loaded in part or complete"),
+}

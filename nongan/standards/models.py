@@ -35,6 +35,9 @@ class Edition(models.Model):
     those of the latest full edition in force, with the amendments to it that are in force laid on top.
     """
 
+    # What the ledger hashes once a change of the edition is ledgered (marking it loaded in part or complete).
+    LEDGER_FIELDS = ("code", "family", "kind", "in_force", "partial")
+
     code = models.CharField(_("standard"), max_length=64, unique=True, help_text=_("e.g. GB 2763-2021"))
     family = models.CharField(_("standard family"), max_length=32, db_index=True, help_text=_("e.g. GB 2763"))
     kind = models.CharField(_("kind"), max_length=16, choices=EditionKind.choices)

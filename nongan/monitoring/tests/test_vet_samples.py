@@ -131,3 +131,39 @@ def test_bad_result_rows_refused_nothing_saved(vet_standards, make_sample, users
             services.results_enter(actor=users.analyst, sample=sample, rows=[row])
         assert text in exc.value.message_dict["rows"][0], exc.value.message_dict
     assert LabResult.objects.filter(sample=sample).count() == 0
+
+
+def test_an_edit_of_the_animal_tissue_or_fat_behind_the_application_is_reported(
+    vet_standards, make_sample, users
+):
+    """What a veterinary result was judged with is evidence: the ledger hashes the result's species, tissue and
+    fat content (and the sample's), so changing them in the database is found by verify-ledger."""
+    from nongan.core import ledger
+
+    sample = services.sample_transition(
+        actor=users.analyst,
+        sample=make_sample(product="猪肉", species="猪", tissue="肌肉", fat_content="12.5"),
+        action="receive",
+    )
+    [r] = services.results_enter(
+        actor=users.analyst,
+        sample=sample,
+        rows=[{"analyte": "恩诺沙星", "value": "150", "unit": "μg/kg"}],
+        submit=True,
+    )
+    services.sample_transition(actor=users.analyst2, sample=Sample.objects.get(pk=sample.pk), action="verify")
+    services.sample_transition(actor=users.admin, sample=Sample.objects.get(pk=sample.pk), action="publish")
+    records, problems = ledger.verify_records()  # every record the steps above ledgered
+    assert (records, problems) == (4, [])
+    for model, pk, change, back in (
+        (LabResult, r.pk, {"tissue": "liver"}, {"tissue": "muscle"}),
+        (LabResult, r.pk, {"species": "cattle"}, {"species": "pig"}),
+        (LabResult, r.pk, {"fat_content": Decimal("30")}, {"fat_content": Decimal("12.5")}),
+        (Sample, sample.pk, {"fat_content": Decimal("30")}, {"fat_content": Decimal("12.5")}),
+        (Sample, sample.pk, {"tissue": "liver"}, {"tissue": "muscle"}),
+    ):
+        model.objects.filter(pk=pk).update(**change)
+        count, [problem] = ledger.verify_records()
+        assert problem.message.startswith(f"{model._meta.label_lower} {pk} "), (change, problem.message)
+        model.objects.filter(pk=pk).update(**back)
+        assert ledger.verify_records() == (records, [])

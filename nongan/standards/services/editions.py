@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from nongan.core import audit
+from nongan.core import audit, ledger
 
 from ..choices import EditionKind
 from ..models import Edition
@@ -260,5 +260,14 @@ def edition_mark_partial(*, actor, edition: Edition, partial: bool, reason: str)
     edition.partial = bool(partial)
     edition.save(update_fields=["partial"])
     audit.record_update(actor, edition, before, reason=reason)
+    # Whether a gap reads "limit not loaded" or "no limit" decides verdicts: the change is evidence.
+    ledger.append(
+        kind="standards.edition_partial",
+        ref=edition.code,
+        payload={"edition": edition.code, "partial": edition.partial, "reason": reason},
+        actor=actor,
+        region=getattr(actor, "jurisdiction", None),
+        records=[edition],
+    )
     _touch()
     return edition

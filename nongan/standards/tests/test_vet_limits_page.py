@@ -3,12 +3,13 @@ an edition's partial mark turned off or on by a district administrator with a re
 
 import datetime as dt
 import io
+import json
 
 import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from nongan.core.models import AuditLog
+from nongan.core.models import AuditLog, LedgerEntry
 from nongan.standards import engine
 from nongan.standards.engine import judge
 from nongan.standards.models import Edition, StandardsRevision
@@ -125,6 +126,19 @@ def test_administrator_marks_editions_complete_with_a_reason(
     edition.refresh_from_db()
     assert edition.partial is True
     assert judge(**PAIR).rule == "limit_not_loaded"
+    # each change is on the ledger, with the edition as it then stood; an edit behind the application is found
+    from nongan.core import ledger
+
+    entries = LedgerEntry.objects.filter(kind="standards.edition_partial").order_by("seq")
+    assert [(e.ref, json.loads(e.payload)["partial"], json.loads(e.payload)["reason"]) for e in entries] == [
+        *[(code, False, "正式文本已全部导入") for code in EDITIONS],
+        ("GB 2763-2021", True, "发现缺行"),
+    ]
+    assert entries.last().actor_repr == str(users.admin)
+    assert ledger.verify_records()[1] == []
+    Edition.objects.filter(code="GB 2763-2021").update(partial=False)
+    [problem] = ledger.verify_records()[1]
+    assert problem.message.startswith(f"standards.edition {edition.pk} ")
 
 
 def test_partial_mark_refused_to_others_and_without_a_reason(client, standards, users):
@@ -152,5 +166,6 @@ def test_partial_mark_refused_to_others_and_without_a_reason(client, standards, 
     edition.refresh_from_db()
     assert edition.partial is True
     assert AuditLog.objects.count() == logs
+    assert not LedgerEntry.objects.filter(kind="standards.edition_partial").exists()
     engine.invalidate()
     assert judge(**PAIR).rule == "limit_not_loaded"
