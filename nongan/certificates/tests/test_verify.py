@@ -139,3 +139,16 @@ def test_verify_qr_command_with_the_database(users, batch, issue, capsys):
             call_command("verify_qr", text, "--db")
         assert exc.value.code == 1
         assert capsys.readouterr().out.startswith(first), text
+
+
+def test_the_public_page_escapes_what_people_typed(client, users, batch, issue):
+    """The page is built without the template engine (public_page): every text a person typed is escaped."""
+    from nongan.certificates import labels
+
+    [c] = issue(batch)
+    services.certificate_revoke(actor=users.producer, certificate=c, reason='<b onclick="x()">错填</b>&')
+    page = client.get("/" + labels.qr_text_of(c).split("/", 3)[3]).content.decode()
+    assert "&lt;b onclick=&quot;x()&quot;&gt;错填&lt;/b&gt;&amp;" in page
+    assert "<b onclick" not in page
+    assert '<div class="alert alert-warning" data-testid="verify-status">' in page
+    assert page.count("<html") == 1 and page.rstrip().endswith("</html>")
