@@ -11,12 +11,12 @@ address (NONGAN_RATE_RAISED_FOR=127.0.0.1), as a market's scanning station would
 DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/nongan_verify_bench (created if missing; kept between
 runs, so the rows are loaded once). Target: /v/ at least 0.5× the bare view's rate, p99 under 50 ms.
 
-Measured 2026-12-01 on the 2-core development machine with other test suites running (load average 5–8), 2 sync
-workers, 4 client threads, 10 s each:
-    200,000 certificates:   /v/  52 req/s, p50 75 ms, p99 132 ms;  bare 310 req/s, p50 8 ms, p99 43 ms;  0.17×
-    1,000,000 certificates: /v/  59 req/s, p50 61 ms, p99 182 ms;  bare 466 req/s, p50 8 ms, p99 24 ms;  0.13×
-    (before the lean read of the page: 29–43 req/s, 0.10–0.14×). Every answered request's scan was in the log
-    after SIGTERM. The target is not reached there: see docs/certificates.md, "Benchmarks".
+Measured 2026-12-01 on the 2-core development machine, 200,000 certificates, 2 sync workers, 4 client threads,
+10 s each (docs/certificates.md, "Benchmarks", has the whole table):
+    template page, other suites running:      /v/  52 req/s, p99 132 ms;  bare  310 req/s;  0.17×
+    page built in Python, idle:               /v/ 489 req/s, p99  17 ms;  bare 1453 req/s;  0.34×
+    + query prepared per connection, idle:    /v/ 415 req/s, p99  22 ms;  bare  932 req/s;  0.45× (0.48× again)
+Every answered request's scan was in the log after SIGTERM. p99 is under 50 ms; the ratio is near 0.5, not at it.
 """
 
 import argparse

@@ -297,6 +297,10 @@ NONGAN_SCAN_FLUSH_SECONDS = float(env("NONGAN_SCAN_FLUSH_SECONDS", "2"))
 NONGAN_SCAN_BATCH = int(env("NONGAN_SCAN_BATCH", "500"))
 # A rendered /v/<number> page is reused for this many seconds within a process (0: render every time).
 NONGAN_VERIFY_PAGE_SECONDS = int(env("NONGAN_VERIFY_PAGE_SECONDS", "5"))
+# The public page's query is a prepared statement of each PostgreSQL connection (planned once, not per scan).
+# Set NONGAN_PG_PREPARE=0 behind a pooler that hands one server session to many clients (pgbouncer in transaction
+# mode): it does not keep a session's prepared statements.
+NONGAN_PG_PREPARE = env("NONGAN_PG_PREPARE", "1") not in ("0", "false", "False", "")
 
 # Background tasks: the database backend with `nongan db_worker`; "immediate" runs them inline.
 TASKS_BACKEND = env("NONGAN_TASKS", "database")

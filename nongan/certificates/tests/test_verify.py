@@ -6,8 +6,9 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection
 
-from nongan.certificates import qrsign, services
+from nongan.certificates import qrsign, selectors, services
 from nongan.certificates.models import Scan
 from nongan.certificates.services import Verdict
 
@@ -152,3 +153,30 @@ def test_the_public_page_escapes_what_people_typed(client, users, batch, issue):
     assert "<b onclick" not in page
     assert '<div class="alert alert-warning" data-testid="verify-status">' in page
     assert page.count("<html") == 1 and page.rstrip().endswith("</html>")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements of a PostgreSQL session")
+def test_the_public_page_query_is_prepared_once_per_connection(client, users, batch, issue, settings):
+    """On PostgreSQL the page's query is planned once per connection (PREPARE), then only executed; with
+    NONGAN_PG_PREPARE off (a pooler sharing sessions) it is sent plainly and the page reads the same."""
+    from nongan.certificates import labels
+
+    certs = issue(batch, count=2)
+    paths = ["/" + labels.qr_text_of(c).split("/", 3)[3] for c in certs]
+
+    def prepared() -> int:
+        with connection.cursor() as cur:
+            cur.execute("SELECT count(*) FROM pg_prepared_statements WHERE name = 'nongan_public_page'")
+            return cur.fetchone()[0]
+
+    pages = [client.get(p).content.decode() for p in paths]
+    assert prepared() == 1 and all("真实有效" in p for p in pages)
+    assert [certs[0].number in pages[0], certs[1].number in pages[1]] == [True, True]
+    settings.NONGAN_PG_PREPARE = False
+    with connection.cursor() as cur:
+        cur.execute("DEALLOCATE ALL")
+    selectors._PREPARED.clear()
+    plain = client.get(paths[0]).content.decode()
+    assert prepared() == 0 and "真实有效" in plain and certs[0].number in plain
+    settings.NONGAN_PG_PREPARE = True
+    assert client.get(paths[1]).status_code == 200 and prepared() == 1  # prepared again on its first use
