@@ -40,9 +40,7 @@ def _fresh_judgement_index():
     engine.invalidate()
 
 
-@pytest.fixture
-def ganyu(db):
-    """The demo region tree and product tree: ganyu.district, ganyu.town["青口镇"], ganyu.village(town_name)."""
+def _ganyu() -> SimpleNamespace:
     _ensure_reference_data()
     towns = {r.name: r for r in Region.objects.filter(level="township")}
 
@@ -57,17 +55,7 @@ def ganyu(db):
     )
 
 
-@pytest.fixture
-def shipped_standards(ganyu):
-    """The shipped residue limits and banned / restricted substance lists (nongan/standards/data)."""
-    from nongan.standards.services import standards_load
-
-    return standards_load()
-
-
-@pytest.fixture
-def make_producer(ganyu):
-    """make_producer(name=…, town=…, village_index=…, **fields) → a registered Producer (through the service)."""
+def _producer_maker(ganyu):
     from nongan.registry.services import producer_create
 
     counter = {"n": 0}
@@ -90,11 +78,7 @@ def make_producer(ganyu):
     return make
 
 
-@pytest.fixture
-def users(ganyu, make_producer):
-    """One account per role: admin (district), qk / zw (township supervisors of 青口镇 / 柘汪镇),
-    village (coordinator of the first village of 青口镇), producer (owns a 青口镇 cooperative),
-    sampler, analyst, analyst2, enforcement, market (market checker of the district)."""
+def _users(ganyu, make_producer) -> SimpleNamespace:
     own = make_producer(name="青口镇绿源蔬菜专业合作社")
 
     def mk(username, role, jurisdiction=None, producer=None):
@@ -121,6 +105,69 @@ def users(ganyu, make_producer):
         market=mk("market", Role.MARKET_CHECKER, ganyu.district),
         own_producer=own,
     )
+
+
+@pytest.fixture
+def ganyu(db):
+    """The demo region tree and product tree: ganyu.district, ganyu.town["青口镇"], ganyu.village(town_name)."""
+    return _ganyu()
+
+
+@pytest.fixture
+def shipped_standards(ganyu):
+    """The shipped residue limits and banned / restricted substance lists (nongan/standards/data)."""
+    from nongan.standards.services import standards_load
+
+    return standards_load()
+
+
+@pytest.fixture
+def make_producer(ganyu):
+    """make_producer(name=…, town=…, village_index=…, **fields) → a registered Producer (through the service)."""
+    return _producer_maker(ganyu)
+
+
+@pytest.fixture
+def users(ganyu, make_producer):
+    """One account per role: admin (district), qk / zw (township supervisors of 青口镇 / 柘汪镇),
+    village (coordinator of the first village of 青口镇), producer (owns a 青口镇 cooperative),
+    sampler, analyst, analyst2, enforcement, market (market checker of the district)."""
+    return _users(ganyu, make_producer)
+
+
+# ---------------------------------------------------------------- a world shared by a module's tests
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker):
+    """One transaction around a whole test module, rolled back after its last test: rows made by module-scoped
+    fixtures (``module_users`` and a module's own world) are built once per module and worker instead of once
+    per test. Each test still runs in its own savepoint (pytest-django's ``db``), rolled back after it, so every
+    test starts from the same world. Only for modules whose tests use ``db`` (never ``transaction=True``) and
+    treat the shared Python objects as read-only (read fresh rows from the database after changing one)."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def module_ganyu(module_db):
+    return _ganyu()
+
+
+@pytest.fixture(scope="module")
+def module_make_producer(module_ganyu):
+    return _producer_maker(module_ganyu)
+
+
+@pytest.fixture(scope="module")
+def module_users(module_ganyu, module_make_producer):
+    return _users(module_ganyu, module_make_producer)
 
 
 def _run_parallel(fn, n: int = 50, timeout: float = 60.0):

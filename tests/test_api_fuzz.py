@@ -4,15 +4,15 @@ Schemathesis generates valid and invalid requests (all generation modes; example
 phases) for every operation and sends them in-process to Django's WSGI handler, authenticated with the DRF
 token of the district administrator, so the write endpoints run too. Each operation is one pytest test in
 pytest-django's test database, with a small world (standards, producers, a plan, a sample with a result, a
-rapid test, a draw round) created first. Path parameters and references in bodies are now and then swapped
+rapid test, a draw round) created once for the module and rolled back to after each operation. Path parameters and references in bodies are now and then swapped
 for real ones, so requests get past the 404s and the "unknown reference" errors into the services.
 
 Checks: no 5xx ever; a documented status must carry the documented content type and match its schema.
 Undocumented statuses (400, 403, 404, 405) are fine: drf-spectacular documents only the success answers, so
 schemathesis' status_code_conformance is not run.
 
-One pytest test per operation (schema.parametrize); schemathesis.pytest.from_fixture, which would share one
-world, fails under pytest 9 (it sets Node._nodeid). Examples per operation: 25, or NONGAN_FUZZ_EXAMPLES to
+One pytest test per operation (schema.parametrize), all on one module-scoped world (conftest's ``module_db``);
+schemathesis.pytest.from_fixture fails under pytest 9 (it sets Node._nodeid). Examples per operation: 25, or NONGAN_FUZZ_EXAMPLES to
 hunt further locally; derandomized, so CI runs are reproducible. Runs on SQLite and PostgreSQL.
 """
 
@@ -112,9 +112,11 @@ def keep_test_connection(db):
         request_finished.connect(close_old_connections)
 
 
-@pytest.fixture
-def world(users, ganyu, make_producer):
-    """A little of everything the API lists, created through the services."""
+@pytest.fixture(scope="module")
+def world(module_users, module_ganyu, module_make_producer):
+    """A little of everything the API lists, created through the services once for the module (conftest's
+    ``module_db``); each operation's requests are rolled back after its test."""
+    users, ganyu, make_producer = module_users, module_ganyu, module_make_producer
     from nongan.core.validators import uscc_check_char
     from nongan.draws.services import round_create
     from nongan.monitoring import services as mon
@@ -299,8 +301,8 @@ def world(users, ganyu, make_producer):
 
 
 @pytest.fixture
-def admin_token(users):
-    return token_create(actor=users.admin, user=users.admin)[1]
+def admin_token(module_users, db):
+    return token_create(actor=module_users.admin, user=module_users.admin)[1]
 
 
 @schema.parametrize()
@@ -309,8 +311,8 @@ def admin_token(users):
     deadline=None,
     derandomize=True,
     database=None,
-    # Schemas make big, filtered inputs and requests take time; the fixtures (one world per operation) are
-    # function-scoped on purpose. The usage checks (differing_executors, nested_given) stay on.
+    # Schemas make big, filtered inputs and requests take time; the token fixture is function-scoped on
+    # purpose (the world is the module's). The usage checks (differing_executors, nested_given) stay on.
     suppress_health_check=[
         HealthCheck.data_too_large,
         HealthCheck.filter_too_much,

@@ -46,9 +46,32 @@ TRACE_EXPORT = {r: 200 for r in ROLES} | {"zw": 404}
 DRAW_EXPORT = {r: 200 for r in ROLES} | {"producer": 403, "qk": 404, "zw": 404, "village": 404}
 
 
-@pytest.fixture
-def world(users, make_producer, ganyu, shipped_standards):
+# One world for the module (conftest's ``module_db``), present for every test (autouse, so no test's rows depend
+# on which tests ran before it); each test's own rows are rolled back after it.
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def ganyu(module_ganyu):
+    return module_ganyu
+
+
+@pytest.fixture(scope="module")
+def make_producer(module_make_producer):
+    return module_make_producer
+
+
+@pytest.fixture(scope="module")
+def users(module_users):
+    return module_users
+
+
+@pytest.fixture(scope="module", autouse=True)
+def world(users, make_producer, ganyu):
     from nongan.certificates import services as certs
+    from nongan.standards.services import standards_load
+
+    standards_load()
 
     hh = make_producer(
         name="王小二", type="household", is_scale=False, legal_rep="王小二", phone="13912340000", id_number=""
