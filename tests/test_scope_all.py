@@ -82,8 +82,38 @@ def _photo(mon, actor, sample):
     return mon.sample_photo_add(actor=actor, sample=sample, image=SimpleUploadedFile("p.png", buf.getvalue()))
 
 
-@pytest.fixture
-def world(users, make_producer, ganyu, monkeypatch, tmp_path):
+# One world for the module (conftest's ``module_db``), present for every test (autouse, so no test's rows depend on
+# which tests ran before it); each test's own rows are rolled back after it.
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def ganyu(module_ganyu):
+    return module_ganyu
+
+
+@pytest.fixture(scope="module")
+def make_producer(module_make_producer):
+    return module_make_producer
+
+
+@pytest.fixture(scope="module")
+def users(module_users):
+    return module_users
+
+
+@pytest.fixture(scope="module")
+def _fake_judge():
+    """The monitoring app judges with ``_judge`` for the whole module (the world's results and the tests')."""
+    from nongan.monitoring import services as mon
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(mon.common, "get_judge", lambda: _judge)
+        yield
+
+
+@pytest.fixture(scope="module", autouse=True)
+def world(users, make_producer, ganyu, _fake_judge, tmp_path_factory):
     """Producers and their data in 青口镇 and 柘汪镇, made through each app's services; a second county
     (连云区) with one producer and its administrator."""
     from nongan.certificates import services as cert_services
@@ -95,7 +125,7 @@ def world(users, make_producer, ganyu, monkeypatch, tmp_path):
     from nongan.registry import services as reg
     from nongan.registry.models import Base, Certification, Contact, StaffMember
 
-    monkeypatch.setattr(mon.common, "get_judge", lambda: _judge)
+    tmp_path = tmp_path_factory.mktemp("second-county")
 
     def account(username, role, region):
         return user_create(
