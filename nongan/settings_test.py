@@ -9,6 +9,10 @@ import tempfile
 os.environ.setdefault("NONGAN_TASKS", "immediate")
 os.environ.setdefault("NONGAN_SCAN_FLUSH_SECONDS", "0")  # scans written inside their request
 os.environ.setdefault("NONGAN_VERIFY_PAGE_SECONDS", "0")
+# Each request closes its database connection at its end (the live server's request threads would otherwise keep
+# theirs open after the thread ends, and with both workers' browser tests a 50-connection race test on PostgreSQL
+# could meet "too many clients").
+os.environ.setdefault("DB_CONN_MAX_AGE", "0")
 os.environ.setdefault("NONGAN_VAR", tempfile.mkdtemp(prefix="nongan-test-"))
 # Under pytest-xdist every worker (gw0, gw1 …) inherits the controller's directory: each takes its own below it,
 # so one worker's stored files (uploads, photos, keys) never appear in another's tests.
