@@ -1,5 +1,6 @@
 """Fixtures shared by every app's tests: the Ganyu region tree, the product tree, and one account per role."""
 
+import contextlib
 from types import SimpleNamespace
 
 import pytest
@@ -192,11 +193,29 @@ def _run_parallel(fn, n: int = 50, timeout: float = 60.0):
             connections.close_all()
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout)
+    with _one_burst_at_a_time():
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout)
     return results, errors
+
+
+@contextlib.contextmanager
+def _one_burst_at_a_time():
+    """Hold a machine-wide file lock while a burst of connections runs. PostgreSQL allows 100 clients by
+    default: two xdist workers each opening 50 at the same moment (plus their own and the live servers')
+    exceed it and the server refuses them ('too many clients'), so bursts from different workers take turns."""
+    import fcntl
+    import tempfile
+    from pathlib import Path
+
+    with open(Path(tempfile.gettempdir()) / "nongan-test-connection-burst.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture
