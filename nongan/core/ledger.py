@@ -180,6 +180,11 @@ def append(*, kind: str, ref: str, payload: Any, actor=None, region=None, record
         )
 
 
+def has_entry(*, kind: str, ref: str) -> bool:
+    """Whether the ledger holds an entry of ``kind`` about ``ref``."""
+    return LedgerEntry.objects.filter(kind=kind, ref=str(ref)).exists()
+
+
 # What each kind of entry is called on the ledger page. The apps add theirs (``register_kinds`` in their
 # ``AppConfig.ready``); an unknown kind is shown as it is stored.
 KIND_LABELS: dict[str, Any] = {}

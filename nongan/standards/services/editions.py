@@ -239,6 +239,29 @@ def editions_import(*, actor, table: Table) -> dict[str, int]:
     return {"created": created, "skipped": skipped}
 
 
+PARTIAL_KIND = "standards.edition_partial"
+
+
+def partial_mark_is_deliberate(edition: Edition) -> bool:
+    """Whether the edition's partial mark was set on purpose — by a district administrator, or by the import of an
+    official table — and so stands on the ledger. The shipped loaders then leave the mark as it is: a reload must
+    not undo a decision, and a change without a ledger entry would read as an edit behind the application."""
+    return ledger.has_entry(kind=PARTIAL_KIND, ref=edition.code)
+
+
+def ledger_partial(edition: Edition, *, actor, reason: str) -> None:
+    """The ledger entry of a change of the edition's partial mark (with the edition as it now stands): whether a
+    gap reads "limit not loaded" or "no limit" decides verdicts, so the change is evidence."""
+    ledger.append(
+        kind=PARTIAL_KIND,
+        ref=edition.code,
+        payload={"edition": edition.code, "partial": edition.partial, "reason": reason},
+        actor=actor,
+        region=getattr(actor, "jurisdiction", None),
+        records=[edition],
+    )
+
+
 @transaction.atomic
 def edition_mark_partial(*, actor, edition: Edition, partial: bool, reason: str) -> Edition:
     """Mark an edition loaded in part (a pair it does not hold is "limit not loaded") or complete (such a pair is
@@ -260,14 +283,6 @@ def edition_mark_partial(*, actor, edition: Edition, partial: bool, reason: str)
     edition.partial = bool(partial)
     edition.save(update_fields=["partial"])
     audit.record_update(actor, edition, before, reason=reason)
-    # Whether a gap reads "limit not loaded" or "no limit" decides verdicts: the change is evidence.
-    ledger.append(
-        kind="standards.edition_partial",
-        ref=edition.code,
-        payload={"edition": edition.code, "partial": edition.partial, "reason": reason},
-        actor=actor,
-        region=getattr(actor, "jurisdiction", None),
-        records=[edition],
-    )
+    ledger_partial(edition, actor=actor, reason=reason)
     _touch()
     return edition

@@ -31,6 +31,7 @@ from nongan.core import audit
 from ..choices import AnalyteKind, LimitBasis, LimitType
 from ..models import Edition, MaxResidueLimit
 from .common import OFFICIAL_SOURCE, _analyte_index, _food_index, _get_or_create_analyte, _touch
+from .editions import partial_mark_is_deliberate
 
 if TYPE_CHECKING:
     from nongan.registry.models import ProductCategory
@@ -226,7 +227,7 @@ def excerpt_load(*, actor=None, path: Path) -> ExcerptReport:
     if MaxResidueLimit.objects.filter(edition=edition, source__startswith=OFFICIAL_SOURCE).exists():
         report.skipped_existing = len(rows)  # an official table was imported: the excerpt never comes back
         return report
-    if not edition.partial:
+    if not edition.partial and not partial_mark_is_deliberate(edition):
         before = audit.snapshot(edition)
         edition.partial = True
         edition.save(update_fields=["partial"])

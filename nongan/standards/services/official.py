@@ -29,6 +29,7 @@ from ..choices import LimitType
 from ..models import Analyte, Edition, MaxResidueLimit
 from ..tables import COLUMNS, _norm_header
 from .common import OFFICIAL_SOURCE, _analyte_index, _find_analyte, _food_index, _touch
+from .editions import ledger_partial
 from .excerpt import (
     BAD_VALUE,
     EDITION_CODE,
@@ -521,6 +522,7 @@ def official_table_apply(*, actor, plan: OfficialPlan, source_file: str, job_id:
         changes["partial"] = [edition.partial, partial]
         edition.partial = partial
         edition.save(update_fields=["partial"])
+        ledger_partial(edition, actor=actor, reason=reason)
     audit.record_change(actor, edition, changes, reason=reason)
     if created or plan.update or plan.remove or refreshed or "partial" in changes:
         _touch()

@@ -19,7 +19,7 @@ from ..models import Edition, MaxResidueLimit, ScopeMapping
 from ..tables import RowError, TableRejected, read_path
 from .analytes import analytes_import
 from .common import OFFICIAL_SOURCE, _food_index, _touch, normalise_code
-from .editions import editions_import
+from .editions import editions_import, partial_mark_is_deliberate
 from .excerpt import excerpt_load
 from .limits import mrl_import
 from .lists import banned_import, restricted_import
@@ -81,11 +81,13 @@ def scope_mappings_load(*, actor=None, path: Path = SHIPPED["scope"]) -> dict[st
 def sample_editions_mark_partial(*, actor=None, path: Path = SHIPPED[ImportKind.MRL]) -> list[str]:
     """Mark partial the editions the sample file (mrl_sample.csv) holds rows of: they are loaded from a few sample
     rows, so a pair they do not hold is "limit not loaded", never "no limit". Idempotent (an edition already partial
-    is left alone), and an edition that an official table import has filled (a limit whose source says so) is never
-    marked again. Returns the codes marked now."""
+    is left alone), and an edition that an official table import has filled (a limit whose source says so) or
+    whose mark an administrator has set is never marked again. Returns the codes marked now."""
     codes = {normalise_code(row.get("standard", "")) for _n, row in read_path("mrl", path).rows}
     marked = []
     for edition in Edition.objects.filter(code__in=codes, partial=False).order_by("code"):
+        if partial_mark_is_deliberate(edition):
+            continue
         if MaxResidueLimit.objects.filter(edition=edition, source__startswith=OFFICIAL_SOURCE).exists():
             continue
         before = audit.snapshot(edition)

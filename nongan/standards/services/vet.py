@@ -30,6 +30,7 @@ from ..engine import UNITS, normalise_unit
 from ..models import Analyte, BannedSubstance, Edition, VetDrugLimit
 from ..tables import RowError, Table, TableRejected, parse_decimal
 from .common import _analyte_index, _find_analyte, _get_or_create_analyte, _touch, normalise_code
+from .editions import partial_mark_is_deliberate
 
 ANNOUNCEMENT_250 = "农业农村部公告第250号"
 EFFECTIVE_250 = dt.date(2019, 12, 27)
@@ -135,10 +136,11 @@ def vet_markers_load(*, actor=None, path: Path) -> dict[str, int]:
 
 @transaction.atomic
 def vet_editions_mark_partial(*, actor=None) -> int:
-    """GB 31650 editions with no limit loaded are partial: a pair they do not hold is "limit not loaded"."""
+    """GB 31650 editions with no limit loaded are partial: a pair they do not hold is "limit not loaded" (unless
+    a district administrator has set the edition's mark)."""
     marked = 0
     for edition in Edition.objects.filter(family=VET_FAMILY, partial=False):
-        if not edition.vet_limits.exists():
+        if not edition.vet_limits.exists() and not partial_mark_is_deliberate(edition):
             before = audit.snapshot(edition)
             edition.partial = True
             edition.save(update_fields=["partial"])

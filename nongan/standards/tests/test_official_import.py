@@ -4,6 +4,7 @@ the partial mark, idempotent re-import."""
 
 import datetime as dt
 import io
+import json
 from decimal import Decimal
 
 import openpyxl
@@ -11,8 +12,8 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from nongan.core import imports
-from nongan.core.models import AuditLog
+from nongan.core import imports, ledger
+from nongan.core.models import AuditLog, LedgerEntry
 from nongan.registry.services import categories_load
 from nongan.standards import engine
 from nongan.standards.engine import judge
@@ -288,6 +289,12 @@ def test_a_complete_import_clears_partial_and_the_sample_never_comes_back(base, 
     assert judge(food="黄瓜", analyte="毒死蜱", value="0.01", unit="mg/kg", on_date=on).rule == "no_limit"
     assert sample_editions_mark_partial() == []  # the shipped load does not mark it partial again
     assert Edition.objects.get(code="GB 2763-2021").partial is False
+    # the mark the import changed is on the ledger with the edition as it stands: verify-ledger finds it whole
+    entry = LedgerEntry.objects.get(kind="standards.edition_partial", ref="GB 2763-2021")
+    payload = json.loads(entry.payload)
+    assert (payload["partial"], payload["reason"]) == (False, "official table import: gb2763-2021.xlsx")
+    assert entry.actor_repr == str(users.admin)
+    assert ledger.verify_records()[1] == []
 
 
 def test_the_template_downloads_and_its_example_is_refused(base, users, client):

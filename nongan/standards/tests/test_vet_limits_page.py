@@ -169,3 +169,23 @@ def test_partial_mark_refused_to_others_and_without_a_reason(client, standards, 
     assert not LedgerEntry.objects.filter(kind="standards.edition_partial").exists()
     engine.invalidate()
     assert judge(**PAIR).rule == "limit_not_loaded"
+
+
+def test_an_administrators_mark_survives_the_shipped_load_and_the_ledger_stays_whole(standards, users):
+    """Marked complete by an administrator, an edition loaded from the excerpt (GB 2763-2026), from sample rows
+    (GB 2763-2021) or with no table at all (GB 31650-2019) stays complete when `nongan load-standards` runs again:
+    the loaders do not undo a decision on the ledger (nor change the edition behind it)."""
+    from nongan.core import ledger
+    from nongan.standards.services import edition_mark_partial, standards_load
+
+    codes = ["GB 2763-2026", "GB 2763-2021", "GB 31650-2019"]
+    for code in codes:
+        edition = Edition.objects.get(code=code)
+        assert edition.partial is True
+        edition_mark_partial(
+            actor=users.admin, edition=edition, partial=False, reason="经核对，按完整标准使用"
+        )
+    standards_load()
+    assert [Edition.objects.get(code=code).partial for code in codes] == [False, False, False]
+    assert ledger.verify_records()[1] == []
+    assert LedgerEntry.objects.filter(kind="standards.edition_partial").count() == 3
