@@ -253,3 +253,45 @@ def test_tests_may_set_up_data_with_lower_apps_models_but_not_reach_up():
         "from nongan.certificates.models import C", app="monitoring", package="x", in_tests=True
     )
     assert [v.rule for v in found] == ["upward"]
+
+
+def _routes(patterns, prefix: str = "") -> list[str]:
+    """Every route of a URL list, with the prefixes of the includes on its way (regexes without their ^)."""
+    from django.urls import URLResolver
+
+    out = []
+    for p in patterns:
+        route = prefix + str(p.pattern).lstrip("^")
+        out += _routes(p.url_patterns, route) if isinstance(p, URLResolver) else [route]
+    return out
+
+
+def test_top_level_mounts_claim_no_prefix_of_another_mount():
+    """``app_urlpatterns`` tries the mounts under a prefix before the top-level ones: that is the same URL map
+    only while no top-level route begins with another mount's prefix (else the prefixed mount would now win)."""
+    from django.urls import include
+
+    from nongan.core.apps import app_urlpatterns, project_apps
+
+    mounts = [(prefix, urlconf) for config in project_apps() for prefix, urlconf in config.urls()]
+    prefixes = {prefix for prefix, _conf in mounts if prefix}
+    confs = [include(conf)[0] for prefix, conf in mounts if not prefix]
+    top = [r for conf in confs for r in _routes(getattr(conf, "urlpatterns", conf))]
+    assert top, "the core and dashboard apps mount their pages at the top level"
+    assert "v/" in prefixes and "certificates/" in prefixes
+    assert [r for r in top if r.startswith(tuple(prefixes))] == []
+    order = [str(p.pattern) for p in app_urlpatterns()]
+    assert order.index("v/") < order.index(""), (
+        "the public page is found before the top-level pages are tried"
+    )
+
+
+def test_the_public_page_is_found_without_trying_the_top_level_pages():
+    from django.urls import resolve
+
+    match = resolve("/v/320707250000001X")
+    assert match.url_name == "certificates_verify" and match.kwargs == {"code": "320707250000001X"}
+    assert [resolve(p).url_name for p in ("/v/", "/v/keys.json")] == [
+        "certificates_lookup",
+        "certificates_public_keys",
+    ]

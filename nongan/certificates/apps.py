@@ -37,7 +37,7 @@ class CertificatesConfig(NonganAppConfig):
     def urls(self):
         from . import api_urls, public_urls, urls
 
-        return [("certificates/", urls), ("api/v1/", api_urls), ("", public_urls)]
+        return [("certificates/", urls), ("api/v1/", api_urls), ("v/", public_urls)]
 
     def api_routes(self):
         from .api import ROUTES

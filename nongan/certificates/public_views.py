@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
@@ -161,10 +161,7 @@ def _render_verify(request, code: str, token: str, *, placed: bool = False):
             "public": _public_view_of(c),
             "signature": signature,
             "result": result,
-            "scans": [
-                (f"{timezone.localtime(s.time):%Y-%m-%d %H:%M}", s.region_name)
-                for s in selectors.public_recent_scans(c)
-            ],
+            "scans": selectors.public_recent_scans(c),
             "scan_total": c.scan_count,
             "parents": [
                 link.parent for link in c.inputs.select_related("parent", "parent__origin")[:MAX_PARENTS]

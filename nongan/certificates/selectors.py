@@ -119,6 +119,14 @@ _PRODUCER_FIELDS = ("name", "type", "legal_rep")
 _REGION_FIELDS = ("name", "level", "parent")
 _sql: dict = {}
 RECENT_SCANS = 10
+# How the page prints a scan's time (local time): PostgreSQL's to_char pattern and Python's strftime pattern.
+SCAN_TIME_SQL = "'YYYY-MM-DD HH24:MI'"
+SCAN_TIME_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def _sql_literal(text: str) -> str:
+    """``text`` as an SQL string literal (a time-zone name from the settings; quotes doubled)."""
+    return "'" + str(text).replace("'", "''") + "'"
 
 
 def _page_sql() -> dict:
@@ -150,11 +158,14 @@ def _page_sql() -> dict:
         f"ORDER BY {col('s', scan, 'time')} DESC, {col('s', scan, 'id')} DESC LIMIT {RECENT_SCANS}"
     )
     joined = connection.vendor == "postgresql"
-    if joined:  # the last scans in the same round trip, as a JSON array of [time, township]
+    if joined:
+        # The last scans in the same round trip, as a JSON array of [local time as the page prints it, township]
+        # (the installation's time zone, a constant of the process, written into the statement as a literal).
         inner = recent.replace("= %s", f"= {col('c', meta, 'id')}").replace(
             f"{col('r', region, 'name')} ", f"{col('r', region, 'name')} AS n "
         )
-        inner = inner.replace(f"SELECT {col('s', scan, 'time')}", f"SELECT {col('s', scan, 'time')} AS t", 1)
+        local = f"to_char({col('s', scan, 'time')} AT TIME ZONE {_sql_literal(settings.TIME_ZONE)}, {SCAN_TIME_SQL})"
+        inner = inner.replace(f"SELECT {col('s', scan, 'time')}", f"SELECT {local} AS t", 1)
         select.append(f"(SELECT json_agg(json_build_array(x.t, x.n)) FROM ({inner}) x)")
     parent = qn(region.get_field("parent").column)
     rid = qn(region.pk.column)
@@ -254,19 +265,13 @@ def public_page_certificate(number: str) -> Certificate | None:
         child._state.fields_cache[attname] = region
         child, attname = region, "parent"
     if q["joined"]:
-        c.public_scans = [PublicScan(dt.datetime.fromisoformat(t), name or "") for t, name in row[-1] or ()]
+        c.public_scans = [(when, name or "") for when, name in row[-1] or ()]
     return c
 
 
-@dataclass(frozen=True)
-class PublicScan:
-    time: dt.datetime
-    region_name: str
-
-
-def public_recent_scans(certificate: Certificate) -> list[PublicScan]:
-    """The last scans of a certificate for the public page: time and township name only (read with the
-    certificate by ``public_page_certificate`` on PostgreSQL)."""
+def public_recent_scans(certificate: Certificate) -> list[tuple[str, str]]:
+    """The last scans of a certificate for the public page: (local time "YYYY-MM-DD HH:MM", township name or "")
+    only (read with the certificate by ``public_page_certificate`` on PostgreSQL)."""
     if hasattr(certificate, "public_scans"):
         return certificate.public_scans
     from django.db import connection
@@ -275,7 +280,10 @@ def public_recent_scans(certificate: Certificate) -> list[PublicScan]:
     with connection.cursor() as cur:
         cur.execute(q["scans"], [certificate.pk])
         rows = cur.fetchall()
-    return [PublicScan(_converted([t], q["time_converters"])[0], name or "") for t, name in rows]
+    return [
+        (timezone.localtime(_converted([t], q["time_converters"])[0]).strftime(SCAN_TIME_FORMAT), name or "")
+        for t, name in rows
+    ]
 
 
 # ================================================================ trace

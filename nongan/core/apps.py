@@ -60,10 +60,17 @@ def project_apps() -> list[NonganAppConfig]:
 
 
 def app_urlpatterns() -> list:
-    """Every app's URL mounts, in the order of the apps."""
+    """Every app's URL mounts in the order of the apps, those under a prefix (``certificates/``, ``v/`` …)
+    before those at the top level (``""``). A mount under a prefix is found by one comparison of its prefix; a
+    top-level mount has every one of its patterns tried, so the public page /v/<number> scanned from every
+    label would otherwise first be compared with each page of the core and dashboard apps. No top-level
+    pattern may begin with another mount's prefix (``tests/test_architecture.py``), so the order changes no
+    answer."""
     from django.urls import include, path
 
-    return [path(prefix, include(urlconf)) for config in project_apps() for prefix, urlconf in config.urls()]
+    mounts = [(prefix, urlconf) for config in project_apps() for prefix, urlconf in config.urls()]
+    ordered = [m for m in mounts if m[0]] + [m for m in mounts if not m[0]]
+    return [path(prefix, include(urlconf)) for prefix, urlconf in ordered]
 
 
 def nav_items() -> list[NavItem]:

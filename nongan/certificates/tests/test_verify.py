@@ -180,3 +180,48 @@ def test_the_public_page_query_is_prepared_once_per_connection(client, users, ba
     assert prepared() == 0 and "真实有效" in plain and certs[0].number in plain
     settings.NONGAN_PG_PREPARE = True
     assert client.get(paths[1]).status_code == 200 and prepared() == 1  # prepared again on its first use
+
+
+def test_the_public_page_lists_the_last_scans_in_local_time_newest_first(client, users, batch, issue, ganyu):
+    """The page's scan history (read with the certificate in one query on PostgreSQL, by its own query
+    elsewhere): local time (Asia/Shanghai, so 16:30 UTC is 00:30 the next day), the township or nothing, the
+    newest ten, newest first — the same from both reads."""
+    import datetime as dt
+
+    (c,) = issue(batch)
+    utc = dt.UTC
+    qingkou = ganyu.town["青口镇"]
+    Scan.objects.bulk_create(
+        [
+            Scan(
+                certificate=c,
+                number=c.number,
+                result="genuine",
+                time=dt.datetime(2026, 3, 1, 16, 30, tzinfo=utc),
+            ),
+            Scan(
+                certificate=c,
+                number=c.number,
+                result="genuine",
+                region=qingkou,
+                time=dt.datetime(2026, 3, 2, 1, 5, 59, tzinfo=utc),
+            ),
+        ]
+        + [
+            Scan(
+                certificate=c,
+                number=c.number,
+                result="genuine",
+                time=dt.datetime(2026, 1, 1, 0, i, tzinfo=utc),
+            )
+            for i in range(10)
+        ]
+    )
+    expected = [("2026-03-02 09:05", "青口镇"), ("2026-03-02 00:30", "")] + [
+        (f"2026-01-01 08:{i:02d}", "") for i in range(9, 1, -1)
+    ]
+    page = selectors.public_page_certificate(c.number)
+    assert selectors.public_recent_scans(page) == expected
+    assert selectors.public_recent_scans(type(c).objects.get(pk=c.pk)) == expected  # the separate query
+    body = client.get(f"/v/{c.number}").content.decode()  # the page prints them as read (and logs this view)
+    assert "<li>2026-03-02 09:05 · 青口镇</li><li>2026-03-02 00:30</li><li>2026-01-01 08:09</li>" in body
