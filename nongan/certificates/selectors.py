@@ -161,12 +161,19 @@ def _page_sql() -> dict:
     if joined:
         # The last scans in the same round trip, as a JSON array of [local time as the page prints it, township]
         # (the installation's time zone, a constant of the process, written into the statement as a literal).
-        inner = recent.replace("= %s", f"= {col('c', meta, 'id')}").replace(
-            f"{col('r', region, 'name')} ", f"{col('r', region, 'name')} AS n "
+        # The newest scans are taken first, then each one's township is read by its key: planned as a join, a
+        # stale row estimate for the regions table made PostgreSQL scan all of it for every page (1.5 of 1.9 ms).
+        time, sid = col("s", scan, "time"), col("s", scan, "id")
+        local = f"to_char({time} AT TIME ZONE {_sql_literal(settings.TIME_ZONE)}, {SCAN_TIME_SQL})"
+        newest = (
+            f"SELECT {local} AS t, {time} AS ts, {sid} AS sid, {col('s', scan, 'region')} AS rid "
+            f"FROM {qn(scan.db_table)} s WHERE {col('s', scan, 'certificate')} = {col('c', meta, 'id')} "
+            f"ORDER BY {time} DESC, {sid} DESC LIMIT {RECENT_SCANS}"
         )
-        local = f"to_char({col('s', scan, 'time')} AT TIME ZONE {_sql_literal(settings.TIME_ZONE)}, {SCAN_TIME_SQL})"
-        inner = inner.replace(f"SELECT {col('s', scan, 'time')}", f"SELECT {local} AS t", 1)
-        select.append(f"(SELECT json_agg(json_build_array(x.t, x.n)) FROM ({inner}) x)")
+        township = f"(SELECT {col('r', region, 'name')} FROM {qn(region.db_table)} r WHERE {col('r', region, 'id')} = x.rid)"
+        select.append(
+            f"(SELECT json_agg(json_build_array(x.t, {township}) ORDER BY x.ts DESC, x.sid DESC) FROM ({newest}) x)"
+        )
     parent = qn(region.get_field("parent").column)
     rid = qn(region.pk.column)
     certificate = (
