@@ -280,6 +280,13 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 100_000},
     },
     "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "nongan-local"},
+    # The public pages /v/<number> reused within a process (NONGAN_VERIFY_PAGE_SECONDS), apart from "local" so
+    # that a stream of scans of different labels never evicts the few entries kept there (about 5 KB a page).
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "nongan-pages",
+        "OPTIONS": {"MAX_ENTRIES": int(env("NONGAN_VERIFY_PAGE_ENTRIES", "2000"))},
+    },
 }
 # Rate limits per client ("requests/seconds"): the public page /v/<number> and the verify API. Addresses in
 # NONGAN_RATE_RAISED_FOR (comma-separated, e.g. a load generator or a market's scanning station) get

@@ -114,11 +114,11 @@ def verify(request, code: str):
     placed = request.GET.get("placed") == "1"  # the place picker's answer for the view just made
     seconds = settings.NONGAN_VERIFY_PAGE_SECONDS
     key = "v:" + hashlib.sha256(f"{translation.get_language()}|{code}|{token}|{placed}".encode()).hexdigest()
-    page = caches["local"].get(key) if seconds else None
+    page = caches["pages"].get(key) if seconds else None
     if page is None:
         page = _render_verify(request, code, token, placed=placed)
         if seconds:
-            caches["local"].set(key, page, seconds)
+            caches["pages"].set(key, page, seconds)
     body, status_code, scan = page
     if scan is not None:
         row = {

@@ -88,12 +88,28 @@ def test_deferred_scans_are_written_by_flush_and_not_lost(client, users, batch, 
 def test_the_rendered_page_is_reused_briefly_but_every_view_is_logged(client, users, batch, issue, settings):
     settings.NONGAN_VERIFY_PAGE_SECONDS = 60
     settings.NONGAN_VERIFY_RATE = "100/60"
-    caches["local"].clear()
+    caches["pages"].clear()
     [c] = issue(batch)
     first = client.get(f"/v/{c.number}?s={c.token}").content
     assert client.get(f"/v/{c.number}?s={c.token}").content == first
     assert Scan.objects.filter(certificate=c).count() == 2
+    assert len(caches["pages"]._cache) == 1
+    caches["pages"].clear()
+
+
+def test_pages_kept_for_reuse_never_evict_the_place_list(users):
+    """The reused pages have a cache of their own (2,000 by default): a stream of scans of different labels
+    culls old pages, never the township list the place picker is built from (kept in the "local" cache)."""
+    from nongan.certificates import services
+
     caches["local"].clear()
+    choices = services.scan_place_choices()
+    assert len(choices) == 15
+    for i in range(3000):
+        caches["pages"].set(f"v:{i}", (b"page", 200, None), 60)
+    assert 1000 < len(caches["pages"]._cache) <= 2000
+    assert [k for k in caches["local"]._cache if "place" in k] != []
+    caches["pages"].clear()
 
 
 def test_a_large_limit_is_counted_in_steps_yet_enforced_exactly(db):
