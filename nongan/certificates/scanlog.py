@@ -69,13 +69,32 @@ def _write(batch: list[Scan]) -> None:
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:  # a scan log: no need to wait for the WAL flush
                 cur.execute("SET LOCAL synchronous_commit TO OFF")
-        Scan.objects.bulk_create(batch)
+            _copy_postgresql(batch)
+        else:
+            Scan.objects.bulk_create(batch)
         counts = sorted(Counter(s.certificate_id for s in batch if s.certificate_id).items())
         if connection.vendor == "postgresql" and counts:
             _add_counts_postgresql(counts)
             return
         for cid, n in counts:  # one lock order in every process: no deadlock
             Certificate.objects.filter(pk=cid).update(scan_count=F("scan_count") + n)
+
+
+# The columns the scan log writes (every concrete field but the key), in model order.
+_COPY_FIELDS = [f for f in Scan._meta.concrete_fields if not f.primary_key]
+
+
+def _copy_postgresql(batch: list[Scan]) -> None:
+    """The batch's rows with COPY (about a fifth of a multi-row INSERT's time for a few hundred rows): each value
+    as the field prepares it for the database, as ``bulk_create`` would send it."""
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f.column) for f in _COPY_FIELDS)
+    with connection.cursor() as cur:
+        with cur.cursor.copy(f"COPY {qn(Scan._meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for scan in batch:
+                copy.write_row(
+                    [f.get_db_prep_save(getattr(scan, f.attname), connection) for f in _COPY_FIELDS]
+                )
 
 
 def _add_counts_postgresql(counts: list[tuple[int, int]]) -> None:

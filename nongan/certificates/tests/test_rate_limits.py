@@ -4,9 +4,11 @@ from a trusted proxy header only when one is configured; the batched scan log.""
 import pytest
 from django.core.cache import cache, caches
 from django.db import connection
+from django.utils import timezone
 
-from nongan.certificates import scanlog
+from nongan.certificates import scanlog, services
 from nongan.certificates.models import Scan
+from nongan.certificates.services.scans import client_hash
 from nongan.core import ratelimit
 
 
@@ -79,10 +81,28 @@ def test_deferred_scans_are_written_by_flush_and_not_lost(client, users, batch, 
     for _ in range(3):
         assert client.get(f"/v/{c.number}?s={c.token}").status_code == 200
     assert Scan.objects.count() == 0 and scanlog.pending() == 3
-    assert scanlog.flush() == 3  # what the exit hook and the background thread call
+    town = services.scan_place_choices()[0][0]
+    forged = c.token[:-4] + ("AAAA" if not c.token.endswith("AAAA") else "BBBB")
+    assert client.get(f"/v/{c.number}?s={forged}&town={town}&lat=34.5678&lon=119.1234").status_code == 200
+    assert Scan.objects.count() == 0 and scanlog.pending() == 4
+    assert scanlog.flush() == 4  # what the exit hook and the background thread call
     assert Scan.objects.filter(certificate=c, result="genuine").count() == 3
+    # written as the model would write it (COPY on PostgreSQL, INSERT elsewhere)
+    last = Scan.objects.exclude(result="genuine").get()
+    assert (last.number, last.result, last.signature, last.region.code) == (
+        c.number,
+        "bad_signature",
+        "bad_signature",
+        town,
+    )
+    assert (str(last.latitude), str(last.longitude), last.client) == (
+        "34.57",
+        "119.12",
+        client_hash("127.0.0.1"),
+    )
+    assert abs((timezone.now() - last.time).total_seconds()) < 60
     c.refresh_from_db()
-    assert c.scan_count == 3 and scanlog.pending() == 0
+    assert c.scan_count == 4 and scanlog.pending() == 0
 
 
 def test_the_rendered_page_is_reused_briefly_but_every_view_is_logged(client, users, batch, issue, settings):
