@@ -101,6 +101,11 @@ class LimitViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.limits(self.request.user)
 
 
+def _optional(help_text) -> serializers.CharField:
+    """An optional text input of the judge request (absent, null or blank all mean "not given")."""
+    return serializers.CharField(required=False, allow_null=True, allow_blank=True, help_text=help_text)
+
+
 class JudgeInputSerializer(serializers.Serializer):
     food = serializers.CharField(
         required=False,
@@ -112,53 +117,15 @@ class JudgeInputSerializer(serializers.Serializer):
     analyte = serializers.CharField(help_text=_("Pesticide or drug, Chinese or English name, e.g. 腐霉利."))
     value = serializers.CharField(help_text=_('Measured value, e.g. "0.8".'))
     unit = serializers.CharField(help_text=_("mg/kg, μg/kg (ug/kg, µg/kg); mg/L or μg/L for milk."))
-    lod = serializers.CharField(
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        help_text=_("Limit of detection, same unit as the value."),
-    )
-    loq = serializers.CharField(
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        help_text=_("Limit of quantification, same unit as the value."),
-    )
-    date = serializers.CharField(
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        help_text=_("Sampling date YYYY-MM-DD; default today."),
-    )
-    policy = serializers.CharField(
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        help_text=_("Policy for banned substances: mrl (default) or strict."),
-    )
-    fat = serializers.CharField(
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        help_text=_("Fat content in %, where the limit depends on it."),
-    )
-    species = serializers.CharField(
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        help_text=_("Animal species of a veterinary result: 猪, 牛, 羊, 家禽, 鸡, 鸭, 兔, 鱼, 虾."),
-    )
-    tissue = serializers.CharField(
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        help_text=_("Tissue: 肌肉, 脂肪, 肝, 肾, 皮+脂, 奶, 蛋, 皮+肉."),
-    )
-    decision_limit = serializers.CharField(
-        required=False,
-        allow_null=True,
-        allow_blank=True,
-        help_text=_("The method's decision limit (CCα) for a prohibited substance, same unit as the value."),
+    lod = _optional(_("Limit of detection, same unit as the value."))
+    loq = _optional(_("Limit of quantification, same unit as the value."))
+    date = _optional(_("Sampling date YYYY-MM-DD; default today."))
+    policy = _optional(_("Policy for banned substances: mrl (default) or strict."))
+    fat = _optional(_("Fat content in %, where the limit depends on it."))
+    species = _optional(_("Animal species of a veterinary result: 猪, 牛, 羊, 家禽, 鸡, 鸭, 兔, 鱼, 虾."))
+    tissue = _optional(_("Tissue: 肌肉, 脂肪, 肝, 肾, 皮+脂, 奶, 蛋, 皮+肉."))
+    decision_limit = _optional(
+        _("The method's decision limit (CCα) for a prohibited substance, same unit as the value.")
     )
     parts = serializers.DictField(
         child=serializers.CharField(),
