@@ -16,7 +16,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,11 +59,25 @@ def _visible(user, qs: QuerySet) -> QuerySet:
     return qs if may_read(user) else qs.none()
 
 
+def count_of(model, related: str):
+    """The number of rows of ``model``'s reverse relation ``related`` (``limits``, ``vet_limits``, ``bans`` …) as
+    a correlated sub-query: several counts on one list do not multiply each other's rows as joins would."""
+    rel = model._meta.get_field(related)
+    key = rel.field.name
+    rows = rel.related_model.objects.filter(**{key: OuterRef("pk")}).order_by().values(key)
+    return Coalesce(Subquery(rows.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0)
+
+
+def limit_count(model):
+    """Pesticide limits (GB 2763) and veterinary drug limits (GB 31650) of an edition or an analyte, together."""
+    return count_of(model, "limits") + count_of(model, "vet_limits")
+
+
 def editions(user) -> QuerySet:
     return _visible(
         user,
         Edition.objects.select_related("amends")
-        .annotate(limit_count=Count("limits"))
+        .annotate(limit_count=limit_count(Edition))
         .order_by("family", "in_force", "code"),
     )
 

@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -196,9 +195,9 @@ def analyte_list(request):
     qs = (
         selectors.search_analytes(user, request.GET.get("q", ""))
         .annotate(
-            limit_count=Count("limits", distinct=True),
-            ban_count=Count("bans", distinct=True),
-            restriction_count=Count("restrictions", distinct=True),
+            limit_count=selectors.limit_count(Analyte),
+            ban_count=selectors.count_of(Analyte, "bans"),
+            restriction_count=selectors.count_of(Analyte, "restrictions"),
         )
         .order_by("name_zh")
     )

@@ -189,3 +189,17 @@ def test_an_administrators_mark_survives_the_shipped_load_and_the_ledger_stays_w
     assert [Edition.objects.get(code=code).partial for code in codes] == [False, False, False]
     assert ledger.verify_records()[1] == []
     assert LedgerEntry.objects.filter(kind="standards.edition_partial").count() == 3
+
+
+def test_editions_and_analytes_count_veterinary_limits_too(client, vet_table, users):
+    """The editions page and API and the analyte list count GB 31650 rows with the GB 2763 ones."""
+    client.force_login(users.qk)
+    editions = {
+        e["code"]: e["limit_count"] for e in client.get("/api/v1/standards/editions/").json()["results"]
+    }
+    assert (editions["GB 31650-2019"], editions["GB 31650.1-2022"], editions["GB 2763-2026"]) == (4, 1, 3310)
+    page = client.get(reverse("standards:index"))
+    rows = {e.code: e.limit_count for e in page.context["editions"]}
+    assert rows["GB 31650-2019"] == 4
+    analytes = client.get(reverse("standards:analytes"), {"q": "恩诺沙星"}).context["page_obj"]
+    assert [(a.name_zh, a.limit_count) for a in analytes if a.name_zh == "恩诺沙星"] == [("恩诺沙星", 2)]
