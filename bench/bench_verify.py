@@ -20,6 +20,7 @@ Measured 2026-12-01 on the 2-core development machine, 200,000 certificates, 2 s
     later that day (same code 0.35–0.36×), township by key, own page cache: /v/ 349–376 req/s, p99 24–26 ms;
                                               bare 852–993 req/s;  0.35–0.44×
     --page-seconds 0 (every page rendered): 0.31×;  --page-seconds 600 (nearly every page reused): 0.54×
+    --size 10000000 (three runs): /v/ 420–458 req/s, p99 22–24 ms;  bare 857–1189 req/s;  0.35–0.53×
 Every answered request's scan was in the log after SIGTERM. p99 is under 50 ms; the ratio is 0.35–0.44, not 0.5.
 """
 
