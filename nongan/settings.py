@@ -268,8 +268,8 @@ NONGAN_CHECKPOINT_KEYS = [k.strip() for k in env("NONGAN_CHECKPOINT_KEYS", "").s
 NONGAN_ROOT_REGION = env("NONGAN_ROOT_REGION", "320707000000")
 
 # The shared cache (rate limits counted across every worker): the database table nongan_cache (made by the
-# migrations), or Redis with NONGAN_CACHE_URL=redis://…; "local" is each process's own memory (rendered public
-# pages for a few seconds).
+# migrations), or Redis with NONGAN_CACHE_URL=redis://…; "local" is each process's own memory (small lists
+# kept for minutes). Rendered public pages are kept apart, in certificates.pagestore (NONGAN_VERIFY_PAGE_*).
 _CACHE_URL = env("NONGAN_CACHE_URL", "")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
@@ -280,13 +280,6 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 100_000},
     },
     "local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "nongan-local"},
-    # The public pages /v/<number> reused within a process (NONGAN_VERIFY_PAGE_SECONDS), apart from "local" so
-    # that a stream of scans of different labels never evicts the few entries kept there (about 5 KB a page).
-    "pages": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "nongan-pages",
-        "OPTIONS": {"MAX_ENTRIES": int(env("NONGAN_VERIFY_PAGE_ENTRIES", "2000"))},
-    },
 }
 # Rate limits per client ("requests/seconds"): the public page /v/<number> and the verify API. Addresses in
 # NONGAN_RATE_RAISED_FOR (comma-separated, e.g. a load generator or a market's scanning station) get
@@ -302,8 +295,14 @@ NONGAN_TRUSTED_PROXY_COUNT = int(env("NONGAN_TRUSTED_PROXY_COUNT", "1"))
 # Public page scans are written in batches at most this many seconds late (and at a clean exit); 0: at once.
 NONGAN_SCAN_FLUSH_SECONDS = float(env("NONGAN_SCAN_FLUSH_SECONDS", "2"))
 NONGAN_SCAN_BATCH = int(env("NONGAN_SCAN_BATCH", "500"))
-# A rendered /v/<number> page is reused for this many seconds within a process (0: render every time).
+# A rendered /v/<number> page is reused for this many seconds within a process (0: render every time); on
+# PostgreSQL, while the process listens for changes of what pages show (certificates.pagestore: triggers notify
+# it at commit), a page is reused for up to NONGAN_VERIFY_PAGE_LISTEN_SECONDS and dropped at once when such a
+# change is committed. NONGAN_VERIFY_PAGE_LISTEN=0 (a pooler that does not carry LISTEN) keeps the short window.
 NONGAN_VERIFY_PAGE_SECONDS = int(env("NONGAN_VERIFY_PAGE_SECONDS", "5"))
+NONGAN_VERIFY_PAGE_LISTEN_SECONDS = int(env("NONGAN_VERIFY_PAGE_LISTEN_SECONDS", "60"))
+NONGAN_VERIFY_PAGE_LISTEN = env("NONGAN_VERIFY_PAGE_LISTEN", "1") not in ("0", "false", "False", "")
+NONGAN_VERIFY_PAGE_ENTRIES = int(env("NONGAN_VERIFY_PAGE_ENTRIES", "2000"))
 # The public page's query is a prepared statement of each PostgreSQL connection (planned once, not per scan).
 # Set NONGAN_PG_PREPARE=0 behind a pooler that hands one server session to many clients (pgbouncer in transaction
 # mode): it does not keep a session's prepared statements.

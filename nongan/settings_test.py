@@ -9,6 +9,9 @@ import tempfile
 os.environ.setdefault("NONGAN_TASKS", "immediate")
 os.environ.setdefault("NONGAN_SCAN_FLUSH_SECONDS", "0")  # scans written inside their request
 os.environ.setdefault("NONGAN_VERIFY_PAGE_SECONDS", "0")
+# No listener thread for reused pages unless a test starts one (and stops it: an open connection would keep the
+# test database from being dropped).
+os.environ.setdefault("NONGAN_VERIFY_PAGE_LISTEN", "0")
 # Each request closes its database connection at its end (the live server's request threads would otherwise keep
 # theirs open after the thread ends, and with both workers' browser tests a 50-connection race test on PostgreSQL
 # could meet "too many clients").

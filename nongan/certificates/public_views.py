@@ -1,9 +1,6 @@
 """The public verification page /v/<code> and the published public keys (no login)."""
 
-import hashlib
-
 from django.conf import settings
-from django.core.cache import caches
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -15,7 +12,7 @@ from django.views.decorators.http import require_GET
 from nongan.core import ratelimit
 from nongan.core.validators import mask_phone, public_producer_name
 
-from . import public_page, qrsign, scanlog, selectors, services
+from . import pagestore, public_page, qrsign, scanlog, selectors, services
 from .choices import KEY_REFUSALS
 
 MAX_PARENTS = 20
@@ -105,20 +102,21 @@ def too_many_requests(request, wait: int):
 @never_cache
 def verify(request, code: str):
     """The public page of one certificate. A view changes nothing but the scan log (one row, written in a
-    batch within seconds); the page itself may be reused for NONGAN_VERIFY_PAGE_SECONDS within the process."""
+    batch within seconds); the page itself may be reused within the process (``pagestore``)."""
     address = ratelimit.client_address(request)
     wait = ratelimit.hit("verify", address, settings.NONGAN_VERIFY_RATE)
     if wait:
         return too_many_requests(request, wait)
     token = request.GET.get("s", "").strip()
     placed = request.GET.get("placed") == "1"  # the place picker's answer for the view just made
-    seconds = settings.NONGAN_VERIFY_PAGE_SECONDS
-    key = "v:" + hashlib.sha256(f"{translation.get_language()}|{code}|{token}|{placed}".encode()).hexdigest()
-    page = caches["pages"].get(key) if seconds else None
+    reuse = pagestore.enabled()
+    key = f"{translation.get_language()}|{code}|{token}|{placed}"
+    page = pagestore.get(key) if reuse else None
     if page is None:
-        page = _render_verify(request, code, token, placed=placed)
-        if seconds:
-            caches["pages"].set(key, page, seconds)
+        begun = pagestore.begin()
+        page, number = _render_verify(request, code, token, placed=placed)
+        if reuse:
+            pagestore.put(key, number, page, begun)
     body, status_code, scan = page
     if scan is not None:
         row = {
@@ -137,17 +135,22 @@ def verify(request, code: str):
 
 
 def _render_verify(request, code: str, token: str, *, placed: bool = False):
-    """(body, status, (certificate, number, result, signature code) of the scan to log or None)."""
+    """((body, status, (certificate, number, result, signature code) of the scan to log or None), the
+    certificate number the page is about)."""
     check = services.verify(code, token, page=True)
     ctx = {"code": code}
     if check.certificate is None:
         if check.verdict == services.Verdict.NOT_FOUND:
             ctx["error"] = _("No certificate with the number %(number)s.") % {"number": check.number}
-            return render(request, "certificates/public/verify.html", ctx, status=404).content, 404, None
+            return (
+                render(request, "certificates/public/verify.html", ctx, status=404).content,
+                404,
+                None,
+            ), check.number
         ctx["error"] = _(
             "The certificate number %(number)s is not valid: check the characters you typed."
         ) % {"number": code}
-        return render(request, "certificates/public/verify.html", ctx, status=400).content, 400, None
+        return (render(request, "certificates/public/verify.html", ctx, status=400).content, 400, None), code
     c, number, result = check.certificate, check.number, check.scan_result
     if check.signed:
         signature = "ok"
@@ -178,4 +181,8 @@ def _render_verify(request, code: str, token: str, *, placed: bool = False):
     # The public page reads nothing of the request, the user or the session: built without the template
     # engine (public_page), which an anonymous scan of every label in the county would otherwise wait on.
     body = public_page.render(ctx).encode()
-    return body, 200, (c.pk, number, result, check.signature.code if check.signature_failed else "")
+    return (
+        body,
+        200,
+        (c.pk, number, result, check.signature.code if check.signature_failed else ""),
+    ), c.number

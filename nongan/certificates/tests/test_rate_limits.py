@@ -6,7 +6,7 @@ from django.core.cache import cache, caches
 from django.db import connection
 from django.utils import timezone
 
-from nongan.certificates import scanlog, services
+from nongan.certificates import pagestore, scanlog, services
 from nongan.certificates.models import Scan
 from nongan.certificates.services.scans import client_hash
 from nongan.core import ratelimit
@@ -108,28 +108,30 @@ def test_deferred_scans_are_written_by_flush_and_not_lost(client, users, batch, 
 def test_the_rendered_page_is_reused_briefly_but_every_view_is_logged(client, users, batch, issue, settings):
     settings.NONGAN_VERIFY_PAGE_SECONDS = 60
     settings.NONGAN_VERIFY_RATE = "100/60"
-    caches["pages"].clear()
+    pagestore.clear()
     [c] = issue(batch)
     first = client.get(f"/v/{c.number}?s={c.token}").content
     assert client.get(f"/v/{c.number}?s={c.token}").content == first
     assert Scan.objects.filter(certificate=c).count() == 2
-    assert len(caches["pages"]._cache) == 1
-    caches["pages"].clear()
+    assert pagestore.size() == 1
+    pagestore.clear()
 
 
-def test_pages_kept_for_reuse_never_evict_the_place_list(users):
-    """The reused pages have a cache of their own (2,000 by default): a stream of scans of different labels
-    culls old pages, never the township list the place picker is built from (kept in the "local" cache)."""
+def test_pages_kept_for_reuse_never_evict_the_place_list(users, settings):
+    """The reused pages are kept apart (2,000 by default): a stream of scans of different labels drops the oldest
+    pages, never the township list the place picker is built from (kept in the "local" cache)."""
     from nongan.certificates import services
 
+    settings.NONGAN_VERIFY_PAGE_SECONDS = 60
     caches["local"].clear()
     choices = services.scan_place_choices()
     assert len(choices) == 15
     for i in range(3000):
-        caches["pages"].set(f"v:{i}", (b"page", 200, None), 60)
-    assert 1000 < len(caches["pages"]._cache) <= 2000
+        assert pagestore.put(f"v:{i}", str(i), (b"page", 200, None), pagestore.begin())
+    assert pagestore.size() == 2000
+    assert pagestore.get("v:999") is None and pagestore.get("v:1000") == (b"page", 200, None)
     assert [k for k in caches["local"]._cache if "place" in k] != []
-    caches["pages"].clear()
+    pagestore.clear()
 
 
 def test_a_large_limit_is_counted_in_steps_yet_enforced_exactly(db):
