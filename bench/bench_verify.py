@@ -89,6 +89,7 @@ def main() -> None:
         warm = run_load(paths, port, 2, args.clients)
         run_load(["/bench/bare"], port, 2, args.clients)
         v = run_load(paths, port, args.duration, args.clients)
+        listeners = _listeners()
         b = run_load(["/bench/bare"], port, args.duration, args.clients)
     finally:
         proc.send_signal(signal.SIGTERM)  # a clean shutdown: the workers flush their scan buffers
@@ -98,7 +99,8 @@ def main() -> None:
     print(
         f"   gunicorn {args.workers} sync workers, {args.clients} client threads, {args.duration:.0f} s each, "
         f"{total:,} certificates; rate limit on (raised for 127.0.0.1), scans batched every 2 s; "
-        f"page cache {'default' if args.page_seconds is None else f'{args.page_seconds} s'}"
+        f"pages reused {'as installed' if args.page_seconds is None else f'{args.page_seconds} s'}; "
+        f"workers listening for page changes: {listeners} of {args.workers}"
     )
     print(
         f"   /v/<code> (signature, lookup, rate limit, scan logged): {v[0]:8.0f} req/s   p99 {v[1]:6.1f} ms   "
@@ -110,6 +112,18 @@ def main() -> None:
     )
     print(f"   ratio /v/ : bare = {v[0] / b[0]:.2f}   (target ≥ 0.5, p99 < 50 ms)")
     print(f"   scans logged after SIGTERM: {logged:,} of {served:,} /v/ requests answered (none may be lost)")
+
+
+def _listeners() -> int:
+    """Connections listening on the public pages' channel (one per worker while its listener is up: pages are then
+    reused for NONGAN_VERIFY_PAGE_LISTEN_SECONDS instead of NONGAN_VERIFY_PAGE_SECONDS)."""
+    from django.db import connection
+
+    from nongan.certificates import pagestore
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_stat_activity WHERE query = %s", [f"LISTEN {pagestore.CHANNEL}"])
+        return cur.fetchone()[0]
 
 
 if __name__ == "__main__":

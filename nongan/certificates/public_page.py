@@ -9,6 +9,7 @@ still render ``certificates/public/verify.html``.
 """
 
 import html
+import re
 
 from django.template.defaultfilters import floatformat
 from django.template.loader import get_template
@@ -24,11 +25,16 @@ _TEXTS: dict[str, dict[str, str]] = {}
 _URLS: dict[str, dict[str, str]] = {}
 
 
+_SPECIAL = re.compile("[&<>\"']")
+
+
 def _e(value) -> str:
-    """``value`` escaped for HTML text or an attribute (as Django's ``escape``), unless it is already safe markup."""
+    """``value`` escaped for HTML text or an attribute (as Django's ``escape``), unless it is already safe markup.
+    Most values hold none of the five special characters: they are returned as they are after one search."""
     if isinstance(value, SafeData):
         return str(value)
-    return html.escape(str(value))
+    text = str(value)
+    return html.escape(text) if _SPECIAL.search(text) else text
 
 
 def shell(language: str | None = None) -> tuple[str, str, str, str]:
@@ -44,9 +50,9 @@ def shell(language: str | None = None) -> tuple[str, str, str, str]:
     return parts
 
 
-def _texts() -> dict[str, str]:
+def _texts(language: str | None = None) -> dict[str, str]:
     """The page's fixed texts in the active language, escaped (translated once per language and process)."""
-    language = translation.get_language()
+    language = language or translation.get_language()
     texts = _TEXTS.get(language)
     if texts is None:
         texts = _TEXTS[language] = {
@@ -114,6 +120,11 @@ def _local(value):
     return timezone.localtime(value) if timezone.is_aware(value) else value
 
 
+def _issued(d) -> str:
+    """``d`` as the page prints an issue time: 2026年3月5日 08:07 (dateformat's "Y年n月j日 H:i", written directly)."""
+    return f"{d.year}年{d.month}月{d.day}日 {d.hour:02d}:{d.minute:02d}"
+
+
 def _status(ctx, t) -> str:
     c, result, signature = ctx["c"], ctx["result"], ctx["signature"]
     if result == "bad_signature":
@@ -164,7 +175,7 @@ def _details(ctx, t) -> str:
         ("product", "col-8", _e(c.product_name)),
         ("amount", "col-8", f"{_e(floatformat(c.quantity, '-2'))} {_e(c.unit)}"),
         ("origin", "col-8", _e(public["origin"])),
-        ("issued", "col-8", _e(dateformat.format(_local(c.issued_at), "Y年n月j日 H:i"))),
+        ("issued", "col-8", _issued(_local(c.issued_at))),
         ("promiser", "col-8", _e(public["promiser"])),
         ("issuer", "col-8", _e(public["issuer"])),
         ("contact", "col-8", _e(public["contact"])),
@@ -229,8 +240,9 @@ def _scans(ctx, t) -> str:
 def render(ctx) -> str:
     """The whole page for the context ``_render_verify`` builds (c, public, signature, result, scans,
     scan_total, parents, parent_count, places, token, placed)."""
-    head, middle, before_scripts, tail = shell()
-    t, urls = _texts(), _urls()
+    language = translation.get_language()
+    head, middle, before_scripts, tail = shell(language)
+    t, urls = _texts(language), _urls()
     content = (
         '<h1 class="h4 text-center mb-3">承诺达标合格证</h1>'
         f"{_status(ctx, t)}{_warnings(ctx['c'], t)}{_details(ctx, t)}{_parents(ctx, t)}{_place(ctx, t)}"

@@ -101,10 +101,14 @@ class WorkflowModel(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):
         obj = super().from_db(db, field_names, values)
-        attname = cls._meta.get_field(cls.STATE_FIELD).attname
-        if attname in obj.__dict__:
-            obj.__dict__[_LOADED] = obj.__dict__[attname]
+        obj.remember_loaded_state()
         return obj
+
+    def remember_loaded_state(self) -> None:
+        """Note the state as loaded (``save()`` compares against it); for instances built from a row by hand."""
+        attname = self._meta.get_field(self.STATE_FIELD).attname
+        if attname in self.__dict__:
+            self.__dict__[_LOADED] = self.__dict__[attname]
 
     def refresh_from_db(self, *args, **kwargs):
         super().refresh_from_db(*args, **kwargs)

@@ -155,6 +155,27 @@ def test_the_public_page_escapes_what_people_typed(client, users, batch, issue):
     assert page.count("<html") == 1 and page.rstrip().endswith("</html>")
 
 
+def test_the_page_writes_text_and_times_as_django_would():
+    """``public_page`` escapes and prints issue times itself: the same text as Django's ``escape`` and dateformat."""
+    import datetime as dt
+
+    from django.utils import dateformat
+    from django.utils.html import escape
+    from django.utils.safestring import mark_safe
+
+    from nongan.certificates import public_page
+
+    for text in ("青口镇", "a&b", "<i>", '"x"', "it's", "", "100", "&amp;"):
+        assert public_page._e(text) == escape(text)
+    assert public_page._e(mark_safe("<b>")) == "<b>" and public_page._e(12.5) == "12.5"
+    for d in (
+        dt.datetime(2026, 3, 5, 8, 7),
+        dt.datetime(2026, 12, 31, 23, 59),
+        dt.datetime(2027, 1, 1, 0, 0),
+    ):
+        assert public_page._issued(d) == dateformat.format(d, "Y年n月j日 H:i")
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements of a PostgreSQL session")
 def test_the_public_page_query_is_prepared_once_per_connection(client, users, batch, issue, settings):
     """On PostgreSQL the page's query is planned once per connection (PREPARE), then only executed; with
@@ -180,6 +201,33 @@ def test_the_public_page_query_is_prepared_once_per_connection(client, users, ba
     assert prepared() == 0 and "真实有效" in plain and certs[0].number in plain
     settings.NONGAN_PG_PREPARE = True
     assert client.get(paths[1]).status_code == 200 and prepared() == 1  # prepared again on its first use
+
+
+def test_the_page_reads_the_same_certificate_the_orm_loads(users, batch, issue, django_assert_num_queries):
+    """The page's instances are built from its row by hand (no ``__init__``): the same values and deferred columns
+    as ``from_db`` gives, related rows without a query, and the state guard of a workflow model intact."""
+    from nongan.core.states import StateWriteError
+
+    [c] = issue(batch)
+    orm = type(c).objects.select_related("producer", "origin__parent__parent").get(pk=c.pk)
+    with django_assert_num_queries(1):
+        page = selectors.public_page_certificate(c.number)
+        assert (page.producer.name, page.producer.type, page.producer.legal_rep) == (
+            orm.producer.name,
+            orm.producer.type,
+            orm.producer.legal_rep,
+        )
+        chain = [page.origin.name, page.origin.parent.name, page.origin.parent.parent.name]
+        assert chain == [orm.origin.name, orm.origin.parent.name, orm.origin.parent.parent.name]
+    fields = [f.attname for f in type(c)._meta.concrete_fields]
+    loaded = [f for f in fields if f not in page.get_deferred_fields()]
+    assert sorted(page.get_deferred_fields()) == sorted(set(fields) - set(loaded))
+    assert {f: getattr(page, f) for f in loaded} == {f: getattr(orm, f) for f in loaded}
+    assert page.pk == c.pk and page._state.adding is False and page._state.db == "default"
+    assert page.print_count == orm.print_count  # a deferred column, read on first use
+    page.status = "revoked"
+    with pytest.raises(StateWriteError):
+        page.save()
 
 
 def test_the_public_page_lists_the_last_scans_in_local_time_newest_first(client, users, batch, issue, ganyu):
