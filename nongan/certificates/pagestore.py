@@ -124,10 +124,11 @@ def size() -> int:
 def _start_listener() -> None:
     from django.db import connections
 
-    if connections["default"].vendor != "postgresql":
-        return
     with _lock:
         if _thread:
+            return
+        if connections["default"].vendor != "postgresql":  # no LISTEN: not asked again in this process
+            _thread.append(None)
             return
         t = threading.Thread(target=_listen_forever, name="nongan-page-listener", daemon=True)
         _thread.append(t)
@@ -150,7 +151,8 @@ def stop_listener() -> None:
     if not _thread:
         return
     _stop.set()
-    _thread[0].join(timeout=10)
+    if _thread[0] is not None:
+        _thread[0].join(timeout=10)
     _thread.clear()
     _stop.clear()
 
