@@ -22,6 +22,12 @@ Measured 2026-12-01 on the 2-core development machine, 200,000 certificates, 2 s
     --page-seconds 0 (every page rendered): 0.31×;  --page-seconds 600 (nearly every page reused): 0.54×
     --size 10000000 (three runs): /v/ 420–458 req/s, p99 22–24 ms;  bare 857–1189 req/s;  0.35–0.53×
 Every answered request's scan was in the log after SIGTERM. p99 is under 50 ms; the ratio is 0.35–0.44, not 0.5.
+    evening (fast hour), main at the start:  /v/ 798 req/s, p99 12 ms;  bare 1743 req/s;  0.46×
+    + pages reused up to 60 s while listening for changes (certificates.pagestore), three runs:
+                                              /v/ 1250–1463 req/s, p99 7–8 ms;  bare 1818–1933;  0.66–0.76×
+    + instances without __init__; --size 10000000, three runs (2 of 2 workers listening):
+                                              /v/ 1018–1361 req/s, p99 7–10 ms;  bare 1700–1992;  0.60–0.68×
+    the same, --page-seconds 0 (every page rendered), 10 M:  0.42 / 0.48×
 """
 
 import argparse
