@@ -171,6 +171,25 @@ def module_users(module_ganyu, module_make_producer):
     return _users(module_ganyu, module_make_producer)
 
 
+def module_world():
+    """``ganyu``, ``make_producer`` and ``users`` at module scope (the ``module_*`` world above), for a module whose
+    tests all share one world: ``ganyu, make_producer, users = module_world()`` at the module's top level."""
+
+    @pytest.fixture(scope="module", name="ganyu")
+    def shared_ganyu(module_ganyu):
+        return module_ganyu
+
+    @pytest.fixture(scope="module", name="make_producer")
+    def shared_make_producer(module_make_producer):
+        return module_make_producer
+
+    @pytest.fixture(scope="module", name="users")
+    def shared_users(module_users):
+        return module_users
+
+    return shared_ganyu, shared_make_producer, shared_users
+
+
 def _run_parallel(fn, n: int = 50, timeout: float = 60.0):
     """Run ``fn(i)`` for i in 0…n-1 on n threads, each with its own database connection, released together
     (connected first, then one barrier). Returns (results in order of i, exceptions raised)."""

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from conftest import module_world
 from nongan.registry.views import EXPORT_BASIC, EXPORT_COLUMNS
 
 FULL = [str(label) for _k, label in EXPORT_COLUMNS]
@@ -51,19 +52,7 @@ DRAW_EXPORT = {r: 200 for r in ROLES} | {"producer": 403, "qk": 404, "zw": 404, 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def ganyu(module_ganyu):
-    return module_ganyu
-
-
-@pytest.fixture(scope="module")
-def make_producer(module_make_producer):
-    return module_make_producer
-
-
-@pytest.fixture(scope="module")
-def users(module_users):
-    return module_users
+ganyu, make_producer, users = module_world()
 
 
 @pytest.fixture(scope="module", autouse=True)

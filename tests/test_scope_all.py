@@ -30,7 +30,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIRequestFactory
 
-from conftest import commit_and_draw
+from conftest import commit_and_draw, module_world
 from nongan.api_urls import router
 from nongan.core.choices import ENTITY_ROLES, JURISDICTION_ROLES
 from nongan.core.validators import mask_id_number, mask_name, mask_phone
@@ -87,19 +87,7 @@ def _photo(mon, actor, sample):
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def ganyu(module_ganyu):
-    return module_ganyu
-
-
-@pytest.fixture(scope="module")
-def make_producer(module_make_producer):
-    return module_make_producer
-
-
-@pytest.fixture(scope="module")
-def users(module_users):
-    return module_users
+ganyu, make_producer, users = module_world()
 
 
 @pytest.fixture(scope="module")
