@@ -6,11 +6,14 @@ import re
 import uuid
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext as _
+
 from nongan.core import audit
 from nongan.registry import selectors as registry
 
 from .. import engine
 from ..models import Analyte, StandardsRevision
+from ..tables import RowError
 
 if TYPE_CHECKING:
     from nongan.registry.models import ProductCategory
@@ -83,3 +86,29 @@ def _get_or_create_analyte(
     if name_en:
         index.setdefault(name_en.lower(), analyte)
     return analyte, True
+
+
+def refused_as_populated(
+    ed, populated, existing: str, refused: set, errors: list, rownum: int, column
+) -> bool:
+    """Whether a table row is for an edition that already has limits (``populated``), so it is left out: quietly
+    with ``existing == "skip"``, else with one error per edition (an edition is never overwritten)."""
+    if ed is None or ed.code not in populated:
+        return False
+    if existing == "skip":
+        refused.add(ed.code)
+        return True
+    if ed.code not in refused:
+        refused.add(ed.code)
+        errors.append(
+            RowError(
+                rownum,
+                column,
+                _(
+                    "%(code)s already has limits; an edition is never overwritten. Import a new edition or "
+                    "amendment instead."
+                )
+                % {"code": ed.code},
+            )
+        )
+    return True

@@ -13,7 +13,15 @@ from nongan.core import audit
 from ..choices import AnalyteKind
 from ..models import Edition, MaxResidueLimit
 from ..tables import RowError, Table, TableRejected, parse_bool, parse_decimal
-from .common import _analyte_index, _find_analyte, _food_index, _get_or_create_analyte, _touch, normalise_code
+from .common import (
+    _analyte_index,
+    _find_analyte,
+    _food_index,
+    _get_or_create_analyte,
+    _touch,
+    normalise_code,
+    refused_as_populated,
+)
 
 if TYPE_CHECKING:
     from nongan.registry.models import ProductCategory
@@ -138,23 +146,7 @@ def mrl_import(
             errors.append(RowError(rownum, col("temporary"), _("Write yes or no (是/否).")))
         else:
             temporary = temporary or flag
-        if ed is not None and ed.code in populated:
-            if existing == "skip":
-                refused.add(ed.code)
-                continue
-            if ed.code not in refused:
-                refused.add(ed.code)
-                errors.append(
-                    RowError(
-                        rownum,
-                        col("standard"),
-                        _(
-                            "%(code)s already has limits; an edition is never overwritten. Import a new edition or "
-                            "amendment instead."
-                        )
-                        % {"code": ed.code},
-                    )
-                )
+        if refused_as_populated(ed, populated, existing, refused, errors, rownum, col("standard")):
             continue
         if ed is not None and food is not None and name:
             analyte = _find_analyte(analytes, name)

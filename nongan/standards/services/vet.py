@@ -29,7 +29,14 @@ from ..choices import (
 from ..engine import UNITS, normalise_unit
 from ..models import Analyte, BannedSubstance, Edition, VetDrugLimit
 from ..tables import RowError, Table, TableRejected, parse_decimal
-from .common import _analyte_index, _find_analyte, _get_or_create_analyte, _touch, normalise_code
+from .common import (
+    _analyte_index,
+    _find_analyte,
+    _get_or_create_analyte,
+    _touch,
+    normalise_code,
+    refused_as_populated,
+)
 from .editions import partial_mark_is_deliberate
 
 ANNOUNCEMENT_250 = "农业农村部公告第250号"
@@ -304,23 +311,7 @@ def vet_limits_import(
         elif unit is not None and (published * unit[0]).as_tuple().exponent < -6:
             errors.append(RowError(rownum, col("limit"), _("A limit has at most 6 decimal places in mg/kg.")))
             published = None
-        if ed is not None and ed.code in populated:
-            if existing == "skip":
-                refused.add(ed.code)
-                continue
-            if ed.code not in refused:
-                refused.add(ed.code)
-                errors.append(
-                    RowError(
-                        rownum,
-                        col("standard"),
-                        _(
-                            "%(code)s already has limits; an edition is never overwritten. Import a new edition or "
-                            "amendment instead."
-                        )
-                        % {"code": ed.code},
-                    )
-                )
+        if refused_as_populated(ed, populated, existing, refused, errors, rownum, col("standard")):
             continue
         if ed is None or not name or tissue_code is None or published is None or unit is None:
             continue
