@@ -344,7 +344,89 @@ def verify_audit(
 def verify_records(batch: int = 2000, *, since: int = 0) -> tuple[int, list[LedgerProblem]]:
     """Re-hash every record the ledger covers against its latest entry: (records checked, problems). A record
     changed or deleted in the database without a ledger entry is reported with the entry it no longer matches.
-    ``since``: only the records of entries after that one (their latest entry is among them)."""
+    ``since``: only the records of entries after that one (their latest entry is among them).
+
+    The database lists each covered record once, with its latest entry, sorted by model (``_covered``); they are
+    checked ``batch`` at a time, so memory does not grow with the ledger."""
+    problems: list[LedgerProblem] = []
+    count = 0
+    label, chunk = None, []
+    for row in _covered(since, batch):
+        count += 1
+        if row[0] != label or len(chunk) >= batch:
+            _check_records(label, chunk, problems)
+            label, chunk = row[0], []
+        chunk.append(row[1:])
+    _check_records(label, chunk, problems)
+    problems.sort(key=lambda p: p.seq)
+    return count, problems
+
+
+def _check_records(label: str | None, chunk: list, problems: list) -> None:
+    """Compare ``chunk`` [(pk, seq, digest)] of model ``label`` with the live records."""
+    if not chunk:
+        return
+    model = apps.get_model(label)
+    live = _live_digests(model, [pk for pk, _seq, _digest in chunk])
+    for pk, seq, digest in chunk:
+        now = live.get(pk)
+        if now is None:
+            problems.append(problem(seq, RECORD_DELETED, record=f"{label} {pk}", entry=seq))
+        elif now != digest:
+            obj = model._base_manager.get(pk=pk)
+            problems.append(problem(seq, RECORD_CHANGED, record=f"{label} {pk} ({obj})", entry=seq))
+
+
+_RECORDS_MARK = '%"records":%'
+
+
+def _covered(since: int, batch: int):
+    """(model label, pk, seq, digest) of every record in the ``records`` of the entries after ``since``, each once
+    with its latest entry, sorted by label: the entries' JSON is expanded and sorted by the database and read in
+    chunks. A payload the database cannot read as JSON (a damaged entry: the chain check's finding) makes it fall
+    back to reading every payload here, keeping each record's latest entry in memory."""
+    from django.db import DatabaseError, connection
+
+    table = connection.ops.quote_name(LedgerEntry._meta.db_table)
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT DISTINCT ON (r.value->>0, r.value->>1) r.value->>0, r.value->>1, e.seq, r.value->>2 "
+            f"FROM {table} e CROSS JOIN LATERAL jsonb_array_elements(e.payload::jsonb -> 'records') AS r(value) "
+            "WHERE e.seq > %s AND e.payload LIKE %s ORDER BY r.value->>0, r.value->>1, e.seq DESC"
+        )
+    else:
+        sql = (
+            "SELECT label, pk, seq, digest FROM (SELECT json_extract(r.value, '$[0]') AS label, "
+            "CAST(json_extract(r.value, '$[1]') AS TEXT) AS pk, e.seq AS seq, json_extract(r.value, '$[2]') AS digest, "
+            "ROW_NUMBER() OVER (PARTITION BY json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]') "
+            "ORDER BY e.seq DESC) AS latest "
+            f"FROM {table} e, json_each(e.payload, '$.records') r "
+            "WHERE e.seq > %s AND e.payload LIKE %s AND json_valid(e.payload)) "
+            "WHERE latest = 1 ORDER BY label, pk"
+        )
+    cursor = connection.chunked_cursor()  # on PostgreSQL a server-side cursor: rows arrive batch by batch
+    try:
+        with transaction.atomic():  # a savepoint: a payload that is not JSON undoes only this query
+            try:
+                cursor.execute(sql, [since, _RECORDS_MARK])
+                rows = cursor.fetchmany(batch)
+            except DatabaseError:
+                cursor.close()  # inside the failed transaction: the cursor is dropped, nothing is sent
+                raise
+    except DatabaseError:
+        yield from _covered_in_memory(since, batch)
+        return
+    try:
+        while rows:
+            for label, pk, seq, digest in rows:
+                if isinstance(label, str) and pk is not None and isinstance(digest, str):
+                    yield label, int(pk) if str(pk).lstrip("-").isdigit() else pk, seq, digest
+            rows = cursor.fetchmany(batch)
+    finally:
+        cursor.close()
+
+
+def _covered_in_memory(since: int, batch: int):
     latest: dict[tuple[str, Any], tuple[int, str]] = {}
     entries = (
         LedgerEntry.objects.filter(seq__gt=since, payload__contains='"records":')
@@ -356,27 +438,11 @@ def verify_records(batch: int = 2000, *, since: int = 0) -> tuple[int, list[Ledg
             rows = json.loads(payload).get("records") or []
         except (ValueError, AttributeError):
             continue  # a damaged payload is the chain check's finding
-        for label, pk, digest in rows:
-            latest[(label, pk)] = (seq, digest)
-    by_model: dict[str, list] = {}
-    for label, pk in latest:
-        by_model.setdefault(label, []).append(pk)
-    problems: list[LedgerProblem] = []
-    for label, pks in sorted(by_model.items()):
-        model = apps.get_model(label)
-        for i in range(0, len(pks), batch):
-            chunk = pks[i : i + batch]
-            live = _live_digests(model, chunk)
-            for pk in chunk:
-                seq, digest = latest[(label, pk)]
-                now = live.get(pk)
-                if now is None:
-                    problems.append(problem(seq, RECORD_DELETED, record=f"{label} {pk}", entry=seq))
-                elif now != digest:
-                    obj = model._base_manager.get(pk=pk)
-                    problems.append(problem(seq, RECORD_CHANGED, record=f"{label} {pk} ({obj})", entry=seq))
-    problems.sort(key=lambda p: p.seq)
-    return len(latest), problems
+        for row in rows:
+            if isinstance(row, list) and len(row) == 3 and isinstance(row[0], str):
+                latest[(row[0], row[1])] = (seq, row[2])
+    for (label, pk), (seq, digest) in sorted(latest.items(), key=lambda item: (item[0][0], str(item[0][1]))):
+        yield label, pk, seq, digest
 
 
 # -- signed checkpoints ------------------------------------------------------------------------------------------

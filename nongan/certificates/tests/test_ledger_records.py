@@ -47,3 +47,34 @@ def test_a_deleted_certificate_is_reported(batch, issue):
     assert count == 2 and problem.message.startswith(
         f"certificates.certificate {c.pk} was deleted after entry #"
     )
+
+
+def test_records_are_checked_in_batches_from_the_databases_list_of_latest_entries(users, batch, issue):
+    """The database lists each covered record once with its latest entry; small batches (across two models and
+    chunk boundaries) find the same problems as one batch."""
+    certs = issue(batch, quantity="10", count=5)
+    services.certificate_revoke(actor=users.producer, certificate=certs[0], reason="批次信息填错")  # a later entry
+    Certificate.objects.filter(pk=certs[3].pk).update(quantity=Decimal("77"))
+    listed = list(ledger._covered(0, 2))
+    assert [(label, pk) for label, pk, _s, _d in listed] == sorted(
+        [("certificates.certificate", c.pk) for c in certs] + [("certificates.signingkey", listed[-1][1])],
+        key=lambda item: (item[0], str(item[1])),
+    )
+    revoked = LedgerEntry.objects.filter(kind="certificate.revoke").get()
+    assert [s for label, pk, s, _d in listed if pk == certs[0].pk and label.endswith("certificate")] == [revoked.seq]
+    for size in (1, 2, 5000):
+        count, problems = ledger.verify_records(batch=size)
+        assert count == 6 and [f"certificates.certificate {certs[3].pk} " in p.message for p in problems] == [True]
+
+
+def test_an_entry_that_is_not_json_leaves_the_record_check_working(users, batch, issue):
+    """A damaged payload is the chain check's finding; the record check reads the others (the database cannot
+    expand that entry, so the list is made in memory instead)."""
+    certs = issue(batch, quantity="10", count=2)
+    issued = LedgerEntry.objects.get(kind="certificate.issue")
+    services.certificate_revoke(actor=users.producer, certificate=certs[1], reason="批次信息填错")
+    LedgerEntry.objects.filter(pk=issued.pk).update(payload='{"records": [oops')
+    Certificate.objects.filter(pk=certs[1].pk).update(quantity=Decimal("88"))
+    count, [problem] = ledger.verify_records()
+    assert count == 2 and f"certificates.certificate {certs[1].pk} " in problem.message  # and the signing key
+    assert issued.seq in [p.seq for p in ledger.verify()[1]]
