@@ -53,7 +53,9 @@ def test_records_are_checked_in_batches_from_the_databases_list_of_latest_entrie
     """The database lists each covered record once with its latest entry; small batches (across two models and
     chunk boundaries) find the same problems as one batch."""
     certs = issue(batch, quantity="10", count=5)
-    services.certificate_revoke(actor=users.producer, certificate=certs[0], reason="批次信息填错")  # a later entry
+    services.certificate_revoke(
+        actor=users.producer, certificate=certs[0], reason="批次信息填错"
+    )  # a later entry
     Certificate.objects.filter(pk=certs[3].pk).update(quantity=Decimal("77"))
     listed = list(ledger._covered(0, 2))
     assert [(label, pk) for label, pk, _s, _d in listed] == sorted(
@@ -61,10 +63,14 @@ def test_records_are_checked_in_batches_from_the_databases_list_of_latest_entrie
         key=lambda item: (item[0], str(item[1])),
     )
     revoked = LedgerEntry.objects.filter(kind="certificate.revoke").get()
-    assert [s for label, pk, s, _d in listed if pk == certs[0].pk and label.endswith("certificate")] == [revoked.seq]
+    assert [s for label, pk, s, _d in listed if pk == certs[0].pk and label.endswith("certificate")] == [
+        revoked.seq
+    ]
     for size in (1, 2, 5000):
         count, problems = ledger.verify_records(batch=size)
-        assert count == 6 and [f"certificates.certificate {certs[3].pk} " in p.message for p in problems] == [True]
+        assert count == 6 and [f"certificates.certificate {certs[3].pk} " in p.message for p in problems] == [
+            True
+        ]
 
 
 def test_an_entry_that_is_not_json_leaves_the_record_check_working(users, batch, issue):
