@@ -1893,6 +1893,8 @@ API_WRITE_RIGHTS = {
         "admin"
     },  # receive (one, or a batch by codes): the lab (administrators are lab roles too)
     "monitoring-plan": {"admin"},  # publish: the district administration
+    # assign / take off: administrators; cancel: also the samplers (as on the task list)
+    "monitoring-task": {"admin", "sampler", "qk_sampler"},
     "certificate": {"admin", "qk", "zw", "village", "producer"},
     "api-token-own": set(ROLES),  # everyone revokes their own tokens (and sees no one else's)
 }

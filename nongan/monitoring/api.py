@@ -1,5 +1,6 @@
 """Monitoring API: plans (read, with progress), samples, lab results, rapid tests (one or a batch)."""
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.urls import reverse
@@ -23,7 +24,7 @@ from nongan.core.scoping import get_scoped_or_404, scoped
 from nongan.registry import selectors as registry
 from nongan.standards.choices import Coverage
 
-from . import selectors, services
+from . import selectors, services, todo
 from .choices import RapidSource, SampleState, TLine, Verdict
 from .filtersets import LabResultFilter, RapidTestFilter, SampleFilter
 from .models import LabResult, MonitoringPlan, RapidTest, Sample, SamplePhoto, SamplingTask
@@ -509,6 +510,194 @@ class SampleViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOn
         return Response(SamplePhotoSerializer(photo).data, status=status.HTTP_201_CREATED)
 
 
+# ---------------------------------------------------------------- sampling tasks
+class TaskSerializer(serializers.ModelSerializer):
+    plan = serializers.IntegerField(source="plan_id", read_only=True, allow_null=True)
+    producer = serializers.CharField(source="producer.code", read_only=True)
+    producer_name = serializers.CharField(source="producer.name", read_only=True)
+    product = serializers.CharField(source="product.name", read_only=True, allow_null=True)
+    samplers = serializers.SerializerMethodField(help_text="Usernames of the samplers assigned.")
+
+    class Meta:
+        model = SamplingTask
+        fields = [
+            "id",
+            "plan",
+            "source",
+            "draw_round_id",
+            "stratum",
+            "rank",
+            "producer",
+            "producer_name",
+            "product",
+            "samplers",
+            "due",
+            "status",
+            "created",
+        ]
+        # Not the notes: a task ordered by a rapid-test positive names the test, which a village's staff who see
+        # the task may not see (as on the task list, which does not show them either).
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_samplers(self, obj) -> list[str]:
+        return sorted(u.username for u in obj.samplers.all())
+
+
+def _sampler_field(**kwargs):
+    return SlugRelatedField(
+        slug_field="username",
+        queryset=get_user_model().objects.filter(is_active=True),
+        help_text="The sampler's username (the service checks the role and the area).",
+        **kwargs,
+    )
+
+
+class TaskAssignSerializer(serializers.Serializer):
+    """Input of POST /api/v1/monitoring/tasks/<id>/assign/."""
+
+    sampler = _sampler_field()
+
+
+class TaskUnassignSerializer(serializers.Serializer):
+    """Input of POST /api/v1/monitoring/tasks/<id>/unassign/: the sampler to take off, and why."""
+
+    sampler = _sampler_field()
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class TaskCancelSerializer(serializers.Serializer):
+    """Input of POST /api/v1/monitoring/tasks/<id>/cancel/."""
+
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class TaskBatchAssignSerializer(serializers.Serializer):
+    """Input of POST /api/v1/monitoring/tasks/batch-assign/: one sampler for many tasks, each done as if alone."""
+
+    sampler = _sampler_field()
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=False,
+        max_length=batch.LIMIT,
+        help_text=f"Task ids, 1 to {batch.LIMIT}, each once; answered in this order.",
+    )
+
+    def validate_ids(self, ids):
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise serializers.ValidationError(
+                _("Give each task once; given more than once: %(ids)s.") % {"ids": ", ".join(map(str, twice))}
+            )
+        return ids
+
+
+class TaskBatchItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    ok = serializers.BooleanField()
+    samplers = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="The task's samplers after the action (when ok).",
+    )
+    error = serializers.CharField(
+        required=False, help_text="Why it was not done (when not ok): the refusal of the single assignment."
+    )
+
+
+class TaskBatchResultSerializer(serializers.Serializer):
+    """Answer of POST /api/v1/monitoring/tasks/batch-assign/."""
+
+    done = serializers.IntegerField()
+    refused = serializers.IntegerField()
+    items = TaskBatchItemSerializer(many=True, help_text="One per id, in the request's order.")
+
+
+class TaskViewSet(viewsets.ReadOnlyModelViewSet):
+    """Sampling tasks of the caller's jurisdiction (supervision staff; a producer account sees none: a task is not
+    announced to the producer it is about), open ones first, the earliest deadline first. Filters as on the task list:
+    ``status``, ``mine=1`` (tasks the caller samples), ``unassigned=1``, ``due`` = overdue / today / later.
+    Assigning, taking off and cancelling go through the same services as the task list, with its checks,
+    event rows and audit."""
+
+    serializer_class = TaskSerializer
+    queryset = SamplingTask.objects.none()  # for the schema; requests use get_queryset
+
+    def get_queryset(self):
+        user = self.request.user
+        if user.is_entity_role and not user.is_superuser:
+            return SamplingTask.objects.none()
+        return todo.tasks_work_order(selectors.tasks_filtered(user, self.request.query_params))
+
+    def _one(self, request, action_serializer, work):
+        task = self.get_object()
+        s = action_serializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        work(task, **s.validated_data)
+        return Response(TaskSerializer(self.get_queryset().get(pk=task.pk)).data)
+
+    @extend_schema(request=TaskAssignSerializer, responses=TaskSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        """Assign a sampler to the open task."""
+        return self._one(
+            request,
+            TaskAssignSerializer,
+            lambda task, sampler: services.task_assign(actor=request.user, task=task, sampler=sampler),
+        )
+
+    @extend_schema(request=TaskUnassignSerializer, responses=TaskSerializer)
+    @action(detail=True, methods=["post"])
+    def unassign(self, request, pk=None):
+        """Take a sampler off the open task, with a reason."""
+        return self._one(
+            request,
+            TaskUnassignSerializer,
+            lambda task, sampler, reason: services.task_unassign(
+                actor=request.user, task=task, sampler=sampler, reason=reason
+            ),
+        )
+
+    @extend_schema(request=TaskCancelSerializer, responses=TaskSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel the open task, with a reason."""
+        return self._one(
+            request,
+            TaskCancelSerializer,
+            lambda task, reason: services.task_cancel(actor=request.user, task=task, reason=reason),
+        )
+
+    @extend_schema(request=TaskBatchAssignSerializer, responses=TaskBatchResultSerializer)
+    @action(detail=False, methods=["post"], url_path="batch-assign")
+    def batch_assign(self, request):
+        """One sampler for many tasks: each task is looked up in the caller's jurisdiction (otherwise "not found",
+        whether or not it exists) and assigned by the same service as ``assign``, in its own transaction; a
+        refusal undoes none of the others. 200 with each item's outcome; 400 only for a bad body."""
+        s = TaskBatchAssignSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        ids, sampler = s.validated_data["ids"], s.validated_data["sampler"]
+        found = selectors.tasks_for(request.user).in_bulk(ids)
+        items = []
+        for pk, obj, task, error in batch.each(
+            ids, found, lambda t: services.task_assign(actor=request.user, task=t, sampler=sampler)
+        ):
+            if obj is None:
+                items.append({"id": pk, "ok": False, "error": _("Not found in your jurisdiction.")})
+            elif error is not None:
+                items.append({"id": pk, "ok": False, "error": batch.reason_of(error)})
+            else:
+                items.append(
+                    {
+                        "id": pk,
+                        "ok": True,
+                        "samplers": sorted(task.samplers.values_list("username", flat=True)),
+                    }
+                )
+        done = sum(1 for i in items if i["ok"])
+        return Response({"done": done, "refused": len(items) - done, "items": items})
+
+
 class LabResultSerializer(serializers.ModelSerializer):
     sample = serializers.CharField(source="sample.code")
     value = serializers.CharField()
@@ -678,6 +867,7 @@ class RapidTestViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 ROUTES = [
     ("monitoring/plans", PlanViewSet, "monitoring-plan"),
+    ("monitoring/tasks", TaskViewSet, "monitoring-task"),
     ("monitoring/samples", SampleViewSet, "monitoring-sample"),
     ("monitoring/results", LabResultViewSet, "monitoring-result"),
     ("monitoring/rapid-tests", RapidTestViewSet, "monitoring-rapid-test"),

@@ -448,6 +448,32 @@ def tasks_for(user) -> QuerySet:
     return scoped(user, SamplingTask.objects.select_related("producer", "product", "plan"))
 
 
+TASK_DUE_FILTERS = ("overdue", "today", "later")
+
+
+def tasks_filtered(user, params) -> QuerySet:
+    """``user``'s tasks with the task list's filters read from ``params`` (a query dict): ``status``, ``mine``
+    (the user is one of the samplers), ``unassigned`` and ``due`` (overdue / today / later). The task page, its
+    export and the API filter alike."""
+    qs = tasks_for(user).prefetch_related("samplers")
+    status = params.get("status")
+    if status:
+        qs = qs.filter(status=status)
+    if params.get("mine") not in (None, "", "0", "false"):
+        qs = qs.filter(samplers=user)
+    if params.get("unassigned") not in (None, "", "0", "false"):
+        qs = qs.filter(samplers__isnull=True)
+    today = timezone.localdate()
+    due = params.get("due")
+    if due == "overdue":
+        qs = qs.filter(due__lt=today)
+    elif due == "today":
+        qs = qs.filter(due=today)
+    elif due == "later":
+        qs = qs.filter(Q(due__gt=today) | Q(due__isnull=True))
+    return qs
+
+
 def results_for(user) -> QuerySet:
     return scoped(user, LabResult.objects.select_related("sample", "analyst", "verified_by"))
 

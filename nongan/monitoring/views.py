@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
@@ -400,23 +399,7 @@ def plan_edit(request, year=None):
 def _tasks(request):
     """The task list's rows with its filters (status, mine, unassigned, due), overdue first: the page and its
     export show the same."""
-    qs = selectors.tasks_for(request.user).prefetch_related("samplers")
-    status = request.GET.get("status")
-    if status:
-        qs = qs.filter(status=status)
-    if request.GET.get("mine"):
-        qs = qs.filter(samplers=request.user)
-    if request.GET.get("unassigned"):
-        qs = qs.filter(samplers__isnull=True)
-    today = timezone.localdate()
-    due = request.GET.get("due")
-    if due == "overdue":
-        qs = qs.filter(due__lt=today)
-    elif due == "today":
-        qs = qs.filter(due=today)
-    elif due == "later":
-        qs = qs.filter(Q(due__gt=today) | Q(due__isnull=True))
-    return todo.tasks_work_order(qs)
+    return todo.tasks_work_order(selectors.tasks_filtered(request.user, request.GET))
 
 
 TASK_COLUMNS = [
