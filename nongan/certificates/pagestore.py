@@ -4,7 +4,8 @@ Every page is reused for ``NONGAN_VERIFY_PAGE_SECONDS`` (default 5; 0 renders ev
 process also listens on the channel ``nongan_public_page``: triggers (migration 0011) notify it when a change
 of what a page shows is committed — the certificate's number when its public columns change (status,
 revocation, counterfeit flag, contradiction, content), ``*`` when an issuer's name, type or head, a region, or
-the verdict of a test a certificate names as its basis changes. While the listener is connected, a page
+the verdict of a test a certificate names as its basis changes, ``keys`` when a signing key's window or state
+changes (rotation, compromise: the process's key records are forgotten too). While the listener is connected, a page
 (answer 200) is reused for up to ``NONGAN_VERIFY_PAGE_LISTEN_SECONDS`` (default 60) and dropped as soon as such
 a notice arrives; a page whose rendering began before a notice about it is never stored. When the listener is
 not connected (SQLite, a pooler without LISTEN, a lost connection) the short window applies to every page.
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "nongan_public_page"
 EVERYTHING = "*"
+KEYS = "keys"  # a signing key's window or state changed: the key records kept by the process go too
 
 _lock = threading.Lock()
 # key → (stored at (monotonic), listener epoch it was rendered in (0: none), certificate number, page)
@@ -102,6 +104,11 @@ def notice(payload: str) -> None:
         ):  # bounded: forgetting numbers is safe once everything is marked as changed
             _notices.clear()
             payload = EVERYTHING
+        if payload == KEYS:
+            payload = EVERYTHING
+            from .services.keys import forget_key_records
+
+            forget_key_records()
         _notices[payload] = now
         if payload == EVERYTHING:
             _pages.clear()

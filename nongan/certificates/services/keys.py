@@ -106,8 +106,8 @@ def signing_key_rotate(*, actor, reason: str = "rotate", unless_active: bool = F
         actor=actor,
         records=list(SigningKey.objects.filter(kid__in=[kid, *retired]).order_by("pk")),
     )
-    _forget_keys()
-    transaction.on_commit(_forget_keys)
+    forget_key_records()
+    transaction.on_commit(forget_key_records)
     transaction.on_commit(lambda: public_keys_write())
     return key
 
@@ -146,8 +146,8 @@ def signing_key_compromise(*, actor, kid: str, reason: str, since: dt.datetime |
     )
     if was_active:
         signing_key_rotate(actor=actor, reason="compromise")
-    _forget_keys()
-    transaction.on_commit(_forget_keys)
+    forget_key_records()
+    transaction.on_commit(forget_key_records)
     transaction.on_commit(lambda: public_keys_write())
     return key
 
@@ -236,7 +236,9 @@ def public_keys_map(*, kid: str | None = None) -> dict[str, bytes]:
     return {k: r.public for k, r in key_records(kid=kid).items()}
 
 
-def _forget_keys() -> None:
+def forget_key_records() -> None:
+    """The next ``key_records`` reads the keys again (after a rotation or compromise in this process, or when
+    another process's change is notified: ``pagestore``)."""
     _KEYS_CACHE.update(keys=None, at=0.0)
 
 

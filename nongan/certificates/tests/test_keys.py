@@ -29,9 +29,9 @@ def _own_key_file(settings, tmp_path):
     settings.NONGAN_KEY_FILE = tmp_path / "keys" / "nongan.kek"
     settings.NONGAN_KEY_PASSPHRASE = None
     settings.NONGAN_KEY_AUTOCREATE = True
-    services.keys._forget_keys()
+    services.keys.forget_key_records()
     yield
-    services.keys._forget_keys()
+    services.keys.forget_key_records()
 
 
 def _forge(token: str, private_raw: bytes, **changes) -> str:

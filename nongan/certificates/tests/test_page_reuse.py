@@ -1,14 +1,16 @@
 """The public pages each process reuses (certificates.pagestore): the short window without a listener, the long one
 while PostgreSQL notifies committed changes, and a change of what a page shows reaching the page at once."""
 
+import datetime as dt
 import time
 
 import pytest
 from django.apps import apps
+from django.utils import translation
 
 from conftest import on_postgresql
-from nongan.certificates import pagestore, selectors
-from nongan.certificates.models import Certificate, Scan
+from nongan.certificates import pagestore, selectors, services
+from nongan.certificates.models import Certificate, Scan, SigningKey
 
 PAGE = (b"page", 200, None)
 
@@ -60,6 +62,16 @@ def test_a_notice_about_every_page_drops_every_page(store):
         pagestore.put(str(i), f"N{i}", PAGE, pagestore.begin())
     pagestore.notice(pagestore.EVERYTHING)
     assert pagestore.size() == 0
+
+
+def test_a_key_change_drops_every_page_and_the_key_records_kept(store):
+    from nongan.certificates.services import keys
+
+    _listener_up(1)
+    pagestore.put("a", "A", PAGE, pagestore.begin())
+    keys._KEYS_CACHE.update(keys={"k": object()}, at=store[0])
+    pagestore.notice(pagestore.KEYS)
+    assert pagestore.size() == 0 and keys._KEYS_CACHE["keys"] is None
 
 
 def test_a_page_whose_rendering_began_before_a_notice_about_it_is_not_stored(store):
@@ -149,3 +161,10 @@ def _page_follows_committed_changes(client, users, batch, issue):
     type(users.own_producer).objects.filter(pk=users.own_producer.pk).update(name="赣榆区新名字合作社")
     assert _wait(lambda: pagestore.size() == 0, 5)
     assert "赣榆区新名字合作社" in client.get(url).content.decode()
+
+    # a key marked compromised before this certificate was signed: the page turns at once in every process
+    SigningKey.objects.filter(kid=c.kid).update(compromised_at=c.signed_at - dt.timedelta(seconds=1))
+    assert _wait(lambda: pagestore.size() == 0, 5)
+    page = client.get(url).content.decode()
+    with translation.override("zh-hans"):
+        assert services.key_refused_message() in page and "真实有效" not in page

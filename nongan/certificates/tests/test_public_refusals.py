@@ -40,9 +40,9 @@ def _own_key_file(settings, tmp_path):
     settings.NONGAN_KEY_AUTOCREATE = True
     settings.NONGAN_VERIFY_RATE = "100/60"
     settings.NONGAN_VERIFY_API_RATE = "100/60"
-    services.keys._forget_keys()
+    services.keys.forget_key_records()
     yield
-    services.keys._forget_keys()
+    services.keys.forget_key_records()
 
 
 def _signer(key: SigningKey) -> qrsign.Signer:
