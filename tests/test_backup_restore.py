@@ -52,7 +52,7 @@ def test_documented_backup_restores_and_issues_again(ganyu, make_producer, tmp_p
     key_file = tmp_path / "srv" / "keys" / "nongan.kek"
     settings.NONGAN_KEY_FILE = key_file
     settings.NONGAN_KEY_AUTOCREATE = True
-    services.keys._forget_keys()
+    services.keys.forget_key_records()
     producer = make_producer(name="赣榆备份测试合作社")
     batch = services.batch_create(
         actor=None,
