@@ -82,6 +82,33 @@ def run_each(ids, found: dict, work, name) -> tuple[list, list[str]]:
     return done, refused
 
 
+def given_twice(keys) -> list:
+    """The keys given more than once (each named once, in the order they repeat): an API batch refuses them."""
+    seen, twice = set(), []
+    for key in keys:
+        if key in seen and key not in twice:
+            twice.append(key)
+        seen.add(key)
+    return twice
+
+
+def answer(keys, found: dict, work, *, key: str, outcome) -> dict:
+    """The body of an API batch answer: ``work(record)`` for each key as ``each`` runs it, and
+    ``{"done", "refused", "items"}`` with one item per key in the request's order — ``{key: …, "ok": True,
+    **outcome(result)}``, or ``{key: …, "ok": False, "error": …}`` when the key is not in the caller's scope
+    ("not found", whether or not it exists) or the work was refused."""
+    items = []
+    for k, obj, result, error in each(keys, found, work):
+        if obj is None:
+            items.append({key: k, "ok": False, "error": _("Not found in your jurisdiction.")})
+        elif error is not None:
+            items.append({key: k, "ok": False, "error": reason_of(error)})
+        else:
+            items.append({key: k, "ok": True, **outcome(result)})
+    done = sum(1 for item in items if item["ok"])
+    return {"done": done, "refused": len(items) - done, "items": items}
+
+
 def report(request, done_text: str, done: list, refused: list[str]) -> None:
     """One message: what was done, then each record not done with its reason (a warning when some were
     done, an error when none was)."""

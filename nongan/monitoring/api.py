@@ -374,11 +374,7 @@ class BatchTransitionSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
     def validate_codes(self, codes):
-        seen, twice = set(), []
-        for code in codes:
-            if code in seen and code not in twice:
-                twice.append(code)
-            seen.add(code)
+        twice = batch.given_twice(codes)
         if twice:
             raise serializers.ValidationError(
                 _("Give each sample once; given more than once: %(codes)s.") % {"codes": ", ".join(twice)}
@@ -469,22 +465,17 @@ class SampleViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOn
         d = s.validated_data
         codes = d["codes"]
         found = {x.code: x for x in self.get_queryset().filter(code__in=codes)}
-        items = []
-        for code, obj, sample, error in batch.each(
-            codes,
-            found,
-            lambda x: services.sample_transition(
-                actor=request.user, sample=x, action=d["action"], reason=d["reason"]
-            ),
-        ):
-            if obj is None:
-                items.append({"code": code, "ok": False, "error": _("Not found in your jurisdiction.")})
-            elif error is not None:
-                items.append({"code": code, "ok": False, "error": batch.reason_of(error)})
-            else:
-                items.append({"code": code, "ok": True, "state": sample.state})
-        done = sum(1 for i in items if i["ok"])
-        return Response({"done": done, "refused": len(items) - done, "items": items})
+        return Response(
+            batch.answer(
+                codes,
+                found,
+                lambda x: services.sample_transition(
+                    actor=request.user, sample=x, action=d["action"], reason=d["reason"]
+                ),
+                key="code",
+                outcome=lambda sample: {"state": sample.state},
+            )
+        )
 
     @extend_schema(methods=["GET"], request=None, responses=SamplePhotoSerializer(many=True))
     @extend_schema(
@@ -584,7 +575,7 @@ class TaskBatchAssignSerializer(serializers.Serializer):
     )
 
     def validate_ids(self, ids):
-        twice = sorted({i for i in ids if ids.count(i) > 1})
+        twice = batch.given_twice(ids)
         if twice:
             raise serializers.ValidationError(
                 _("Give each task once; given more than once: %(ids)s.") % {"ids": ", ".join(map(str, twice))}
@@ -678,24 +669,15 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
         s.is_valid(raise_exception=True)
         ids, sampler = s.validated_data["ids"], s.validated_data["sampler"]
         found = selectors.tasks_for(request.user).in_bulk(ids)
-        items = []
-        for pk, obj, task, error in batch.each(
-            ids, found, lambda t: services.task_assign(actor=request.user, task=t, sampler=sampler)
-        ):
-            if obj is None:
-                items.append({"id": pk, "ok": False, "error": _("Not found in your jurisdiction.")})
-            elif error is not None:
-                items.append({"id": pk, "ok": False, "error": batch.reason_of(error)})
-            else:
-                items.append(
-                    {
-                        "id": pk,
-                        "ok": True,
-                        "samplers": sorted(task.samplers.values_list("username", flat=True)),
-                    }
-                )
-        done = sum(1 for i in items if i["ok"])
-        return Response({"done": done, "refused": len(items) - done, "items": items})
+        return Response(
+            batch.answer(
+                ids,
+                found,
+                lambda t: services.task_assign(actor=request.user, task=t, sampler=sampler),
+                key="id",
+                outcome=lambda task: {"samplers": sorted(task.samplers.values_list("username", flat=True))},
+            )
+        )
 
 
 class LabResultSerializer(serializers.ModelSerializer):

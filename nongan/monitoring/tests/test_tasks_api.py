@@ -13,7 +13,8 @@ from nongan.core.models import AuditLog
 from nongan.core.services import user_create
 from nongan.monitoring import services
 from nongan.monitoring.models import SamplingTask
-from nongan.registry.services import producer_create
+
+from .test_batch import _zw_producer
 
 URL = "/api/v1/monitoring/tasks/"
 
@@ -26,16 +27,7 @@ def _api(user) -> APIClient:
 
 @pytest.fixture
 def world(users, ganyu):
-    far_producer = producer_create(
-        actor=None,
-        products=[ganyu.category("黄瓜")],
-        name="柘汪镇测试合作社",
-        type="cooperative",
-        legal_rep="李四",
-        phone="13812345679",
-        region=ganyu.village("柘汪镇"),
-        is_scale=True,
-    )
+    far_producer = _zw_producer(ganyu)
     today = timezone.localdate()
     near = services.task_create(
         actor=users.admin, producer=users.own_producer, due=today - dt.timedelta(days=1)
